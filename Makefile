@@ -1,0 +1,31 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+OUT ?= outputs/demo
+
+.PHONY: setup demo test lint notebooks bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/python -m assess_lib demo --out $(OUT)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+notebooks: setup
+	$(BIN)/python tools/make_notebooks.py
+
+bench: setup
+	$(BIN)/python bench/bench_collect.py
+
+clean:
+	rm -rf outputs/demo .pytest_cache

@@ -1,0 +1,5 @@
+"""`python -m assess_lib ...`"""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,156 @@
+"""AWS collection: accounts x regions x datasets, each gathered once, in a bounded pool."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
+
+from .. import evidence as ev
+from ..datasets import DATASETS, GLOBAL_SCOPE, REGIONAL_SCOPE
+from ..evidence import GLOBAL, CollectionError, DatasetRecord, EvidenceStore
+from ..params import Params
+from .collectors import COLLECTORS, AccountContext
+from .session import (
+    ClientFactory,
+    assume_role_session,
+    base_session,
+    caller_identity,
+    enabled_regions,
+    endpoint_from,
+    organization_accounts,
+)
+
+log = logging.getLogger(__name__)
+
+
+class CredentialsError(Exception):
+    """No usable credentials: raised before any work starts."""
+
+
+def collect_aws(
+    params: Params,
+    store: EvidenceStore,
+    endpoint_url: str | None = None,
+    max_attempts: int = 8,
+    workers: int = 8,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Gather every AWS dataset into ``store``; return the manifest metadata.
+
+    Raises :class:`CredentialsError` when the caller cannot even be identified.
+    A failing account (role missing, access denied) is recorded as errors for
+    that account and does not stop the others.
+    """
+    endpoint = endpoint_from(params.aws, endpoint_url)
+    try:
+        base = ClientFactory(base_session(params.aws), endpoint, max_attempts)
+        caller = caller_identity(base)
+    except CollectionError as err:
+        raise CredentialsError(
+            f"AWS credentials are missing, invalid or expired ({err.code}: {err.message}). "
+            "Fix: sign in (e.g. 'aws sso login --profile NAME') and set aws.profile in the params file, "
+            "or export AWS credentials for a read-only role."
+        ) from None
+
+    targets: list[tuple[str, ClientFactory | None, CollectionError | None]] = []
+    accounts_param = params.aws.accounts
+    if accounts_param is None:
+        targets.append((caller["account_id"], base, None))
+    else:
+        if accounts_param == "organization":
+            try:
+                account_ids = organization_accounts(base)
+            except CollectionError as err:
+                raise CredentialsError(
+                    f"Cannot list the organisation's accounts ({err.code}: {err.message}). Fix: run from the "
+                    "management or a delegated administrator account with organizations:ListAccounts, or list "
+                    "aws.accounts explicitly."
+                ) from None
+        else:
+            account_ids = list(accounts_param)
+        for account_id in account_ids:
+            try:
+                session = assume_role_session(base, account_id, params.aws.role_name or "", store.run_id)
+                targets.append((account_id, ClientFactory(session, endpoint, max_attempts), None))
+            except CollectionError as err:
+                if account_id == caller["account_id"]:
+                    targets.append((account_id, base, None))  # the caller's own account needs no role
+                else:
+                    targets.append((account_id, None, err))
+
+    regions_by_account: dict[str, list[str]] = {}
+    contexts: list[AccountContext] = []
+    account_errors: dict[str, dict[str, str]] = {}
+    for account_id, factory, failure in targets:
+        if factory is None:
+            assert failure is not None
+            account_errors[account_id] = {"kind": failure.kind, "code": failure.code, "message": failure.message}
+            regions = [] if params.aws.regions == "all" else list(params.aws.regions)
+            regions_by_account[account_id] = regions
+            _record_account_failure(store, account_id, regions, failure, params.aws.role_name or "")
+            continue
+        if params.aws.regions == "all":
+            try:
+                regions = enabled_regions(factory)
+            except CollectionError as err:
+                regions = [factory.session.region_name or "ap-northeast-1"]
+                account_errors[account_id] = {"kind": err.kind, "code": err.code, "message": err.message}
+        else:
+            regions = list(params.aws.regions)
+        regions_by_account[account_id] = regions
+        contexts.append(AccountContext(account_id, factory, store, regions))
+
+    tasks = [
+        (ctx, name, region)
+        for ctx in contexts
+        for name, info in DATASETS.items()
+        if name in COLLECTORS
+        for region in ([GLOBAL] if info.scope == GLOBAL_SCOPE else ctx.regions if info.scope == REGIONAL_SCOPE else [])
+    ]
+    done = 0
+
+    def run(task: tuple[AccountContext, str, str]) -> DatasetRecord:
+        ctx, name, region = task
+        return ctx.dataset(name, region)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="collect") as pool:
+        for record in pool.map(run, tasks):
+            done += 1
+            if progress:
+                progress(f"[{done}/{len(tasks)}] {record.account_id} {record.region} {record.dataset}: {record.status}")
+
+    return {
+        "caller": caller,
+        "endpoint_url": endpoint,
+        "accounts": [t[0] for t in targets],
+        "regions": regions_by_account,
+        "account_errors": account_errors,
+    }
+
+
+def _record_account_failure(
+    store: EvidenceStore, account_id: str, regions: list[str], failure: CollectionError, role_name: str
+) -> None:
+    """An account we could not enter: every dataset of it is an error naming the cause."""
+    message = f"cannot assume role {role_name} in {account_id}: {failure.message}"
+    for name, info in DATASETS.items():
+        if info.scope == GLOBAL_SCOPE:
+            scope_regions = [GLOBAL]
+        elif info.scope == REGIONAL_SCOPE:
+            scope_regions = regions
+        else:
+            continue
+        for region in scope_regions:
+            store.put(
+                DatasetRecord(
+                    name,
+                    account_id,
+                    region,
+                    "error",
+                    error_kind=failure.kind if failure.kind != ev.OTHER else ev.ACCESS_DENIED,
+                    error_code=failure.code,
+                    error_message=message,
+                    action="sts:AssumeRole",
+                )
+            )

@@ -1,0 +1,317 @@
+"""Collectors: one function per dataset of :mod:`assess_lib.datasets`.
+
+A collector receives a :class:`Calls` helper (which counts API calls and
+classifies failures in one place) and returns plain rows. Collectors never
+decide verdicts; they record what AWS says.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from botocore.exceptions import ClientError
+
+from .. import evidence as ev
+from ..evidence import GLOBAL, CollectionError, EvidenceStore
+from .errors import classify
+from .session import ClientFactory
+
+# Global services are called through this region (IAM, Organizations, S3 control...).
+HOME_REGION = "us-east-1"
+
+
+@dataclass
+class AccountContext:
+    """What collectors need for one account: clients, the store and the regions in scope."""
+
+    account_id: str
+    factory: ClientFactory
+    store: EvidenceStore
+    regions: list[str]
+
+    def dataset(self, name: str, region: str = GLOBAL) -> ev.DatasetRecord:
+        """Fetch (once per run) and return a dataset record for this account."""
+        from ..datasets import DATASETS
+
+        info = DATASETS[name]
+        collector = COLLECTORS[name]
+
+        def produce() -> tuple[list[dict[str, Any]], int]:
+            calls = Calls(self.factory, region if region != GLOBAL else HOME_REGION)
+            try:
+                rows = collector(self, calls, region)
+            except CollectionError as err:
+                err.calls = calls.count
+                raise
+            except Exception as err:  # any botocore failure becomes a classified error
+                classified = classify(err)
+                classified.calls = calls.count
+                raise classified from None
+            return rows, calls.count
+
+        return self.store.fetch(name, self.account_id, region, ", ".join(info.actions), produce)
+
+    def rows_or_raise(self, name: str, region: str = GLOBAL) -> list[dict[str, Any]]:
+        """Rows of a dependency; its failure propagates as this dataset's failure."""
+        record = self.dataset(name, region)
+        if not record.ok:
+            raise CollectionError(record.error_kind or ev.OTHER, record.error_code or "", record.error_message or "", 0)
+        return record.rows or []
+
+
+@dataclass
+class Calls:
+    """Counts API calls for one dataset; every call goes through here."""
+
+    factory: ClientFactory
+    region: str
+    count: int = 0
+    per_op: dict[str, int] = field(default_factory=dict)
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        return self.factory.client(service, region or self.region)
+
+    def call(self, service: str, operation: str, region: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        self.count += 1
+        return getattr(self.client(service, region), operation)(**kwargs)
+
+    def paginate(self, service: str, operation: str, region: str | None = None, **kwargs: Any) -> list[dict[str, Any]]:
+        pages = []
+        for page in self.client(service, region).get_paginator(operation).paginate(**kwargs):
+            self.count += 1
+            pages.append(page)
+        return pages
+
+
+Collector = Callable[[AccountContext, Calls, str], list[dict[str, Any]]]
+COLLECTORS: dict[str, Collector] = {}
+
+
+def collector(name: str) -> Callable[[Collector], Collector]:
+    def register(fn: Collector) -> Collector:
+        COLLECTORS[name] = fn
+        return fn
+
+    return register
+
+
+def _error_code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+# --- EC2 ---------------------------------------------------------------------------------
+
+
+@collector("ec2.regions")
+def collect_regions(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
+    resp = calls.call("ec2", "describe_regions", AllRegions=True)
+    return [
+        {
+            "region": r["RegionName"],
+            "opt_in_status": r.get("OptInStatus", "opt-in-not-required"),
+            "enabled": r.get("OptInStatus", "opt-in-not-required") != "not-opted-in",
+            "in_scope": r["RegionName"] in ctx.regions,
+        }
+        for r in resp["Regions"]
+    ]
+
+
+# --- IAM ---------------------------------------------------------------------------------
+
+_REPORT_WAIT_SECONDS = 30.0
+
+
+@collector("iam.credential_report")
+def collect_credential_report(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + _REPORT_WAIT_SECONDS
+    while True:
+        state = calls.call("iam", "generate_credential_report").get("State")
+        if state == "COMPLETE":
+            break
+        if time.monotonic() > deadline:
+            raise CollectionError(ev.TIMEOUT, "ReportInProgress", "credential report not ready after 30 s", calls.count)
+        time.sleep(1.0)
+    content = calls.call("iam", "get_credential_report")["Content"]
+    text = content.decode("utf-8") if isinstance(content, bytes) else content
+    return [dict(row) for row in csv.DictReader(io.StringIO(text))]
+
+
+@collector("iam.account_summary")
+def collect_account_summary(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
+    return [calls.call("iam", "get_account_summary")["SummaryMap"]]
+
+
+@collector("iam.password_policy")
+def collect_password_policy(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
+    try:
+        return [calls.call("iam", "get_account_password_policy")["PasswordPolicy"]]
+    except ClientError as err:
+        if _error_code(err) == "NoSuchEntity":
+            return []  # no custom policy: a fact, not a failure
+        raise
+
+
+@collector("iam.authorization_details")
+def collect_authorization_details(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    # AWS managed policies are left out (over a thousand); only AdministratorAccess matters and is known by ARN.
+    pages = calls.paginate("iam", "get_account_authorization_details", Filter=["User", "Role", "Group", "LocalManagedPolicy"])
+    for page in pages:
+        for user in page.get("UserDetailList", []):
+            rows.append({"entity_type": "user", "name": user["UserName"], "arn": user["Arn"], **_authz_fields(user)})
+            rows[-1]["groups"] = user.get("GroupList", [])
+        for group in page.get("GroupDetailList", []):
+            rows.append({"entity_type": "group", "name": group["GroupName"], "arn": group["Arn"], **_authz_fields(group)})
+        for role in page.get("RoleDetailList", []):
+            rows.append(
+                {
+                    "entity_type": "role",
+                    "name": role["RoleName"],
+                    "arn": role["Arn"],
+                    "path": role.get("Path", "/"),
+                    "trust_policy": _document(role.get("AssumeRolePolicyDocument")),
+                    "last_used": (role.get("RoleLastUsed") or {}).get("LastUsedDate"),
+                    "create_date": role.get("CreateDate"),
+                    **_authz_fields(role),
+                }
+            )
+        for policy in page.get("Policies", []):
+            default = next((v for v in policy.get("PolicyVersionList", []) if v.get("IsDefaultVersion")), None)
+            rows.append(
+                {
+                    "entity_type": "policy",
+                    "name": policy.get("PolicyName"),
+                    "arn": policy.get("Arn"),
+                    "attachment_count": policy.get("AttachmentCount", 0),
+                    "document": _document(default.get("Document")) if default else None,
+                }
+            )
+    return rows
+
+
+def _authz_fields(entity: dict[str, Any]) -> dict[str, Any]:
+    inline = entity.get("UserPolicyList") or entity.get("GroupPolicyList") or entity.get("RolePolicyList") or []
+    return {
+        "attached_policies": [p["PolicyArn"] for p in entity.get("AttachedManagedPolicies", [])],
+        "inline_policies": [{"name": p["PolicyName"], "document": _document(p.get("PolicyDocument"))} for p in inline],
+    }
+
+
+def _document(value: Any) -> Any:
+    """Policy documents arrive decoded from boto3, but URL-encoded JSON from some paths."""
+    if isinstance(value, str):
+        try:
+            return json.loads(urllib.parse.unquote(value))
+        except ValueError:
+            return value
+    return value
+
+
+# --- CloudTrail ----------------------------------------------------------------------------
+
+
+@collector("cloudtrail.trails")
+def collect_trails(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
+    trails = calls.call("cloudtrail", "describe_trails", includeShadowTrails=True).get("trailList", [])
+    return [
+        {
+            "name": t.get("Name"),
+            "arn": t.get("TrailARN"),
+            "home_region": t.get("HomeRegion"),
+            "is_multi_region": bool(t.get("IsMultiRegionTrail")),
+            "is_organization_trail": bool(t.get("IsOrganizationTrail")),
+            "include_global_events": bool(t.get("IncludeGlobalServiceEvents")),
+            "log_file_validation": bool(t.get("LogFileValidationEnabled")),
+            "s3_bucket": t.get("S3BucketName"),
+            "kms_key_id": t.get("KmsKeyId"),
+            "cloudwatch_logs_group": t.get("CloudWatchLogsLogGroupArn"),
+        }
+        for t in trails
+    ]
+
+
+@collector("cloudtrail.trail_status")
+def collect_trail_status(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
+    rows = []
+    for trail in ctx.rows_or_raise("cloudtrail.trails", region):
+        if trail["home_region"] != region:
+            continue  # status is asked of the trail's home region only, once
+        status = calls.call("cloudtrail", "get_trail_status", Name=trail["arn"] or trail["name"])
+        rows.append(
+            {
+                "arn": trail["arn"],
+                "name": trail["name"],
+                "is_logging": bool(status.get("IsLogging")),
+                "latest_delivery_time": status.get("LatestDeliveryTime"),
+                "latest_delivery_error": status.get("LatestDeliveryError"),
+            }
+        )
+    return rows
+
+
+# --- S3 (CloudTrail log buckets) -----------------------------------------------------------
+
+_PAB_KEYS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+_PUBLIC_GRANTEES = (
+    "http://acs.amazonaws.com/groups/global/AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+)
+
+
+@collector("s3.trail_bucket_exposure")
+def collect_trail_bucket_exposure(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
+    buckets: set[str] = set()
+    for reg in ctx.regions:
+        for trail in ctx.rows_or_raise("cloudtrail.trails", reg):
+            if trail.get("s3_bucket"):
+                buckets.add(trail["s3_bucket"])
+    account_block = _account_public_access_block(ctx, calls)
+    rows = []
+    for bucket in sorted(buckets):
+        row: dict[str, Any] = {"bucket": bucket, "account_block": account_block, "error_kind": None}
+        try:
+            row["bucket_block"] = _bucket_public_access_block(calls, bucket)
+            row["policy_is_public"] = _policy_is_public(calls, bucket)
+            grants = calls.call("s3", "get_bucket_acl", Bucket=bucket).get("Grants", [])
+            row["acl_public"] = any(g.get("Grantee", {}).get("URI") in _PUBLIC_GRANTEES for g in grants)
+        except Exception as err:  # e.g. a central log bucket in another account
+            failure = classify(err)
+            row.update(error_kind=failure.kind, error_code=failure.code, error_message=failure.message)
+        rows.append(row)
+    return rows
+
+
+def _account_public_access_block(ctx: AccountContext, calls: Calls) -> dict[str, bool] | None:
+    try:
+        conf = calls.call("s3control", "get_public_access_block", AccountId=ctx.account_id)
+    except ClientError as err:
+        if _error_code(err) in ("NoSuchPublicAccessBlockConfiguration", "NoSuchPublicAccessBlock"):
+            return None
+        raise
+    return {k: bool(conf["PublicAccessBlockConfiguration"].get(k)) for k in _PAB_KEYS}
+
+
+def _bucket_public_access_block(calls: Calls, bucket: str) -> dict[str, bool] | None:
+    try:
+        conf = calls.call("s3", "get_public_access_block", Bucket=bucket)
+    except ClientError as err:
+        if _error_code(err) == "NoSuchPublicAccessBlockConfiguration":
+            return None
+        raise
+    return {k: bool(conf["PublicAccessBlockConfiguration"].get(k)) for k in _PAB_KEYS}
+
+
+def _policy_is_public(calls: Calls, bucket: str) -> bool:
+    try:
+        status = calls.call("s3", "get_bucket_policy_status", Bucket=bucket)
+    except ClientError as err:
+        if _error_code(err) in ("NoSuchBucketPolicy", "NoSuchPolicy"):
+            return False
+        raise
+    return bool(status.get("PolicyStatus", {}).get("IsPublic"))

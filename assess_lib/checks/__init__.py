@@ -1,0 +1,88 @@
+"""Checks: pure functions over evidence, registered with their controls and datasets.
+
+A check is ``fn(ctx: CheckContext) -> list[Finding]``. It reads evidence only
+through ``ctx.rows(...)`` (never boto3, ``aws/`` or ``dns/``), and the IAM
+actions it needs follow from the datasets it declares. When a dataset is
+missing the runner turns the :class:`EvidenceUnavailable` into an ``error``
+finding that names the cause and the missing permission.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from ..datasets import DATASETS, actions_for
+from .context import CheckContext
+
+CheckFn = Callable[[CheckContext], list]
+
+# Modules holding checks, one per guideline section.
+CHECK_MODULES = ("s2_3_1_access",)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    check_id: str
+    controls: tuple[str, ...]
+    datasets: tuple[str, ...]
+    fn: CheckFn
+
+    @property
+    def permissions(self) -> list[str]:
+        return actions_for(self.datasets)
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return check_metadata()[self.check_id]
+
+    def title(self, lang: str = "ja") -> str:
+        return self.meta[f"title_{lang}"]
+
+    def remediation(self, lang: str = "ja") -> str:
+        return self.meta[f"remediation_{lang}"]
+
+
+_REGISTRY: dict[str, CheckSpec] = {}
+
+
+def check(check_id: str, controls: list[str], datasets: list[str]) -> Callable[[CheckFn], CheckFn]:
+    """Register a check for ``controls`` reading ``datasets``."""
+    for name in datasets:
+        if name not in DATASETS:
+            raise ValueError(f"check {check_id}: unknown dataset {name}")
+
+    def register(fn: CheckFn) -> CheckFn:
+        if check_id in _REGISTRY:
+            raise ValueError(f"check {check_id} registered twice")
+        _REGISTRY[check_id] = CheckSpec(check_id, tuple(controls), tuple(datasets), fn)
+        return fn
+
+    return register
+
+
+def registry() -> dict[str, CheckSpec]:
+    """Every registered check (importing the check modules on first use)."""
+    for module in CHECK_MODULES:
+        importlib.import_module(f"{__name__}.{module}")
+    return dict(_REGISTRY)
+
+
+@lru_cache(maxsize=1)
+def check_metadata() -> dict[str, dict[str, Any]]:
+    """Titles, severities and remediation per check (checks.yaml)."""
+    with open(Path(__file__).with_name("checks.yaml"), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def required_actions() -> list[str]:
+    """Every IAM action the registered checks need (the kit's read-only policy)."""
+    return sorted({a for spec in registry().values() for a in spec.permissions} | {"sts:GetCallerIdentity"})
+
+
+__all__ = ["CheckContext", "CheckSpec", "check", "check_metadata", "registry", "required_actions"]

@@ -1,0 +1,61 @@
+"""Runs the registered checks over a bundle: one place turns missing evidence into ``error``."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ..evidence import GLOBAL, Bundle, EvidenceUnavailable
+from ..findings import Finding, Verdict
+from . import CheckSpec, registry
+from .context import CheckContext, parse_time
+
+
+def assessment_time(bundle: Bundle):
+    """The reference time of the assessment: when collection started."""
+    return parse_time(bundle.manifest["started_at"])
+
+
+def run_check(spec: CheckSpec, bundle: Bundle, account_id: str, thresholds: dict[str, Any]) -> list[Finding]:
+    """Findings of one check for one account, expanded to each of its controls."""
+    ctx = CheckContext(
+        spec.check_id, bundle, account_id, thresholds, assessment_time(bundle), spec.meta.get("severity", "medium")
+    )
+    try:
+        spec.fn(ctx)
+        findings = ctx.findings
+    except EvidenceUnavailable as missing:
+        # Missing evidence is never a verdict: say what is missing and which permission would fix it.
+        findings = [
+            Finding(
+                check_id=spec.check_id,
+                control_id="",
+                verdict=Verdict.ERROR,
+                account_id=account_id,
+                region=missing.region,
+                resource=missing.dataset,
+                message_ja=missing.describe("ja"),
+                message_en=missing.describe("en"),
+                details={
+                    "error_kind": missing.kind,
+                    "error_code": missing.code,
+                    "missing_permission": missing.action,
+                },
+                severity="info",
+            )
+        ]
+    if not findings:
+        raise RuntimeError(f"check {spec.check_id} produced no finding for {account_id}")
+    return [dataclasses.replace(f, control_id=control) for control in spec.controls for f in findings]
+
+
+def evaluate(bundle: Bundle, thresholds: dict[str, Any]) -> list[Finding]:
+    """Every AWS check for every account of the bundle."""
+    findings: list[Finding] = []
+    for account_id in bundle.accounts:
+        for spec in registry().values():
+            findings.extend(run_check(spec, bundle, account_id, thresholds))
+    return findings
+
+
+__all__ = ["GLOBAL", "assessment_time", "evaluate", "run_check"]

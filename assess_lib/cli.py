@@ -1,0 +1,160 @@
+"""Command line: ``python -m assess_lib {run,demo,report,verify,iam-policy}``.
+
+Bad input ends with a one-paragraph message and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Callable
+
+from . import __version__
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 3
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one paragraph."""
+
+
+def _progress(quiet: bool) -> Callable[[str], None]:
+    def say(message: str) -> None:
+        if not quiet:
+            print(message, file=sys.stderr, flush=True)
+
+    return say
+
+
+def _summary(out: Path) -> str:
+    controls = json.loads((out / "controls.json").read_text(encoding="utf-8"))
+    counts: dict[str, int] = {}
+    for control in controls:
+        counts[control["verdict"]] = counts.get(control["verdict"], 0) + 1
+    shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    return f"report: {out / 'report.html'}\ncontrols: {shown}"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .params import DEMO, load_params
+    from .pipeline import run
+
+    params = load_params(args.params)
+    if params.aws.endpoint_url == DEMO:
+        from .demo import demo_environment
+
+        with demo_environment() as url:
+            out = run(params, Path(args.out), endpoint_url=url, progress=_progress(args.quiet))
+    else:
+        out = run(params, Path(args.out), progress=_progress(args.quiet))
+    print(_summary(out))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import DEMO_PARAMS
+
+    args.params = str(DEMO_PARAMS)
+    return cmd_run(args)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Re-evaluate and re-render a saved bundle offline."""
+    import shutil
+
+    from .evidence import Bundle
+    from .pipeline import evaluate, execute_notebooks, write_results
+    from .report.publish import publish
+
+    try:
+        bundle = Bundle.load(args.bundle)
+    except FileNotFoundError as err:
+        raise UserError(f"{err}. Fix: point --bundle at a run folder or its evidence/ folder") from None
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if (out / "evidence").resolve() != bundle.path.resolve():
+        shutil.copytree(bundle.path, out / "evidence", dirs_exist_ok=True)
+    assessment = evaluate(Bundle.load(out))
+    language = args.language or bundle.manifest.get("params", {}).get("language", "ja")
+    write_results(out, assessment)
+    execute_notebooks(out, None, language)
+    publish(out, assessment, language)
+    print(_summary(out))
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .evidence import Bundle
+
+    try:
+        bundle = Bundle.load(args.bundle)
+    except FileNotFoundError as err:
+        raise UserError(f"{err}. Fix: point --bundle at a run folder or its evidence/ folder") from None
+    problems = bundle.verify()
+    if problems:
+        print(f"bundle {bundle.run_id}: {len(problems)} file(s) differ from the manifest:")
+        for problem in problems:
+            print(f"  {problem}")
+        return 1
+    print(f"bundle {bundle.run_id}: all {sum(1 for e in bundle.entries() if e.get('file'))} files match the manifest")
+    return 0
+
+
+def cmd_iam_policy(args: argparse.Namespace) -> int:
+    from .checks import required_actions
+
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "FsaAssessmentReadOnly", "Effect": "Allow", "Action": required_actions(), "Resource": "*"}],
+    }
+    print(json.dumps(policy, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m assess_lib",
+        description="FSA cybersecurity guideline assessment kit / 金融分野サイバーセキュリティガイドライン アセスメントキット",
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="collect, evaluate, run the notebooks and publish")
+    run.add_argument("--params", required=True, help="params YAML file")
+    run.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    run.add_argument("--quiet", action="store_true")
+    run.set_defaults(func=cmd_run)
+    demo = sub.add_parser("demo", help="the same on the embedded demo environment (no credentials)")
+    demo.add_argument("--out", required=True)
+    demo.add_argument("--quiet", action="store_true")
+    demo.set_defaults(func=cmd_demo)
+    report = sub.add_parser("report", help="re-render a saved evidence bundle offline")
+    report.add_argument("--bundle", required=True)
+    report.add_argument("--out", required=True)
+    report.add_argument("--language", choices=["ja", "en"])
+    report.set_defaults(func=cmd_report)
+    verify = sub.add_parser("verify", help="check a bundle's files against its manifest's SHA-256")
+    verify.add_argument("--bundle", required=True)
+    verify.set_defaults(func=cmd_verify)
+    policy = sub.add_parser("iam-policy", help="print the read-only IAM policy the kit needs")
+    policy.set_defaults(func=cmd_iam_policy)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .aws.collect import CredentialsError
+    from .params import ParamsError
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ParamsError, UserError, CredentialsError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted; earlier results are untouched", file=sys.stderr)
+        return 130

@@ -1,0 +1,150 @@
+"""The embedded emulator: moto in server mode on 127.0.0.1, inside this process.
+
+Used by the command line (``demo``), the notebooks' default parameters and
+the tests; never by the pipeline itself, which only sees an endpoint URL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import socket
+import urllib.request
+from typing import Any, Iterator
+
+DEMO_ACCOUNT = "123456789012"  # moto's default account
+DEMO_CREDENTIALS = {
+    # Fake, emulator-only credentials: the emulator accepts any key.
+    "AWS_ACCESS_KEY_ID": "AKIADEMODEMODEMO0000",
+    "AWS_SECRET_ACCESS_KEY": "demo-secret-not-a-real-key",
+    "AWS_DEFAULT_REGION": "ap-northeast-1",
+}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class MotoServer:
+    """A ThreadedMotoServer bound to 127.0.0.1 on a free port, with a clean state."""
+
+    def __init__(self, load_managed_policies: bool = True) -> None:
+        self.load_managed_policies = load_managed_policies
+        self.port = 0
+        self._server: Any = None
+        self._saved_env: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "MotoServer":
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request otherwise
+
+        if self.load_managed_policies:
+            # AWS managed policies (AdministratorAccess...) exist only with this set before the IAM backend starts.
+            self._saved_env = os.environ.get("MOTO_IAM_LOAD_MANAGED_POLICIES")
+            os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+        self.port = free_port()
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        self.reset()
+        return self
+
+    def reset(self) -> None:
+        """Forget every resource (moto's state is per process)."""
+        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST", data=b"")
+        with urllib.request.urlopen(request, timeout=30):  # noqa: S310 - loopback only
+            pass
+
+    def set_auth(self, enforce: bool) -> None:
+        """Turn moto's IAM enforcement on (only real IAM users' keys work) or off."""
+        body = b"0" if enforce else b"inf"
+        request = urllib.request.Request(f"{self.url}/moto-api/reset-auth", method="POST", data=body)
+        with urllib.request.urlopen(request, timeout=30):  # noqa: S310 - loopback only
+            pass
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if self.load_managed_policies:
+            if self._saved_env is None:
+                os.environ.pop("MOTO_IAM_LOAD_MANAGED_POLICIES", None)
+            else:
+                os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = self._saved_env
+
+    def __enter__(self) -> "MotoServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def demo_credentials() -> Iterator[None]:
+    """Set the fake emulator credentials in the environment for the block, then restore."""
+    saved = {key: os.environ.get(key) for key in (*DEMO_CREDENTIALS, "AWS_PROFILE", "AWS_SESSION_TOKEN")}
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.update(DEMO_CREDENTIALS)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+# --- ageing IAM dates (only possible from the server's own process) -------------------------
+
+
+def _iam_backend(account_id: str) -> Any:
+    from moto.backends import get_backend
+
+    return get_backend("iam")[account_id]["global"]
+
+
+def age_user(
+    account_id: str,
+    user_name: str,
+    created_days_ago: int | None = None,
+    password_last_used_days_ago: int | None = None,
+    key_ages: dict[int, int] | None = None,
+    key_last_used: dict[int, int] | None = None,
+) -> None:
+    """Move an emulated IAM user's dates into the past (days before now).
+
+    ``key_ages``/``key_last_used`` map key slot (1, 2) to days ago.
+    """
+    from moto.iam.models import AccessKeyLastUsed
+
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    user = _iam_backend(account_id).users[user_name]
+    if created_days_ago is not None:
+        user.create_date = now - dt.timedelta(days=created_days_ago)
+    if password_last_used_days_ago is not None:
+        user.password_last_used = now - dt.timedelta(days=password_last_used_days_ago)
+    keys = list(user.access_keys)
+    for slot, days in (key_ages or {}).items():
+        keys[slot - 1].create_date = now - dt.timedelta(days=days)
+    for slot, days in (key_last_used or {}).items():
+        keys[slot - 1].last_used = AccessKeyLastUsed(now - dt.timedelta(days=days), "s3", "ap-northeast-1")
+
+
+def age_role(account_id: str, role_name: str, created_days_ago: int, last_used_days_ago: int | None = None) -> None:
+    """Move an emulated IAM role's creation and last-use dates into the past."""
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    role = next(r for r in _iam_backend(account_id).roles.values() if r.name == role_name)
+    role.create_date = now - dt.timedelta(days=created_days_ago)
+    if last_used_days_ago is not None:
+        role.last_used = now - dt.timedelta(days=last_used_days_ago)
+        role.last_used_region = "ap-northeast-1"

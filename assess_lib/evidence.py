@@ -1,0 +1,344 @@
+"""The evidence store and the evidence bundle.
+
+Collection fills an :class:`EvidenceStore` (one record per dataset, account and
+region, each gathered once per run) and saves it as a bundle: a folder
+``evidence/`` with ``manifest.json`` and one JSON file per dataset. Evaluation
+and publishing read only a :class:`Bundle`, so they run offline, without
+credentials, years later.
+
+A dataset that could not be gathered is kept too, with its classified error:
+missing evidence is never silently dropped, and checks turn it into ``error``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+GLOBAL = "global"  # region name used for global services (IAM, CloudFront, DNS...)
+MANIFEST = "manifest.json"
+BUNDLE_FORMAT = 1
+
+# Error kinds (one vocabulary for AWS and DNS failures).
+ACCESS_DENIED = "access_denied"
+THROTTLED = "throttled"
+NOT_IMPLEMENTED = "not_implemented"
+REGION_DISABLED = "region_disabled"
+NOT_FOUND = "not_found"
+CONNECTION = "connection"
+TIMEOUT = "timeout"
+NOT_COLLECTED = "not_collected"
+OTHER = "other"
+
+ERROR_KIND_LABELS: dict[str, dict[str, str]] = {
+    ACCESS_DENIED: {"ja": "権限不足", "en": "access denied"},
+    THROTTLED: {"ja": "スロットリング", "en": "throttled"},
+    NOT_IMPLEMENTED: {"ja": "API未対応", "en": "API not implemented"},
+    REGION_DISABLED: {"ja": "リージョン無効", "en": "region disabled"},
+    NOT_FOUND: {"ja": "対象なし", "en": "not found"},
+    CONNECTION: {"ja": "接続不可", "en": "endpoint unreachable"},
+    TIMEOUT: {"ja": "タイムアウト", "en": "time-out"},
+    NOT_COLLECTED: {"ja": "未収集", "en": "not collected"},
+    OTHER: {"ja": "その他のエラー", "en": "other error"},
+}
+
+
+class EvidenceUnavailable(Exception):
+    """Raised when a check asks for a dataset that was not gathered.
+
+    Carries what the report needs to say why: kind, code, message and the IAM
+    action (or DNS query) whose failure left the gap.
+    """
+
+    def __init__(
+        self,
+        dataset: str,
+        account_id: str,
+        region: str,
+        kind: str,
+        code: str = "",
+        message: str = "",
+        action: str = "",
+    ) -> None:
+        self.dataset = dataset
+        self.account_id = account_id
+        self.region = region
+        self.kind = kind
+        self.code = code
+        self.message = message
+        self.action = action
+        super().__init__(self.describe("en"))
+
+    def describe(self, lang: str = "en") -> str:
+        """One sentence naming the dataset, the cause and the missing permission."""
+        label = ERROR_KIND_LABELS.get(self.kind, ERROR_KIND_LABELS[OTHER])
+        where = f"{self.account_id}/{self.region}"
+        detail = f" ({self.code}: {self.message})" if self.code or self.message else ""
+        if lang == "ja":
+            action = f"。必要な権限: {self.action}" if self.action else ""
+            return f"証跡 {self.dataset} を取得できませんでした（{where}、{label['ja']}{detail}）{action}"
+        action = f"; required permission: {self.action}" if self.action else ""
+        return f"Evidence {self.dataset} could not be gathered ({where}, {label['en']}{detail}){action}"
+
+
+@dataclass
+class DatasetRecord:
+    """One dataset for one (account, region): rows, or the classified error."""
+
+    dataset: str
+    account_id: str
+    region: str
+    status: str  # ok | error
+    rows: list[dict[str, Any]] | None = None
+    error_kind: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    action: str | None = None  # IAM action(s) or DNS query behind the dataset
+    calls: int = 0
+    seconds: float = 0.0
+    file: str | None = None
+    sha256: str | None = None
+    row_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def unavailable(self) -> EvidenceUnavailable:
+        return EvidenceUnavailable(
+            self.dataset,
+            self.account_id,
+            self.region,
+            self.error_kind or OTHER,
+            self.error_code or "",
+            self.error_message or "",
+            self.action or "",
+        )
+
+    def manifest_entry(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("rows")
+        return data
+
+
+class CollectionError(Exception):
+    """A classified failure raised by a collector (AWS or DNS)."""
+
+    def __init__(self, kind: str, code: str = "", message: str = "", calls: int = 1) -> None:
+        self.kind = kind
+        self.code = code
+        self.message = message
+        self.calls = calls
+        super().__init__(f"{kind}: {code} {message}".strip())
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date)):
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, set):
+        return sorted(value)
+    return str(value)
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class EvidenceStore:
+    """Collection-side store: each dataset is fetched at most once per (account, region)."""
+
+    run_id: str
+    started_at: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    records: dict[tuple[str, str, str], DatasetRecord] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _pending: dict[tuple[str, str, str], threading.Event] = field(default_factory=dict, repr=False)
+
+    def fetch(
+        self,
+        dataset: str,
+        account_id: str,
+        region: str,
+        action: str,
+        producer: Callable[[], tuple[list[dict[str, Any]], int]],
+    ) -> DatasetRecord:
+        """Return the record for a dataset, running ``producer`` the first time only.
+
+        ``producer`` returns ``(rows, api_calls)`` or raises :class:`CollectionError`.
+        Concurrent callers for the same key wait for the first one.
+        """
+        key = (dataset, account_id, region)
+        while True:
+            with self._lock:
+                if key in self.records:
+                    return self.records[key]
+                event = self._pending.get(key)
+                if event is None:
+                    self._pending[key] = threading.Event()
+                    break
+            event.wait()
+        start = time.perf_counter()
+        try:
+            rows, calls = producer()
+            record = DatasetRecord(dataset, account_id, region, "ok", rows=rows, action=action, calls=calls)
+        except CollectionError as err:
+            record = DatasetRecord(
+                dataset,
+                account_id,
+                region,
+                "error",
+                error_kind=err.kind,
+                error_code=err.code,
+                error_message=err.message,
+                action=action,
+                calls=err.calls,
+            )
+        record.seconds = round(time.perf_counter() - start, 4)
+        with self._lock:
+            self.records[key] = record
+            self._pending.pop(key).set()
+        return record
+
+    def put(self, record: DatasetRecord) -> None:
+        with self._lock:
+            self.records[(record.dataset, record.account_id, record.region)] = record
+
+    def save(self, run_dir: Path, finished_at: str) -> Path:
+        """Write ``run_dir/evidence`` atomically (temporary folder, then rename)."""
+        run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        final = run_dir / "evidence"
+        tmp = Path(tempfile.mkdtemp(prefix=".evidence-", dir=run_dir))
+        entries = []
+        for key in sorted(self.records):
+            record = self.records[key]
+            if record.ok:
+                rel = f"{_safe_name(record.account_id)}/{_safe_name(record.region)}/{_safe_name(record.dataset)}.json"
+                path = tmp / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with open(path, "w", encoding="utf-8") as handle:
+                    json.dump({"rows": record.rows}, handle, ensure_ascii=False, default=_json_default, indent=1)
+                record.file = rel
+                record.sha256 = sha256_file(path)
+                record.row_count = len(record.rows or [])
+            entries.append(record.manifest_entry())
+        manifest = {
+            "bundle_format": BUNDLE_FORMAT,
+            "run_id": self.run_id,
+            "started_at": self.started_at,
+            "finished_at": finished_at,
+            **self.meta,
+            "datasets": entries,
+        }
+        with open(tmp / MANIFEST, "w", encoding="utf-8") as handle:
+            json.dump(manifest, handle, ensure_ascii=False, indent=1, default=_json_default)
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+        return final
+
+
+class Bundle:
+    """Read side of a saved evidence bundle (offline)."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
+        self.path = path
+        self.manifest = manifest
+        self._entries: dict[tuple[str, str, str], dict[str, Any]] = {
+            (e["dataset"], e["account_id"], e["region"]): e for e in manifest["datasets"]
+        }
+        self._rows: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+
+    @classmethod
+    def load(cls, path: Path | str) -> "Bundle":
+        """Load ``path`` (the ``evidence`` folder or the run folder holding it)."""
+        path = Path(path)
+        if (path / "evidence" / MANIFEST).exists():
+            path = path / "evidence"
+        manifest_path = path / MANIFEST
+        if not manifest_path.exists():
+            raise FileNotFoundError(f"no evidence bundle at {path} (expected {MANIFEST})")
+        with open(manifest_path, encoding="utf-8") as handle:
+            return cls(path, json.load(handle))
+
+    @property
+    def run_id(self) -> str:
+        return self.manifest["run_id"]
+
+    @property
+    def accounts(self) -> list[str]:
+        return list(self.manifest.get("accounts", []))
+
+    def regions(self, account_id: str) -> list[str]:
+        return list(self.manifest.get("regions", {}).get(account_id, []))
+
+    def entries(self) -> Iterator[dict[str, Any]]:
+        return iter(self.manifest["datasets"])
+
+    def entry(self, dataset: str, account_id: str, region: str = GLOBAL) -> dict[str, Any] | None:
+        return self._entries.get((dataset, account_id, region))
+
+    def rows(self, dataset: str, account_id: str, region: str = GLOBAL) -> list[dict[str, Any]]:
+        """Rows of a dataset; raises :class:`EvidenceUnavailable` when it was not gathered."""
+        key = (dataset, account_id, region)
+        if key in self._rows:
+            return self._rows[key]
+        entry = self._entries.get(key)
+        if entry is None:
+            raise EvidenceUnavailable(dataset, account_id, region, NOT_COLLECTED)
+        if entry["status"] != "ok":
+            raise EvidenceUnavailable(
+                dataset,
+                account_id,
+                region,
+                entry.get("error_kind") or OTHER,
+                entry.get("error_code") or "",
+                entry.get("error_message") or "",
+                entry.get("action") or "",
+            )
+        with open(self.path / entry["file"], encoding="utf-8") as handle:
+            rows = json.load(handle)["rows"]
+        self._rows[key] = rows
+        return rows
+
+    def manifest_sha256(self) -> str:
+        return sha256_file(self.path / MANIFEST)
+
+    def verify(self) -> list[str]:
+        """Recompute every dataset's SHA-256; return the problems found (empty when intact)."""
+        problems = []
+        for entry in self.entries():
+            if not entry.get("file"):
+                continue
+            path = self.path / entry["file"]
+            if not path.exists():
+                problems.append(f"missing: {entry['file']}")
+            elif sha256_file(path) != entry["sha256"]:
+                problems.append(f"changed: {entry['file']}")
+        return problems
+
+    def errors(self) -> list[dict[str, Any]]:
+        """Manifest entries of datasets that could not be gathered."""
+        return [e for e in self.entries() if e["status"] != "ok"]

@@ -1,0 +1,168 @@
+"""Notebook front-end: the one-line calls the section notebooks make.
+
+``open_assessment`` loads an evaluated run (``run_dir``) or, for a live
+walkthrough, collects one first: from the params file, starting the embedded
+demo emulator when the params say ``endpoint_url: demo``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from IPython.display import HTML, display
+
+from .evidence import Bundle
+from .params import DEMO, load_params
+from .pipeline import Assessment, collect, evaluate, new_run_id
+from .report import display as ui
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+STYLE = """<style>
+.fsa-kit h2{border-bottom:2px solid #1a3c6e;color:#1a3c6e}
+.fsa-kit blockquote.guideline{border-left:4px solid #1a3c6e;margin:0.5em 0;padding:0.3em 1em;background:#f4f6fa}
+.fsa-kit p.note{color:#555;font-size:90%}
+.fsa-kit table{border-collapse:collapse;font-size:90%}
+.fsa-kit th,.fsa-kit td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
+.fsa-kit th{background:#e8edf5}
+</style>"""
+
+
+def _resolve(path: str | Path) -> Path:
+    """A path as given, else relative to the repository (papermill runs from anywhere)."""
+    candidate = Path(path)
+    if candidate.exists() or candidate.is_absolute():
+        return candidate
+    for base in (REPO_ROOT, REPO_ROOT / "notebooks"):
+        if (base / candidate).exists():
+            return base / candidate
+    return candidate
+
+
+@dataclass
+class Walkthrough:
+    """An evaluated assessment plus the display calls of the notebooks."""
+
+    assessment: Assessment
+    language: str = "ja"
+
+    @property
+    def results(self) -> dict[str, dict[str, Any]]:
+        return {r["control_id"]: r for r in self.assessment.controls}
+
+    def _show(self, body: str) -> None:
+        display(HTML(f'{STYLE}<div class="fsa-kit">{body}</div>'))
+
+    def header(self, section: str) -> None:
+        """Section heading, scope of the evidence and the verdict per item."""
+        lang = self.language
+        controls = self.assessment.catalog.by_section(section)
+        title = controls[0].section_title(lang) if controls else section
+        manifest = self.assessment.bundle.manifest
+        accounts = ", ".join(manifest.get("accounts", []))
+        scope = (
+            f"顧客: {manifest.get('customer')} ／ 対象アカウント: {accounts} ／ 証跡収集: {manifest.get('started_at')} ／ 証跡ID: {manifest.get('run_id')}"
+            if lang == "ja"
+            else f"Customer: {manifest.get('customer')} / accounts: {accounts} / evidence collected: {manifest.get('started_at')} / bundle: {manifest.get('run_id')}"
+        )
+        rows = "".join(
+            f"<tr><td>{ui.esc(c.control_id)}</td><td>{ui.esc(c.title(lang))}</td><td>{ui.verdict_badge(self.results[c.control_id]['verdict'], lang)}</td></tr>"
+            for c in controls
+        )
+        self._show(
+            f"<h2>{ui.esc(section)} {ui.esc(title)}</h2><p>{ui.esc(scope)}</p>"
+            f"<table><thead><tr><th>{ui.esc(ui.t('control', lang))}</th><th>{ui.esc(ui.t('title', lang))}</th>"
+            f"<th>{ui.esc(ui.t('verdict', lang))}</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+
+    def summary(self) -> None:
+        """Verdict counts per section, then every item with its verdict."""
+        lang = self.language
+        catalog = self.assessment.catalog
+        frame = ui.section_summary_frame(self.assessment, lang)
+        items = "".join(
+            f"<tr><td>{ui.esc(c.control_id)}</td><td>{ui.esc(c.title(lang))}</td>"
+            f"<td>{ui.verdict_badge(self.results[c.control_id]['verdict'], lang)}</td></tr>"
+            for c in catalog
+        )
+        self._show(
+            ui.frame_html(frame)
+            + f"<table><thead><tr><th>{ui.esc(ui.t('control', lang))}</th><th>{ui.esc(ui.t('title', lang))}</th>"
+            f"<th>{ui.esc(ui.t('verdict', lang))}</th></tr></thead><tbody>{items}</tbody></table>"
+        )
+
+    def collection_errors(self):
+        """Datasets that could not be gathered, with the cause and the IAM action."""
+        return ui.evidence_errors_frame(self.assessment, None, self.language)
+
+    def item(self, control_id: str, evidence_rows: int = 15) -> None:
+        """One guideline item: text, consultant view, AWS realisation, verdict, findings, evidence."""
+        lang = self.language
+        control = self.assessment.catalog.get(control_id)
+        findings = [f for f in self.assessment.findings if f.control_id == control_id]
+        body = ui.control_html(control, self.results[control_id], lang)
+        body += ui.findings_html(findings, lang)
+        body += ui.remediation_html(list(control.checks), findings, lang)
+        self._show(body)
+        for dataset in self.datasets(control_id):
+            frame = ui.evidence_frame(self.assessment, dataset)
+            if frame.empty:
+                continue
+            shown = frame.head(evidence_rows)
+            self._show(f"<p><b>{ui.esc(ui.dataset_caption(dataset, len(frame), len(shown), lang))}</b></p>{ui.frame_html(shown)}")
+        errors = ui.evidence_errors_frame(self.assessment, self.datasets(control_id), lang)
+        if not errors.empty:
+            self._show(f"<p><b>{ui.esc(ui.t('error_evidence', lang))}</b></p>{ui.frame_html(errors)}")
+
+    def datasets(self, control_id: str) -> list[str]:
+        from .checks import registry
+
+        specs = registry()
+        control = self.assessment.catalog.get(control_id)
+        seen: list[str] = []
+        for check_id in control.checks:
+            for dataset in specs[check_id].datasets if check_id in specs else ():
+                if dataset not in seen:
+                    seen.append(dataset)
+        return seen
+
+    def section(self, section: str) -> None:
+        """Every item of a section in guideline order."""
+        for control in self.assessment.catalog.by_section(section):
+            self.item(control.control_id)
+
+    def chart(self, section: str | None = None):
+        """Verdicts per item as a stacked bar chart (matplotlib, Japanese labels)."""
+        results = [r for r in self.assessment.controls if section is None or r["section"] == section]
+        results = [r for r in results if r["checks"]]
+        findings = [f for f in self.assessment.findings if section is None or f.control_id.startswith(f"{section}-")]
+        return ui.verdict_chart(results, findings, self.language)
+
+    def findings(self, section: str | None = None):
+        """Findings of a section as a pandas DataFrame."""
+        chosen = [f for f in self.assessment.findings if section is None or f.control_id.startswith(f"{section}-")]
+        return ui.findings_frame(chosen, self.language)
+
+    def evidence(self, dataset: str):
+        """A dataset of the bundle as a pandas DataFrame."""
+        return ui.evidence_frame(self.assessment, dataset)
+
+
+def open_assessment(params_file: str | None = None, run_dir: str | None = None, language: str | None = None) -> Walkthrough:
+    """Load ``run_dir`` if it holds a bundle, else collect a fresh one from ``params_file``."""
+    if run_dir and (_resolve(run_dir) / "evidence" / "manifest.json").exists():
+        bundle = Bundle.load(_resolve(run_dir))
+        assessment = evaluate(bundle)
+        lang = language or bundle.manifest.get("params", {}).get("language", "ja")
+        return Walkthrough(assessment, lang)
+    params = load_params(_resolve(params_file or "params/demo.yaml"))
+    target = _resolve(run_dir) if run_dir else REPO_ROOT / "outputs" / "notebook-runs" / new_run_id()
+    if params.aws.endpoint_url == DEMO:
+        from .demo import demo_environment
+
+        with demo_environment() as url:
+            bundle = collect(params, target, endpoint_url=url)
+    else:
+        bundle = collect(params, target)
+    return Walkthrough(evaluate(bundle, params.thresholds), language or params.language)

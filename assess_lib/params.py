@@ -1,0 +1,227 @@
+"""The params file (contract: DESIGN.md section 4): loading and validation.
+
+Every problem raises :class:`ParamsError` with one paragraph naming the file,
+the key (or line) and the fix, so the command line can print it without a
+traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .thresholds import DEFAULT_THRESHOLDS
+
+DEMO = "demo"  # endpoint_url / nameserver value that means "the embedded demo environment"
+
+_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+_ACCOUNT_RE = re.compile(r"^\d{12}$")
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+_SELECTOR_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$")
+_ROLE_RE = re.compile(r"^[\w+=,.@/-]{1,64}$")
+
+
+class ParamsError(ValueError):
+    """A params file problem, phrased for the person who wrote the file."""
+
+
+@dataclass(frozen=True)
+class AwsParams:
+    profile: str | None = None
+    endpoint_url: str | None = None
+    regions: str | tuple[str, ...] = "all"
+    accounts: str | tuple[str, ...] | None = None
+    role_name: str | None = None
+
+
+@dataclass(frozen=True)
+class DnsParams:
+    domains: tuple[str, ...] = ("example.co.jp",)
+    nameservers: tuple[str, ...] = ()
+    dkim_selectors: tuple[str, ...] = ("selector1",)
+
+
+@dataclass(frozen=True)
+class Params:
+    customer: str
+    language: str = "ja"
+    aws: AwsParams = field(default_factory=AwsParams)
+    dns: DnsParams = field(default_factory=DnsParams)
+    attestations: Path | None = None
+    thresholds: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    source: Path | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain form recorded in the manifest (no secrets: params hold none)."""
+        return {
+            "customer": self.customer,
+            "language": self.language,
+            "aws": {
+                "profile": self.aws.profile,
+                "endpoint_url": self.aws.endpoint_url,
+                "regions": self.aws.regions if isinstance(self.aws.regions, str) else list(self.aws.regions),
+                "accounts": self.aws.accounts
+                if self.aws.accounts is None or isinstance(self.aws.accounts, str)
+                else list(self.aws.accounts),
+                "role_name": self.aws.role_name,
+            },
+            "dns": {
+                "domains": list(self.dns.domains),
+                "nameservers": list(self.dns.nameservers),
+                "dkim_selectors": list(self.dns.dkim_selectors),
+            },
+            "attestations": str(self.attestations) if self.attestations else None,
+            "thresholds": dict(self.thresholds),
+        }
+
+
+def _fail(source: str, key: str, problem: str, fix: str) -> ParamsError:
+    return ParamsError(f"{source}: key '{key}': {problem}. Fix: {fix}")
+
+
+def _check_keys(source: str, prefix: str, data: dict[str, Any], allowed: set[str]) -> None:
+    for key in data:
+        if key not in allowed:
+            name = f"{prefix}{key}"
+            raise _fail(source, name, "unknown key", f"remove it; allowed keys here are {', '.join(sorted(allowed))}")
+
+
+def _str_list(source: str, key: str, value: Any, pattern: re.Pattern[str] | None, what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
+        raise _fail(source, key, f"expected a list of {what}", f"write e.g. [{what}]")
+    items = tuple(str(v).strip() for v in value)
+    for item in items:
+        if pattern is not None and not pattern.match(item):
+            raise _fail(source, key, f"'{item}' is not a valid {what}", f"correct or remove '{item}'")
+    return items
+
+
+def _opt_str(source: str, key: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(source, key, "expected a text value or null", f"write {key}: null or a value in quotes")
+    return value.strip()
+
+
+def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = None) -> Params:
+    """Validate a parsed params mapping and return :class:`Params`."""
+    if not isinstance(data, dict):
+        raise ParamsError(f"{source}: the file must be a YAML mapping with at least 'customer: <name>'")
+    _check_keys(source, "", data, {"customer", "language", "aws", "dns", "attestations", "thresholds"})
+    customer = data.get("customer")
+    if not isinstance(customer, str) or not customer.strip():
+        raise _fail(source, "customer", "missing or empty", "add 'customer: <institution name>' (shown on the report)")
+    language = data.get("language", "ja")
+    if language not in ("ja", "en"):
+        raise _fail(source, "language", f"'{language}' is not supported", "use ja or en")
+
+    aws_raw = data.get("aws") or {}
+    if not isinstance(aws_raw, dict):
+        raise _fail(source, "aws", "expected a mapping", "indent profile/endpoint_url/regions/accounts/role_name under aws:")
+    _check_keys(source, "aws.", aws_raw, {"profile", "endpoint_url", "regions", "accounts", "role_name"})
+    endpoint = _opt_str(source, "aws.endpoint_url", aws_raw.get("endpoint_url"))
+    if endpoint and endpoint != DEMO and not re.match(r"^https?://[^\s/]+", endpoint):
+        raise _fail(source, "aws.endpoint_url", f"'{endpoint}' is not a URL", "write e.g. http://127.0.0.1:5000, or null for AWS")
+    regions_raw = aws_raw.get("regions", "all")
+    if regions_raw == "all":
+        regions: str | tuple[str, ...] = "all"
+    else:
+        regions = _str_list(source, "aws.regions", regions_raw, _REGION_RE, "AWS region name such as ap-northeast-1")
+        if not regions:
+            raise _fail(source, "aws.regions", "empty list", "write 'all' or list regions such as [ap-northeast-1]")
+    accounts_raw = aws_raw.get("accounts")
+    if accounts_raw is None or accounts_raw == "organization":
+        accounts: str | tuple[str, ...] | None = accounts_raw
+    else:
+        accounts = _str_list(source, "aws.accounts", accounts_raw, _ACCOUNT_RE, "12-digit AWS account ID in quotes")
+    role_name = _opt_str(source, "aws.role_name", aws_raw.get("role_name"))
+    if role_name and not _ROLE_RE.match(role_name):
+        raise _fail(source, "aws.role_name", f"'{role_name}' is not a valid IAM role name", "use the role's name, not its ARN")
+    if accounts is not None and not role_name:
+        raise _fail(source, "aws.role_name", "required when aws.accounts is set", "name the read-only role to assume in each account")
+    aws = AwsParams(
+        profile=_opt_str(source, "aws.profile", aws_raw.get("profile")),
+        endpoint_url=endpoint,
+        regions=regions,
+        accounts=accounts,
+        role_name=role_name,
+    )
+
+    dns_raw = data.get("dns") or {}
+    if not isinstance(dns_raw, dict):
+        raise _fail(source, "dns", "expected a mapping", "indent domains/nameservers/dkim_selectors under dns:")
+    _check_keys(source, "dns.", dns_raw, {"domains", "nameservers", "dkim_selectors"})
+    dns = DnsParams(
+        domains=_str_list(source, "dns.domains", dns_raw.get("domains", ["example.co.jp"]), _DOMAIN_RE, "domain name"),
+        nameservers=_str_list(
+            source, "dns.nameservers", dns_raw.get("nameservers", []), re.compile(r"^(demo|[0-9a-fA-F.:\[\]]+)$"), "IP[:port]"
+        ),
+        dkim_selectors=_str_list(
+            source, "dns.dkim_selectors", dns_raw.get("dkim_selectors", ["selector1"]), _SELECTOR_RE, "DKIM selector"
+        ),
+    )
+
+    attestations = data.get("attestations")
+    attestation_path: Path | None = None
+    if attestations is not None:
+        if not isinstance(attestations, str):
+            raise _fail(source, "attestations", "expected a file name", "write attestations: attestations.yaml or null")
+        attestation_path = Path(attestations)
+        if not attestation_path.is_absolute() and base_dir is not None:
+            attestation_path = base_dir / attestation_path
+        if not attestation_path.exists():
+            raise _fail(
+                source, "attestations", f"file {attestation_path} does not exist", "fix the path (relative to the params file) or write null"
+            )
+
+    thresholds = dict(DEFAULT_THRESHOLDS)
+    overrides = data.get("thresholds") or {}
+    if not isinstance(overrides, dict):
+        raise _fail(source, "thresholds", "expected a mapping", "write e.g. thresholds: {access_key_max_age_days: 90}")
+    for key, value in overrides.items():
+        if key not in DEFAULT_THRESHOLDS:
+            raise _fail(source, f"thresholds.{key}", "unknown threshold", f"use one of {', '.join(sorted(DEFAULT_THRESHOLDS))}")
+        default = DEFAULT_THRESHOLDS[key]
+        if isinstance(default, bool) and not isinstance(value, bool):
+            raise _fail(source, f"thresholds.{key}", "expected true or false", "write true or false")
+        if isinstance(default, int) and not isinstance(default, bool) and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise _fail(source, f"thresholds.{key}", "expected a non-negative whole number", f"write e.g. {default}")
+        thresholds[key] = value
+
+    return Params(
+        customer=customer.strip(),
+        language=language,
+        aws=aws,
+        dns=dns,
+        attestations=attestation_path,
+        thresholds=thresholds,
+        source=Path(source) if source != "<params>" else None,
+    )
+
+
+def load_params(path: Path | str) -> Params:
+    """Read and validate a params file; raise :class:`ParamsError` on any problem."""
+    path = Path(path)
+    if not path.exists():
+        raise ParamsError(f"{path}: params file not found. Fix: check the path, e.g. params/demo.yaml")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ParamsError(f"{path}: not UTF-8 text. Fix: save the file as UTF-8") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ParamsError(f"{path}:{where}: malformed YAML ({problem}). Fix: correct the indentation or quoting there") from None
+    return parse_params(data, str(path), path.parent)

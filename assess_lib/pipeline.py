@@ -1,0 +1,220 @@
+"""The assessment pipeline: params -> collect -> evaluate -> present.
+
+Collection needs AWS (or an emulator); everything after it reads only the
+saved bundle, so ``evaluate`` and ``publish`` run offline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from . import __version__
+from .aws.collect import collect_aws
+from .catalog import Catalog, load_catalog
+from .checks.runner import evaluate as run_checks
+from .evidence import Bundle, EvidenceStore
+from .findings import VERDICT_ORDER, Finding, Verdict, rollup
+from .params import Params
+from .report.export import write_findings_json
+
+log = logging.getLogger(__name__)
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def utcnow() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def new_run_id() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+
+
+def collect(
+    params: Params,
+    run_dir: Path,
+    endpoint_url: str | None = None,
+    max_attempts: int = 8,
+    progress: Callable[[str], None] | None = None,
+) -> Bundle:
+    """Gather all evidence into ``run_dir/evidence`` and return the loaded bundle."""
+    store = EvidenceStore(run_id=new_run_id(), started_at=utcnow())
+    meta = collect_aws(params, store, endpoint_url=endpoint_url, max_attempts=max_attempts, progress=progress)
+    store.meta = {
+        "kit_version": __version__,
+        "customer": params.customer,
+        "params": params.to_dict(),
+        **meta,
+        "api_calls": _call_counts(store),
+    }
+    store.save(run_dir, utcnow())
+    return Bundle.load(run_dir)
+
+
+def _call_counts(store: EvidenceStore) -> dict[str, Any]:
+    """API calls and seconds per account and service (from the dataset records)."""
+    counts: dict[str, dict[str, dict[str, float]]] = {}
+    for record in store.records.values():
+        service = record.dataset.split(".", 1)[0]
+        entry = counts.setdefault(record.account_id, {}).setdefault(service, {"calls": 0, "seconds": 0.0})
+        entry["calls"] += record.calls
+        entry["seconds"] = round(entry["seconds"] + record.seconds, 4)
+    return counts
+
+
+@dataclass
+class Assessment:
+    """Findings and control verdicts of one bundle."""
+
+    bundle: Bundle
+    findings: list[Finding]
+    controls: list[dict[str, Any]]
+    catalog: Catalog
+
+
+def evaluate(bundle: Bundle, thresholds: dict[str, Any] | None = None) -> Assessment:
+    """Run every check over the bundle and roll findings up to every catalogue item."""
+    if thresholds is None:
+        thresholds = bundle.manifest.get("params", {}).get("thresholds") or {}
+    from .thresholds import DEFAULT_THRESHOLDS
+
+    effective = {**DEFAULT_THRESHOLDS, **thresholds}
+    catalog = load_catalog()
+    findings = run_checks(bundle, effective)
+    return Assessment(bundle, findings, control_results(catalog, findings), catalog)
+
+
+def control_results(catalog: Catalog, findings: list[Finding]) -> list[dict[str, Any]]:
+    """One result per catalogue item (contract fields first).
+
+    ``automated_verdict`` rolls up the machine checks alone; ``verdict`` also
+    counts what they cannot see: a hybrid item whose checks all pass still
+    needs a human for its organisational part, so it is ``manual``.
+    """
+    by_control: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_control.setdefault(finding.control_id, []).append(finding)
+    results = []
+    for control in catalog:
+        own = by_control.get(control.control_id, [])
+        automated = rollup(f.verdict for f in own) if own else None
+        verdicts = [f.verdict for f in own]
+        if control.mode != "auto" or not own:
+            verdicts.append(Verdict.MANUAL)
+        verdict = rollup(verdicts)
+        counts = {v: 0 for v in VERDICT_ORDER}
+        for f in own:
+            counts[f.verdict.value] += 1
+        results.append(
+            {
+                "control_id": control.control_id,
+                "verdict": verdict.value,
+                "title_ja": control.title_ja,
+                "title_en": control.title_en,
+                "section": control.section,
+                "kind": control.kind,
+                "mode": control.mode,
+                "checks": list(control.checks),
+                "automated_verdict": automated.value if automated else None,
+                "finding_counts": counts,
+            }
+        )
+    return results
+
+
+def write_results(run_dir: Path, assessment: Assessment) -> None:
+    """findings.json and controls.json (contract files)."""
+    write_findings_json(run_dir / "findings.json", assessment.findings)
+    with open(run_dir / "controls.json", "w", encoding="utf-8") as handle:
+        json.dump(assessment.controls, handle, ensure_ascii=False, indent=1)
+
+
+def load_assessment(run_dir: Path) -> Assessment:
+    """Re-evaluate a run directory's bundle (offline)."""
+    return evaluate(Bundle.load(run_dir))
+
+
+def section_notebooks() -> list[Path]:
+    """The kit's notebooks, summary first."""
+    return sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+
+
+def execute_notebooks(run_dir: Path, params_file: Path | None, language: str) -> list[Path]:
+    """Run every notebook with papermill against ``run_dir`` (already evaluated)."""
+    import papermill
+
+    out_dir = run_dir / "notebooks"
+    out_dir.mkdir(exist_ok=True)
+    executed = []
+    for notebook in section_notebooks():
+        target = out_dir / notebook.name
+        papermill.execute_notebook(
+            str(notebook),
+            str(target),
+            parameters={
+                "params_file": str(params_file) if params_file else None,
+                "run_dir": str(run_dir),
+                "language": language,
+            },
+            cwd=str(NOTEBOOK_DIR),
+            progress_bar=False,
+            log_output=False,
+        )
+        executed.append(target)
+    return executed
+
+
+def run(
+    params: Params,
+    out_dir: Path,
+    endpoint_url: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    max_attempts: int = 8,
+) -> Path:
+    """Collect, evaluate, execute the notebooks and publish into ``out_dir``.
+
+    Everything is written to a temporary sibling folder first and renamed at
+    the end, so a run that dies leaves earlier results untouched.
+    """
+    from .report.publish import publish
+
+    out_dir = out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    os.chmod(work, 0o700)
+    try:
+        say = progress or (lambda message: None)
+        say("collecting evidence / 証跡を収集しています")
+        bundle = collect(params, work, endpoint_url=endpoint_url, max_attempts=max_attempts, progress=progress)
+        say("evaluating / 評価しています")
+        assessment = evaluate(bundle, params.thresholds)
+        write_results(work, assessment)
+        say("running notebooks / ノートブックを実行しています")
+        execute_notebooks(work, params.source, params.language)
+        say("publishing / レポートを出力しています")
+        publish(work, assessment, params.language)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    _replace_dir(work, out_dir)
+    return out_dir
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Swap ``new`` into place of ``target`` with renames only."""
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:6]}")
+        os.replace(target, old)
+        os.replace(new, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(new, target)

@@ -1,0 +1,1 @@
+"""Presentation: notebook display helpers and publishing (HTML)."""

@@ -1,0 +1,283 @@
+"""Display helpers shared by notebooks and the report: HTML fragments, tables, charts.
+
+Every customer-controlled string goes through :func:`esc` (or pandas' escaping)
+before it reaches HTML.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Iterable
+
+import pandas as pd
+
+from ..datasets import DATASETS
+from ..evidence import ERROR_KIND_LABELS, EvidenceUnavailable
+from ..findings import VERDICT_COLOURS, VERDICT_LABELS, VERDICT_ORDER, Finding
+from .export import mask_secrets
+
+if TYPE_CHECKING:
+    from ..catalog import Control
+    from ..pipeline import Assessment
+
+TEXT = {
+    "guideline": {"ja": "ガイドライン本文", "en": "Guideline text"},
+    "consultant": {"ja": "一般的に考えられる対応内容（当社コンサルタント見解）", "en": "Consultant view (generally expected measures)"},
+    "aws": {"ja": "AWS環境上で当社の設計において実現すること", "en": "What our AWS design realises"},
+    "verdict": {"ja": "判定", "en": "Verdict"},
+    "automated": {"ja": "自動チェックの判定", "en": "Automated checks"},
+    "findings": {"ja": "検出事項", "en": "Findings"},
+    "no_checks": {
+        "ja": "この項目は組織的な対応事項であり、自動チェックはありません。責任者へのヒアリングと文書確認で評価してください。",
+        "en": "This item is organisational and has no automated check; assess it through interviews and document review.",
+    },
+    "hybrid_note": {
+        "ja": "AWS上の証跡で確認できる部分のみ自動判定しています。規程・運用面は別途確認が必要です。",
+        "en": "Only the part visible in AWS evidence is checked automatically; policies and operations need review.",
+    },
+    "fundamental": {"ja": "基本的な対応事項", "en": "Fundamental response measure"},
+    "recommended": {"ja": "対応が望ましい事項", "en": "Recommended measure"},
+    "not_in_seed": {"ja": "（当社マトリクス対象外の項目）", "en": "(not covered by our consultant matrix)"},
+    "text_en_only": {"ja": "（日本語原文は未収録のため英訳を表示）", "en": ""},
+    "check": {"ja": "チェック", "en": "Check"},
+    "account": {"ja": "アカウント", "en": "Account"},
+    "region": {"ja": "リージョン", "en": "Region"},
+    "resource": {"ja": "リソース", "en": "Resource"},
+    "message": {"ja": "内容", "en": "Detail"},
+    "remediation": {"ja": "改善策", "en": "Remediation"},
+    "evidence": {"ja": "証跡", "en": "Evidence"},
+    "rows": {"ja": "件", "en": "rows"},
+    "control": {"ja": "項目", "en": "Item"},
+    "title": {"ja": "タイトル", "en": "Title"},
+    "count": {"ja": "件数", "en": "Count"},
+    "error_evidence": {"ja": "取得できなかった証跡", "en": "Evidence that could not be gathered"},
+}
+
+
+def t(key: str, lang: str) -> str:
+    return TEXT[key]["ja" if lang == "ja" else "en"]
+
+
+def esc(value: Any) -> str:
+    """HTML-escape any value (customer-controlled strings included), masking access key IDs."""
+    return html.escape(mask_secrets("" if value is None else str(value)), quote=True)
+
+
+def verdict_badge(verdict: str, lang: str) -> str:
+    label = VERDICT_LABELS[verdict]["ja" if lang == "ja" else "en"]
+    colour = VERDICT_COLOURS[verdict]
+    return (
+        f'<span class="verdict verdict-{verdict}" style="background:{colour};color:#fff;'
+        f'padding:2px 8px;border-radius:3px;font-weight:bold;white-space:nowrap">{esc(label)}</span>'
+    )
+
+
+def paragraphs(text: str | None) -> str:
+    if not text:
+        return ""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    out, bullets = [], []
+    for line in lines:
+        if line.startswith(("- ", "・")):
+            bullets.append(f"<li>{esc(line[2:] if line.startswith('- ') else line[1:])}</li>")
+            continue
+        if bullets:
+            out.append("<ul>" + "".join(bullets) + "</ul>")
+            bullets = []
+        out.append(f"<p>{esc(line)}</p>")
+    if bullets:
+        out.append("<ul>" + "".join(bullets) + "</ul>")
+    return "".join(out)
+
+
+def control_heading(control: "Control", lang: str) -> str:
+    kind = t(control.kind, lang)
+    return f"{control.control_id} {control.title(lang)}（{kind}）" if lang == "ja" else f"{control.control_id} {control.title(lang)} ({kind})"
+
+
+def control_html(control: "Control", result: dict[str, Any], lang: str) -> str:
+    """Requirement text, consultant view, AWS realisation and verdict of one item."""
+    parts = [
+        f'<div class="control" id="{esc(control.control_id)}">',
+        f"<h3>{esc(control_heading(control, lang))} {verdict_badge(result['verdict'], lang)}</h3>",
+        f"<h4>{esc(t('guideline', lang))}</h4>",
+    ]
+    if lang == "ja" and not control.text_ja:
+        parts.append(f'<p class="note">{esc(t("text_en_only", lang))}</p>')
+    parts.append(f'<blockquote class="guideline">{paragraphs(control.text(lang))}</blockquote>')
+    if control.consultant_view_ja:
+        parts.append(f"<h4>{esc(t('consultant', lang))}</h4>{paragraphs(control.consultant_view(lang))}")
+        parts.append(f"<h4>{esc(t('aws', lang))}</h4>{paragraphs(control.aws_realisation(lang))}")
+    if not control.checks:
+        parts.append(f'<p class="note">{esc(t("no_checks", lang))}</p>')
+    else:
+        automated = result.get("automated_verdict") or "manual"
+        parts.append(f"<p>{esc(t('automated', lang))}: {verdict_badge(automated, lang)}</p>")
+        if control.mode == "hybrid":
+            parts.append(f'<p class="note">{esc(t("hybrid_note", lang))}</p>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def findings_frame(findings: Iterable[Finding], lang: str) -> pd.DataFrame:
+    """Findings as a table, most serious first (raw strings; escape when rendering)."""
+    rows = [
+        {
+            t("verdict", lang): f.verdict.value,
+            t("check", lang): f.check_id,
+            t("account", lang): f.account_id,
+            t("region", lang): f.region,
+            t("resource", lang): mask_secrets(f.resource),
+            t("message", lang): mask_secrets(f.message(lang)),
+        }
+        for f in sorted(findings, key=lambda f: (VERDICT_ORDER.index(f.verdict.value), f.check_id, f.resource))
+    ]
+    columns = [t(k, lang) for k in ("verdict", "check", "account", "region", "resource", "message")]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def findings_html(findings: list[Finding], lang: str) -> str:
+    """Findings table with coloured verdicts (every cell escaped)."""
+    frame = findings_frame(findings, lang)
+    if frame.empty:
+        return ""
+    head = "".join(f"<th>{esc(c)}</th>" for c in frame.columns)
+    body = []
+    for row in frame.itertuples(index=False):
+        cells = [verdict_badge(row[0], lang)] + [esc(v) for v in row[1:]]
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return f'<table class="findings"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def remediation_html(check_ids: list[str], findings: list[Finding], lang: str) -> str:
+    from ..checks import registry
+
+    failing = [c for c in check_ids if any(f.check_id == c and f.verdict.value == "fail" for f in findings)]
+    if not failing:
+        return ""
+    specs = registry()
+    items = "".join(f"<li><b>{esc(specs[c].title(lang))}</b>: {esc(specs[c].remediation(lang))}</li>" for c in failing)
+    return f"<h4>{esc(t('remediation', lang))}</h4><ul>{items}</ul>"
+
+
+# Columns shown per dataset in evidence tables (the full rows stay in the bundle).
+EVIDENCE_COLUMNS: dict[str, list[str]] = {
+    "iam.credential_report": [
+        "user",
+        "password_enabled",
+        "password_last_used",
+        "mfa_active",
+        "access_key_1_active",
+        "access_key_1_last_rotated",
+        "access_key_1_last_used_date",
+        "access_key_2_active",
+        "access_key_2_last_rotated",
+    ],
+    "iam.account_summary": ["AccountMFAEnabled", "AccountAccessKeysPresent", "Users", "Roles", "Groups"],
+    "iam.authorization_details": ["entity_type", "name", "attached_policies"],
+    "cloudtrail.trails": ["name", "home_region", "is_multi_region", "log_file_validation", "s3_bucket", "kms_key_id"],
+    "cloudtrail.trail_status": ["name", "is_logging", "latest_delivery_time"],
+    "s3.trail_bucket_exposure": ["bucket", "acl_public", "policy_is_public", "bucket_block", "error_kind"],
+}
+
+
+def evidence_frame(assessment: "Assessment", dataset: str, limit: int | None = None) -> pd.DataFrame:
+    """One dataset over every account and region of the bundle, as a table."""
+    bundle = assessment.bundle
+    frames = []
+    for entry in bundle.entries():
+        if entry["dataset"] != dataset or entry["status"] != "ok":
+            continue
+        rows = bundle.rows(dataset, entry["account_id"], entry["region"])
+        if not rows:
+            continue
+        frame = pd.DataFrame(rows)
+        wanted = [c for c in EVIDENCE_COLUMNS.get(dataset, list(frame.columns)) if c in frame.columns]
+        frame = frame[wanted]
+        frame.insert(0, "region", entry["region"])
+        frame.insert(0, "account", entry["account_id"])
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame()
+    frame = pd.concat(frames, ignore_index=True)
+    frame = frame.map(lambda v: mask_secrets(v) if isinstance(v, str) else (", ".join(map(str, v)) if isinstance(v, list) else v))
+    return frame if limit is None else frame.head(limit)
+
+
+def evidence_errors_frame(assessment: "Assessment", datasets: Iterable[str] | None, lang: str) -> pd.DataFrame:
+    wanted = set(datasets) if datasets is not None else None
+    rows = []
+    for entry in assessment.bundle.errors():
+        if wanted is not None and entry["dataset"] not in wanted:
+            continue
+        missing = EvidenceUnavailable(
+            entry["dataset"],
+            entry["account_id"],
+            entry["region"],
+            entry.get("error_kind") or "other",
+            entry.get("error_code") or "",
+            entry.get("error_message") or "",
+            entry.get("action") or "",
+        )
+        label = ERROR_KIND_LABELS.get(missing.kind, ERROR_KIND_LABELS["other"])
+        rows.append(
+            {
+                "dataset": entry["dataset"],
+                t("account", lang): entry["account_id"],
+                t("region", lang): entry["region"],
+                "error": label["ja" if lang == "ja" else "en"],
+                "code": entry.get("error_code"),
+                "IAM": entry.get("action"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def dataset_caption(dataset: str, count: int, shown: int, lang: str) -> str:
+    info = DATASETS[dataset]
+    desc = info.description_ja if lang == "ja" else info.description_en
+    more = f"（先頭{shown}件を表示）" if lang == "ja" and shown < count else (f" (first {shown} shown)" if shown < count else "")
+    return f"{t('evidence', lang)}: {desc} — {dataset}, {count} {t('rows', lang)}{more}"
+
+
+def frame_html(frame: pd.DataFrame) -> str:
+    """A DataFrame as an escaped HTML table."""
+    return frame.to_html(index=False, escape=True, na_rep="", classes="evidence", border=0)
+
+
+def section_summary_frame(assessment: "Assessment", lang: str) -> pd.DataFrame:
+    """Control verdict counts per section, in guideline order."""
+    rows = []
+    catalog = assessment.catalog
+    for section in catalog.sections():
+        controls = catalog.by_section(section)
+        counts = Counter(r["verdict"] for r in assessment.controls if r["section"] == section)
+        row = {t("control", lang): section, t("title", lang): controls[0].section_title(lang)}
+        for verdict in VERDICT_ORDER:
+            row[VERDICT_LABELS[verdict]["ja" if lang == "ja" else "en"]] = counts.get(verdict, 0)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def verdict_chart(results: list[dict[str, Any]], findings: list[Finding], lang: str, title: str = ""):
+    """Stacked bar chart: finding verdicts per item (Japanese labels render with IPAexGothic)."""
+    import matplotlib_fontja  # noqa: F401  - registers IPAexGothic as the default font
+    import matplotlib.pyplot as plt
+
+    ids = [r["control_id"] for r in results]
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(ids) + 1.5))
+    left = [0] * len(ids)
+    for verdict in VERDICT_ORDER:
+        values = [sum(1 for f in findings if f.control_id == cid and f.verdict.value == verdict) for cid in ids]
+        if not any(values):
+            continue
+        label = VERDICT_LABELS[verdict]["ja" if lang == "ja" else "en"]
+        ax.barh(ids, values, left=left, color=VERDICT_COLOURS[verdict], label=label)
+        left = [a + b for a, b in zip(left, values)]
+    ax.invert_yaxis()
+    ax.set_xlabel("検出事項の件数" if lang == "ja" else "Number of findings")
+    ax.set_title(title or ("項目別の判定" if lang == "ja" else "Verdicts per item"))
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
