@@ -47,8 +47,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if params.aws.endpoint_url == DEMO:
         from .demo import demo_environment
 
-        with demo_environment() as url:
-            out = run(params, Path(args.out), endpoint_url=url, progress=_progress(args.quiet))
+        with demo_environment() as demo:
+            out = run(
+                params,
+                Path(args.out),
+                endpoint_url=demo.aws_url,
+                dns_nameservers=demo.dns_nameservers,
+                progress=_progress(args.quiet),
+            )
     else:
         out = run(params, Path(args.out), progress=_progress(args.quiet))
     print(_summary(out))

@@ -161,8 +161,8 @@ def open_assessment(params_file: str | None = None, run_dir: str | None = None, 
     if params.aws.endpoint_url == DEMO:
         from .demo import demo_environment
 
-        with demo_environment() as url:
-            bundle = collect(params, target, endpoint_url=url)
+        with demo_environment() as demo:
+            bundle = collect(params, target, endpoint_url=demo.aws_url, dns_nameservers=demo.dns_nameservers)
     else:
         bundle = collect(params, target)
     return Walkthrough(evaluate(bundle, params.thresholds), language or params.language)

@@ -21,6 +21,7 @@ from . import __version__
 from .aws.collect import collect_aws
 from .catalog import Catalog, load_catalog
 from .checks.runner import evaluate as run_checks
+from .dns import collect_dns
 from .evidence import Bundle, EvidenceStore
 from .findings import VERDICT_ORDER, Finding, Verdict, rollup
 from .params import Params
@@ -45,10 +46,15 @@ def collect(
     endpoint_url: str | None = None,
     max_attempts: int = 8,
     progress: Callable[[str], None] | None = None,
+    dns_nameservers: list[str] | None = None,
 ) -> Bundle:
-    """Gather all evidence into ``run_dir/evidence`` and return the loaded bundle."""
+    """Gather all evidence into ``run_dir/evidence`` and return the loaded bundle.
+
+    ``endpoint_url`` and ``dns_nameservers`` override the params (an emulator, a test server).
+    """
     store = EvidenceStore(run_id=new_run_id(), started_at=utcnow())
     meta = collect_aws(params, store, endpoint_url=endpoint_url, max_attempts=max_attempts, progress=progress)
+    meta.update(collect_dns(params, store, nameservers=dns_nameservers, progress=progress))
     store.meta = {
         "kit_version": __version__,
         "customer": params.customer,
@@ -179,6 +185,7 @@ def run(
     endpoint_url: str | None = None,
     progress: Callable[[str], None] | None = None,
     max_attempts: int = 8,
+    dns_nameservers: list[str] | None = None,
 ) -> Path:
     """Collect, evaluate, execute the notebooks and publish into ``out_dir``.
 
@@ -194,7 +201,9 @@ def run(
     try:
         say = progress or (lambda message: None)
         say("collecting evidence / 証跡を収集しています")
-        bundle = collect(params, work, endpoint_url=endpoint_url, max_attempts=max_attempts, progress=progress)
+        bundle = collect(
+            params, work, endpoint_url=endpoint_url, max_attempts=max_attempts, progress=progress, dns_nameservers=dns_nameservers
+        )
         say("evaluating / 評価しています")
         assessment = evaluate(bundle, params.thresholds)
         write_results(work, assessment)

@@ -26,16 +26,22 @@ CheckFn = Callable[[CheckContext], list]
 CHECK_MODULES = ("s2_3_1_access",)
 
 
+ACCOUNT_SCOPE = "account"  # run once per AWS account of the bundle
+DOMAIN_SCOPE = "domain"  # run once per e-mail domain of the bundle (account_id "dns")
+
+
 @dataclass(frozen=True)
 class CheckSpec:
     check_id: str
     controls: tuple[str, ...]
     datasets: tuple[str, ...]
     fn: CheckFn
+    scope: str = ACCOUNT_SCOPE
 
     @property
     def permissions(self) -> list[str]:
-        return actions_for(self.datasets)
+        """IAM actions behind the check's AWS datasets (DNS datasets need none)."""
+        return [a for a in actions_for(self.datasets) if ":" in a]
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -51,8 +57,10 @@ class CheckSpec:
 _REGISTRY: dict[str, CheckSpec] = {}
 
 
-def check(check_id: str, controls: list[str], datasets: list[str]) -> Callable[[CheckFn], CheckFn]:
-    """Register a check for ``controls`` reading ``datasets``."""
+def check(
+    check_id: str, controls: list[str], datasets: list[str], scope: str = ACCOUNT_SCOPE
+) -> Callable[[CheckFn], CheckFn]:
+    """Register a check for ``controls`` reading ``datasets`` (per account, or per domain)."""
     for name in datasets:
         if name not in DATASETS:
             raise ValueError(f"check {check_id}: unknown dataset {name}")
@@ -60,7 +68,7 @@ def check(check_id: str, controls: list[str], datasets: list[str]) -> Callable[[
     def register(fn: CheckFn) -> CheckFn:
         if check_id in _REGISTRY:
             raise ValueError(f"check {check_id} registered twice")
-        _REGISTRY[check_id] = CheckSpec(check_id, tuple(controls), tuple(datasets), fn)
+        _REGISTRY[check_id] = CheckSpec(check_id, tuple(controls), tuple(datasets), fn, scope)
         return fn
 
     return register
@@ -85,4 +93,4 @@ def required_actions() -> list[str]:
     return sorted({a for spec in registry().values() for a in spec.permissions} | {"sts:GetCallerIdentity"})
 
 
-__all__ = ["CheckContext", "CheckSpec", "check", "check_metadata", "registry", "required_actions"]
+__all__ = ["ACCOUNT_SCOPE", "DOMAIN_SCOPE", "CheckContext", "CheckSpec", "check", "check_metadata", "registry", "required_actions"]

@@ -35,6 +35,7 @@ class CheckContext:
     thresholds: dict[str, Any]
     now: dt.datetime
     default_severity: str = "medium"
+    domain: str | None = None  # set for domain-scope checks (account_id is then "dns")
     findings: list[Finding] = field(default_factory=list)
 
     @property

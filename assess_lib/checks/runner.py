@@ -7,7 +7,7 @@ from typing import Any
 
 from ..evidence import GLOBAL, Bundle, EvidenceUnavailable
 from ..findings import Finding, Verdict
-from . import CheckSpec, registry
+from . import DOMAIN_SCOPE, CheckSpec, registry
 from .context import CheckContext, parse_time
 
 
@@ -16,10 +16,21 @@ def assessment_time(bundle: Bundle):
     return parse_time(bundle.manifest["started_at"])
 
 
-def run_check(spec: CheckSpec, bundle: Bundle, account_id: str, thresholds: dict[str, Any]) -> list[Finding]:
-    """Findings of one check for one account, expanded to each of its controls."""
+DNS_ACCOUNT = "dns"  # account_id of e-mail domain evidence and findings
+
+
+def run_check(
+    spec: CheckSpec, bundle: Bundle, account_id: str, thresholds: dict[str, Any], domain: str | None = None
+) -> list[Finding]:
+    """Findings of one check for one account (or domain), expanded to each of its controls."""
     ctx = CheckContext(
-        spec.check_id, bundle, account_id, thresholds, assessment_time(bundle), spec.meta.get("severity", "medium")
+        spec.check_id,
+        bundle,
+        account_id,
+        thresholds,
+        assessment_time(bundle),
+        spec.meta.get("severity", "medium"),
+        domain,
     )
     try:
         spec.fn(ctx)
@@ -50,12 +61,18 @@ def run_check(spec: CheckSpec, bundle: Bundle, account_id: str, thresholds: dict
 
 
 def evaluate(bundle: Bundle, thresholds: dict[str, Any]) -> list[Finding]:
-    """Every AWS check for every account of the bundle."""
+    """Every account check for every account and every domain check for every domain of the bundle."""
     findings: list[Finding] = []
+    specs = list(registry().values())
     for account_id in bundle.accounts:
-        for spec in registry().values():
-            findings.extend(run_check(spec, bundle, account_id, thresholds))
+        for spec in specs:
+            if spec.scope != DOMAIN_SCOPE:
+                findings.extend(run_check(spec, bundle, account_id, thresholds))
+    for domain in bundle.manifest.get("domains", []):
+        for spec in specs:
+            if spec.scope == DOMAIN_SCOPE:
+                findings.extend(run_check(spec, bundle, DNS_ACCOUNT, thresholds, domain))
     return findings
 
 
-__all__ = ["GLOBAL", "assessment_time", "evaluate", "run_check"]
+__all__ = ["DNS_ACCOUNT", "GLOBAL", "assessment_time", "evaluate", "run_check"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -12,12 +13,20 @@ from .server import DEMO_ACCOUNT, MotoServer, demo_credentials
 DEMO_PARAMS = Path(__file__).resolve().parents[2] / "params" / "demo.yaml"
 
 
+@dataclass(frozen=True)
+class DemoEndpoints:
+    """Where the demo's emulated services listen (127.0.0.1 only)."""
+
+    aws_url: str
+    dns_nameservers: list[str] | None = None
+
+
 @contextlib.contextmanager
-def demo_environment() -> Iterator[str]:
-    """Start the emulator on 127.0.0.1, seed デモ銀行, yield its endpoint URL; stop it afterwards."""
+def demo_environment() -> Iterator[DemoEndpoints]:
+    """Start the emulator on 127.0.0.1, seed デモ銀行, yield its endpoints; stop everything afterwards."""
     with MotoServer() as server, demo_credentials():
         seed_demo_bank(server.url)
-        yield server.url
+        yield DemoEndpoints(server.url)
 
 
-__all__ = ["DEMO_ACCOUNT", "DEMO_PARAMS", "DEMO_REGIONS", "MotoServer", "demo_credentials", "demo_environment"]
+__all__ = ["DemoEndpoints", "DEMO_ACCOUNT", "DEMO_PARAMS", "DEMO_REGIONS", "MotoServer", "demo_credentials", "demo_environment"]
