@@ -52,7 +52,7 @@ class ClientFactory:
                     kwargs["endpoint_url"] = self.endpoint_url
                 client = self.session.client(service, **kwargs)
                 if self.endpoint_url and service == "s3control":
-                    client.meta.events.register("before-send.s3-control", _strip_account_host_prefix)
+                    client.meta.events.register("before-sign.s3-control", _strip_account_host_prefix)
                 self._clients[key] = client
             return self._clients[key]
 

@@ -66,7 +66,9 @@ class MotoServer:
     def set_auth(self, enforce: bool) -> None:
         """Turn moto's IAM enforcement on (only real IAM users' keys work) or off."""
         body = b"0" if enforce else b"inf"
-        request = urllib.request.Request(f"{self.url}/moto-api/reset-auth", method="POST", data=body)
+        request = urllib.request.Request(
+            f"{self.url}/moto-api/reset-auth", method="POST", data=body, headers={"Content-Type": "text/plain"}
+        )
         with urllib.request.urlopen(request, timeout=30):  # noqa: S310 - loopback only
             pass
 

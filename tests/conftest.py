@@ -1,0 +1,133 @@
+"""Shared fixtures: a real moto server on 127.0.0.1 and hand-built evidence bundles."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Iterator
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from assess_lib.demo.server import MotoServer, demo_credentials
+from assess_lib.evidence import GLOBAL, Bundle, DatasetRecord, EvidenceStore
+from assess_lib.thresholds import DEFAULT_THRESHOLDS
+
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    """One moto server for the session (state is reset per test by `aws`)."""
+    server = MotoServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class Aws:
+    """boto3 clients against the test emulator (few retries: unimplemented calls answer 500)."""
+
+    def __init__(self, server: MotoServer) -> None:
+        self.server = server
+        self.url = server.url
+
+    def client(self, service: str, region: str = "ap-northeast-1") -> Any:
+        return boto3.client(service, region_name=region, endpoint_url=self.url, config=Config(retries={"max_attempts": 1}))
+
+
+@pytest.fixture
+def aws(moto_server: MotoServer) -> Iterator[Aws]:
+    """A clean emulator with fake credentials in the environment."""
+    moto_server.reset()
+    with demo_credentials():
+        yield Aws(moto_server)
+    moto_server.set_auth(False)
+
+
+def make_bundle(
+    tmp_path: Path,
+    datasets: dict[tuple[str, str], list[dict[str, Any]] | Exception],
+    regions: list[str] | None = None,
+    started_at: str | None = None,
+    account: str = ACCOUNT,
+    domains: list[str] | None = None,
+) -> Bundle:
+    """A bundle from hand-built evidence: {(dataset, region): rows or CollectionError}."""
+    from assess_lib.evidence import CollectionError
+
+    store = EvidenceStore(run_id="test-run", started_at=started_at or dt.datetime.now(dt.timezone.utc).isoformat())
+    store.meta = {"accounts": [account], "regions": {account: regions or ["ap-northeast-1"]}, "domains": domains or []}
+    for (name, region), rows in datasets.items():
+        owner = "dns" if name.startswith("dns.") else account
+        if isinstance(rows, CollectionError):
+            store.put(
+                DatasetRecord(name, owner, region, "error", error_kind=rows.kind, error_code=rows.code, error_message=rows.message, action="x:Y")
+            )
+        else:
+            store.put(DatasetRecord(name, owner, region, "ok", rows=list(rows)))
+    store.save(tmp_path / "run", dt.datetime.now(dt.timezone.utc).isoformat())
+    return Bundle.load(tmp_path / "run")
+
+
+def run_one(check_id: str, bundle: Bundle, thresholds: dict[str, Any] | None = None, domain: str | None = None):
+    """Findings of one registered check on a bundle."""
+    from assess_lib.checks import registry
+    from assess_lib.checks.runner import run_check
+
+    spec = registry()[check_id]
+    owner = "dns" if domain else bundle.accounts[0]
+    return run_check(spec, bundle, owner, {**DEFAULT_THRESHOLDS, **(thresholds or {})}, domain)
+
+
+def verdicts(findings) -> dict[str, str]:
+    """resource -> verdict (first control only)."""
+    first = findings[0].control_id if findings else None
+    return {f.resource: f.verdict.value for f in findings if f.control_id == first}
+
+
+__all__ = ["ACCOUNT", "GLOBAL", "Aws", "make_bundle", "run_one", "verdicts"]
+
+
+# --- meta: every check must be seen passing and failing somewhere in the suite ----------------------
+
+OBSERVED: dict[str, set[str]] = {}
+
+
+def _record_verdicts() -> None:
+    from assess_lib.checks import runner
+
+    original = runner.run_check
+
+    def recording(spec, *args, **kwargs):
+        findings = original(spec, *args, **kwargs)
+        OBSERVED.setdefault(spec.check_id, set()).update(f.verdict.value for f in findings)
+        return findings
+
+    runner.run_check = recording
+
+
+_record_verdicts()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """When the whole suite ran, fail it if a registered check was never seen to pass and to fail."""
+    config = session.config
+    whole_suite = not config.args or [Path(a).name for a in config.args] in (["tests"], ["tests", "notebooks"])
+    if not whole_suite or config.option.keyword or config.option.markexpr or exitstatus != 0:
+        return
+    from assess_lib.checks import registry
+
+    missing = {
+        check_id: sorted({"pass", "fail"} - OBSERVED.get(check_id, set()))
+        for check_id in registry()
+        if not {"pass", "fail"} <= OBSERVED.get(check_id, set())
+    }
+    if missing:
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter:
+            reporter.write_line(f"META-TEST FAILED: checks never observed with these verdicts: {missing}", red=True)
+        session.exitstatus = 1

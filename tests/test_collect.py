@@ -1,0 +1,153 @@
+"""Collectors against moto in server mode (real HTTP on 127.0.0.1, boto3 unchanged)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from conftest import ACCOUNT
+
+from assess_lib import evidence as ev
+from assess_lib.aws.collect import CredentialsError
+from assess_lib.aws.errors import classify
+from assess_lib.demo.server import age_user, free_port
+from assess_lib.evidence import Bundle
+from assess_lib.params import parse_params
+from assess_lib.pipeline import collect, evaluate
+
+REGIONS = ["ap-northeast-1", "us-east-1"]
+
+
+def params(**aws):
+    return parse_params({"customer": "テスト銀行", "aws": {"regions": REGIONS, **aws}, "dns": {"domains": []}})
+
+
+def seed_small(aws):
+    iam = aws.client("iam", "us-east-1")
+    iam.create_user(UserName="alice")
+    iam.create_login_profile(UserName="alice", Password="x-Passw0rd!")
+    iam.create_user(UserName="bot")
+    iam.create_access_key(UserName="bot")
+    iam.update_account_password_policy(MinimumPasswordLength=16, RequireSymbols=True)
+    s3 = aws.client("s3", "ap-northeast-1")
+    s3.create_bucket(Bucket="trail-logs", CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"})
+    ct = aws.client("cloudtrail", "ap-northeast-1")
+    ct.create_trail(Name="org-trail", S3BucketName="trail-logs", IsMultiRegionTrail=True, EnableLogFileValidation=True)
+    ct.start_logging(Name="org-trail")
+
+
+def test_collect_writes_bundle_with_manifest(aws, tmp_path):
+    seed_small(aws)
+    bundle = collect(params(), tmp_path / "run", endpoint_url=aws.url, max_attempts=2)
+    manifest = bundle.manifest
+    for key in ("run_id", "started_at", "finished_at", "caller", "accounts", "regions", "kit_version", "datasets", "api_calls"):
+        assert key in manifest, key
+    assert manifest["accounts"] == [ACCOUNT]
+    assert manifest["regions"][ACCOUNT] == REGIONS
+    keys = [(e["dataset"], e["account_id"], e["region"]) for e in manifest["datasets"]]
+    assert len(keys) == len(set(keys)), "each dataset once per (account, region)"
+    assert ("cloudtrail.trails", ACCOUNT, "us-east-1") in keys and ("iam.credential_report", ACCOUNT, "global") in keys
+    for entry in manifest["datasets"]:
+        assert entry["status"] == "ok", entry
+        assert len(entry["sha256"]) == 64 and entry["row_count"] == len(bundle.rows(entry["dataset"], ACCOUNT, entry["region"]))
+    assert bundle.verify() == []
+    users = {r["user"] for r in bundle.rows("iam.credential_report", ACCOUNT)}
+    assert users == {"alice", "bot"}
+    # The multi-region trail is seen from every region; its status is asked in its home region only.
+    assert [t["name"] for t in bundle.rows("cloudtrail.trails", ACCOUNT, "us-east-1")] == ["org-trail"]
+    assert [s["is_logging"] for s in bundle.rows("cloudtrail.trail_status", ACCOUNT, "ap-northeast-1")] == [True]
+    assert bundle.rows("cloudtrail.trail_status", ACCOUNT, "us-east-1") == []
+    assert bundle.rows("s3.trail_bucket_exposure", ACCOUNT)[0]["bucket"] == "trail-logs"
+
+
+def test_evaluation_runs_offline_from_saved_bundle(aws, tmp_path):
+    seed_small(aws)
+    collect(params(), tmp_path / "run", endpoint_url=aws.url, max_attempts=2)
+    aws_url = aws.url
+    # No endpoint, no credentials needed: the bundle alone.
+    assessment = evaluate(Bundle.load(tmp_path / "run"))
+    by_check = {(f.check_id, f.resource): f.verdict.value for f in assessment.findings}
+    assert by_check[("cloudtrail_multiregion_logging", "org-trail")] == "pass"
+    assert by_check[("iam_user_console_mfa", "alice")] == "fail"
+    assert by_check[("cloudtrail_bucket_not_public", "trail-logs")] == "pass"
+    assert aws_url  # the emulator was only used for collection
+
+
+def test_aged_keys_from_server_process_fail_rotation(aws, tmp_path):
+    seed_small(aws)
+    age_user(ACCOUNT, "bot", key_ages={1: 200}, key_last_used={1: 150})
+    assessment = evaluate(collect(params(), tmp_path / "run", endpoint_url=aws.url, max_attempts=2))
+    by_check = {(f.check_id, f.resource): f for f in assessment.findings}
+    assert by_check[("iam_access_key_age", "bot (key 1)")].verdict.value == "fail"
+    assert by_check[("iam_access_key_age", "bot (key 1)")].details["age_days"] >= 200
+    assert by_check[("iam_unused_credentials", "bot")].verdict.value == "fail"
+
+
+def test_missing_password_policy_is_evidence_not_error(aws, tmp_path):
+    bundle = collect(params(), tmp_path / "run", endpoint_url=aws.url, max_attempts=2)
+    assert bundle.entry("iam.password_policy", ACCOUNT)["status"] == "ok"
+    assert bundle.rows("iam.password_policy", ACCOUNT) == []
+
+
+def test_access_denied_on_one_api_gives_error_only_where_needed(aws, tmp_path):
+    """moto's IAM enforcement: a user allowed everything but GetAccountPasswordPolicy."""
+    seed_small(aws)
+    iam = aws.client("iam", "us-east-1")
+    iam.create_user(UserName="assessor")
+    iam.put_user_policy(
+        UserName="assessor",
+        PolicyName="almost-read-only",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                    {"Effect": "Deny", "Action": "iam:GetAccountPasswordPolicy", "Resource": "*"},
+                ],
+            }
+        ),
+    )
+    key = iam.create_access_key(UserName="assessor")["AccessKey"]
+    os.environ["AWS_ACCESS_KEY_ID"] = key["AccessKeyId"]  # restored by the aws fixture
+    os.environ["AWS_SECRET_ACCESS_KEY"] = key["SecretAccessKey"]
+    aws.server.set_auth(True)
+    try:
+        bundle = collect(params(), tmp_path / "run", endpoint_url=aws.url, max_attempts=1)
+    finally:
+        aws.server.set_auth(False)
+    entry = bundle.entry("iam.password_policy", ACCOUNT)
+    assert entry["status"] == "error" and entry["error_kind"] == ev.ACCESS_DENIED
+    assessment = evaluate(bundle)
+    policy = [f for f in assessment.findings if f.check_id == "iam_password_policy"]
+    assert [f.verdict.value for f in policy] == ["error"]
+    assert "iam:GetAccountPasswordPolicy" in policy[0].message_en
+    others = [f for f in assessment.findings if f.check_id != "iam_password_policy"]
+    assert others and not [f.message_en for f in others if f.verdict.value == "error"]
+    assert any(f.check_id == "iam_user_console_mfa" and f.verdict.value == "fail" for f in others)
+
+
+def test_unimplemented_api_is_classified(aws):
+    """Access Analyzer is not served by moto: its failure must read as not implemented, not as a verdict."""
+    client = aws.client("accessanalyzer", "ap-northeast-1")
+    with pytest.raises(Exception) as raised:
+        client.list_analyzers()
+    assert classify(raised.value).kind == ev.NOT_IMPLEMENTED
+
+
+def test_unreachable_endpoint_is_a_clear_credentials_error(aws, tmp_path):
+    with pytest.raises(CredentialsError) as raised:
+        collect(params(), tmp_path / "run", endpoint_url=f"http://127.0.0.1:{free_port()}", max_attempts=1)
+    assert "Fix:" in str(raised.value)
+    assert not (tmp_path / "run" / "evidence").exists()
+
+
+def test_role_assumption_per_account_and_failure_isolated(aws, tmp_path):
+    """A listed account whose role cannot be assumed is recorded as error; the others are collected."""
+    iam = aws.client("iam", "us-east-1")
+    trust = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName="Audit", AssumeRolePolicyDocument=json.dumps(trust))
+    bundle = collect(params(accounts=[ACCOUNT, "210987654321"], role_name="Audit"), tmp_path / "run", endpoint_url=aws.url, max_attempts=1)
+    assert bundle.accounts == [ACCOUNT, "210987654321"]
+    assert bundle.entry("iam.credential_report", ACCOUNT)["status"] == "ok"
+    assert bundle.entry("iam.credential_report", "210987654321")["status"] in ("ok", "error")

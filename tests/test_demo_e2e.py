@@ -1,0 +1,123 @@
+"""The embedded demo end to end through the command line, as a consultant runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assess_lib.catalog import load_catalog
+from assess_lib.demo.server import DEMO_CREDENTIALS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return subprocess.run([sys.executable, "-m", "assess_lib", *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "run"
+    result = cli("demo", "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert str(out / "report.html") in result.stdout
+    return out
+
+
+def load(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_outputs_exist(demo_run):
+    for name in ("findings.json", "controls.json", "report.html", "evidence/manifest.json"):
+        assert (demo_run / name).is_file(), name
+    executed = sorted(p.name for p in (demo_run / "notebooks").glob("*.ipynb"))
+    assert "2_3_1_authentication.ipynb" in executed and "00_summary.ipynb" in executed
+
+
+def test_findings_contract_fields(demo_run):
+    findings = load(demo_run / "findings.json")
+    for finding in findings:
+        for key in ("control_id", "check_id", "verdict", "account_id", "region", "resource", "message_ja", "message_en"):
+            assert key in finding
+        assert finding["verdict"] in {"pass", "fail", "manual", "error", "not_applicable"}
+
+
+def test_controls_cover_every_catalogue_item(demo_run):
+    controls = load(demo_run / "controls.json")
+    catalog = load_catalog()
+    assert [c["control_id"] for c in controls] == [c.control_id for c in catalog]
+    for control in controls:
+        assert control["title_ja"] and control["title_en"]
+        if not control["checks"]:
+            assert control["verdict"] == "manual"
+
+
+def by(demo_run, check_id):
+    return {f["resource"]: f for f in load(demo_run / "findings.json") if f["check_id"] == check_id}
+
+
+def test_demo_verdicts(demo_run):
+    mfa = by(demo_run, "iam_user_console_mfa")
+    assert mfa["suzuki.ichiro"]["verdict"] == "fail" and mfa["suzuki.ichiro"]["control_id"] == "2.3.1-5"
+    assert "suzuki.ichiro" in mfa["suzuki.ichiro"]["message_ja"]
+    assert mfa["sato.hanako"]["verdict"] == "pass"
+    assert by(demo_run, "iam_access_key_age")["batch-legacy (key 1)"]["verdict"] == "fail"
+    unused = by(demo_run, "iam_unused_credentials")
+    assert unused["yamada.jiro"]["verdict"] == "fail" and unused["sato.hanako"]["verdict"] == "pass"
+    assert by(demo_run, "iam_multiple_active_keys")["ci-deploy"]["verdict"] == "fail"
+    admin = by(demo_run, "iam_admin_privileges")
+    assert admin["group/Administrators"]["verdict"] == "fail" and admin["role/BreakGlassAdmin"]["verdict"] == "pass"
+    assert by(demo_run, "iam_password_policy")["password policy"]["verdict"] == "fail"
+    assert by(demo_run, "cloudtrail_multiregion_logging")["CloudTrail"]["verdict"] == "fail"
+    bucket = by(demo_run, "cloudtrail_bucket_not_public")
+    assert bucket["demo-bank-cloudtrail-logs"]["verdict"] == "fail" and bucket["demo-bank-dr-trail-logs"]["verdict"] == "pass"
+    controls = {c["control_id"]: c for c in load(demo_run / "controls.json")}
+    assert controls["2.3.1-5"]["verdict"] == "partial"
+    assert controls["2.3.1-8"]["verdict"] in ("manual", "not_applicable")
+
+
+def test_bundle_verifies_and_detects_tampering(demo_run, tmp_path):
+    assert cli("verify", "--bundle", str(demo_run)).returncode == 0
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(demo_run / "evidence", copy / "evidence")
+    target = next((copy / "evidence").rglob("iam.credential_report.json"))
+    target.write_text(target.read_text(encoding="utf-8").replace("suzuki.ichiro", "suzuki.ichir0"), encoding="utf-8")
+    result = cli("verify", "--bundle", str(copy))
+    assert result.returncode == 1 and "changed" in result.stdout and "iam.credential_report" in result.stdout
+
+
+def test_report_rerenders_offline_with_same_verdicts(demo_run, tmp_path):
+    out = tmp_path / "again"
+    result = cli("report", "--bundle", str(demo_run / "evidence"), "--out", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    first = {c["control_id"]: c["verdict"] for c in load(demo_run / "controls.json")}
+    second = {c["control_id"]: c["verdict"] for c in load(out / "controls.json")}
+    assert first == second
+    assert (out / "report.html").is_file()
+
+
+def test_no_credential_in_any_output_and_private_dirs(demo_run):
+    secret = DEMO_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
+    for path in demo_run.rglob("*"):
+        if path.is_file():
+            assert secret not in path.read_text(encoding="utf-8", errors="ignore"), path
+    assert stat.S_IMODE(demo_run.stat().st_mode) == 0o700
+
+
+def test_report_html_hides_code_and_loads_nothing_external(demo_run):
+    html = (demo_run / "report.html").read_text(encoding="utf-8")
+    assert "open_assessment" not in html  # code cells hidden
+    assert "suzuki.ichiro" in html
+    import re
+
+    assert not re.search(r"""(src|href)=["']https?://""", html)

@@ -1,0 +1,47 @@
+"""Meta-tests over the check registry, the datasets and the catalogue."""
+
+from __future__ import annotations
+
+from assess_lib.aws.collectors import COLLECTORS
+from assess_lib.catalog import load_catalog
+from assess_lib.checks import check_metadata, registry, required_actions
+from assess_lib.datasets import DATASETS, DNS_SCOPE
+
+
+def test_every_check_maps_to_catalogue_items_and_back():
+    catalog = load_catalog()
+    specs = registry()
+    for check_id, spec in specs.items():
+        for control_id in spec.controls:
+            control = catalog.get(control_id)
+            assert check_id in control.checks, f"{control_id} does not list {check_id}"
+    for control in catalog:
+        for check_id in control.checks:
+            assert check_id in specs, f"{control.control_id} lists unknown check {check_id}"
+            assert control.control_id in specs[check_id].controls
+
+
+def test_every_check_has_metadata_in_both_languages():
+    meta = check_metadata()
+    for check_id in registry():
+        for key in ("title_ja", "title_en", "remediation_ja", "remediation_en", "severity"):
+            assert meta[check_id].get(key), f"{check_id}: {key}"
+    assert set(meta) == set(registry()), "checks.yaml has entries without a check"
+
+
+def test_every_aws_dataset_has_a_collector_and_read_only_actions():
+    for name, info in DATASETS.items():
+        if info.scope != DNS_SCOPE:
+            assert name in COLLECTORS, name
+            for action in info.actions:
+                verb = action.split(":", 1)[1]
+                assert verb.startswith(("Get", "List", "Describe", "Generate")), action
+    assert set(COLLECTORS) <= set(DATASETS)
+
+
+def test_iam_policy_is_read_only_and_covers_every_check():
+    actions = required_actions()
+    assert "sts:GetCallerIdentity" in actions
+    for spec in registry().values():
+        assert set(spec.permissions) <= set(actions)
+    assert not [a for a in actions if a.split(":")[1].startswith(("Put", "Create", "Delete", "Update", "Attach"))]
