@@ -121,6 +121,35 @@ def cmd_iam_policy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_show(args: argparse.Namespace) -> int:
+    """Where everything about one guideline item lives: text, checks, datasets, permissions."""
+    from .catalog import load_catalog
+    from .checks import registry
+    from .datasets import DATASETS
+
+    catalog = load_catalog()
+    try:
+        control = catalog.get(args.control_id)
+    except KeyError:
+        raise UserError(f"unknown control ID '{args.control_id}'. Fix: use <section>-<item>, e.g. 2.3.1-5 or 2.1.1-b") from None
+    lang = args.language
+    specs = registry()
+    print(f"{control.control_id}  {control.title(lang)}  [{control.kind}, mode {control.mode}]")
+    print(f"section {control.section} {control.section_title(lang)}  (assess_lib/catalog/controls.yaml)")
+    print()
+    print(control.text(lang))
+    for check_id in control.checks:
+        spec = specs[check_id]
+        module = spec.fn.__module__.replace(".", "/") + ".py"
+        print(f"\ncheck {check_id}: {spec.title(lang)}  ({module}:{spec.fn.__name__})")
+        for dataset in spec.datasets:
+            print(f"  evidence {dataset}: {', '.join(DATASETS[dataset].actions)}")
+    if not control.checks:
+        print("\nno automated check: assessed by interview and document review (要確認)")
+    print(f"\nreport row: controls.json / findings.xlsx row {control.control_id}; notebook section {control.section}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m assess_lib",
@@ -145,6 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="check a bundle's files against its manifest's SHA-256")
     verify.add_argument("--bundle", required=True)
     verify.set_defaults(func=cmd_verify)
+    show = sub.add_parser("show", help="show a guideline item: text, checks, evidence, permissions")
+    show.add_argument("control_id")
+    show.add_argument("--language", choices=["ja", "en"], default="ja")
+    show.set_defaults(func=cmd_show)
     policy = sub.add_parser("iam-policy", help="print the read-only IAM policy the kit needs")
     policy.set_defaults(func=cmd_iam_policy)
     return parser

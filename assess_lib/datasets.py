@@ -90,6 +90,11 @@ _DATASETS = [
 
 DATASETS: dict[str, DatasetInfo] = {d.name: d for d in _DATASETS}
 
+# Actions the collection itself needs, whatever the checks: identify the caller, list enabled regions.
+BASE_ACTIONS = ("sts:GetCallerIdentity", "ec2:DescribeRegions")
+# Only for multi-account runs, on the caller's side: list the organisation, assume the audit role.
+MULTI_ACCOUNT_ACTIONS = ("organizations:ListAccounts", "sts:AssumeRole")
+
 
 def actions_for(datasets: tuple[str, ...] | list[str]) -> list[str]:
     """Sorted IAM actions needed to gather ``datasets``."""

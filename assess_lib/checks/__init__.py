@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import yaml
 
-from ..datasets import DATASETS, actions_for
+from ..datasets import BASE_ACTIONS, DATASETS, actions_for
 from .context import CheckContext
 
 CheckFn = Callable[[CheckContext], list]
@@ -90,7 +90,7 @@ def check_metadata() -> dict[str, dict[str, Any]]:
 
 def required_actions() -> list[str]:
     """Every IAM action the registered checks need (the kit's read-only policy)."""
-    return sorted({a for spec in registry().values() for a in spec.permissions} | {"sts:GetCallerIdentity"})
+    return sorted({a for spec in registry().values() for a in spec.permissions} | set(BASE_ACTIONS))
 
 
 __all__ = ["ACCOUNT_SCOPE", "DOMAIN_SCOPE", "CheckContext", "CheckSpec", "check", "check_metadata", "registry", "required_actions"]
