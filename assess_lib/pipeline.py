@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import __version__
+from .attestations import collect_attestations
 from .aws.collect import collect_aws
 from .catalog import Catalog, load_catalog
 from .checks.runner import evaluate as run_checks
@@ -55,6 +56,7 @@ def collect(
     store = EvidenceStore(run_id=new_run_id(), started_at=utcnow())
     meta = collect_aws(params, store, endpoint_url=endpoint_url, max_attempts=max_attempts, progress=progress)
     meta.update(collect_dns(params, store, nameservers=dns_nameservers, progress=progress))
+    meta.update(collect_attestations(params, store))
     store.meta = {
         "kit_version": __version__,
         "customer": params.customer,

@@ -28,6 +28,7 @@ CHECK_MODULES = ("s2_3_1_access",)
 
 ACCOUNT_SCOPE = "account"  # run once per AWS account of the bundle
 DOMAIN_SCOPE = "domain"  # run once per e-mail domain of the bundle (account_id "dns")
+ORG_SCOPE = "organisation"  # run once per assessment, on attested evidence (account_id "org")
 
 
 @dataclass(frozen=True)
@@ -93,4 +94,4 @@ def required_actions() -> list[str]:
     return sorted({a for spec in registry().values() for a in spec.permissions} | set(BASE_ACTIONS))
 
 
-__all__ = ["ACCOUNT_SCOPE", "DOMAIN_SCOPE", "CheckContext", "CheckSpec", "check", "check_metadata", "registry", "required_actions"]
+__all__ = ["ACCOUNT_SCOPE", "DOMAIN_SCOPE", "ORG_SCOPE", "CheckContext", "CheckSpec", "check", "check_metadata", "registry", "required_actions"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..evidence import GLOBAL, Bundle, EvidenceUnavailable
 from ..findings import Finding, Verdict
-from . import DOMAIN_SCOPE, CheckSpec, registry
+from . import ACCOUNT_SCOPE, DOMAIN_SCOPE, ORG_SCOPE, CheckSpec, registry
 from .context import CheckContext, parse_time
 
 
@@ -17,6 +17,7 @@ def assessment_time(bundle: Bundle):
 
 
 DNS_ACCOUNT = "dns"  # account_id of e-mail domain evidence and findings
+ORG_ACCOUNT = "org"  # account_id of organisational (attested) evidence and findings
 
 
 def run_check(
@@ -66,13 +67,16 @@ def evaluate(bundle: Bundle, thresholds: dict[str, Any]) -> list[Finding]:
     specs = list(registry().values())
     for account_id in bundle.accounts:
         for spec in specs:
-            if spec.scope != DOMAIN_SCOPE:
+            if spec.scope == ACCOUNT_SCOPE:
                 findings.extend(run_check(spec, bundle, account_id, thresholds))
     for domain in bundle.manifest.get("domains", []):
         for spec in specs:
             if spec.scope == DOMAIN_SCOPE:
                 findings.extend(run_check(spec, bundle, DNS_ACCOUNT, thresholds, domain))
+    for spec in specs:
+        if spec.scope == ORG_SCOPE:
+            findings.extend(run_check(spec, bundle, ORG_ACCOUNT, thresholds))
     return findings
 
 
-__all__ = ["DNS_ACCOUNT", "GLOBAL", "assessment_time", "evaluate", "run_check"]
+__all__ = ["DNS_ACCOUNT", "ORG_ACCOUNT", "GLOBAL", "assessment_time", "evaluate", "run_check"]
