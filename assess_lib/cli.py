@@ -1,4 +1,4 @@
-"""Command line: ``python -m assess_lib {run,demo,report,verify,iam-policy}``.
+"""Command line: ``python -m assess_lib {run,demo,report,verify,show,iam-policy,questionnaire}``.
 
 Bad input ends with a one-paragraph message and a non-zero exit, never a traceback.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Callable
@@ -22,12 +23,45 @@ class UserError(Exception):
     """A problem the user can fix; printed as one paragraph."""
 
 
-def _progress(quiet: bool) -> Callable[[str], None]:
-    def say(message: str) -> None:
-        if not quiet:
-            print(message, file=sys.stderr, flush=True)
+class Progress:
+    """Progress of a run: bars on a terminal, plain log lines otherwise (CI, batch logs).
 
-    return say
+    Stages report ``[done/total] what`` messages; anything else is a stage heading.
+    """
+
+    _STEP = re.compile(r"^\[(\d+)/(\d+)\] (.*)$")
+
+    def __init__(self, quiet: bool = False, stream=None) -> None:
+        self.quiet = quiet
+        self.stream = stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self._bar = None
+
+    def __call__(self, message: str) -> None:
+        if self.quiet:
+            return
+        step = self._STEP.match(message)
+        if step and self.tty:
+            from tqdm import tqdm
+
+            done, total = int(step.group(1)), int(step.group(2))
+            if self._bar is None or self._bar.total != total or done == 1:
+                self.close()
+                self._bar = tqdm(total=total, file=self.stream, leave=True, dynamic_ncols=True)
+            self._bar.set_postfix_str(step.group(3)[-60:], refresh=False)
+            self._bar.update(done - self._bar.n)
+            return
+        self.close()
+        print(message, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _progress(quiet: bool) -> Callable[[str], None]:
+    return Progress(quiet)
 
 
 def _summary(out: Path) -> str:
@@ -44,6 +78,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import run
 
     params = load_params(args.params)
+    if params.attestations is not None:
+        from .attestations import load_attestations
+
+        load_attestations(params.attestations)  # fail fast: a bad attestation file is found before collection starts
     if params.aws.endpoint_url == DEMO:
         from .demo import demo_environment
 
@@ -107,6 +145,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print(f"  {problem}")
         return 1
     print(f"bundle {bundle.run_id}: all {sum(1 for e in bundle.entries() if e.get('file'))} files match the manifest")
+    return 0
+
+
+def cmd_questionnaire(args: argparse.Namespace) -> int:
+    """Generate the Excel questionnaire (optionally prefilled from an existing attestation file)."""
+    from .attestations import load_attestations
+    from .attestations.questionnaire import write_questionnaire
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise UserError(f"--out {out}: the questionnaire is an Excel workbook. Fix: name it with .xlsx, e.g. questionnaire.xlsx")
+    prefill = load_attestations(args.prefill) if args.prefill else None
+    write_questionnaire(out, args.language, prefill)
+    print(f"questionnaire: {out}")
     return 0
 
 
@@ -180,6 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(func=cmd_show)
     policy = sub.add_parser("iam-policy", help="print the read-only IAM policy the kit needs")
     policy.set_defaults(func=cmd_iam_policy)
+    questionnaire = sub.add_parser("questionnaire", help="generate the Excel questionnaire for attested (organisational) items")
+    questionnaire.add_argument("--out", required=True, help="the .xlsx file to write")
+    questionnaire.add_argument("--language", choices=["ja", "en"], default="ja", help="ja: Japanese; en: English alongside")
+    questionnaire.add_argument("--prefill", help="an attestation file (.yaml or .xlsx) whose answers to fill in")
+    questionnaire.set_defaults(func=cmd_questionnaire)
     return parser
 
 

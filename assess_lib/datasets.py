@@ -13,6 +13,7 @@ from dataclasses import dataclass
 GLOBAL_SCOPE = "global"  # once per account
 REGIONAL_SCOPE = "regional"  # once per account and enabled region
 DNS_SCOPE = "dns"  # once per domain, no AWS account
+ORG_SCOPE_DATA = "organisation"  # once per assessment: the attestation file (account "org"), no AWS account
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,185 @@ _DATASETS = [
         ),
         "Public exposure of the S3 buckets that receive CloudTrail logs",
         "CloudTrailログ保存先S3バケットの公開状態",
+    ),
+    DatasetInfo(
+        "ses.identities",
+        REGIONAL_SCOPE,
+        (
+            "ses:ListIdentities",
+            "ses:GetIdentityDkimAttributes",
+            "ses:GetIdentityMailFromDomainAttributes",
+            "ses:GetIdentityVerificationAttributes",
+        ),
+        "Amazon SES identities with their verification, DKIM and custom MAIL FROM settings",
+        "Amazon SESのID（検証状態・DKIM・カスタムMAIL FROMドメイン）",
+    ),
+    # DNS datasets: no AWS permission (actions without ":" never enter the IAM policy).
+    DatasetInfo("dns.domain", DNS_SCOPE, ("DNS SOA query",), "The domain exists in DNS", "ドメインのDNS上の存在確認"),
+    DatasetInfo(
+        "dns.spf",
+        DNS_SCOPE,
+        ("DNS TXT query",),
+        "SPF record, its evaluation (DNS look-ups) and its all mechanism",
+        "SPFレコードとその評価（DNS参照回数・all機構）",
+    ),
+    DatasetInfo(
+        "dns.dmarc",
+        DNS_SCOPE,
+        ("DNS TXT query",),
+        "DMARC record at _dmarc.<domain>: policy, subdomain policy, pct and report destinations",
+        "_dmarc.<ドメイン> のDMARCレコード（ポリシー・サブドメインポリシー・pct・レポート送付先）",
+    ),
+    DatasetInfo(
+        "dns.dkim",
+        DNS_SCOPE,
+        ("DNS TXT query",),
+        "DKIM public keys of the configured selectors (<selector>._domainkey.<domain>)",
+        "指定セレクタのDKIM公開鍵（<セレクタ>._domainkey.<ドメイン>）",
+    ),
+    DatasetInfo(
+        "dns.mta_sts",
+        DNS_SCOPE,
+        ("DNS TXT query",),
+        "MTA-STS announcement at _mta-sts.<domain>",
+        "_mta-sts.<ドメイン> のMTA-STSレコード",
+    ),
+    DatasetInfo(
+        "dns.tls_rpt",
+        DNS_SCOPE,
+        ("DNS TXT query",),
+        "SMTP TLS reporting record at _smtp._tls.<domain>",
+        "_smtp._tls.<ドメイン> のTLS-RPTレコード",
+    ),
+    # --- identity and logging beyond the basics (2.3.1) ---
+    DatasetInfo(
+        "iam.saml_providers",
+        GLOBAL_SCOPE,
+        ("iam:ListSAMLProviders", "iam:GetSAMLProvider"),
+        "SAML identity providers with their signing-certificate expiry",
+        "SAML IDプロバイダーと署名証明書の有効期限",
+    ),
+    DatasetInfo(
+        "iam.oidc_providers",
+        GLOBAL_SCOPE,
+        ("iam:ListOpenIDConnectProviders", "iam:GetOpenIDConnectProvider"),
+        "OpenID Connect identity providers with their audiences",
+        "OpenID Connect IDプロバイダーと対象者（audience）",
+    ),
+    DatasetInfo(
+        "sso.instances",
+        REGIONAL_SCOPE,
+        ("sso:ListInstances",),
+        "IAM Identity Center instances",
+        "IAM Identity Center インスタンス",
+    ),
+    DatasetInfo(
+        "secretsmanager.secrets",
+        REGIONAL_SCOPE,
+        ("secretsmanager:ListSecrets",),
+        "Secrets Manager secrets with their rotation settings",
+        "Secrets Managerのシークレットとローテーション設定",
+    ),
+    DatasetInfo(
+        "s3.trail_bucket_protection",
+        GLOBAL_SCOPE,
+        ("s3:GetBucketVersioning", "s3:GetBucketObjectLockConfiguration"),
+        "Tamper resistance of the CloudTrail log buckets (Object Lock, MFA delete)",
+        "CloudTrailログ保存先バケットの改ざん防止（オブジェクトロック・MFA削除）",
+    ),
+    # 2.3 ① defense in depth (collectors_network.py). ec2.security_groups is shared with 2.3.1 ⑤.
+    DatasetInfo(
+        "ec2.security_groups",
+        REGIONAL_SCOPE,
+        ("ec2:DescribeSecurityGroups", "ec2:DescribeNetworkInterfaces"),
+        "Security groups with their ingress and egress rules and whether a network interface uses them",
+        "セキュリティグループ（インバウンド・アウトバウンドルールとネットワークインターフェースへの関連付け）",
+    ),
+    DatasetInfo(
+        "ec2.network_acls",
+        REGIONAL_SCOPE,
+        ("ec2:DescribeNetworkAcls",),
+        "Network ACLs with their numbered rules and subnet associations",
+        "ネットワークACL（番号順のルールとサブネットの関連付け）",
+    ),
+    DatasetInfo("ec2.vpcs", REGIONAL_SCOPE, ("ec2:DescribeVpcs",), "VPCs (default VPC included)", "VPC（デフォルトVPCを含む）"),
+    DatasetInfo(
+        "ec2.flow_logs",
+        REGIONAL_SCOPE,
+        ("ec2:DescribeFlowLogs",),
+        "VPC flow logs with their status and destination",
+        "VPCフローログ（状態と出力先）",
+    ),
+    DatasetInfo(
+        "ec2.route_tables",
+        REGIONAL_SCOPE,
+        ("ec2:DescribeRouteTables",),
+        "Route tables: which VPCs reach the internet directly, through a transit gateway or an inspection endpoint",
+        "ルートテーブル（各VPCのインターネットへの経路: 直接・Transit Gateway経由・検査エンドポイント経由）",
+    ),
+    DatasetInfo(
+        "elbv2.load_balancers",
+        REGIONAL_SCOPE,
+        ("elasticloadbalancing:DescribeLoadBalancers",),
+        "Application, Network and Gateway Load Balancers with their scheme (internet-facing or internal)",
+        "ロードバランサー（ALB・NLB・GWLB）とスキーム（インターネット向け・内部）",
+    ),
+    DatasetInfo(
+        "wafv2.web_acl_associations",
+        REGIONAL_SCOPE,
+        ("wafv2:GetWebACLForResource",),
+        "The AWS WAF web ACL of each internet-facing Application Load Balancer",
+        "インターネット向けALBごとのAWS WAFウェブACL",
+    ),
+    DatasetInfo(
+        "apigateway.stages",
+        REGIONAL_SCOPE,
+        ("apigateway:GET",),
+        "API Gateway REST API stages with their endpoint type and AWS WAF web ACL",
+        "API Gateway REST APIのステージ（エンドポイントタイプとAWS WAFウェブACL）",
+    ),
+    DatasetInfo(
+        "cloudfront.distributions",
+        GLOBAL_SCOPE,
+        ("cloudfront:ListDistributions",),
+        "CloudFront distributions with their AWS WAF web ACL",
+        "CloudFrontディストリビューションとAWS WAFウェブACL",
+    ),
+    DatasetInfo(
+        "guardduty.detectors",
+        REGIONAL_SCOPE,
+        ("guardduty:ListDetectors", "guardduty:GetDetector"),
+        "GuardDuty detectors and their status",
+        "GuardDuty検出器とその状態",
+    ),
+    DatasetInfo(
+        "network_firewall.firewalls",
+        REGIONAL_SCOPE,
+        ("network-firewall:ListFirewalls", "network-firewall:DescribeFirewall"),
+        "AWS Network Firewall firewalls and the VPC each protects",
+        "AWS Network Firewallのファイアウォールと保護対象VPC",
+    ),
+    # Attested (organisational) evidence: the customer's attestation file, no AWS permission.
+    DatasetInfo(
+        "attestation.file",
+        ORG_SCOPE_DATA,
+        ("attestation file",),
+        "The attestation file: name, format, SHA-256, who prepared it and when",
+        "回答ファイル（ファイル名・形式・SHA-256・回答者・回答日）",
+    ),
+    DatasetInfo(
+        "attestation.documents",
+        ORG_SCOPE_DATA,
+        ("attestation file",),
+        "Attested documents per item: title, approver, approval date, last review date, location",
+        "項目ごとの回答文書（文書名・承認者・承認日・最終見直し日・保管場所）",
+    ),
+    DatasetInfo(
+        "attestation.answers",
+        ORG_SCOPE_DATA,
+        ("attestation file",),
+        "Attested answers per item and question",
+        "項目・質問ごとの回答",
     ),
 ]
 

@@ -84,10 +84,13 @@ class EvidenceUnavailable(Exception):
         label = ERROR_KIND_LABELS.get(self.kind, ERROR_KIND_LABELS[OTHER])
         where = f"{self.account_id}/{self.region}"
         detail = f" ({self.code}: {self.message})" if self.code or self.message else ""
+        is_permission = ":" in self.action  # IAM actions; DNS and attestation datasets name a query or file
         if lang == "ja":
-            action = f"。必要な権限: {self.action}" if self.action else ""
+            label_ja = "必要な権限" if is_permission else "照会内容"
+            action = f"。{label_ja}: {self.action}" if self.action else ""
             return f"証跡 {self.dataset} を取得できませんでした（{where}、{label['ja']}{detail}）{action}"
-        action = f"; required permission: {self.action}" if self.action else ""
+        label_en = "required permission" if is_permission else "query"
+        action = f"; {label_en}: {self.action}" if self.action else ""
         return f"Evidence {self.dataset} could not be gathered ({where}, {label['en']}{detail}){action}"
 
 

@@ -92,6 +92,10 @@ class Walkthrough:
             f"<th>{ui.esc(ui.t('verdict', lang))}</th></tr></thead><tbody>{items}</tbody></table>"
         )
 
+    def layers(self):
+        """Defense-in-depth layer table (entrance / internal / exit) per account."""
+        return ui.layers_frame(self.assessment.findings, self.language)
+
     def collection_errors(self):
         """Datasets that could not be gathered, with the cause and the IAM action."""
         return ui.evidence_errors_frame(self.assessment, None, self.language)

@@ -156,14 +156,18 @@ def section_notebooks() -> list[Path]:
     return sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 
 
-def execute_notebooks(run_dir: Path, params_file: Path | None, language: str) -> list[Path]:
-    """Run every notebook with papermill against ``run_dir`` (already evaluated)."""
+def execute_notebooks(
+    run_dir: Path, params_file: Path | None, language: str, progress: Callable[[str], None] | None = None
+) -> list[Path]:
+    """Run every notebook with papermill against ``run_dir`` (already evaluated), in parallel kernels."""
     import papermill
+    from concurrent.futures import ThreadPoolExecutor
 
     out_dir = run_dir / "notebooks"
     out_dir.mkdir(exist_ok=True)
-    executed = []
-    for notebook in section_notebooks():
+    notebooks = section_notebooks()
+
+    def execute(notebook: Path) -> Path:
         target = out_dir / notebook.name
         papermill.execute_notebook(
             str(notebook),
@@ -177,7 +181,15 @@ def execute_notebooks(run_dir: Path, params_file: Path | None, language: str) ->
             progress_bar=False,
             log_output=False,
         )
-        executed.append(target)
+        return target
+
+    executed = []
+    # Each notebook runs in its own kernel process; threads here only wait for them.
+    with ThreadPoolExecutor(max_workers=max(1, min(len(notebooks), os.cpu_count() or 2))) as pool:
+        for done, target in enumerate(pool.map(execute, notebooks), start=1):
+            executed.append(target)
+            if progress:
+                progress(f"[{done}/{len(notebooks)}] notebook {target.name}")
     return executed
 
 
@@ -210,7 +222,7 @@ def run(
         assessment = evaluate(bundle, params.thresholds)
         write_results(work, assessment)
         say("running notebooks / ノートブックを実行しています")
-        execute_notebooks(work, params.source, params.language)
+        execute_notebooks(work, params.source, params.language, progress)
         say("publishing / レポートを出力しています")
         publish(work, assessment, params.language)
     except BaseException:

@@ -228,27 +228,15 @@ def test_seed_corrections_present(catalog: Catalog) -> None:
 
 
 def test_modes_and_checks(catalog: Catalog) -> None:
-    expected = {
-        "2.3.1-1": ("iam_root_access_keys", "iam_admin_privileges"),
-        "2.3.1-3": (
-            "iam_password_policy",
-            "iam_access_key_age",
-            "iam_unused_credentials",
-            "iam_multiple_active_keys",
-            "iam_root_access_keys",
-        ),
-        "2.3.1-4": ("cloudtrail_multiregion_logging", "cloudtrail_log_validation", "cloudtrail_bucket_not_public"),
-        "2.3.1-5": ("iam_root_mfa", "iam_user_console_mfa"),
-    }
-    for cid, checks in expected.items():
-        c = catalog.get(cid)
-        assert c.mode == "hybrid" and c.checks == checks, cid
+    """Modes agree with checks; which checks support which item is cross-checked with the
+    registry in test_registry.py (one source of truth per fact)."""
     for c in catalog:
-        if c.control_id not in expected:
+        if c.mode == "manual":
             assert c.checks == (), c.control_id
-            assert c.mode in ("manual", "hybrid"), c.control_id
-    assert catalog.get("2.1.1-1").mode == "manual"
-    assert set(catalog.check_ids()) == {x for v in expected.values() for x in v}
+        if c.mode == "auto":
+            assert c.checks, c.control_id
+    assert catalog.get("2.1.1-3").mode == "manual"
+    assert catalog.get("2.3.1-5").mode == "hybrid" and "iam_user_console_mfa" in catalog.get("2.3.1-5").checks
     assert [c.control_id for c in catalog.controls_for_check("iam_root_access_keys")] == ["2.3.1-1", "2.3.1-3"]
 
 
@@ -314,7 +302,7 @@ def good_record(raw_records: list[dict]) -> dict:
 
 def test_temp_copy_loads(tmp_path: Path, good_record: dict) -> None:
     cat = load_catalog(_write(tmp_path, [good_record]))
-    assert len(cat) == 1 and cat.get("2.3.1-5").checks == ("iam_root_mfa", "iam_user_console_mfa")
+    assert len(cat) == 1 and cat.get("2.3.1-5").checks == tuple(good_record["checks"])
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ stays in the library.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import nbformat
@@ -25,29 +26,63 @@ language = None'''
 
 OPEN = "from assess_lib.notebook import open_assessment\n\nkit = open_assessment(params_file, run_dir, language)"
 
-SECTIONS = {
-    "2.3.1": ("2_3_1_authentication", "認証・アクセス管理", "Authentication and Access Management", 8),
+# One notebook per guideline section (or group of sections); the items come from the catalogue.
+# name -> (heading number, ja, en, sections, extra cells after the opening: (markdown, code))
+NOTEBOOKS = {
+    "2_1_governance": (
+        "2.1",
+        "サイバーセキュリティ管理態勢の構築",
+        "Establishing a Cybersecurity Management Framework",
+        ["2.1.1", "2.1.2"],
+        [("## 回答ファイル / Attestation file\n\n組織的な項目の証跡は、お客様の回答ファイル（YAMLまたはExcel回答シート）です。"
+          "回答のない項目は「要確認」となり、確認すべき質問を示します。 / Organisational items rest on the customer's "
+          "attestation file (YAML or the Excel questionnaire); an item without an answer is *needs review*, with the question to ask.",
+          'kit.evidence("attestation.file")')],
+    ),
+    "2_3_defense_in_depth": (
+        "2.3",
+        "サイバー攻撃の防御（多層防御）",
+        "Cyberattack Defense (defense in depth)",
+        ["2.3"],
+        [("## 多層防御の層別評価 / Layers of defense\n\n入口・内部・出口の各層の対策状況をアカウントごとに示します。 / "
+          "Entrance, internal and exit measures per account.", "kit.layers()")],
+    ),
+    "2_3_1_authentication": (
+        "2.3.1",
+        "認証・アクセス管理",
+        "Authentication and Access Management",
+        ["2.3.1"],
+        [],
+    ),
 }
 
 
-def section_notebook(section: str, ja: str, en: str, items: int) -> nbformat.NotebookNode:
+def section_notebook(chapter: str, ja: str, en: str, sections: list[str], extra: list[tuple[str, str]]) -> nbformat.NotebookNode:
+    from assess_lib.catalog import load_catalog
+
+    catalog = load_catalog()
     cells = [
         new_markdown_cell(
-            f"# {section} {ja} / {en}\n\n"
+            f"# {chapter} {ja} / {en}\n\n"
             "金融分野におけるサイバーセキュリティに関するガイドラインの本節について、ガイドライン本文・当社見解・"
-            "AWS上の証跡・判定を項目ごとに示します。 / For each item of this section: the guideline text, our view, "
-            "the AWS evidence and the verdict.\n\n"
+            "証跡・判定を項目ごとに示します。 / For each item of this section: the guideline text, our view, "
+            "the evidence and the verdict.\n\n"
             "*Run All* で既定のデモ環境（デモ銀行）に対して実行できます。 / *Run All* works on the embedded demo."
         ),
         new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
         new_code_cell(OPEN),
-        new_code_cell(f'kit.header("{section}")'),
-        new_code_cell(f'kit.chart("{section}");'),
     ]
-    for number in range(1, items + 1):
-        cells.append(new_code_cell(f'kit.item("{section}-{number}")'))
-    cells.append(new_markdown_cell("## 検出事項一覧 / All findings"))
-    cells.append(new_code_cell(f'kit.findings("{section}")'))
+    for markdown, code in extra:
+        cells += [new_markdown_cell(markdown), new_code_cell(code)]
+    for section in sections:
+        controls = catalog.by_section(section)
+        cells.append(new_markdown_cell(f"## {section} {controls[0].section_title_ja} / {controls[0].section_title_en}"))
+        cells.append(new_code_cell(f'kit.header("{section}")'))
+        if any(c.checks for c in controls):
+            cells.append(new_code_cell(f'kit.chart("{section}");'))
+        cells += [new_code_cell(f'kit.item("{c.control_id}")') for c in controls]
+        cells.append(new_markdown_cell(f"### {section} 検出事項一覧 / All findings"))
+        cells.append(new_code_cell(f'kit.findings("{section}")'))
     return _notebook(cells)
 
 
@@ -68,6 +103,9 @@ def summary_notebook() -> nbformat.NotebookNode:
 
 def _notebook(cells: list) -> nbformat.NotebookNode:
     nb = new_notebook(cells=cells)
+    for index, cell in enumerate(nb.cells):
+        # Deterministic cell ids: regenerating leaves unchanged notebooks byte-identical (clean diffs).
+        cell["id"] = hashlib.sha1(f"{index}:{cell.source}".encode()).hexdigest()[:8]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     return nb
@@ -76,8 +114,8 @@ def _notebook(cells: list) -> nbformat.NotebookNode:
 def main() -> None:
     OUT.mkdir(exist_ok=True)
     nbformat.write(summary_notebook(), OUT / "00_summary.ipynb")
-    for section, (name, ja, en, items) in SECTIONS.items():
-        nbformat.write(section_notebook(section, ja, en, items), OUT / f"{name}.ipynb")
+    for name, (chapter, ja, en, sections, extra) in NOTEBOOKS.items():
+        nbformat.write(section_notebook(chapter, ja, en, sections, extra), OUT / f"{name}.ipynb")
 
 
 if __name__ == "__main__":

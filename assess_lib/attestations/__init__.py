@@ -1,16 +1,136 @@
 """Attestations: the customer's manual evidence for organisational items.
 
-Placeholder until the attestation module lands: records nothing.
+The customer answers per guideline item (documents with title, approver, approval
+date, last review date and location, plus the item's questions from
+``questions.yaml``) in a YAML file or in the Excel questionnaire the kit generates
+(``python -m assess_lib questionnaire --out FILE.xlsx``). The params key
+``attestations:`` names the file. Collection validates it and stores it in the
+evidence bundle (account ``org``, region ``global``), so evaluation stays offline;
+checks read it back with :func:`attested`.
+
+Layers: ``questions`` (packaged data) -> ``schema`` (validation, one normalised form
+for both file types) -> ``model`` (bundle rows <-> typed items) -> ``questionnaire``
+(xlsx, loaded lazily: openpyxl is only needed for .xlsx files).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 from typing import Any
 
-from ..evidence import EvidenceStore
-from ..params import Params
+from ..evidence import GLOBAL, DatasetRecord, EvidenceStore, sha256_file
+from ..params import Params, ParamsError
+from .model import (
+    ANSWERS_DATASET,
+    DATASETS,
+    DOCUMENTS_DATASET,
+    FILE_DATASET,
+    JST,
+    ORG_ACCOUNT,
+    AttestedDocument,
+    AttestedItem,
+    add_months,
+    assessment_date,
+    attestation_file,
+    attested,
+    to_rows,
+)
+from .questions import ItemQuestions, Option, Question, item_questions, question_bank
+from .schema import load_yaml_text, parse_attestations
+
+YAML_SUFFIXES = (".yaml", ".yml")
+XLSX_SUFFIXES = (".xlsx",)
+ACTION = "attestation file"  # no ":" so it never enters the IAM policy
+
+
+def _today(now: dt.datetime | None = None) -> dt.date:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=dt.timezone.utc)
+    return now.astimezone(JST).date()
+
+
+def file_format(path: Path) -> str:
+    """``yaml`` or ``xlsx`` from the file name; ParamsError for anything else."""
+    suffix = path.suffix.lower()
+    if suffix in YAML_SUFFIXES:
+        return "yaml"
+    if suffix in XLSX_SUFFIXES:
+        return "xlsx"
+    raise ParamsError(
+        f"{path}: attestation file must be YAML (.yaml/.yml) or the kit's Excel questionnaire (.xlsx). "
+        "Fix: point attestations: at such a file, e.g. attestations.yaml"
+    )
+
+
+def load_attestations(path: Path | str, today: dt.date | None = None) -> dict[str, Any]:
+    """Read and validate an attestation file (YAML or questionnaire xlsx) into the normalised form.
+
+    ``today`` is the assessment date (dates after it are an error); default: today in Japan time.
+    Raises :class:`~assess_lib.params.ParamsError` naming the file, item, field and fix.
+    """
+    path = Path(path)
+    today = today or _today()
+    if not path.is_file():
+        raise ParamsError(f"{path}: attestation file not found. Fix: check the attestations: path (relative to the params file)")
+    if file_format(path) == "xlsx":
+        from .questionnaire import read_questionnaire
+
+        raw, locate = read_questionnaire(path)
+        return parse_attestations(raw, str(path), today, locate)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ParamsError(f"{path}: not UTF-8 text. Fix: save the attestation file as UTF-8") from None
+    return parse_attestations(load_yaml_text(text, str(path)), str(path), today)
 
 
 def collect_attestations(params: Params, store: EvidenceStore) -> dict[str, Any]:
-    """Copy the attestation file (if any) into the bundle; return manifest metadata."""
-    return {"attestations": None}
+    """Validate the params' attestation file (if any) and store it in the bundle; return manifest metadata.
+
+    Without a file nothing is stored: :func:`attested` then finds nothing and checks say
+    ``manual`` (nothing attested), not ``error`` (evidence could not be gathered).
+    """
+    path = params.attestations
+    if path is None:
+        return {"attestations": None}
+    path = Path(path)
+    started = dt.datetime.fromisoformat(store.started_at) if store.started_at else None
+    data = load_attestations(path, _today(started))
+    digest = sha256_file(path)
+    file_row = {
+        "file": path.name,
+        "format": file_format(path),
+        "sha256": digest,
+        "organisation": data.get("organisation"),
+        "prepared_by": data.get("prepared_by"),
+        "prepared_on": data.get("prepared_on"),
+    }
+    for dataset, rows in to_rows(data, file_row).items():
+        store.put(DatasetRecord(dataset, ORG_ACCOUNT, GLOBAL, "ok", rows=rows, action=ACTION))
+    return {"attestations": {"file": path.name, "sha256": digest, "format": file_row["format"], "items": sorted(data["items"])}}
+
+
+__all__ = [
+    "ANSWERS_DATASET",
+    "DATASETS",
+    "DOCUMENTS_DATASET",
+    "FILE_DATASET",
+    "ORG_ACCOUNT",
+    "AttestedDocument",
+    "AttestedItem",
+    "ItemQuestions",
+    "Option",
+    "Question",
+    "add_months",
+    "assessment_date",
+    "attestation_file",
+    "attested",
+    "collect_attestations",
+    "file_format",
+    "item_questions",
+    "load_attestations",
+    "parse_attestations",
+    "question_bank",
+]

@@ -13,7 +13,7 @@ from ..params import Params
 from .collectors import COLLECTORS, AccountContext
 from .session import (
     ClientFactory,
-    assume_role_session,
+    assume_role_factory,
     base_session,
     caller_identity,
     enabled_regions,
@@ -71,8 +71,7 @@ def collect_aws(
             account_ids = list(accounts_param)
         for account_id in account_ids:
             try:
-                session = assume_role_session(base, account_id, params.aws.role_name or "", store.run_id)
-                targets.append((account_id, ClientFactory(session, endpoint, max_attempts), None))
+                targets.append((account_id, assume_role_factory(base, account_id, params.aws.role_name or "", store.run_id), None))
             except CollectionError as err:
                 if account_id == caller["account_id"]:
                     targets.append((account_id, base, None))  # the caller's own account needs no role

@@ -315,3 +315,53 @@ def _policy_is_public(calls: Calls, bucket: str) -> bool:
             return False
         raise
     return bool(status.get("PolicyStatus", {}).get("IsPublic"))
+
+
+# --- SES (e-mail sending identities, 2.3.1 ⑥) -----------------------------------------------
+
+_SES_BATCH = 100  # the Get*Attributes calls take at most 100 identities
+
+
+def _ses_offered(ctx: AccountContext, region: str) -> bool:
+    """SES is not offered in every region; asking there would only fail to connect."""
+    if ctx.factory.endpoint_url:
+        return True
+    session = ctx.factory.session
+    try:
+        partition = session.get_partition_for_region(region)
+        return region in session.get_available_regions("ses", partition)
+    except Exception:  # unknown to this botocore: ask, and let the call classify any failure
+        return True
+
+
+@collector("ses.identities")
+def collect_ses_identities(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
+    if not _ses_offered(ctx, region):
+        return []  # no SES in this region: no identities, a fact
+    identities = [i for page in calls.paginate("ses", "list_identities") for i in page.get("Identities", [])]
+    rows = []
+    for start in range(0, len(identities), _SES_BATCH):
+        batch = identities[start : start + _SES_BATCH]
+        verification = calls.call("ses", "get_identity_verification_attributes", Identities=batch).get("VerificationAttributes", {})
+        dkim = calls.call("ses", "get_identity_dkim_attributes", Identities=batch).get("DkimAttributes", {})
+        mail_from = calls.call("ses", "get_identity_mail_from_domain_attributes", Identities=batch).get(
+            "MailFromDomainAttributes", {}
+        )
+        for identity in batch:
+            v, d, m = verification.get(identity, {}), dkim.get(identity, {}), mail_from.get(identity, {})
+            rows.append(
+                {
+                    "identity": identity,
+                    "identity_type": "email_address" if "@" in identity else "domain",
+                    "verification_status": v.get("VerificationStatus"),
+                    "dkim_enabled": bool(d.get("DkimEnabled")),
+                    "dkim_verification_status": d.get("DkimVerificationStatus"),
+                    "dkim_token_count": len(d.get("DkimTokens") or []),
+                    "mail_from_domain": m.get("MailFromDomain") or None,
+                    "mail_from_status": m.get("MailFromDomainStatus") or None,
+                    "behavior_on_mx_failure": m.get("BehaviorOnMXFailure"),
+                }
+            )
+    return rows
+from . import collectors_identity  # noqa: E402,F401  (registers the identity and logging collectors)
+from . import collectors_network  # noqa: E402,F401  (registers the network collectors)

@@ -31,8 +31,15 @@ class ClientFactory:
     endpoint_url: str | None = None
     max_attempts: int = 8
     timeout: float = 20.0
+    credentials: dict[str, str] | None = None  # an assumed role's; None = the session's own
     _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # One lock for every factory: boto3 sessions are not thread-safe, and all accounts share
+    # the base session so that service models are loaded once, not once per account.
+    _lock: threading.Lock = field(default=threading.Lock(), repr=False)
+
+    def for_account(self, credentials: dict[str, str]) -> "ClientFactory":
+        """A factory for another account's credentials, sharing this session's loaded models."""
+        return ClientFactory(self.session, self.endpoint_url, self.max_attempts, self.timeout, credentials)
 
     def config(self) -> Config:
         return Config(
@@ -47,7 +54,7 @@ class ClientFactory:
         key = (service, region)
         with self._lock:
             if key not in self._clients:
-                kwargs: dict[str, Any] = {"region_name": region, "config": self.config()}
+                kwargs: dict[str, Any] = {"region_name": region, "config": self.config(), **(self.credentials or {})}
                 if self.endpoint_url:
                     kwargs["endpoint_url"] = self.endpoint_url
                 client = self.session.client(service, **kwargs)
@@ -94,8 +101,8 @@ def caller_identity(factory: ClientFactory) -> dict[str, str]:
     return {"account_id": ident["Account"], "arn": ident["Arn"], "user_id": ident["UserId"]}
 
 
-def assume_role_session(factory: ClientFactory, account_id: str, role_name: str, run_id: str) -> boto3.Session:
-    """A session in ``account_id`` through ``role_name``; raises :class:`CollectionError`."""
+def assume_role_factory(factory: ClientFactory, account_id: str, role_name: str, run_id: str) -> ClientFactory:
+    """Clients in ``account_id`` through ``role_name``; raises :class:`CollectionError`."""
     arn = f"arn:aws:iam::{account_id}:role/{role_name}"
     try:
         creds = factory.client("sts", factory.session.region_name or DEFAULT_REGION).assume_role(
@@ -103,11 +110,12 @@ def assume_role_session(factory: ClientFactory, account_id: str, role_name: str,
         )["Credentials"]
     except Exception as err:
         raise classify(err) from None
-    return boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=factory.session.region_name or DEFAULT_REGION,
+    return factory.for_account(
+        {
+            "aws_access_key_id": creds["AccessKeyId"],
+            "aws_secret_access_key": creds["SecretAccessKey"],
+            "aws_session_token": creds["SessionToken"],
+        }
     )
 
 
@@ -134,7 +142,7 @@ def enabled_regions(factory: ClientFactory) -> list[str]:
 __all__ = [
     "ClientFactory",
     "CollectionError",
-    "assume_role_session",
+    "assume_role_factory",
     "base_session",
     "caller_identity",
     "enabled_regions",

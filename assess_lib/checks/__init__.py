@@ -23,7 +23,7 @@ from .context import CheckContext
 CheckFn = Callable[[CheckContext], list]
 
 # Modules holding checks, one per guideline section.
-CHECK_MODULES = ("s2_3_1_access",)
+CHECK_MODULES = ("s2_3_1_access", "s2_3_1_identity", "s2_3_1_email", "s2_1_governance", "s2_3_defense", "s2_3_1_remote", "s2_3_1_physical")
 
 
 ACCOUNT_SCOPE = "account"  # run once per AWS account of the bundle

@@ -13,6 +13,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from .seed_identity import age_identity, seed_identity
+from .seed_network import seed_network
 from .server import DEMO_ACCOUNT, age_user
 
 DEMO_REGIONS = ["ap-northeast-1", "ap-northeast-3", "us-east-1"]
@@ -142,11 +144,30 @@ def seed_cloudtrail(clients: DemoClients) -> None:
     s3.create_bucket(Bucket="demo-bank-cloudtrail-logs", CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"})
     s3.put_bucket_acl(Bucket="demo-bank-cloudtrail-logs", ACL="public-read")
     trail = clients("cloudtrail")
-    trail.create_trail(Name="demo-bank-trail", S3BucketName="demo-bank-cloudtrail-logs", IsMultiRegionTrail=False)
+    # Delivered to CloudWatch Logs (passes), not KMS-encrypted (fails), bucket without Object Lock (fails).
+    logs = clients("logs")
+    logs.create_log_group(logGroupName="demo-bank-cloudtrail")
+    group_arn = logs.describe_log_groups(logGroupNamePrefix="demo-bank-cloudtrail")["logGroups"][0]["arn"]
+    trail.create_trail(
+        Name="demo-bank-trail",
+        S3BucketName="demo-bank-cloudtrail-logs",
+        IsMultiRegionTrail=False,
+        CloudWatchLogsLogGroupArn=group_arn,
+        CloudWatchLogsRoleArn=f"arn:aws:iam::{DEMO_ACCOUNT}:role/CloudTrailToCloudWatch",
+    )
     trail.start_logging(Name="demo-bank-trail")
     # Osaka DR trail: validation on, private bucket with Block Public Access (passes), but not logging.
     osaka = clients("s3", "ap-northeast-3")
-    osaka.create_bucket(Bucket="demo-bank-dr-trail-logs", CreateBucketConfiguration={"LocationConstraint": "ap-northeast-3"})
+    # Object Lock in compliance mode keeps the DR logs tamper-proof (passes cloudtrail_bucket_tamper_resistance).
+    osaka.create_bucket(
+        Bucket="demo-bank-dr-trail-logs",
+        CreateBucketConfiguration={"LocationConstraint": "ap-northeast-3"},
+        ObjectLockEnabledForBucket=True,
+    )
+    osaka.put_object_lock_configuration(
+        Bucket="demo-bank-dr-trail-logs",
+        ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 2555}}},
+    )
     osaka.put_public_access_block(
         Bucket="demo-bank-dr-trail-logs",
         PublicAccessBlockConfiguration={
@@ -156,9 +177,25 @@ def seed_cloudtrail(clients: DemoClients) -> None:
             "RestrictPublicBuckets": True,
         },
     )
+    # KMS-encrypted (passes), not delivered to CloudWatch Logs (fails).
+    key_id = clients("kms", "ap-northeast-3").create_key(Description="demo-bank CloudTrail logs")["KeyMetadata"]["Arn"]
     clients("cloudtrail", "ap-northeast-3").create_trail(
-        Name="demo-bank-dr-trail", S3BucketName="demo-bank-dr-trail-logs", EnableLogFileValidation=True
+        Name="demo-bank-dr-trail", S3BucketName="demo-bank-dr-trail-logs", EnableLogFileValidation=True, KmsKeyId=key_id
     )
+
+
+def seed_ses(clients: DemoClients) -> None:
+    """SES in Tokyo: the main domain with DKIM and a custom MAIL FROM (passes both SES checks), the
+    newsletter domain without a custom MAIL FROM (fails ses_custom_mail_from). The emulator reports
+    every identity's DKIM as verified, so a DKIM failure is shown by the tests only."""
+    ses = clients("ses")
+    ses.verify_domain_identity(Domain="demo-bank.example.jp")
+    ses.verify_domain_dkim(Domain="demo-bank.example.jp")
+    ses.set_identity_mail_from_domain(
+        Identity="demo-bank.example.jp", MailFromDomain="bounce.demo-bank.example.jp", BehaviorOnMXFailure="RejectMessage"
+    )
+    ses.verify_domain_identity(Domain="demo-bank-news.example.jp")
+    ses.verify_domain_dkim(Domain="demo-bank-news.example.jp")
 
 
 def seed_demo_bank(endpoint_url: str) -> None:
@@ -166,4 +203,8 @@ def seed_demo_bank(endpoint_url: str) -> None:
     clients = DemoClients(endpoint_url)
     seed_iam(clients)
     seed_cloudtrail(clients)
+    seed_ses(clients)
+    seed_identity(clients)
+    seed_network(clients)
     age_iam()
+    age_identity()

@@ -246,6 +246,36 @@ def frame_html(frame: pd.DataFrame) -> str:
     return frame.to_html(index=False, escape=True, na_rep="", classes="evidence", border=0)
 
 
+LAYER_CHECK = "defense_in_depth_layers"
+LAYER_LABELS = {
+    "entrance": {"ja": "入口対策", "en": "Entrance"},
+    "internal": {"ja": "内部対策", "en": "Internal"},
+    "exit": {"ja": "出口対策", "en": "Exit"},
+}
+LAYER_STATES = {
+    "present": {"ja": "対策あり", "en": "present"},
+    "partial": {"ja": "一部", "en": "partial"},
+    "missing": {"ja": "対策なし", "en": "missing"},
+}
+
+
+def layers_frame(findings: Iterable[Finding], lang: str) -> pd.DataFrame:
+    """One row per account: the state of each defense layer and the verdict."""
+    key = "ja" if lang == "ja" else "en"
+    rows = []
+    for finding in findings:
+        if finding.check_id != LAYER_CHECK:
+            continue
+        layers = finding.details.get("layers", finding.details)
+        row = {t("account", lang): finding.account_id}
+        for layer, labels in LAYER_LABELS.items():
+            state = layers.get(layer)
+            row[labels[key]] = LAYER_STATES.get(state, {}).get(key, state or "-") if isinstance(state, str) else "-"
+        row[t("verdict", lang)] = VERDICT_LABELS[finding.verdict.value][key]
+        rows.append(row)
+    return pd.DataFrame(rows).drop_duplicates()
+
+
 def section_summary_frame(assessment: "Assessment", lang: str) -> pd.DataFrame:
     """Control verdict counts per section, in guideline order."""
     rows = []

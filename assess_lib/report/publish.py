@@ -1,23 +1,40 @@
-"""Publishing: the HTML report from the executed notebooks (nbconvert, code hidden)."""
+"""Publishing: the annotated assessment document (HTML, PDF) and the workbook, in both languages.
+
+``report.html`` / ``report.pdf`` / ``findings.xlsx`` (the contract names) are in the run's
+language; ``report.<other>.html`` / ``.pdf`` and ``findings.<other>.xlsx`` hold the other one.
+The executed notebooks are also converted to HTML (``notebooks/<name>.html``, code hidden,
+external scripts stripped) as a by-product for the live walkthrough.
+
+Publishing reads only the assessment and the saved bundle: it runs offline.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 import nbformat
+
+from .document import build_document, other_language, render_html
+from .pdf import font_path, render_many
+from .xlsx import write_workbook
 
 if TYPE_CHECKING:
     from ..pipeline import Assessment
 
-# nbconvert's templates load require.js and MathJax from a CDN; the report must open offline.
+log = logging.getLogger(__name__)
+
+FORMATS = ("html", "pdf", "xlsx", "notebooks")
+
+# nbconvert's templates load require.js and MathJax from a CDN; the by-product must open offline.
 _EXTERNAL_SCRIPT_RE = re.compile(r"<script[^>]*\bsrc=[\"']https?://[^>]*>\s*</script>", re.IGNORECASE)
 _MATHJAX_BLOCK_RE = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
 
 
 def notebooks_html(notebooks: list[Path], title: str) -> str:
-    """One HTML document from several executed notebooks, inputs hidden, no external scripts."""
+    """One HTML document from executed notebooks, inputs hidden, no external scripts."""
     from nbconvert import HTMLExporter
 
     merged = nbformat.v4.new_notebook()
@@ -32,11 +49,63 @@ def notebooks_html(notebooks: list[Path], title: str) -> str:
     return _EXTERNAL_SCRIPT_RE.sub("", body)
 
 
-def publish(run_dir: Path, assessment: "Assessment", language: str) -> list[Path]:
-    """Write report.html into ``run_dir`` from its executed notebooks."""
-    notebooks = sorted((run_dir / "notebooks").glob("*.ipynb"))
-    customer = assessment.bundle.manifest.get("customer", "")
-    title = f"{customer} サイバーセキュリティガイドライン アセスメント報告書" if language == "ja" else f"{customer} FSA cybersecurity guideline assessment"
-    out = run_dir / "report.html"
-    out.write_text(notebooks_html(notebooks, title), encoding="utf-8")
-    return [out]
+def publish_notebooks(run_dir: Path, customer: str) -> list[Path]:
+    """``notebooks/<name>.html`` for every executed notebook of the run."""
+    written = []
+    for notebook in sorted((run_dir / "notebooks").glob("*.ipynb")):
+        target = notebook.with_suffix(".html")
+        target.write_text(notebooks_html([notebook], f"{customer} — {notebook.stem}"), encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def output_names(language: str) -> dict[str, dict[str, str]]:
+    """File names per language: the run's language gets the contract names."""
+    lang = "ja" if language == "ja" else "en"
+    other = other_language(lang)
+    return {
+        lang: {"html": "report.html", "pdf": "report.pdf", "xlsx": "findings.xlsx"},
+        other: {"html": f"report.{other}.html", "pdf": f"report.{other}.pdf", "xlsx": f"findings.{other}.xlsx"},
+    }
+
+
+def publish(
+    run_dir: Path,
+    assessment: "Assessment",
+    language: str,
+    *,
+    formats: Iterable[str] = FORMATS,
+    languages: Iterable[str] | None = None,
+) -> list[Path]:
+    """Write the report (HTML, PDF), the workbook and the notebooks' HTML into ``run_dir``.
+
+    ``formats`` and ``languages`` narrow the output (both languages and every format by default).
+    Returns the files written, the run language's contract files first.
+    """
+    run_dir = Path(run_dir)
+    wanted = set(formats)
+    names = output_names(language)
+    chosen = list(names) if languages is None else [lang for lang in names if lang in set(languages)]
+    font = font_path() if "pdf" in wanted else None
+    written: list[Path] = []
+    pdf_jobs: list[tuple[str, Path]] = []
+    for lang in chosen:
+        if wanted & {"html", "pdf"}:
+            document = build_document(assessment, lang)
+            if "html" in wanted:
+                target = run_dir / names[lang]["html"]
+                target.write_text(render_html(document), encoding="utf-8")
+                written.append(target)
+            if font is not None:
+                pdf_jobs.append((render_html(document, for_pdf=True, font_url=font.as_uri()), run_dir / names[lang]["pdf"]))
+        if "xlsx" in wanted:
+            written.append(write_workbook(assessment, run_dir / names[lang]["xlsx"], lang))
+    if pdf_jobs:
+        written.extend(render_many(pdf_jobs, font))
+    if "notebooks" in wanted:
+        customer = str(assessment.bundle.manifest.get("customer") or "")
+        written.extend(publish_notebooks(run_dir, customer))
+    return written
+
+
+__all__ = ["FORMATS", "notebooks_html", "output_names", "publish", "publish_notebooks"]

@@ -1,0 +1,260 @@
+"""Validation of attestation data (from YAML or the Excel questionnaire) into one normalised form.
+
+The normalised form, the same whichever file it came from::
+
+    {"organisation": str | None, "prepared_by": str | None, "prepared_on": "YYYY-MM-DD" | None,
+     "items": {control_id: {"documents": [{"title", "approver", "approval_date",
+                                           "last_review_date", "location"}],
+                            "answers": {question_id: value}, "notes": str | None}}}
+
+Dates are ISO strings, yes/no answers booleans, topic answers lists of topic ids (in the
+guideline's order), choice answers an option id. Every problem raises
+:class:`~assess_lib.params.ParamsError` naming the file, the item, the field and the fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from typing import Any, Callable
+
+import yaml
+
+from ..catalog import load_catalog
+from ..params import ParamsError
+from .questions import Question, item_questions, normalise_label
+
+FORMAT_VERSION = 1
+TOP_KEYS = ("version", "organisation", "prepared_by", "prepared_on", "items")
+ITEM_KEYS = ("documents", "answers", "notes")
+DOCUMENT_KEYS = ("title", "approver", "approval_date", "last_review_date", "location")
+DOCUMENT_DATES = {"approval_date": ("approval date", "承認日"), "last_review_date": ("last review date", "最終見直し日")}
+NOTES = "notes"  # reserved answer id under which an item's notes are stored in the bundle
+
+YES = {"yes", "y", "true", "はい", "有", "あり", "○", "〇", "1"}
+NO = {"no", "n", "false", "いいえ", "無", "なし", "×", "0"}
+_SPLIT = re.compile(r"[,，、;；\n]+")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+Locate = Callable[[str | None, str], str | None]  # (item, field) -> e.g. "回答シート!F12"
+
+
+class _NoDatesLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so a bad date is reported with its item and field
+    (PyYAML would raise a bare ValueError for 2025-13-01 while parsing)."""
+
+
+_NoDatesLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml_text(text: str, source: str) -> Any:
+    """Parse attestation YAML; malformed YAML is a ParamsError naming the line."""
+    try:
+        return yaml.load(text, Loader=_NoDatesLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ParamsError(
+            f"{source}:{where} malformed YAML ({problem}). Fix: correct the indentation or quoting there "
+            "(see params/attestations.example.yaml)"
+        ) from None
+
+
+class _Validator:
+    def __init__(self, source: str, today: dt.date, locate: Locate | None) -> None:
+        self.source = source
+        self.today = today
+        self.locate = locate
+
+    def error(self, item: str | None, field: str, problem: str, fix: str) -> ParamsError:
+        where = self.locate(item, field) if self.locate else None
+        cell = f" ({where})" if where else ""
+        subject = f"item '{item}', field '{field}'" if item else f"field '{field}'"
+        return ParamsError(f"{self.source}{cell}: {subject}: {problem}. Fix: {fix}")
+
+    def keys(self, item: str | None, prefix: str, data: dict[str, Any], allowed: tuple[str, ...]) -> None:
+        for key in data:
+            if key not in allowed:
+                raise self.error(item, f"{prefix}{key}", "unknown key", f"remove it or use one of {', '.join(allowed)}")
+
+    def text(self, item: str | None, field: str, value: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, (int, float)):
+            return str(value)
+        if not isinstance(value, str):
+            raise self.error(item, field, "expected text", "write a single line of text (quote it if it has a colon)")
+        return value.strip() or None
+
+    def date(self, item: str | None, field: str, value: Any, what: str) -> str | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, dt.date):
+            parsed = value
+        else:
+            text = str(value).strip()
+            try:
+                if not _ISO_DATE.match(text):
+                    raise ValueError(text)
+                parsed = dt.date.fromisoformat(text)
+            except ValueError:
+                raise self.error(
+                    item, field, f"'{text}' is not a valid date", "write the date as YYYY-MM-DD, e.g. 2025-04-01"
+                ) from None
+        if parsed > self.today:
+            raise self.error(
+                item,
+                field,
+                f"{what} in the future ({parsed.isoformat()}, after the assessment date {self.today.isoformat()})",
+                "correct the date: only dates that have already happened can be attested",
+            )
+        return parsed.isoformat()
+
+    def answer(self, item: str, question: Question, value: Any) -> Any:
+        field = f"answers.{question.id}"
+        if value is None or (isinstance(value, str) and not value.strip()) or value == []:
+            return None
+        if question.type == "text":
+            return self.text(item, field, value)
+        if question.type == "date":
+            return self.date(item, field, value, "date")
+        if question.type == "yes_no":
+            if isinstance(value, bool):
+                return value
+            word = normalise_label(value)
+            if word in YES:
+                return True
+            if word in NO:
+                return False
+            raise self.error(item, field, f"'{value}' is not yes or no", "write true or false (はい / いいえ)")
+        if question.type == "choice":
+            option = question.option(str(value))
+            if option is None:
+                raise self.error(item, field, f"'{value}' is not one of the options", self._options(question))
+            return option.id
+        # topics
+        chosen: set[str] = set()
+        if isinstance(value, list):
+            raw = value
+        else:
+            # Labels that themselves hold a separator (関係主体等（顧客、地域社会…）) are taken whole first.
+            text = unicodedata.normalize("NFKC", str(value))
+            for option in question.options:
+                for name in sorted(option.names(), key=len, reverse=True):
+                    name = unicodedata.normalize("NFKC", name)
+                    if _SPLIT.search(name) and name in text:
+                        chosen.add(option.id)
+                        text = text.replace(name, "、")
+            raw = _SPLIT.split(text)
+        for entry in raw:
+            if entry is None or not str(entry).strip():
+                continue
+            option = question.option(str(entry).strip())
+            if option is None:
+                raise self.error(item, field, f"'{str(entry).strip()}' is not a topic of this question", self._options(question))
+            chosen.add(option.id)
+        return [o.id for o in question.options if o.id in chosen] or None
+
+    @staticmethod
+    def _options(question: Question) -> str:
+        listed = "; ".join(f"{o.id} ({o.ja})" for o in question.options)
+        return f"use one of: {listed}"
+
+
+def parse_attestations(
+    data: Any, source: str, today: dt.date, locate: Locate | None = None
+) -> dict[str, Any]:
+    """Validate parsed attestation data and return its normalised form (see the module docstring)."""
+    check = _Validator(source, today, locate)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ParamsError(
+            f"{source}: the file must be a YAML mapping with an 'items:' mapping of guideline items. "
+            "Fix: start from params/attestations.example.yaml"
+        )
+    check.keys(None, "", data, TOP_KEYS)
+    version = data.get("version", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        raise check.error(None, "version", f"unsupported version {version!r}", f"write version: {FORMAT_VERSION}")
+    result: dict[str, Any] = {
+        "organisation": check.text(None, "organisation", data.get("organisation")),
+        "prepared_by": check.text(None, "prepared_by", data.get("prepared_by")),
+        "prepared_on": check.date(None, "prepared_on", data.get("prepared_on"), "preparation date"),
+        "items": {},
+    }
+    items = data.get("items") or {}
+    if not isinstance(items, dict):
+        raise check.error(None, "items", "expected a mapping of item IDs", "write items: then one '\"2.1.1-1\":' block per item")
+    catalog = load_catalog()
+    for raw_id, raw_item in items.items():
+        item = str(raw_id)
+        if item not in catalog:
+            raise check.error(
+                item,
+                "items",
+                "unknown item ID (not in the guideline catalogue)",
+                "use a control ID such as 2.1.1-1 or 2.1.1-b (list them with `python -m assess_lib show <id>`), in quotes",
+            )
+        normalised = _item(check, item, raw_item)
+        if normalised is not None:
+            result["items"][item] = normalised
+    return result
+
+
+def _item(check: _Validator, item: str, raw: Any) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise check.error(item, "items", "expected a mapping", "indent documents:, answers: and notes: under the item ID")
+    check.keys(item, "", raw, ITEM_KEYS)
+    documents = []
+    raw_docs = raw.get("documents") or []
+    if not isinstance(raw_docs, list):
+        raise check.error(item, "documents", "expected a list", "write each document as '- title: ...' under documents:")
+    for index, doc in enumerate(raw_docs):
+        prefix = f"documents[{index + 1}]"
+        if not isinstance(doc, dict):
+            raise check.error(item, prefix, "expected a mapping", f"give the document as keys {', '.join(DOCUMENT_KEYS)}")
+        check.keys(item, f"{prefix}.", doc, DOCUMENT_KEYS)
+        normalised = {key: check.text(item, f"{prefix}.{key}", doc.get(key)) for key in ("title", "approver", "location")}
+        for key, (what, _) in DOCUMENT_DATES.items():
+            normalised[key] = check.date(item, f"{prefix}.{key}", doc.get(key), what)
+        if not any(normalised.values()):
+            continue
+        if not normalised["title"]:
+            raise check.error(item, f"{prefix}.title", "missing", "name the document (its title as the customer calls it)")
+        documents.append({key: normalised[key] for key in DOCUMENT_KEYS})
+    answers: dict[str, Any] = {}
+    raw_answers = raw.get("answers") or {}
+    if not isinstance(raw_answers, dict):
+        raise check.error(item, "answers", "expected a mapping", "write 'question_id: answer' lines under answers:")
+    questions = item_questions(item)
+    for key, value in raw_answers.items():
+        if questions is None:
+            raise check.error(
+                item, f"answers.{key}", "the kit asks no questions about this item", "move the text to notes: or list documents"
+            )
+        if str(key) not in questions.question_ids():
+            raise check.error(
+                item, f"answers.{key}", "unknown question", f"use one of {', '.join(questions.question_ids())}"
+            )
+        answer = check.answer(item, questions.question(str(key)), value)
+        if answer is not None:
+            answers[str(key)] = answer
+    notes = check.text(item, NOTES, raw.get(NOTES))
+    if not documents and not answers and not notes:
+        return None
+    return {"documents": documents, "answers": answers, "notes": notes}
+
+
+__all__ = ["DOCUMENT_KEYS", "FORMAT_VERSION", "NOTES", "load_yaml_text", "parse_attestations"]

@@ -1,0 +1,413 @@
+"""The Excel workbook (findings.xlsx): the consultant's matrix layout plus verdicts and evidence.
+
+Sheet 1 keeps the seed matrix's columns (項目, 小番号, 分類, タイトル・内容, 当社コンサルタント見解,
+AWS環境上で…実現すること) with chapter/section header rows, and adds 判定, 証跡サマリー and 改善策.
+Further sheets: every finding with every contract field, the evidence that could not be
+gathered, and the evidence inventory.
+
+Every string cell goes through :func:`export.neutralise_formula` (a resource named
+``=HYPERLINK(...)`` stays text) and :func:`export.mask_secrets` (access key IDs), and loses the
+control characters that the XLSX format cannot hold.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ..evidence import ERROR_KIND_LABELS
+from ..findings import VERDICT_COLOURS, VERDICT_ORDER, Finding
+from .document import (
+    GROUP_HEADINGS,
+    assessor,
+    check_remediation,
+    check_title,
+    finding_sort_key,
+    findings_by_control,
+    severity_label,
+    vlabel,
+)
+from .export import mask_secrets, neutralise_formula
+
+if TYPE_CHECKING:
+    from ..catalog import Control
+    from ..pipeline import Assessment
+
+NAVY = "1A2B4C"
+PALE = "EEF1F5"
+RULE = "C9D1DC"
+KEY_RESOURCES = 5
+MAX_CELL = 32000  # failing resources named per item in 証跡サマリー
+
+HEADERS = {
+    "ja": [
+        "項目",
+        "小番号",
+        "分類",
+        "タイトル・内容",
+        "一般的に考えられる対応内容 (当社コンサルタント見解)",
+        "AWS環境上で当社の設計において 実現すること/実現できること",
+        "判定",
+        "証跡サマリー",
+        "改善策",
+        "項目ID",
+    ],
+    "en": [
+        "Section",
+        "No.",
+        "Category",
+        "Title and guideline text",
+        "Generally expected measures (our consultant view)",
+        "What our AWS design realises / can realise",
+        "Verdict",
+        "Evidence summary",
+        "Remediation",
+        "Item ID",
+    ],
+}
+MATRIX_WIDTHS = [10, 7, 16, 60, 50, 40, 13, 46, 50, 11]
+
+FINDING_FIELDS = [
+    # (contract field, ja header, en header, width)
+    ("control_id", "項目ID", "Control ID", 11),
+    ("check_id", "チェックID", "Check ID", 26),
+    ("check_title", "チェック名", "Check", 26),
+    ("verdict", "判定", "Verdict", 12),
+    ("verdict_value", "判定（値）", "Verdict (value)", 11),
+    ("severity", "重要度", "Severity", 9),
+    ("account_id", "アカウント", "Account", 15),
+    ("region", "リージョン", "Region", 15),
+    ("resource", "リソース", "Resource", 40),
+    ("message_ja", "内容（日本語）", "Message (Japanese)", 60),
+    ("message_en", "内容（英語）", "Message (English)", 60),
+    ("details", "詳細", "Details", 40),
+]
+
+ERROR_FIELDS = [
+    ("dataset", "データセット", "Dataset", 28),
+    ("account_id", "アカウント", "Account", 15),
+    ("region", "リージョン", "Region", 15),
+    ("error_kind", "エラー種別", "Error", 16),
+    ("error_code", "エラーコード", "Error code", 22),
+    ("error_message", "エラー内容", "Error message", 50),
+    ("action", "必要な権限（IAMアクション）", "Required permission (IAM action)", 40),
+]
+
+INVENTORY_FIELDS = [
+    ("dataset", "データセット", "Dataset", 28),
+    ("account_id", "アカウント", "Account", 15),
+    ("region", "リージョン", "Region", 15),
+    ("status", "状態", "Status", 10),
+    ("row_count", "件数", "Rows", 8),
+    ("file", "ファイル", "File", 50),
+    ("sha256", "SHA-256", "SHA-256", 70),
+]
+
+SHEET_NAMES = {
+    "ja": {"matrix": "対応状況", "findings": "検出事項", "errors": "取得不可の証跡", "inventory": "証跡一覧", "about": "本ブックについて"},
+    "en": {"matrix": "Assessment", "findings": "Findings", "errors": "Evidence errors", "inventory": "Evidence inventory", "about": "About"},
+}
+
+TEXT = {
+    "no_checks": {"ja": "自動チェック対象外（ヒアリング・文書確認で評価）", "en": "No automated check (assess through interviews and document review)"},
+    "no_findings": {"ja": "自動チェックの検出事項なし", "en": "No finding from the automated checks"},
+    "findings": {"ja": "検出事項 {n} 件（{counts}）", "en": "{n} findings ({counts})"},
+    "failing": {"ja": "主な不適合:", "en": "Key failing resources:"},
+    "errors": {"ja": "取得不可:", "en": "Evidence unavailable:"},
+    "more": {"ja": "ほか {n} 件（検出事項シート参照）", "en": "and {n} more (see the findings sheet)"},
+    "hybrid": {"ja": "※規程・運用面は別途確認が必要", "en": "* policies and operations need review"},
+    "grant": {"ja": "証跡の再取得: 評価用ロールに {actions} を付与して再収集してください。", "en": "Collect again after granting {actions} to the assessment role."},
+}
+
+
+def _t(key: str, lang: str) -> str:
+    return TEXT[key]["ja" if lang == "ja" else "en"]
+
+
+def clean(value: Any) -> Any:
+    """A value safe for a cell: secrets masked, control characters dropped, formulas neutralised."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return value
+    if not isinstance(value, str):
+        value = json.dumps(value, ensure_ascii=False, default=str) if isinstance(value, (dict, list, tuple)) else str(value)
+    value = ILLEGAL_CHARACTERS_RE.sub("", mask_secrets(value))
+    if len(value) > MAX_CELL:  # Excel refuses longer cells
+        value = value[: MAX_CELL - 1] + "…"
+    return neutralise_formula(value)
+
+
+def _put(ws: Worksheet, row: int, col: int, value: Any) -> Any:
+    cell = ws.cell(row=row, column=col)
+    cell.value = clean(value)
+    if isinstance(cell.value, str):
+        cell.data_type = "s"  # never let openpyxl infer a formula or a number from text
+    return cell
+
+
+def _text_colour(verdict: str) -> str:
+    return "212121" if verdict == "partial" else "FFFFFF"
+
+
+def _fills() -> dict[str, PatternFill]:
+    return {v: PatternFill("solid", start_color=VERDICT_COLOURS[v].lstrip("#").upper(), end_color=VERDICT_COLOURS[v].lstrip("#").upper()) for v in VERDICT_ORDER}
+
+
+def _style_verdict(cell: Any, verdict: str, fills: dict[str, PatternFill], font_name: str) -> None:
+    if verdict in fills:
+        cell.fill = fills[verdict]
+        cell.font = Font(name=font_name, bold=True, color=_text_colour(verdict))
+        cell.alignment = Alignment(horizontal="center", vertical="top", wrap_text=True)
+
+
+def _header_row(ws: Worksheet, headers: list[str], widths: list[int], font_name: str) -> None:
+    side = Side(style="thin", color=RULE)
+    for col, (title, width) in enumerate(zip(headers, widths), start=1):
+        cell = _put(ws, 1, col, title)
+        cell.font = Font(name=font_name, bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", start_color=NAVY, end_color=NAVY)
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        cell.border = Border(bottom=side)
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.row_dimensions[1].height = 36
+    ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _body_style(ws: Worksheet, row: int, ncols: int, font_name: str) -> None:
+    side = Side(style="thin", color=RULE)
+    for col in range(1, ncols + 1):
+        cell = ws.cell(row=row, column=col)
+        if cell.font is None or not cell.font.bold:
+            cell.font = Font(name=font_name)
+        cell.alignment = Alignment(vertical="top", wrap_text=True)
+        cell.border = Border(left=side, right=side, top=side, bottom=side)
+
+
+def item_number(control: "Control", lang: str) -> str:
+    """小番号: ①②… for fundamental measures, a, b… for recommended ones ((1)/(a) in English)."""
+    return control.label_ja if lang == "ja" else control.label_en
+
+
+def evidence_summary(control: "Control", own: list[Finding], lang: str, errors: list[dict[str, Any]]) -> str:
+    """Counts of findings per verdict, the key failing resources and the missing evidence."""
+    if not control.checks and not own:
+        return _t("no_checks", lang)
+    if not own:
+        return _t("no_findings", lang)
+    counts = Counter(f.verdict.value for f in own)
+    shown = " / ".join(f"{vlabel(v, lang)} {counts[v]}" for v in VERDICT_ORDER if counts.get(v))
+    lines = [_t("findings", lang).format(n=len(own), counts=shown)]
+    failing = sorted((f for f in own if f.verdict.value == "fail"), key=finding_sort_key)
+    if failing:
+        lines.append(_t("failing", lang))
+        for finding in failing[:KEY_RESOURCES]:
+            where = f"{finding.account_id}/{finding.region}"
+            lines.append(f"・{finding.resource} ({where}) — {check_title(finding.check_id, lang)}")
+        if len(failing) > KEY_RESOURCES:
+            lines.append(_t("more", lang).format(n=len(failing) - KEY_RESOURCES))
+    missing = sorted((f for f in own if f.verdict.value == "error"), key=finding_sort_key)
+    if missing or errors:
+        lines.append(_t("errors", lang))
+        for finding in missing[:KEY_RESOURCES]:
+            lines.append(f"・{check_title(finding.check_id, lang)}: {finding.message(lang)}")
+        if not missing:
+            for entry in errors[:KEY_RESOURCES]:
+                kind = ERROR_KIND_LABELS.get(entry.get("error_kind") or "other", ERROR_KIND_LABELS["other"])["ja" if lang == "ja" else "en"]
+                lines.append(f"・{entry.get('dataset')} ({entry.get('account_id')}/{entry.get('region')}, {kind})")
+        hidden = (len(missing) if missing else len(errors)) - KEY_RESOURCES
+        if hidden > 0:
+            lines.append(_t("more", lang).format(n=hidden))
+    if control.mode == "hybrid":
+        lines.append(_t("hybrid", lang))
+    return "\n".join(lines)
+
+
+def remediation_text(control: "Control", own: list[Finding], lang: str, errors: list[dict[str, Any]]) -> str:
+    failing = [c for c in control.checks if any(f.check_id == c and f.verdict.value == "fail" for f in own)]
+    lines = [f"・{check_title(c, lang)}: {check_remediation(c, lang)}" for c in failing]
+    actions = set()
+    for entry in errors:
+        if entry.get("error_kind") == "access_denied":
+            actions |= {a.strip() for a in (entry.get("action") or "").split(",") if ":" in a}
+    for finding in own:
+        details = finding.details or {}
+        if finding.verdict.value == "error" and details.get("error_kind") == "access_denied":
+            actions |= {a.strip() for a in str(details.get("missing_permission") or "").split(",") if ":" in a}
+    actions = sorted(actions)
+    if actions:
+        lines.append(_t("grant", lang).format(actions=", ".join(actions)))
+    return "\n".join(lines)
+
+
+def _item_errors(control: "Control", assessment: "Assessment", specs: dict[str, Any]) -> list[dict[str, Any]]:
+    datasets = {d for c in control.checks if c in specs for d in specs[c].datasets}
+    return [e for e in assessment.bundle.errors() if e.get("dataset") in datasets]
+
+
+def _matrix(ws: Worksheet, assessment: "Assessment", lang: str, font_name: str) -> None:
+    from ..checks import registry
+
+    specs = registry()
+    headers = HEADERS[lang]
+    _header_row(ws, headers, MATRIX_WIDTHS, font_name)
+    fills = _fills()
+    results = {r["control_id"]: r for r in assessment.controls}
+    grouped = findings_by_control(assessment.findings)
+    chapter_fill = PatternFill("solid", start_color=NAVY, end_color=NAVY)
+    section_fill = PatternFill("solid", start_color=PALE, end_color=PALE)
+    row = 2
+    emitted: set[str] = set()
+
+    def heading(number: str, title: str) -> None:
+        nonlocal row
+        level = number.count(".")
+        _put(ws, row, 1, number)
+        _put(ws, row, 4, title)
+        for col in range(1, len(headers) + 1):
+            cell = ws.cell(row=row, column=col)
+            if level <= 1:
+                cell.fill = chapter_fill
+                cell.font = Font(name=font_name, bold=True, color="FFFFFF")
+            else:
+                cell.fill = section_fill
+                cell.font = Font(name=font_name, bold=True, color=NAVY)
+            cell.alignment = Alignment(vertical="top", wrap_text=False)
+        row += 1
+
+    for control in assessment.catalog:
+        parts = control.section.split(".")
+        for depth in range(1, len(parts) + 1):
+            number = ".".join(parts[:depth])
+            if number in emitted:
+                continue
+            emitted.add(number)
+            if number == control.section:
+                title = control.section_title(lang)
+            elif number == control.chapter:
+                title = control.chapter_title(lang)
+            else:
+                title = GROUP_HEADINGS.get(number, {}).get(lang, "")
+            heading(number, title)
+        own = grouped.get(control.control_id, [])
+        errors = _item_errors(control, assessment, specs)
+        verdict = results.get(control.control_id, {}).get("verdict", "manual")
+        text = control.text(lang)
+        title_text = f"【{control.title(lang)}】\n{text}" if lang == "ja" else f"[{control.title(lang)}]\n{text}"
+        values = [
+            None,
+            item_number(control, lang),
+            (("基本的な対応事項" if control.kind == "fundamental" else "対応が望ましい事項") if lang == "ja" else ("Fundamental response measure" if control.kind == "fundamental" else "Recommended measure")),
+            title_text,
+            control.consultant_view(lang),
+            control.aws_realisation(lang),
+            vlabel(verdict, lang),
+            evidence_summary(control, own, lang, errors),
+            remediation_text(control, own, lang, errors),
+            control.control_id,
+        ]
+        for col, value in enumerate(values, start=1):
+            _put(ws, row, col, value)
+        _body_style(ws, row, len(headers), font_name)
+        ws.cell(row=row, column=2).alignment = Alignment(horizontal="center", vertical="top")
+        _style_verdict(ws.cell(row=row, column=7), verdict, fills, font_name)
+        row += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{row - 1}"
+
+
+def _findings(ws: Worksheet, assessment: "Assessment", lang: str, font_name: str) -> None:
+    fields = FINDING_FIELDS
+    _header_row(ws, [f[1] if lang == "ja" else f[2] for f in fields], [f[3] for f in fields], font_name)
+    fills = _fills()
+    row = 2
+    for finding in sorted(assessment.findings, key=finding_sort_key):
+        data = finding.to_dict()
+        data["verdict_value"] = finding.verdict.value
+        data["verdict"] = vlabel(finding.verdict.value, lang)
+        data["check_title"] = check_title(finding.check_id, lang)
+        data["severity"] = severity_label(finding.severity, lang)
+        data["details"] = json.dumps(finding.details, ensure_ascii=False, default=str) if finding.details else ""
+        for col, (key, *_rest) in enumerate(fields, start=1):
+            _put(ws, row, col, data.get(key))
+        _body_style(ws, row, len(fields), font_name)
+        _style_verdict(ws.cell(row=row, column=4), finding.verdict.value, fills, font_name)
+        row += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(fields))}{max(row - 1, 1)}"
+
+
+def _rows_sheet(ws: Worksheet, fields: list[tuple], rows: Iterable[dict[str, Any]], lang: str, font_name: str) -> None:
+    _header_row(ws, [f[1] if lang == "ja" else f[2] for f in fields], [f[3] for f in fields], font_name)
+    row = 2
+    for data in rows:
+        for col, (key, *_rest) in enumerate(fields, start=1):
+            _put(ws, row, col, data.get(key))
+        _body_style(ws, row, len(fields), font_name)
+        row += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(fields))}{max(row - 1, 1)}"
+
+
+def _about(ws: Worksheet, assessment: "Assessment", lang: str, font_name: str) -> None:
+    manifest = assessment.bundle.manifest
+    try:
+        sha = assessment.bundle.manifest_sha256()
+    except OSError:
+        sha = ""
+    ja = lang == "ja"
+    regions = manifest.get("regions") or {}
+    rows = [
+        ("お客様" if ja else "Customer", manifest.get("customer", "")),
+        ("評価実施者" if ja else "Assessed by", assessor(lang)),
+        ("証跡収集開始" if ja else "Evidence collected from", manifest.get("started_at", "")),
+        ("証跡収集終了" if ja else "Evidence collected until", manifest.get("finished_at", "")),
+        ("AWSアカウント" if ja else "AWS accounts", "\n".join(f"{a}: {', '.join(regions.get(a, []))}" for a in manifest.get("accounts", []) or [])),
+        ("メールドメイン" if ja else "E-mail domains", ", ".join(manifest.get("domains", []) or [])),
+        ("証跡バンドルID" if ja else "Evidence bundle ID", manifest.get("run_id", "")),
+        ("マニフェストSHA-256" if ja else "Manifest SHA-256", sha),
+        ("評価ツール" if ja else "Assessment kit", f"FSA guideline assessment kit {manifest.get('kit_version', '')}"),
+    ]
+    _rows_sheet(ws, [("k", "項目", "Field", 24), ("v", "内容", "Value", 90)], ({"k": k, "v": v} for k, v in rows), lang, font_name)
+
+
+def write_workbook(assessment: "Assessment", target: Path, lang: str) -> Path:
+    """Write the workbook in ``lang`` (headers, labels and texts) to ``target``."""
+    lang = "ja" if lang == "ja" else "en"
+    font_name = "Meiryo UI" if lang == "ja" else "Calibri"
+    names = SHEET_NAMES[lang]
+    wb = Workbook()
+    matrix = wb.active
+    matrix.title = names["matrix"]
+    _matrix(matrix, assessment, lang, font_name)
+    _findings(wb.create_sheet(names["findings"]), assessment, lang, font_name)
+    errors = []
+    for entry in assessment.bundle.errors():
+        data = dict(entry)
+        kind = data.get("error_kind") or "other"
+        data["error_kind"] = ERROR_KIND_LABELS.get(kind, ERROR_KIND_LABELS["other"])["ja" if lang == "ja" else "en"]
+        errors.append(data)
+    _rows_sheet(wb.create_sheet(names["errors"]), ERROR_FIELDS, errors, lang, font_name)
+    _rows_sheet(wb.create_sheet(names["inventory"]), INVENTORY_FIELDS, assessment.bundle.entries(), lang, font_name)
+    _about(wb.create_sheet(names["about"]), assessment, lang, font_name)
+    customer = str(assessment.bundle.manifest.get("customer") or "")
+    wb.properties.title = clean(f"{customer} FSA guideline assessment")
+    wb.properties.creator = clean(assessor(lang))
+    wb.save(target)
+    return target
+
+
+__all__ = ["HEADERS", "SHEET_NAMES", "clean", "evidence_summary", "item_number", "write_workbook"]

@@ -1,0 +1,337 @@
+"""The annotated assessment document: HTML, PDF and XLSX in both languages, from one real demo run.
+
+One demo run per module (collection against the embedded emulator, evaluation, notebooks,
+publishing), then assertions on what a CISO, an auditor or the FSA would open: the PDF's fonts,
+pages, table of contents and running header; the workbook's layout and verdicts; the HTML's
+self-containment; and what happens to hostile customer-controlled names.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from assess_lib.evidence import Bundle
+from assess_lib.findings import VERDICT_COLOURS, VERDICT_LABELS, Finding, Verdict
+from assess_lib.pipeline import Assessment, control_results, load_assessment
+from assess_lib.report import document as doc_mod
+from assess_lib.report.pdf import font_path, render_pdf
+from assess_lib.report.publish import publish
+from assess_lib.report.xlsx import HEADERS
+
+HOSTILE_SCRIPT = "<script>alert(1)</script>"
+HOSTILE_FORMULA = '=HYPERLINK("http://x","y")'
+ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory) -> Path:
+    """A complete demo run (the same path as `python -m assess_lib demo`)."""
+    from assess_lib.demo import DEMO_PARAMS, demo_environment
+    from assess_lib.params import load_params
+    from assess_lib.pipeline import run
+
+    out = tmp_path_factory.mktemp("report") / "run"
+    params = load_params(DEMO_PARAMS)
+    with demo_environment() as demo:
+        run(params, out, endpoint_url=demo.aws_url, dns_nameservers=demo.dns_nameservers)
+    return out
+
+
+@pytest.fixture(scope="module")
+def controls(demo_run) -> dict[str, dict]:
+    return {c["control_id"]: c for c in json.loads((demo_run / "controls.json").read_text(encoding="utf-8"))}
+
+
+@pytest.fixture(scope="module")
+def manifest(demo_run) -> dict:
+    return json.loads((demo_run / "evidence" / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def pdf(demo_run) -> PdfReader:
+    return PdfReader(str(demo_run / "report.pdf"))
+
+
+def font_names(reader: PdfReader) -> set[str]:
+    """/BaseFont of every font used on every page."""
+    names = set()
+    for page in reader.pages:
+        fonts = page.get("/Resources", {}).get("/Font", {})
+        for ref in fonts.values():
+            names.add(str(ref.get_object().get("/BaseFont")))
+    return names
+
+
+def embedded(reader: PdfReader) -> bool:
+    """Every Type0 font's descendant carries its font program (FontFile2)."""
+    for page in reader.pages[:3]:
+        for ref in page.get("/Resources", {}).get("/Font", {}).values():
+            font = ref.get_object()
+            for descendant in font.get("/DescendantFonts", []):
+                descriptor = descendant.get_object()["/FontDescriptor"].get_object()
+                if "/FontFile2" not in descriptor and "/FontFile3" not in descriptor:
+                    return False
+    return True
+
+
+# --- outputs ------------------------------------------------------------------------------------
+
+
+def test_every_output_in_both_languages(demo_run):
+    for name in ("report.html", "report.pdf", "report.en.html", "report.en.pdf", "findings.xlsx", "findings.en.xlsx"):
+        assert (demo_run / name).is_file() and (demo_run / name).stat().st_size > 1000, name
+    assert sorted(p.name for p in (demo_run / "notebooks").glob("*.html")) == sorted(
+        p.with_suffix(".html").name for p in (demo_run / "notebooks").glob("*.ipynb")
+    )
+    assert not list(demo_run.glob(".report-*")), "temporary files of the PDF child process left behind"
+
+
+# --- PDF ----------------------------------------------------------------------------------------
+
+
+def test_pdf_embeds_ipaexgothic_only(pdf, demo_run):
+    names = font_names(pdf)
+    assert names and all("IPAex" in n for n in names), names
+    assert embedded(pdf)
+    assert all("IPAex" in n for n in font_names(PdfReader(str(demo_run / "report.en.pdf"))))
+
+
+def test_pdf_is_a4_with_sane_page_count(pdf):
+    assert len(pdf.pages) > 5
+    box = pdf.pages[0].mediabox
+    assert abs(float(box.width) - 595.3) < 1 and abs(float(box.height) - 841.9) < 1
+
+
+def test_pdf_table_of_contents_lists_sections_with_page_numbers(pdf):
+    toc = pdf.pages[1].extract_text()
+    assert "目次" in toc
+    for heading in ("エグゼクティブサマリー", "2.3.1 認証・アクセス管理", "2.6 サードパーティリスク管理", "付録A 証跡一覧"):
+        assert heading in toc, heading
+    match = re.search(r"2\.3\.1 認証・アクセス管理[ .…]*?(\d+)", toc)
+    assert match, toc[:2000]
+    page = int(match.group(1))
+    assert 3 <= page <= len(pdf.pages)
+    assert "認証・アクセス管理" in pdf.pages[page - 1].extract_text()
+
+
+def test_pdf_running_header_names_customer_and_confidentiality(pdf, manifest):
+    cover = pdf.pages[0].extract_text()
+    assert manifest["customer"] in cover
+    assert manifest["run_id"] in cover
+    page = pdf.pages[2].extract_text()
+    assert manifest["customer"] in page
+    assert "社外秘" in page
+    assert re.search(rf"\b3 / {len(pdf.pages)}\b", page)
+
+
+# --- workbook -----------------------------------------------------------------------------------
+
+
+def test_workbook_matrix_layout_and_verdicts(demo_run, controls):
+    wb = load_workbook(demo_run / "findings.xlsx")
+    ws = wb.worksheets[0]
+    headers = [c.value for c in ws[1]]
+    assert headers[:6] == [
+        "項目",
+        "小番号",
+        "分類",
+        "タイトル・内容",
+        "一般的に考えられる対応内容 (当社コンサルタント見解)",
+        "AWS環境上で当社の設計において 実現すること/実現できること",
+    ]
+    assert headers[6:9] == ["判定", "証跡サマリー", "改善策"]
+    assert ws.freeze_panes == "A2"
+    rows = {r[9].value: r for r in ws.iter_rows(min_row=2) if r[9].value}
+    assert len(rows) == len(controls) == 176
+    item = rows["2.3.1-5"]
+    expected = controls["2.3.1-5"]["verdict"]
+    assert item[6].value == VERDICT_LABELS[expected]["ja"]
+    assert item[6].fill.start_color.rgb.endswith(VERDICT_COLOURS[expected].lstrip("#").upper())
+    assert item[1].value == "⑤" and item[2].value == "基本的な対応事項"
+    assert "検出事項" in item[7].value
+    recommended = next(r for cid, r in rows.items() if re.fullmatch(r"2\.1\.1-[a-z]", cid))
+    assert recommended[1].value == recommended[9].value.split("-")[1] and recommended[2].value == "対応が望ましい事項"
+    # chapter / section header rows like the seed: "2.3.1 | | | 認証・アクセス管理"
+    header_rows = {r[0].value: r[3].value for r in ws.iter_rows(min_row=2) if r[0].value}
+    assert header_rows["2"] == "サイバーセキュリティ管理態勢"
+    assert header_rows["2.3.1"] == "認証・アクセス管理"
+
+
+def test_workbook_findings_and_errors_sheets(demo_run):
+    findings = json.loads((demo_run / "findings.json").read_text(encoding="utf-8"))
+    wb = load_workbook(demo_run / "findings.xlsx")
+    assert [ws.title for ws in wb.worksheets][:3] == ["対応状況", "検出事項", "取得不可の証跡"]
+    sheet = wb["検出事項"]
+    assert sheet.max_row - 1 == len(findings)
+    values = {c.value for c in sheet[1]}
+    assert {"項目ID", "チェックID", "判定", "アカウント", "リージョン", "リソース", "内容（日本語）", "内容（英語）"} <= values
+    en = load_workbook(demo_run / "findings.en.xlsx")
+    assert [c.value for c in en.worksheets[0][1]][:3] == HEADERS["en"][:3] == ["Section", "No.", "Category"]
+    assert en.worksheets[1].title == "Findings"
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+
+
+def external_references(html: str) -> list[str]:
+    return re.findall(r"""(?:src|href)\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]*)""", html, flags=re.IGNORECASE)
+
+
+@pytest.mark.parametrize("name", ["report.html", "report.en.html"])
+def test_html_is_self_contained(demo_run, name):
+    html = (demo_run / name).read_text(encoding="utf-8")
+    assert "<script" not in html.lower()
+    assert not external_references(html)
+    assert "file://" not in html and "@import" not in html
+    assert 'src="data:image/png;base64,' in html
+    assert html.count('class="item') >= 176
+    assert "<built-in" not in html and "bound method" not in html and "Undefined" not in html
+
+
+def test_both_languages_rendered(demo_run):
+    ja = (demo_run / "report.html").read_text(encoding="utf-8")
+    en = (demo_run / "report.en.html").read_text(encoding="utf-8")
+    assert '<html lang="ja">' in ja and "エグゼクティブサマリー" in ja and "認証・アクセス管理" in ja
+    assert '<html lang="en">' in en and "Executive summary" in en and "Authentication and Access Management" in en
+    assert "Appendix A. Evidence inventory" in en
+    assert "Verdicts per section" in en
+
+
+def test_cover_states_scope_and_bundle_identity(demo_run, manifest):
+    html = (demo_run / "report.html").read_text(encoding="utf-8")
+    bundle = Bundle.load(demo_run)
+    assert bundle.manifest_sha256() in html
+    assert manifest["run_id"] in html
+    for account in manifest["accounts"]:
+        assert account in html
+        for region in manifest["regions"][account]:
+            assert region in html
+    for domain in manifest.get("domains", []):
+        assert domain in html
+    assert doc_mod.DEFAULT_ASSESSOR["ja"] in html
+
+
+# --- hostile names ------------------------------------------------------------------------------
+
+
+def hostile_assessment(run_dir: Path) -> Assessment:
+    base = load_assessment(run_dir)
+    manifest = dict(base.bundle.manifest, customer='<b>悪意</b> & "Co" =cmd|calc')
+    bundle = Bundle(base.bundle.path, manifest)
+    extra = [
+        Finding(
+            "iam_root_mfa",
+            "2.3.1-5",
+            Verdict.FAIL,
+            "123456789012",
+            "global",
+            HOSTILE_SCRIPT,
+            f"不正な名前 {HOSTILE_SCRIPT} のキー {ACCESS_KEY}",
+            f"hostile name {HOSTILE_SCRIPT} with key {ACCESS_KEY}",
+            severity="critical",
+        ),
+        Finding(
+            "iam_root_mfa",
+            "2.3.1-5",
+            Verdict.FAIL,
+            "123456789012",
+            "global",
+            HOSTILE_FORMULA,
+            HOSTILE_FORMULA,
+            HOSTILE_FORMULA,
+            severity="critical",
+        ),
+    ]
+    findings = extra + list(base.findings)
+    return Assessment(bundle, findings, control_results(base.catalog, findings), base.catalog)
+
+
+def test_hostile_names_are_escaped_and_neutralised(demo_run, tmp_path):
+    assessment = hostile_assessment(demo_run)
+    written = publish(tmp_path, assessment, "ja", formats=("html", "xlsx"), languages=("ja",))
+    assert {p.name for p in written} == {"report.html", "findings.xlsx"}
+
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in html.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;b&gt;悪意&lt;/b&gt; &amp; &#34;Co&#34;" in html or "&lt;b&gt;悪意&lt;/b&gt; &amp; &quot;Co&quot;" in html
+    assert ACCESS_KEY not in html and "AKIAIOSF" in html
+    assert not external_references(html)
+
+    # The PDF's cover and running header show the name as text. (Only the first chapter is rendered:
+    # the whole document's PDF is exercised by the demo run above, this is about the hostile strings.)
+    model = doc_mod.build_document(assessment, "ja")
+    model["chapters"] = [c for c in model["chapters"] if c["number"] == "2.6"]
+    html_pdf = doc_mod.render_html(model, for_pdf=True, font_url=font_path().as_uri())
+    reader = PdfReader(str(render_pdf(html_pdf, tmp_path / "hostile.pdf")))
+    assert "<b>悪意</b>" in reader.pages[0].extract_text()
+    assert "<b>悪意</b>" in reader.pages[2].extract_text()
+    assert "<script>alert(1)</script>" in "".join(p.extract_text() for p in reader.pages)
+
+    wb = load_workbook(tmp_path / "findings.xlsx")
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    formula = [c for c in cells if "HYPERLINK" in c.value and c.value.lstrip("'").startswith("=")]
+    assert formula, "the hostile resource should be in the workbook"
+    for cell in formula:
+        assert cell.data_type != "f"
+        assert cell.value.startswith("'")
+    assert all(c.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row)
+    assert not any(ACCESS_KEY in c.value for c in cells)
+    assert any(c.value.startswith("'=cmd") or "=cmd|calc" in c.value for c in cells)  # the customer name, as text
+
+
+# --- document model -----------------------------------------------------------------------------
+
+
+def test_missing_evidence_lists_missing_permissions(demo_run):
+    base = load_assessment(demo_run)
+    manifest = json.loads(json.dumps(base.bundle.manifest))
+    manifest["datasets"].append(
+        {
+            "dataset": "iam.password_policy",
+            "account_id": "210987654321",
+            "region": "global",
+            "status": "error",
+            "error_kind": "access_denied",
+            "error_code": "AccessDenied",
+            "error_message": "not authorized",
+            "action": "iam:GetAccountPasswordPolicy",
+        }
+    )
+    assessment = replace(base, bundle=Bundle(base.bundle.path, manifest))
+    model = doc_mod.build_document(assessment, "en")
+    assert "iam:GetAccountPasswordPolicy" in model["missing_permissions"]
+    assert any(r["dataset"] == "iam.password_policy" and not r["ok"] for r in model["inventory"])
+    html = doc_mod.render_html(model)
+    assert "Missing permissions (IAM actions)" in html and "210987654321" in html
+
+
+def test_every_item_in_guideline_order_and_key_findings_by_severity(demo_run):
+    assessment = load_assessment(demo_run)
+    model = doc_mod.build_document(assessment, "ja")
+    items = [b["id"] for ch in model["chapters"] for b in ch["blocks"] if b["type"] == "item"]
+    assert items == assessment.catalog.ids()
+    headings = [b["number"] for ch in model["chapters"] for b in ch["blocks"] if b["type"] == "heading"]
+    assert "2.2.2" in headings and headings.index("2.2.2") < headings.index("2.2.2.1")
+    key = model["key_findings"]
+    assert len(key) <= doc_mod.KEY_FINDINGS
+    order = [(r["verdict"] != "fail", doc_mod.SEVERITY_ORDER.index(r["severity"]) if r["verdict"] == "fail" else 0) for r in key]
+    assert order == sorted(order)
+    for block in (b for ch in model["chapters"] for b in ch["blocks"] if b["type"] == "item"):
+        assert len(block["findings"]) <= doc_mod.FINDINGS_PER_ITEM
+        if not block["checks"] and not block["n_findings"]:
+            assert block["compact"] and block["verdict"] == "manual"
+
+
+def test_assessor_from_environment(monkeypatch):
+    monkeypatch.delenv(doc_mod.ASSESSOR_ENV, raising=False)
+    assert doc_mod.assessor("en") == "AWS Partner (assessor)"
+    monkeypatch.setenv(doc_mod.ASSESSOR_ENV, "株式会社サンプル / Sample K.K.")
+    assert doc_mod.assessor("ja") == "株式会社サンプル" and doc_mod.assessor("en") == "Sample K.K."
