@@ -1,0 +1,75 @@
+"""Resilience: credentials problems before any work, and nothing lost when a run is killed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(args, env=None, timeout=120):
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    base["HOME"] = str(Path(args[-1]).parent)  # no ~/.aws of the machine
+    return subprocess.run([sys.executable, "-m", "assess_lib", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT, env={**base, **(env or {})})
+
+
+def params_file(tmp_path: Path, url: str) -> Path:
+    path = tmp_path / "p.yaml"
+    path.write_text(f"customer: テスト銀行\naws:\n  endpoint_url: {url}\n  regions: [ap-northeast-1]\ndns:\n  domains: []\n", encoding="utf-8")
+    return path
+
+
+def test_no_credentials_is_a_clear_message_before_any_work(moto_server, tmp_path):
+    result = cli(["run", "--params", str(params_file(tmp_path, moto_server.url)), "--out", str(tmp_path / "out")])
+    assert result.returncode == 2
+    assert "credentials" in result.stderr and "Fix:" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_invalid_credentials_are_a_clear_message(aws, tmp_path):
+    aws.server.set_auth(True)
+    try:
+        result = cli(
+            ["run", "--params", str(params_file(tmp_path, aws.url)), "--out", str(tmp_path / "out")],
+            env={"AWS_ACCESS_KEY_ID": "AKIAINVALIDINVALID00", "AWS_SECRET_ACCESS_KEY": "wrong-secret-value"},
+        )
+    finally:
+        aws.server.set_auth(False)
+    assert result.returncode == 2
+    assert "invalid or expired" in result.stderr and "Traceback" not in result.stderr
+    assert "wrong-secret-value" not in result.stderr + result.stdout
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("stage", ["collecting", "publishing"])
+def test_kill_9_leaves_the_earlier_run_intact_and_a_rerun_works(tmp_path, stage):
+    out = tmp_path / "run"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    first = subprocess.run([sys.executable, "-m", "assess_lib", "demo", "--out", str(out), "--quiet"], capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
+    assert first.returncode == 0, first.stderr[-2000:]
+    before = digest(out)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assess_lib", "demo", "--out", str(out)], stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env
+    )
+    deadline = time.monotonic() + 240
+    for line in proc.stderr:  # progress lines name the stage
+        if stage in line or time.monotonic() > deadline:
+            break
+    time.sleep(0.5)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert digest(out) == before, "the earlier run changed"
+    again = subprocess.run([sys.executable, "-m", "assess_lib", "demo", "--out", str(out), "--quiet"], capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert (out / "findings.json").is_file() and digest(out) != before
