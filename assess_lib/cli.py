@@ -164,12 +164,13 @@ def cmd_questionnaire(args: argparse.Namespace) -> int:
 
 def cmd_iam_policy(args: argparse.Namespace) -> int:
     from .checks import required_actions
+    from .datasets import MULTI_ACCOUNT_ACTIONS
 
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [{"Sid": "FsaAssessmentReadOnly", "Effect": "Allow", "Action": required_actions(), "Resource": "*"}],
-    }
-    print(json.dumps(policy, indent=2))
+    statements = [{"Sid": "FsaAssessmentReadOnly", "Effect": "Allow", "Action": required_actions(), "Resource": "*"}]
+    if args.multi_account:
+        # For the caller of a multi-account run: list the organisation, assume the read-only role.
+        statements.append({"Sid": "FsaAssessmentAccounts", "Effect": "Allow", "Action": sorted(MULTI_ACCOUNT_ACTIONS), "Resource": "*"})
+    print(json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2))
     return 0
 
 
@@ -231,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--language", choices=["ja", "en"], default="ja")
     show.set_defaults(func=cmd_show)
     policy = sub.add_parser("iam-policy", help="print the read-only IAM policy the kit needs")
+    policy.add_argument(
+        "--multi-account", action="store_true", help="add sts:AssumeRole and organizations:ListAccounts for the caller"
+    )
     policy.set_defaults(func=cmd_iam_policy)
     questionnaire = sub.add_parser("questionnaire", help="generate the Excel questionnaire for attested (organisational) items")
     questionnaire.add_argument("--out", required=True, help="the .xlsx file to write")

@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -161,7 +162,6 @@ def execute_notebooks(
 ) -> list[Path]:
     """Run every notebook with papermill against ``run_dir`` (already evaluated), in parallel kernels."""
     import papermill
-    from concurrent.futures import ThreadPoolExecutor
 
     out_dir = run_dir / "notebooks"
     out_dir.mkdir(exist_ok=True)
@@ -221,10 +221,13 @@ def run(
         say("evaluating / 評価しています")
         assessment = evaluate(bundle, params.thresholds)
         write_results(work, assessment)
-        say("running notebooks / ノートブックを実行しています")
-        execute_notebooks(work, params.source, params.language, progress)
-        say("publishing / レポートを出力しています")
-        publish(work, assessment, params.language)
+        # The notebooks run in their own kernels while this process renders the report: the two overlap.
+        say("running notebooks and publishing / ノートブック実行とレポート出力")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            notebooks = pool.submit(execute_notebooks, work, params.source, params.language, progress)
+            publish(work, assessment, params.language, formats=("html", "pdf", "xlsx"))
+            notebooks.result()
+        publish(work, assessment, params.language, formats=("notebooks",))
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise

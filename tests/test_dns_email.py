@@ -374,7 +374,8 @@ def test_demo_zone_shows_passes_and_fails(tmp_path):
     assert all(got[(c, bank)] == "pass" for c in EMAIL_CHECKS)
     assert got[("email_spf", card)] == got[("email_dmarc_policy", card)] == "fail"
     assert got[("email_dkim", card)] == got[("email_dmarc_reporting", card)] == "pass"
-    assert got[("email_mta_sts", card)] == got[("email_tls_rpt", card)] == "manual"
+    assert got[("email_mta_sts", card)] == got[("email_tls_rpt", card)] == "fail"  # malformed records
+    assert got[("email_mta_sts", news)] == got[("email_tls_rpt", news)] == "manual"  # absent
     assert got[("email_spf", news)] == got[("email_dmarc_policy", news)] == got[("email_dkim", news)] == "fail"
 
 

@@ -262,7 +262,7 @@ def demo_zone() -> list[Record]:
         (f"bounce.{DEMO_BANK}", "MX", (10, "feedback-smtp.ap-northeast-1.amazonses.com")),  # SES custom MAIL FROM
         (f"bounce.{DEMO_BANK}", "TXT", "v=spf1 include:amazonses.com -all"),
     ]
-    # --- demo-bank-card.example.jp: +all (fails SPF), p=none (fails DMARC policy, reports fine) --
+    # --- demo-bank-card.example.jp: +all (fails SPF), p=none (fails DMARC policy, reports fine), bad MTA-STS/TLS-RPT
     records += _base(DEMO_CARD, "192.0.2.26")
     records += [
         (DEMO_CARD, "TXT", "v=spf1 ip4:192.0.2.26 +all"),
@@ -270,6 +270,9 @@ def demo_zone() -> list[Record]:
         # 1024-bit key: passes, with the advice to move to 2048 bits. Hosted through a CNAME, as mail services do.
         (f"selector1._domainkey.{DEMO_CARD}", "CNAME", f"selector1.dkim.mailer.{DEMO_CARD}"),
         (f"selector1.dkim.mailer.{DEMO_CARD}", "TXT", f"v=DKIM1; k=rsa; p={DKIM_RSA_1024}"),
+        # Malformed MTA-STS (an id with hyphens) and TLS-RPT (an ftp: destination): both fail.
+        (f"_mta-sts.{DEMO_CARD}", "TXT", "v=STSv1; id=2025-07-04"),
+        (f"_smtp._tls.{DEMO_CARD}", "TXT", f"v=TLSRPTv1; rua=ftp://reports.{DEMO_CARD}"),
     ]
     # --- demo-bank-news.example.jp: 12 SPF look-ups (fails), no DMARC (fails), 512-bit key (fails)
     records += _base(DEMO_NEWS, "192.0.2.27")

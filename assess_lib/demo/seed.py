@@ -14,6 +14,7 @@ import boto3
 from botocore.config import Config
 
 from .seed_identity import age_identity, seed_identity
+from .seed_second import seed_information_account
 from .seed_network import seed_network
 from .server import DEMO_ACCOUNT, age_user
 
@@ -206,5 +207,6 @@ def seed_demo_bank(endpoint_url: str) -> None:
     seed_ses(clients)
     seed_identity(clients)
     seed_network(clients)
+    seed_information_account(endpoint_url)
     age_iam()
     age_identity()
