@@ -60,8 +60,16 @@ def test_controls_cover_every_catalogue_item(demo_run):
             assert control["verdict"] == "manual"
 
 
-def by(demo_run, check_id):
-    return {f["resource"]: f for f in load(demo_run / "findings.json") if f["check_id"] == check_id}
+MAIN, INFO = "123456789012", "345678901234"  # 勘定系 (misconfigured) and 情報系 (well configured)
+
+
+def by(demo_run, check_id, account=MAIN):
+    """resource -> finding of one check in one account (organisation and DNS findings: any account)."""
+    return {
+        f["resource"]: f
+        for f in load(demo_run / "findings.json")
+        if f["check_id"] == check_id and f["account_id"] in (account, "org", "dns")
+    }
 
 
 def test_demo_verdicts(demo_run):
@@ -77,6 +85,11 @@ def test_demo_verdicts(demo_run):
     assert admin["group/Administrators"]["verdict"] == "fail" and admin["role/BreakGlassAdmin"]["verdict"] == "pass"
     assert by(demo_run, "iam_password_policy")["password policy"]["verdict"] == "fail"
     assert by(demo_run, "cloudtrail_multiregion_logging")["CloudTrail"]["verdict"] == "fail"
+    # The second account, assessed through the read-only role, is configured well.
+    assert by(demo_run, "iam_password_policy", INFO)["password policy"]["verdict"] == "pass"
+    assert by(demo_run, "cloudtrail_multiregion_logging", INFO)["info-sys-trail"]["verdict"] == "pass"
+    assert by(demo_run, "defense_in_depth_layers", INFO)[INFO]["verdict"] == "pass"
+    assert by(demo_run, "defense_in_depth_layers")[MAIN]["verdict"] == "fail"
     bucket = by(demo_run, "cloudtrail_bucket_not_public")
     assert bucket["demo-bank-cloudtrail-logs"]["verdict"] == "fail" and bucket["demo-bank-dr-trail-logs"]["verdict"] == "pass"
     controls = {c["control_id"]: c for c in load(demo_run / "controls.json")}
@@ -98,7 +111,7 @@ def test_bundle_verifies_and_detects_tampering(demo_run, tmp_path):
 
     copy = tmp_path / "copy"
     shutil.copytree(demo_run / "evidence", copy / "evidence")
-    target = next((copy / "evidence").rglob("iam.credential_report.json"))
+    target = copy / "evidence" / MAIN / "global" / "iam.credential_report.json"
     target.write_text(target.read_text(encoding="utf-8").replace("suzuki.ichiro", "suzuki.ichir0"), encoding="utf-8")
     result = cli("verify", "--bundle", str(copy))
     assert result.returncode == 1 and "changed" in result.stdout and "iam.credential_report" in result.stdout
