@@ -131,3 +131,25 @@ def pytest_sessionfinish(session, exitstatus):
         if reporter:
             reporter.write_line(f"META-TEST FAILED: checks never observed with these verdicts: {missing}", red=True)
         session.exitstatus = 1
+
+
+# --- one demo run through the command line, shared by the tests that only read it ------------------
+
+
+@pytest.fixture(scope="session")
+def demo_cli_run(tmp_path_factory) -> Path:
+    """`python -m assess_lib demo --out DIR`, run once per session as a consultant runs it (read-only for tests)."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("demo-cli") / "run"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "assess_lib", "demo", "--out", str(out), "--quiet"],
+        capture_output=True, text=True, timeout=600, env=env, cwd=root,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert str(out / "report.html") in result.stdout
+    return out

@@ -519,3 +519,29 @@ def test_cli_questionnaire(tmp_path, capsys):
     assert load_attestations(tmp_path / "y.xlsx")["items"] == load_attestations(EXAMPLE)["items"]
     assert main(["questionnaire", "--out", str(tmp_path / "x.csv")]) == 2
     assert ".xlsx" in capsys.readouterr().err
+
+
+# --- 2.3.1 ⑧ physical security (AWS side not applicable, on-premises attested) -------------------------------
+
+
+def physical(tmp_path: Path, answers: str | None):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    text = None if answers is None else f'items:\n  "2.3.1-8":\n    answers:\n{answers}'
+    path = write(tmp_path, text) if text is not None else None
+    findings = run_org("physical_security", collect_bundle(tmp_path, path))
+    return {f.resource: f.verdict.value for f in findings}, findings
+
+
+def test_physical_security_verdicts(tmp_path):
+    controlled = "      onprem_computer_rooms: true\n      physical_access_controls: ICカードと生体認証\n      access_records_reviewed: true\n"
+    got, _ = physical(tmp_path / "a", controlled)
+    assert got == {"AWS data centres": "not_applicable", "on-premises facilities": "pass"}
+    unreviewed = controlled.replace("access_records_reviewed: true", "access_records_reviewed: false")
+    got, findings = physical(tmp_path / "b", unreviewed)
+    assert got["on-premises facilities"] == "fail" and "not reviewed" in findings[-1].message_en
+    got, _ = physical(tmp_path / "c", "      onprem_computer_rooms: false\n")
+    assert got["on-premises facilities"] == "not_applicable"
+    got, findings = physical(tmp_path / "d", "      onprem_computer_rooms: true\n")
+    assert got["on-premises facilities"] == "manual" and "Ask the customer" in findings[-1].message_en
+    got, _ = physical(tmp_path / "e", None)
+    assert got == {"AWS data centres": "not_applicable", "on-premises facilities": "manual"}

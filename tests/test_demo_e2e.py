@@ -23,12 +23,8 @@ def cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("demo") / "run"
-    result = cli("demo", "--out", str(out), "--quiet")
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert str(out / "report.html") in result.stdout
-    return out
+def demo_run(demo_cli_run) -> Path:
+    return demo_cli_run
 
 
 def load(path: Path):

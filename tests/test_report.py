@@ -31,17 +31,9 @@ ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 
 
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory) -> Path:
-    """A complete demo run (the same path as `python -m assess_lib demo`)."""
-    from assess_lib.demo import DEMO_PARAMS, demo_environment
-    from assess_lib.params import load_params
-    from assess_lib.pipeline import run
-
-    out = tmp_path_factory.mktemp("report") / "run"
-    params = load_params(DEMO_PARAMS)
-    with demo_environment() as demo:
-        run(params, out, endpoint_url=demo.aws_url, dns_nameservers=demo.dns_nameservers)
-    return out
+def demo_run(demo_cli_run) -> Path:
+    """A complete demo run through the command line (shared with the other end-to-end tests)."""
+    return demo_cli_run
 
 
 @pytest.fixture(scope="module")

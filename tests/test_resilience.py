@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,16 +51,9 @@ def digest(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize("stage", ["collecting", "publishing"])
-def test_kill_9_leaves_the_earlier_run_intact_and_a_rerun_works(tmp_path, stage):
-    out = tmp_path / "run"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    first = subprocess.run([sys.executable, "-m", "assess_lib", "demo", "--out", str(out), "--quiet"], capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
-    assert first.returncode == 0, first.stderr[-2000:]
-    before = digest(out)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assess_lib", "demo", "--out", str(out)], stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env
-    )
+def kill_during(out: Path, stage: str, env: dict) -> None:
+    """Start a demo run into ``out`` and SIGKILL it once its progress names ``stage``."""
+    proc = subprocess.Popen([sys.executable, "-m", "assess_lib", "demo", "--out", str(out)], stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
     deadline = time.monotonic() + 240
     for line in proc.stderr:  # progress lines name the stage
         if stage in line or time.monotonic() > deadline:
@@ -69,7 +61,16 @@ def test_kill_9_leaves_the_earlier_run_intact_and_a_rerun_works(tmp_path, stage)
     time.sleep(0.5)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
-    assert digest(out) == before, "the earlier run changed"
+
+
+def test_kill_9_leaves_the_earlier_run_intact_and_a_rerun_works(demo_cli_run, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(demo_cli_run, out)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    before = digest(out)
+    for stage in ("collecting", "publishing"):
+        kill_during(out, stage, env)
+        assert digest(out) == before, f"the earlier run changed when killed while {stage}"
     again = subprocess.run([sys.executable, "-m", "assess_lib", "demo", "--out", str(out), "--quiet"], capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
     assert again.returncode == 0, again.stderr[-2000:]
     assert (out / "findings.json").is_file() and digest(out) != before
