@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -165,10 +165,23 @@ def _fills() -> dict[str, PatternFill]:
 
 
 def _style_verdict(cell: Any, verdict: str, fills: dict[str, PatternFill], font_name: str) -> None:
-    if verdict in fills:
-        cell.fill = fills[verdict]
-        cell.font = Font(name=font_name, bold=True, color=_text_colour(verdict))
-        cell.alignment = Alignment(horizontal="center", vertical="top", wrap_text=True)
+    """Coloured verdict cell, through one named style per verdict (cheap for thousands of rows)."""
+    if verdict not in fills:
+        return
+    name = f"fsa-verdict-{verdict}"
+    workbook = cell.parent.parent
+    if name not in workbook.named_styles:
+        side = Side(style="thin", color=RULE)
+        workbook.add_named_style(
+            NamedStyle(
+                name=name,
+                fill=fills[verdict],
+                font=Font(name=font_name, bold=True, color=_text_colour(verdict)),
+                alignment=Alignment(horizontal="center", vertical="top", wrap_text=True),
+                border=Border(left=side, right=side, top=side, bottom=side),
+            )
+        )
+    cell.style = name
 
 
 def _header_row(ws: Worksheet, headers: list[str], widths: list[int], font_name: str) -> None:
@@ -191,13 +204,31 @@ def _header_row(ws: Worksheet, headers: list[str], widths: list[int], font_name:
 
 
 def _body_style(ws: Worksheet, row: int, ncols: int, font_name: str) -> None:
-    side = Side(style="thin", color=RULE)
+    """Thin borders, top alignment and wrapping for one body row (bold cells stay bold).
+
+    Through named styles registered once per workbook: assigning fresh Font/Border objects
+    cell by cell makes openpyxl compare and hash every style, which dominated large workbooks.
+    """
+    plain, bold = _named_body_styles(ws.parent, font_name)
     for col in range(1, ncols + 1):
         cell = ws.cell(row=row, column=col)
-        if cell.font is None or not cell.font.bold:
-            cell.font = Font(name=font_name)
-        cell.alignment = Alignment(vertical="top", wrap_text=True)
-        cell.border = Border(left=side, right=side, top=side, bottom=side)
+        cell.style = bold if cell.font is not None and cell.font.bold else plain
+
+
+def _named_body_styles(workbook: Any, font_name: str) -> tuple[str, str]:
+    names = ("fsa-body", "fsa-body-bold")
+    if names[0] not in workbook.named_styles:
+        side = Side(style="thin", color=RULE)
+        for name, is_bold in zip(names, (False, True)):
+            workbook.add_named_style(
+                NamedStyle(
+                    name=name,
+                    font=Font(name=font_name, bold=is_bold),
+                    alignment=Alignment(vertical="top", wrap_text=True),
+                    border=Border(left=side, right=side, top=side, bottom=side),
+                )
+            )
+    return names
 
 
 def item_number(control: "Control", lang: str) -> str:
