@@ -124,10 +124,19 @@ def test_report_rerenders_offline_with_same_verdicts(demo_run, tmp_path):
 
 
 def test_no_credential_in_any_output_and_private_dirs(demo_run):
-    secret = DEMO_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
+    # The demo's secret and key ID, and the caller's key-like user ID the emulator reports.
+    secrets = [DEMO_CREDENTIALS["AWS_SECRET_ACCESS_KEY"], DEMO_CREDENTIALS["AWS_ACCESS_KEY_ID"], "AKIAIOSFODNN7EXAMPLE"]
     for path in demo_run.rglob("*"):
         if path.is_file():
-            assert secret not in path.read_text(encoding="utf-8", errors="ignore"), path
+            text = path.read_text(encoding="utf-8", errors="ignore")
+            if path.suffix == ".xlsx":  # zipped: read the cells
+                from openpyxl import load_workbook
+
+                book = load_workbook(path, read_only=True)
+                text = "\n".join(str(v) for ws in book for row in ws.iter_rows(values_only=True) for v in row if v is not None)
+            assert not [s for s in secrets if s in text], path
+    manifest = load(demo_run / "evidence" / "manifest.json")
+    assert manifest["caller"]["user_id"] == "AKIA…MPLE"
     assert stat.S_IMODE(demo_run.stat().st_mode) == 0o700
 
 

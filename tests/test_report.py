@@ -254,7 +254,7 @@ def test_hostile_names_are_escaped_and_neutralised(demo_run, tmp_path):
     assert "<script" not in html.lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;b&gt;悪意&lt;/b&gt; &amp; &#34;Co&#34;" in html or "&lt;b&gt;悪意&lt;/b&gt; &amp; &quot;Co&quot;" in html
-    assert ACCESS_KEY not in html and "AKIAIOSF" in html
+    assert ACCESS_KEY not in html and "AKIA…MPLE" in html
     assert not external_references(html)
 
     # The PDF's cover and running header show the name as text. (Only the first chapter is rendered:

@@ -13,6 +13,7 @@ from botocore.config import Config
 
 from ..evidence import CollectionError
 from ..params import AwsParams
+from ..redact import mask_secrets
 from .errors import classify
 
 DEFAULT_REGION = "ap-northeast-1"
@@ -98,7 +99,8 @@ def caller_identity(factory: ClientFactory) -> dict[str, str]:
         ident = factory.client("sts", factory.session.region_name or DEFAULT_REGION).get_caller_identity()
     except Exception as err:
         raise classify(err) from None
-    return {"account_id": ident["Account"], "arn": ident["Arn"], "user_id": ident["UserId"]}
+    # UserId can carry an access key ID (for some principals): masked like every key ID the kit writes.
+    return {"account_id": ident["Account"], "arn": ident["Arn"], "user_id": mask_secrets(ident["UserId"])}
 
 
 def assume_role_factory(factory: ClientFactory, account_id: str, role_name: str, run_id: str) -> ClientFactory:

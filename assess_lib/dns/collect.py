@@ -355,7 +355,12 @@ def collect(
     progress: Callable[[str], None] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> dict[str, Any]:
-    """Gather DNS evidence for every domain of the params; return the manifest metadata."""
+    """Gather DNS evidence for every domain of the params into ``store``; return manifest metadata.
+
+    ``nameservers`` ("IP" or "IP:PORT") overrides ``params.dns.nameservers``; empty means the
+    system resolver. ``demo`` in the params without an override raises :class:`ParamsError`
+    (a ``ValueError``), as does a malformed entry. ``timeout`` is seconds per DNS question.
+    """
     servers = resolve_nameservers(params, nameservers)
     domains = list(dict.fromkeys(d.strip().rstrip(".").lower() for d in params.dns.domains))
     selectors = list(params.dns.dkim_selectors)

@@ -15,7 +15,7 @@ import pandas as pd
 from ..datasets import DATASETS
 from ..evidence import ERROR_KIND_LABELS, EvidenceUnavailable
 from ..findings import VERDICT_COLOURS, VERDICT_LABELS, VERDICT_ORDER, Finding
-from .export import mask_secrets
+from ..redact import mask_secrets
 
 if TYPE_CHECKING:
     from ..catalog import Control

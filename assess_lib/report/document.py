@@ -33,7 +33,7 @@ from ..datasets import DATASETS
 from ..evidence import ERROR_KIND_LABELS
 from ..findings import VERDICT_COLOURS, VERDICT_LABELS, VERDICT_ORDER, Finding
 from . import display
-from .export import mask_secrets
+from ..redact import mask_secrets
 
 if TYPE_CHECKING:
     from ..catalog import Control

@@ -35,7 +35,7 @@ from .document import (
     severity_label,
     vlabel,
 )
-from .export import mask_secrets, neutralise_formula
+from ..redact import mask_secrets, neutralise_formula
 
 if TYPE_CHECKING:
     from ..catalog import Control
