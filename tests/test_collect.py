@@ -158,3 +158,23 @@ def test_role_assumption_per_account_and_failure_isolated(aws, tmp_path):
     assert bundle.accounts == [ACCOUNT, "210987654321"]
     assert bundle.entry("iam.credential_report", ACCOUNT)["status"] == "ok"
     assert bundle.entry("iam.credential_report", "210987654321")["status"] in ("ok", "error")
+
+
+def test_api_calls_per_account_do_not_grow_with_iam_users(aws, tmp_path):
+    """Credential report and authorization details, not per-user calls: 5 users or 400 cost the same."""
+    from moto.backends import get_backend
+
+    iam = get_backend("iam")[ACCOUNT]["global"]  # the emulator runs in this process: seed it directly
+
+    def calls_with(users: int, name: str) -> int:
+        for i in range(len(iam.users), users):
+            iam.create_user("us-east-1", f"user{i:04d}")
+            iam.create_login_profile(f"user{i:04d}", "x-Passw0rd!")
+        bundle = collect(params(), tmp_path / name, endpoint_url=aws.url, max_attempts=2)
+        assert len(bundle.rows("iam.credential_report", ACCOUNT)) == users
+        # The credential report's generate/poll loop depends on timing, not on users: at most 3 calls.
+        assert bundle.entry("iam.credential_report", ACCOUNT)["calls"] <= 3
+        return {e["dataset"]: e["calls"] for e in bundle.entries() if e["dataset"] != "iam.credential_report"}
+
+    few, many = calls_with(5, "few"), calls_with(400, "many")
+    assert few == many and few["iam.authorization_details"] == 1

@@ -161,7 +161,13 @@ def collect_password_policy(ctx: AccountContext, calls: Calls, region: str) -> l
 def collect_authorization_details(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     # AWS managed policies are left out (over a thousand); only AdministratorAccess matters and is known by ARN.
-    pages = calls.paginate("iam", "get_account_authorization_details", Filter=["User", "Role", "Group", "LocalManagedPolicy"])
+    # Pages of 1,000 (the API's maximum): one call up to 1,000 principals, not one per 100.
+    pages = calls.paginate(
+        "iam",
+        "get_account_authorization_details",
+        Filter=["User", "Role", "Group", "LocalManagedPolicy"],
+        PaginationConfig={"PageSize": 1000},
+    )
     for page in pages:
         for user in page.get("UserDetailList", []):
             rows.append({"entity_type": "user", "name": user["UserName"], "arn": user["Arn"], **_authz_fields(user)})
