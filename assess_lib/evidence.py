@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -28,6 +29,7 @@ from typing import Any, Callable, Iterator
 GLOBAL = "global"  # region name used for global services (IAM, CloudFront, DNS...)
 MANIFEST = "manifest.json"
 BUNDLE_FORMAT = 1
+ROWS_CACHE = 128  # datasets kept in memory by a Bundle reader
 
 # Error kinds (one vocabulary for AWS and DNS failures).
 ACCESS_DENIED = "access_denied"
@@ -177,6 +179,9 @@ class EvidenceStore:
     started_at: str
     meta: dict[str, Any] = field(default_factory=dict)
     records: dict[tuple[str, str, str], DatasetRecord] = field(default_factory=dict)
+    # When set, each dataset is written here as soon as it is gathered and its rows leave memory
+    # (a run over hundreds of accounts holds metadata only); ``save`` then renames the folder.
+    staging: Path | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _pending: dict[tuple[str, str, str], threading.Event] = field(default_factory=dict, repr=False)
 
@@ -220,10 +225,24 @@ class EvidenceStore:
                 calls=err.calls,
             )
         record.seconds = round(time.perf_counter() - start, 4)
+        if self.staging is not None:
+            self._spill(record)
         with self._lock:
             self.records[key] = record
             self._pending.pop(key).set()
         return record
+
+    def rows(self, record: DatasetRecord) -> list[dict[str, Any]]:
+        """A gathered dataset's rows, from memory or from the staging folder."""
+        if record.rows is not None or record.file is None or self.staging is None:
+            return record.rows or []
+        with open(self.staging / record.file, encoding="utf-8") as handle:
+            return json.load(handle)["rows"]
+
+    def _spill(self, record: DatasetRecord) -> None:
+        if record.ok:
+            _write_rows(self.staging, record)
+            record.rows = None
 
     def put(self, record: DatasetRecord) -> None:
         with self._lock:
@@ -233,19 +252,13 @@ class EvidenceStore:
         """Write ``run_dir/evidence`` atomically (temporary folder, then rename)."""
         run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         final = run_dir / "evidence"
-        tmp = Path(tempfile.mkdtemp(prefix=".evidence-", dir=run_dir))
+        tmp = self.staging or Path(tempfile.mkdtemp(prefix=".evidence-", dir=run_dir))
+        tmp.mkdir(parents=True, exist_ok=True)
         entries = []
         for key in sorted(self.records):
             record = self.records[key]
-            if record.ok:
-                rel = f"{_safe_name(record.account_id)}/{_safe_name(record.region)}/{_safe_name(record.dataset)}.json"
-                path = tmp / rel
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with open(path, "w", encoding="utf-8") as handle:
-                    json.dump({"rows": record.rows}, handle, ensure_ascii=False, default=_json_default, indent=1)
-                record.file = rel
-                record.sha256 = sha256_file(path)
-                record.row_count = len(record.rows or [])
+            if record.ok and record.file is None:
+                _write_rows(tmp, record)
             entries.append(record.manifest_entry())
         manifest = {
             "bundle_format": BUNDLE_FORMAT,
@@ -260,7 +273,20 @@ class EvidenceStore:
         if final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
+        self.staging = None
         return final
+
+
+def _write_rows(folder: Path, record: DatasetRecord) -> None:
+    """One dataset's rows as ``<account>/<region>/<dataset>.json`` under ``folder``, with its SHA-256."""
+    rel = f"{_safe_name(record.account_id)}/{_safe_name(record.region)}/{_safe_name(record.dataset)}.json"
+    path = folder / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump({"rows": record.rows}, handle, ensure_ascii=False, default=_json_default, indent=1)
+    record.file = rel
+    record.sha256 = sha256_file(path)
+    record.row_count = len(record.rows or [])
 
 
 class Bundle:
@@ -272,7 +298,9 @@ class Bundle:
         self._entries: dict[tuple[str, str, str], dict[str, Any]] = {
             (e["dataset"], e["account_id"], e["region"]): e for e in manifest["datasets"]
         }
-        self._rows: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        # Recently read datasets: checks of one account run together, so a small cache serves them
+        # all without holding a large estate's every row in memory.
+        self._rows: OrderedDict[tuple[str, str, str], list[dict[str, Any]]] = OrderedDict()
 
     @classmethod
     def load(cls, path: Path | str) -> "Bundle":
@@ -307,6 +335,7 @@ class Bundle:
         """Rows of a dataset; raises :class:`EvidenceUnavailable` when it was not gathered."""
         key = (dataset, account_id, region)
         if key in self._rows:
+            self._rows.move_to_end(key)
             return self._rows[key]
         entry = self._entries.get(key)
         if entry is None:
@@ -324,6 +353,8 @@ class Bundle:
         with open(self.path / entry["file"], encoding="utf-8") as handle:
             rows = json.load(handle)["rows"]
         self._rows[key] = rows
+        if len(self._rows) > ROWS_CACHE:
+            self._rows.popitem(last=False)
         return rows
 
     def manifest_sha256(self) -> str:

@@ -54,7 +54,9 @@ def collect(
 
     ``endpoint_url`` and ``dns_nameservers`` override the params (an emulator, a test server).
     """
+    run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     store = EvidenceStore(run_id=new_run_id(), started_at=utcnow())
+    store.staging = Path(tempfile.mkdtemp(prefix=".evidence-", dir=run_dir))
     meta = collect_aws(params, store, endpoint_url=endpoint_url, max_attempts=max_attempts, progress=progress)
     meta.update(collect_dns(params, store, nameservers=dns_nameservers, progress=progress))
     meta.update(collect_attestations(params, store))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
@@ -108,10 +109,21 @@ def collect_aws(
         for region in ([GLOBAL] if info.scope == GLOBAL_SCOPE else ctx.regions if info.scope == REGIONAL_SCOPE else [])
     ]
     done = 0
+    outstanding = {ctx.account_id: sum(1 for t in tasks if t[0] is ctx) for ctx in contexts}
+    lock = threading.Lock()
 
     def run(task: tuple[AccountContext, str, str]) -> DatasetRecord:
         ctx, name, region = task
-        return ctx.dataset(name, region)
+        try:
+            return ctx.dataset(name, region)
+        finally:
+            with lock:
+                outstanding[ctx.account_id] -= 1
+                finished = outstanding[ctx.account_id] == 0
+            if finished:
+                # An account's clients (dozens per account) are not needed once its datasets are in:
+                # dropping them keeps memory flat over hundreds of accounts.
+                ctx.factory.release()
 
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="collect") as pool:
         for record in pool.map(run, tasks):

@@ -62,7 +62,7 @@ class AccountContext:
         record = self.dataset(name, region)
         if not record.ok:
             raise CollectionError(record.error_kind or ev.OTHER, record.error_code or "", record.error_message or "", 0)
-        return record.rows or []
+        return self.store.rows(record)
 
 
 @dataclass

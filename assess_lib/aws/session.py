@@ -38,6 +38,13 @@ class ClientFactory:
     # the base session so that service models are loaded once, not once per account.
     _lock: threading.Lock = field(default=threading.Lock(), repr=False)
 
+    def release(self) -> None:
+        """Forget this factory's clients (their connection pools and models go with them)."""
+        with self._lock:
+            clients, self._clients = self._clients, {}
+        for client in clients.values():
+            client.close()
+
     def for_account(self, credentials: dict[str, str]) -> "ClientFactory":
         """A factory for another account's credentials, sharing this session's loaded models."""
         return ClientFactory(self.session, self.endpoint_url, self.max_attempts, self.timeout, credentials)
