@@ -49,6 +49,7 @@ def collect(
     max_attempts: int = 8,
     progress: Callable[[str], None] | None = None,
     dns_nameservers: list[str] | None = None,
+    aws_timeout: float = 20.0,
 ) -> Bundle:
     """Gather all evidence into ``run_dir/evidence`` and return the loaded bundle.
 
@@ -57,7 +58,9 @@ def collect(
     run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     store = EvidenceStore(run_id=new_run_id(), started_at=utcnow())
     store.staging = Path(tempfile.mkdtemp(prefix=".evidence-", dir=run_dir))
-    meta = collect_aws(params, store, endpoint_url=endpoint_url, max_attempts=max_attempts, progress=progress)
+    meta = collect_aws(
+        params, store, endpoint_url=endpoint_url, max_attempts=max_attempts, progress=progress, timeout=aws_timeout
+    )
     meta.update(collect_dns(params, store, nameservers=dns_nameservers, progress=progress))
     meta.update(collect_attestations(params, store))
     store.meta = {

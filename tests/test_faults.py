@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import http.server
 import threading
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -21,12 +22,14 @@ THROTTLE_JSON = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
 class ThrottlingProxy:
     """Forwards to the emulator, answering a throttling error instead for chosen requests.
 
-    ``throttle(n, service)`` decides for the n-th request of a query- or JSON-protocol service.
+    ``throttle(n, service)`` decides for the n-th request of a query- or JSON-protocol service;
+    ``stall(service)`` makes the proxy wait before answering (a slow or hung endpoint).
     """
 
-    def __init__(self, target: str, throttle) -> None:
+    def __init__(self, target: str, throttle, stall=lambda service: 0.0) -> None:
         self.target = urllib.parse.urlsplit(target)
         self.throttle = throttle
+        self.stall = stall
         self.count = 0
         self.throttled = 0
         self.lock = threading.Lock()
@@ -47,6 +50,9 @@ class ThrottlingProxy:
                 auth = self.headers.get("Authorization", "")
                 service = auth.split("/")[3] if auth.count("/") >= 4 else ""
                 query = body.startswith(b"Action=") or b"&Action=" in body
+                delay = proxy.stall(service)
+                if delay:
+                    time.sleep(delay)
                 if query or target:
                     with proxy.lock:
                         proxy.count += 1
@@ -75,7 +81,11 @@ class ThrottlingProxy:
                 self.wfile.write(data)
                 conn.close()
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, client_address):  # a client that gave up on a stalled answer
+                pass
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -123,3 +133,15 @@ def test_endless_throttling_of_one_service_is_error_named_throttled(aws, tmp_pat
     trail = [f for f in findings if f.check_id == "cloudtrail_multiregion_logging"]
     assert [f.verdict.value for f in trail] == ["error"] and "throttled" in trail[0].message_en
     assert any(f.check_id == "iam_user_console_mfa" and f.verdict.value == "fail" for f in findings)
+
+
+def test_hung_endpoint_is_error_named_time_out(aws, tmp_path: Path):
+    """GuardDuty answers after the client's read time-out: its datasets are `error` (time-out), the rest fine."""
+    seed(aws)
+    with ThrottlingProxy(aws.url, lambda n, service: False, stall=lambda service: 3.0 if service == "guardduty" else 0.0) as proxy:
+        bundle = collect(params(), tmp_path / "run", endpoint_url=proxy.url, max_attempts=1, aws_timeout=1.0)
+    failed = {e["dataset"]: e for e in bundle.errors()}
+    assert set(failed) == {"guardduty.detectors"} and failed["guardduty.detectors"]["error_kind"] == "timeout"
+    findings = evaluate(bundle).findings
+    guard = [f for f in findings if f.check_id == "internal_threat_detection" and f.resource == "guardduty.detectors"]
+    assert guard and guard[0].verdict.value == "error" and "time-out" in guard[0].message_en

@@ -35,6 +35,7 @@ def collect_aws(
     endpoint_url: str | None = None,
     max_attempts: int = 8,
     workers: int = 8,
+    timeout: float = 20.0,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Gather every AWS dataset into ``store``; return the manifest metadata.
@@ -45,7 +46,7 @@ def collect_aws(
     """
     endpoint = endpoint_from(params.aws, endpoint_url)
     try:
-        base = ClientFactory(base_session(params.aws), endpoint, max_attempts)
+        base = ClientFactory(base_session(params.aws), endpoint, max_attempts, timeout)
         caller = caller_identity(base)
     except CollectionError as err:
         raise CredentialsError(
