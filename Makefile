@@ -9,6 +9,8 @@ OUT ?= outputs/demo
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# Pinned packaging tools first: the editable install of the kit needs a modern pip and setuptools.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==26.3 setuptools==80.9.0 wheel==0.45.1
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
