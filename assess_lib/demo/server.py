@@ -36,7 +36,7 @@ class MotoServer:
         self.load_managed_policies = load_managed_policies
         self.port = 0
         self._server: Any = None
-        self._saved_env: str | None = None
+        self._saved_env: dict[str, str | None] = {}
 
     @property
     def url(self) -> str:
@@ -47,10 +47,14 @@ class MotoServer:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request otherwise
 
+        # Emulator settings, read whenever a backend starts (so kept until stop): the demo launches no
+        # instances, so EC2's AMI catalogue is skipped; AWS managed policies (AdministratorAccess...)
+        # exist only when loaded.
+        wanted = {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
         if self.load_managed_policies:
-            # AWS managed policies (AdministratorAccess...) exist only with this set before the IAM backend starts.
-            self._saved_env = os.environ.get("MOTO_IAM_LOAD_MANAGED_POLICIES")
-            os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+            wanted["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+        self._saved_env = {key: os.environ.get(key) for key in wanted}
+        os.environ.update(wanted)
         self.port = free_port()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
@@ -76,11 +80,12 @@ class MotoServer:
         if self._server is not None:
             self._server.stop()
             self._server = None
-        if self.load_managed_policies:
-            if self._saved_env is None:
-                os.environ.pop("MOTO_IAM_LOAD_MANAGED_POLICIES", None)
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
             else:
-                os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = self._saved_env
+                os.environ[key] = value
+        self._saved_env = {}
 
     def __enter__(self) -> "MotoServer":
         return self.start()
