@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT ?= outputs/demo
 
-.PHONY: setup demo test lint notebooks bench clean
+.PHONY: setup demo test lint format notebooks bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,16 @@ demo: setup
 	$(BIN)/python -m assess_lib demo --out $(OUT)
 
 test: setup
+	$(BIN)/ruff check assess_lib tests bench tools
+	$(BIN)/ruff format --check assess_lib tests bench tools
 	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check assess_lib tests bench tools
+	$(BIN)/ruff format --check assess_lib tests bench tools
+
+format: setup
+	$(BIN)/ruff format assess_lib tests bench tools
 
 notebooks: setup
 	$(BIN)/python tools/make_notebooks.py

@@ -169,7 +169,9 @@ def cmd_iam_policy(args: argparse.Namespace) -> int:
     statements = [{"Sid": "FsaAssessmentReadOnly", "Effect": "Allow", "Action": required_actions(), "Resource": "*"}]
     if args.multi_account:
         # For the caller of a multi-account run: list the organisation, assume the read-only role.
-        statements.append({"Sid": "FsaAssessmentAccounts", "Effect": "Allow", "Action": sorted(MULTI_ACCOUNT_ACTIONS), "Resource": "*"})
+        statements.append(
+            {"Sid": "FsaAssessmentAccounts", "Effect": "Allow", "Action": sorted(MULTI_ACCOUNT_ACTIONS), "Resource": "*"}
+        )
     print(json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2))
     return 0
 

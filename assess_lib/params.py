@@ -147,7 +147,9 @@ def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = No
     if role_name and not _ROLE_RE.match(role_name):
         raise _fail(source, "aws.role_name", f"'{role_name}' is not a valid IAM role name", "use the role's name, not its ARN")
     if accounts is not None and not role_name:
-        raise _fail(source, "aws.role_name", "required when aws.accounts is set", "name the read-only role to assume in each account")
+        raise _fail(
+            source, "aws.role_name", "required when aws.accounts is set", "name the read-only role to assume in each account"
+        )
     aws = AwsParams(
         profile=_opt_str(source, "aws.profile", aws_raw.get("profile")),
         endpoint_url=endpoint,
@@ -180,7 +182,10 @@ def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = No
             attestation_path = base_dir / attestation_path
         if not attestation_path.exists():
             raise _fail(
-                source, "attestations", f"file {attestation_path} does not exist", "fix the path (relative to the params file) or write null"
+                source,
+                "attestations",
+                f"file {attestation_path} does not exist",
+                "fix the path (relative to the params file) or write null",
             )
 
     thresholds = dict(DEFAULT_THRESHOLDS)
@@ -193,7 +198,11 @@ def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = No
         default = DEFAULT_THRESHOLDS[key]
         if isinstance(default, bool) and not isinstance(value, bool):
             raise _fail(source, f"thresholds.{key}", "expected true or false", "write true or false")
-        if isinstance(default, int) and not isinstance(default, bool) and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        if (
+            isinstance(default, int)
+            and not isinstance(default, bool)
+            and (not isinstance(value, int) or isinstance(value, bool) or value < 0)
+        ):
             raise _fail(source, f"thresholds.{key}", "expected a non-negative whole number", f"write e.g. {default}")
         thresholds[key] = value
 

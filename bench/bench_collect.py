@@ -24,7 +24,6 @@ import sys
 import tempfile
 import textwrap
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,7 +115,11 @@ def run_config(n_accounts: int, n_regions: int, args: argparse.Namespace, with_p
         if args.lbs:
             seed_load_balancers(url, accounts, regions[0], args.lbs)
         params = parse_params(
-            {"customer": "ベンチマーク銀行", "aws": {"regions": regions, "accounts": accounts, "role_name": ROLE}, "dns": {"domains": []}}
+            {
+                "customer": "ベンチマーク銀行",
+                "aws": {"regions": regions, "accounts": accounts, "role_name": ROLE},
+                "dns": {"domains": []},
+            }
         )
         run_dir = Path(tempfile.mkdtemp(prefix="fsa-bench-"))
         t0 = time.perf_counter()
@@ -170,15 +173,26 @@ def main() -> None:
             first = False
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     columns = [
-        "accounts", "regions", "collect_s", "evaluate_s", "notebooks_s", "publish_s",
-        "calls_per_account", "findings", "errors", "collect_rss_mib", "peak_rss_mib",
+        "accounts",
+        "regions",
+        "collect_s",
+        "evaluate_s",
+        "notebooks_s",
+        "publish_s",
+        "calls_per_account",
+        "findings",
+        "errors",
+        "collect_rss_mib",
+        "peak_rss_mib",
     ]
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))
     for row in rows:
         print("| " + " | ".join(str(row.get(c, "")) for c in columns) + " |")
-    print(f"\nvolumes per account: {args.users} IAM users, {args.sgs} security groups per region, {args.lbs} load balancers; "
-          f"RSS is the kit's process, peak after collection and overall (the emulator runs in its own process); {os.cpu_count()} cores")
+    print(
+        f"\nvolumes per account: {args.users} IAM users, {args.sgs} security groups per region, {args.lbs} load balancers; "
+        f"RSS is the kit's process, peak after collection and overall (the emulator runs in its own process); {os.cpu_count()} cores"
+    )
 
 
 if __name__ == "__main__":

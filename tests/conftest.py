@@ -65,7 +65,16 @@ def make_bundle(
         owner = "dns" if name.startswith("dns.") else account
         if isinstance(rows, CollectionError):
             store.put(
-                DatasetRecord(name, owner, region, "error", error_kind=rows.kind, error_code=rows.code, error_message=rows.message, action="x:Y")
+                DatasetRecord(
+                    name,
+                    owner,
+                    region,
+                    "error",
+                    error_kind=rows.kind,
+                    error_code=rows.code,
+                    error_message=rows.message,
+                    action="x:Y",
+                )
             )
         else:
             store.put(DatasetRecord(name, owner, region, "ok", rows=list(rows)))
@@ -148,7 +157,11 @@ def demo_cli_run(tmp_path_factory) -> Path:
     root = Path(__file__).resolve().parents[1]
     result = subprocess.run(
         [sys.executable, "-m", "assess_lib", "demo", "--out", str(out), "--quiet"],
-        capture_output=True, text=True, timeout=600, env=env, cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=root,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert str(out / "report.html") in result.stdout

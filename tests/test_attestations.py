@@ -21,7 +21,14 @@ from assess_lib.attestations import (
     collect_attestations,
     load_attestations,
 )
-from assess_lib.attestations.questionnaire import ANSWER_SHEET, COL, GUIDE_SHEET, INFO_SHEET, read_questionnaire, write_questionnaire
+from assess_lib.attestations.questionnaire import (
+    ANSWER_SHEET,
+    COL,
+    GUIDE_SHEET,
+    INFO_SHEET,
+    read_questionnaire,
+    write_questionnaire,
+)
 from assess_lib.checks import registry, required_actions
 from assess_lib.checks import runner
 from assess_lib.checks.context import CheckContext
@@ -154,7 +161,7 @@ def test_no_attestation_file_records_nothing(tmp_path):
 @pytest.mark.parametrize(
     "text, fragments",
     [
-        ("items:\n  \"2.1.1-1\": [unclosed\n", ["attestations.yaml", "line", "malformed YAML"]),
+        ('items:\n  "2.1.1-1": [unclosed\n', ["attestations.yaml", "line", "malformed YAML"]),
         ('items:\n  "9.9-1":\n    notes: x\n', ["attestations.yaml", "item '9.9-1'", "unknown item ID", "Fix:"]),
         (
             'items:\n  "2.1.1-1":\n    documents:\n      - title: 方針\n        approval_date: 2025-13-01\n',
@@ -172,8 +179,14 @@ def test_no_attestation_file_records_nothing(tmp_path):
             'items:\n  "2.1.1-2":\n    answers:\n      framework_last_review_date: 2031-04-01\n',
             ["answers.framework_last_review_date", "in the future"],
         ),
-        ('items:\n  "2.1.1-1":\n    answers:\n      colour: blue\n', ["item '2.1.1-1'", "answers.colour", "unknown question", "policy_topics"]),
-        ('items:\n  "2.1.2-1":\n    answers:\n      regulation_topics: [宇宙開発]\n', ["regulation_topics", "'宇宙開発'", "security_by_design"]),
+        (
+            'items:\n  "2.1.1-1":\n    answers:\n      colour: blue\n',
+            ["item '2.1.1-1'", "answers.colour", "unknown question", "policy_topics"],
+        ),
+        (
+            'items:\n  "2.1.2-1":\n    answers:\n      regulation_topics: [宇宙開発]\n',
+            ["regulation_topics", "'宇宙開発'", "security_by_design"],
+        ),
         ('items:\n  "2.1.1-1":\n    answers:\n      policy_exists: maybe\n', ["policy_exists", "not yes or no"]),
         ('items:\n  "2.1.1-1":\n    documents:\n      - approver: 取締役会\n', ["documents[1].title", "missing"]),
         ('items:\n  "2.1.1-1":\n    documnets: []\n', ["item '2.1.1-1'", "'documnets'", "unknown key"]),
@@ -193,12 +206,17 @@ def test_bad_attestation_file_is_a_params_error_naming_file_item_and_field(tmp_p
 def test_bad_file_stops_collection_and_cli_prints_no_traceback(tmp_path):
     write(tmp_path, 'items:\n  "2.1.1-1":\n    documents:\n      - title: 方針\n        approval_date: 2025-02-30\n')
     params = tmp_path / "params.yaml"
-    params.write_text("customer: テスト銀行\nattestations: attestations.yaml\naws: {endpoint_url: 'http://127.0.0.1:9'}\n", encoding="utf-8")
+    params.write_text(
+        "customer: テスト銀行\nattestations: attestations.yaml\naws: {endpoint_url: 'http://127.0.0.1:9'}\n", encoding="utf-8"
+    )
     with pytest.raises(ParamsError):
         collect_attestations(load_params(params), EvidenceStore(run_id="x", started_at=STARTED))
     result = subprocess.run(
         [sys.executable, "-m", "assess_lib", "run", "--params", str(params), "--out", str(tmp_path / "out"), "--quiet"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "documents[1].approval_date" in result.stderr
@@ -248,7 +266,9 @@ def test_basic_policy_fails_naming_another_approver(tmp_path, approver):
 
 
 def test_basic_policy_fails_naming_the_missing_topic(tmp_path):
-    finding = check_on(tmp_path, "attest_basic_policy", policy("取締役会", "[セキュリティ対策の目的や方向性, stakeholder_legal_requirements]"))
+    finding = check_on(
+        tmp_path, "attest_basic_policy", policy("取締役会", "[セキュリティ対策の目的や方向性, stakeholder_legal_requirements]")
+    )
     assert finding.verdict.value == "fail"
     assert "経営陣によるコミットメント" in finding.message_ja
     assert "Commitment from senior management" in finding.message_en
@@ -348,7 +368,11 @@ def test_regulations_pass_when_reviewed_and_covering_all_13_topics(tmp_path):
 
 
 def test_regulations_fail_naming_missing_topics(tmp_path):
-    topics = "".join(line + "\n" for line in ALL_REGULATION_TOPICS.splitlines() if "security_by_design" not in line and "third_party" not in line)
+    topics = "".join(
+        line + "\n"
+        for line in ALL_REGULATION_TOPICS.splitlines()
+        if "security_by_design" not in line and "third_party" not in line
+    )
     finding = check_on(tmp_path, "attest_regulations", regulations(topics))
     assert finding.verdict.value == "fail"
     assert "セキュリティ・バイ・デザイン" in finding.message_ja and "サードパーティリスク管理" in finding.message_ja
@@ -415,7 +439,11 @@ def rows_by_key(ws):
     """(item, kind, question id) -> row number, for filling the sheet like a customer would."""
     out = {}
     for row in range(2, ws.max_row + 1):
-        key = (ws.cell(row, COL["control_id"]).value, ws.cell(row, COL["kind"]).value.split(" / ")[0], str(ws.cell(row, COL["question_id"]).value))
+        key = (
+            ws.cell(row, COL["control_id"]).value,
+            ws.cell(row, COL["kind"]).value.split(" / ")[0],
+            str(ws.cell(row, COL["question_id"]).value),
+        )
         out[key] = row
     return out
 
@@ -447,12 +475,22 @@ def test_questionnaire_filled_with_openpyxl_reads_back_as_the_yaml(tmp_path):
     ws.cell(rows[("2.1.1-1", "質問", "policy_exists")], COL["answer"]).value = "はい"
     ws.cell(rows[("2.1.1-1", "質問", "policy_topics")], COL["answer"]).value = "1、2、3"
     doc = rows[("2.1.1-1", "文書", "1")]
-    for key, value in {"title": "サイバーセキュリティ基本方針", "approver": "取締役会", "approval_date": dt.datetime(2024, 4, 1), "location": "https://example.jp/policy"}.items():
+    for key, value in {
+        "title": "サイバーセキュリティ基本方針",
+        "approver": "取締役会",
+        "approval_date": dt.datetime(2024, 4, 1),
+        "location": "https://example.jp/policy",
+    }.items():
         ws.cell(doc, COL[key]).value = value
     ws.cell(rows[("2.1.1-2", "質問", "framework_last_review_date")], COL["answer"]).value = "2025-01-10"
     ws.cell(rows[("2.1.1-2", "質問", "review_body")], COL["answer"]).value = "取締役会"
     doc = rows[("2.1.2-1", "文書", "1")]
-    for key, value in {"title": "情報セキュリティスタンダード", "approver": "代表取締役", "approval_date": dt.datetime(2022, 10, 1), "last_review_date": dt.datetime(2025, 4, 1)}.items():
+    for key, value in {
+        "title": "情報セキュリティスタンダード",
+        "approver": "代表取締役",
+        "approval_date": dt.datetime(2022, 10, 1),
+        "last_review_date": dt.datetime(2025, 4, 1),
+    }.items():
         ws.cell(doc, COL[key]).value = value
     ws.cell(rows[("2.1.2-1", "質問", "regulation_topics")], COL["answer"]).value = "、".join(str(n) for n in range(1, 14))
     wb.save(path)
@@ -471,7 +509,9 @@ def test_questionnaire_prefilled_from_the_example_round_trips(tmp_path):
 
 
 def test_questionnaire_formulas_are_neither_written_nor_evaluated(tmp_path):
-    data = load_attestations(write(tmp_path, 'items:\n  "2.3-1":\n    answers:\n      internal_network_monitoring: "=cmd|\' /C calc\'!A0"\n'), TODAY)
+    data = load_attestations(
+        write(tmp_path, 'items:\n  "2.3-1":\n    answers:\n      internal_network_monitoring: "=cmd|\' /C calc\'!A0"\n'), TODAY
+    )
     path = write_questionnaire(tmp_path / "q.xlsx", "ja", data)
     wb = load_workbook(path)
     assert not [c.coordinate for ws in wb for row in ws.iter_rows() for c in row if c.data_type == "f"]
@@ -510,7 +550,13 @@ def test_questionnaire_without_answer_sheet_is_a_params_error(tmp_path):
 
 def test_cli_questionnaire(tmp_path, capsys):
     out = tmp_path / "x.xlsx"
-    result = subprocess.run([sys.executable, "-m", "assess_lib", "questionnaire", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "assess_lib", "questionnaire", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert load_workbook(out)[ANSWER_SHEET].max_row > 10
     from assess_lib.cli import main

@@ -125,7 +125,7 @@ def test_english_text_has_no_extraction_artefacts(catalog: Catalog) -> None:
             assert not re.search(r"[a-z]- (?!to )[a-z]", text), f"broken hyphenation in {c.control_id}"
             cleaned = allowed.sub("", text)
             stray = re.search(r"(?<![\d.,/])\b\d{1,2}\b(?![\d/]|\.\d)", cleaned)
-            assert stray is None, f"footnote reference left in {c.control_id}: {cleaned[stray.start() - 20:stray.end() + 5]!r}"
+            assert stray is None, f"footnote reference left in {c.control_id}: {cleaned[stray.start() - 20 : stray.end() + 5]!r}"
 
 
 def test_known_english_texts(catalog: Catalog) -> None:
@@ -140,7 +140,9 @@ def test_known_english_texts(catalog: Catalog) -> None:
     assert "(including network devices and appliance products) and software" in t
     assert t.endswith("- For software, version information")
     assert catalog.get("2.3.3-a").text_en.startswith("Implement Data Loss Prevention (DLP) solutions")
-    assert catalog.get("2.4.1-2").text_en.startswith("To detect signs of cyberattacks, continuously monitor the following:\nNetworks")
+    assert catalog.get("2.4.1-2").text_en.startswith(
+        "To detect signs of cyberattacks, continuously monitor the following:\nNetworks"
+    )
     assert "file-sharing services" in catalog.get("2.4.1-2").text_en
     assert catalog.get("2.5.2.3-1").section_title_en == (
         "Customer Response, Internal and External Coordination, Public Communication"

@@ -58,7 +58,9 @@ def iam_bundle(tmp_path, users, summary=SUMMARY_OK, root=ROOT_OK):
 
 def test_root_mfa_pass_and_fail(tmp_path):
     assert verdicts(run_one("iam_root_mfa", iam_bundle(tmp_path / "a", [])))["root"] == "pass"
-    bad = iam_bundle(tmp_path / "b", [], summary={"AccountMFAEnabled": 0, "AccountAccessKeysPresent": 0}, root=user("<root_account>"))
+    bad = iam_bundle(
+        tmp_path / "b", [], summary={"AccountMFAEnabled": 0, "AccountAccessKeysPresent": 0}, root=user("<root_account>")
+    )
     findings = run_one("iam_root_mfa", bad)
     assert verdicts(findings)["root"] == "fail"
     assert findings[0].severity == "critical"
@@ -73,7 +75,8 @@ def test_root_access_keys_pass_and_fail(tmp_path):
     assert all(f.verdict.value == "fail" for f in findings)
     # The account summary alone is enough evidence when the report has no root row.
     findings = run_one(
-        "iam_root_access_keys", iam_bundle(tmp_path / "c", [], summary={"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 1}, root=None)
+        "iam_root_access_keys",
+        iam_bundle(tmp_path / "c", [], summary={"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 1}, root=None),
     )
     assert verdicts(findings)["root"] == "fail"
 
@@ -178,7 +181,13 @@ def test_unused_credentials(tmp_path):
 
 def test_multiple_active_keys(tmp_path):
     users = [
-        user("two", access_key_1_active="true", access_key_2_active="true", access_key_1_last_rotated=ago(1), access_key_2_last_rotated=ago(1)),
+        user(
+            "two",
+            access_key_1_active="true",
+            access_key_2_active="true",
+            access_key_1_last_rotated=ago(1),
+            access_key_2_last_rotated=ago(1),
+        ),
         user("one", access_key_1_active="true", access_key_1_last_rotated=ago(1)),
     ]
     assert verdicts(run_one("iam_multiple_active_keys", iam_bundle(tmp_path, users))) == {"two": "fail", "one": "pass"}
@@ -198,7 +207,9 @@ MFA_TRUST = {
         }
     ]
 }
-OPEN_TRUST = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]}
+OPEN_TRUST = {
+    "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "sts:AssumeRole"}]
+}
 
 
 def entity(kind, name, attached=(), inline=(), **extra):
@@ -314,12 +325,24 @@ def test_trail_bucket_exposure(tmp_path):
         {"bucket": "public-acl", "account_block": None, "bucket_block": None, "acl_public": True, "policy_is_public": False},
         {"bucket": "blocked", "account_block": None, "bucket_block": BLOCK_ALL, "acl_public": True, "policy_is_public": False},
         {"bucket": "private", "account_block": None, "bucket_block": None, "acl_public": False, "policy_is_public": False},
-        {"bucket": "public-policy", "account_block": {**BLOCK_ALL, "RestrictPublicBuckets": False}, "bucket_block": None, "acl_public": False, "policy_is_public": True},
+        {
+            "bucket": "public-policy",
+            "account_block": {**BLOCK_ALL, "RestrictPublicBuckets": False},
+            "bucket_block": None,
+            "acl_public": False,
+            "policy_is_public": True,
+        },
         {"bucket": "other-account", "error_kind": "access_denied", "error_code": "AccessDenied", "error_message": "denied"},
     ]
     bundle = trail_bundle(tmp_path, {"ap-northeast-1": [t]}, {}, {("s3.trail_bucket_exposure", "global"): rows})
     found = verdicts(run_one("cloudtrail_bucket_not_public", bundle))
-    assert found == {"public-acl": "fail", "blocked": "pass", "private": "pass", "public-policy": "fail", "other-account": "error"}
+    assert found == {
+        "public-acl": "fail",
+        "blocked": "pass",
+        "private": "pass",
+        "public-policy": "fail",
+        "other-account": "error",
+    }
 
 
 # --- missing evidence is never a verdict -----------------------------------------------------------
@@ -346,7 +369,8 @@ def test_missing_evidence_gives_error_with_cause(tmp_path, check_id):
     spec = registry()[check_id]
     denied = CollectionError("access_denied", "AccessDenied", "User is not authorized")
     bundle = make_bundle(
-        tmp_path, {(name, "global"): denied for name in spec.datasets} | {(name, "ap-northeast-1"): denied for name in spec.datasets}
+        tmp_path,
+        {(name, "global"): denied for name in spec.datasets} | {(name, "ap-northeast-1"): denied for name in spec.datasets},
     )
     findings = run_one(check_id, bundle)
     assert findings and all(f.verdict.value == "error" for f in findings)

@@ -20,8 +20,16 @@ def ago(days):
 
 
 def role(name, trust, **extra):
-    return {"entity_type": "role", "name": name, "arn": f"arn:aws:iam::{OWN}:role/{name}", "path": "/", "trust_policy": trust,
-            "attached_policies": [], "inline_policies": [], **extra}
+    return {
+        "entity_type": "role",
+        "name": name,
+        "arn": f"arn:aws:iam::{OWN}:role/{name}",
+        "path": "/",
+        "trust_policy": trust,
+        "attached_policies": [],
+        "inline_policies": [],
+        **extra,
+    }
 
 
 def trust(principal, condition=None, action="sts:AssumeRole"):
@@ -49,7 +57,9 @@ def test_external_trust(tmp_path):
 
 def test_external_trust_none_is_not_applicable(tmp_path):
     rows = [role("own", trust({"AWS": f"arn:aws:iam::{OWN}:root"}))]
-    assert [f.verdict.value for f in run_one("iam_external_trust_without_external_id", authz(tmp_path, rows))] == ["not_applicable"]
+    assert [f.verdict.value for f in run_one("iam_external_trust_without_external_id", authz(tmp_path, rows))] == [
+        "not_applicable"
+    ]
 
 
 def test_unused_roles(tmp_path):
@@ -81,7 +91,10 @@ def test_identity_center(tmp_path):
     users = [report_user("tanaka.taro")]
     enabled = make_bundle(
         tmp_path / "a",
-        {("iam.credential_report", "global"): users, ("sso.instances", "ap-northeast-1"): [{"instance_arn": "arn:aws:sso:::instance/x"}]},
+        {
+            ("iam.credential_report", "global"): users,
+            ("sso.instances", "ap-northeast-1"): [{"instance_arn": "arn:aws:sso:::instance/x"}],
+        },
     )
     assert run_one("iam_identity_center_usage", enabled)[0].verdict.value == "pass"
     # The emulator always has an instance: "not enabled" can only be built by hand.
@@ -100,8 +113,17 @@ def test_secrets_rotation(tmp_path):
 
 
 def trail(name, **extra):
-    return {"name": name, "arn": f"arn:{name}", "home_region": "ap-northeast-1", "is_multi_region": True, "s3_bucket": "b",
-            "log_file_validation": True, "kms_key_id": None, "cloudwatch_logs_group": None, **extra}
+    return {
+        "name": name,
+        "arn": f"arn:{name}",
+        "home_region": "ap-northeast-1",
+        "is_multi_region": True,
+        "s3_bucket": "b",
+        "log_file_validation": True,
+        "kms_key_id": None,
+        "cloudwatch_logs_group": None,
+        **extra,
+    }
 
 
 def test_cloudwatch_and_kms(tmp_path):
@@ -118,7 +140,9 @@ def test_bucket_tamper_resistance(tmp_path):
         {"bucket": "plain", "object_lock": False, "mfa_delete": False, "versioning": "Enabled"},
         {"bucket": "elsewhere", "error_kind": "access_denied", "error_code": "AccessDenied", "error_message": "no"},
     ]
-    bundle = make_bundle(tmp_path, {("cloudtrail.trails", "ap-northeast-1"): [trail("t")], ("s3.trail_bucket_protection", "global"): rows})
+    bundle = make_bundle(
+        tmp_path, {("cloudtrail.trails", "ap-northeast-1"): [trail("t")], ("s3.trail_bucket_protection", "global"): rows}
+    )
     assert verdicts(run_one("cloudtrail_bucket_tamper_resistance", bundle)) == {
         "locked": "pass",
         "mfa": "pass",
@@ -149,9 +173,20 @@ def test_federated_role_conditions(tmp_path):
     rows = [
         role("saml-ok", trust({"Federated": saml}, {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}})),
         role("saml-open", trust({"Federated": saml})),
-        role("gh-ok", trust({"Federated": gh}, {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
-                                                 "StringLike": {"token.actions.githubusercontent.com:sub": "repo:bank/app:*"}})),
-        role("gh-any-repo", trust({"Federated": gh}, {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}})),
+        role(
+            "gh-ok",
+            trust(
+                {"Federated": gh},
+                {
+                    "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                    "StringLike": {"token.actions.githubusercontent.com:sub": "repo:bank/app:*"},
+                },
+            ),
+        ),
+        role(
+            "gh-any-repo",
+            trust({"Federated": gh}, {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}),
+        ),
     ]
     oidc = [{"arn": gh, "url": "https://token.actions.githubusercontent.com", "client_ids": ["sts.amazonaws.com"]}]
     bundle = authz(tmp_path, rows, {("iam.oidc_providers", "global"): oidc})
@@ -167,15 +202,22 @@ def test_identity_collectors_against_moto(aws, tmp_path):
     iam = aws.client("iam", "us-east-1")
     expiry = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=200)
     iam.create_saml_provider(Name="ADFS", SAMLMetadataDocument=saml_metadata("adfs.example.jp", expiry))
-    iam.create_open_id_connect_provider(Url="https://token.actions.githubusercontent.com", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["b" * 40])
+    iam.create_open_id_connect_provider(
+        Url="https://token.actions.githubusercontent.com", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["b" * 40]
+    )
     iam.create_role(RoleName="Vendor", AssumeRolePolicyDocument=json.dumps(trust({"AWS": "arn:aws:iam::210987654321:root"})))
     sm = aws.client("secretsmanager", "ap-northeast-1")
     sm.create_secret(Name="api-key", SecretString="x")
     s3 = aws.client("s3", "ap-northeast-1")
-    s3.create_bucket(Bucket="locked-logs", CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"}, ObjectLockEnabledForBucket=True)
+    s3.create_bucket(
+        Bucket="locked-logs", CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"}, ObjectLockEnabledForBucket=True
+    )
     s3.put_object_lock_configuration(
         Bucket="locked-logs",
-        ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 400}}},
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 400}},
+        },
     )
     aws.client("cloudtrail", "ap-northeast-1").create_trail(Name="org-trail", S3BucketName="locked-logs", IsMultiRegionTrail=True)
     params = parse_params({"customer": "テスト", "aws": {"regions": ["ap-northeast-1"]}, "dns": {"domains": []}})

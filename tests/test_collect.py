@@ -126,6 +126,7 @@ def test_access_denied_on_one_api_gives_error_only_where_needed(aws, tmp_path):
     policy = [f for f in second if f.check_id == "iam_password_policy"]
     assert [f.verdict.value for f in policy] == ["error"]
     assert "iam:GetAccountPasswordPolicy" in policy[0].message_en
+
     def comparable(items):  # the two assessing users themselves differ between the runs
         return {k: v for k, v in items if k[0] != "iam_password_policy" and not any(u in k[1] for u in ("baseline", "assessor"))}
 
@@ -154,7 +155,9 @@ def test_role_assumption_per_account_and_failure_isolated(aws, tmp_path):
     iam = aws.client("iam", "us-east-1")
     trust = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
     iam.create_role(RoleName="Audit", AssumeRolePolicyDocument=json.dumps(trust))
-    bundle = collect(params(accounts=[ACCOUNT, "210987654321"], role_name="Audit"), tmp_path / "run", endpoint_url=aws.url, max_attempts=1)
+    bundle = collect(
+        params(accounts=[ACCOUNT, "210987654321"], role_name="Audit"), tmp_path / "run", endpoint_url=aws.url, max_attempts=1
+    )
     assert bundle.accounts == [ACCOUNT, "210987654321"]
     assert bundle.entry("iam.credential_report", ACCOUNT)["status"] == "ok"
     assert bundle.entry("iam.credential_report", "210987654321")["status"] in ("ok", "error")

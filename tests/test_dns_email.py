@@ -242,7 +242,13 @@ def test_dmarc_pct_is_parsed_although_checkdmarc_drops_it(scenario):
 
 @pytest.mark.parametrize(
     "domain, expected",
-    [(GOOD, "pass"), ("softfail.example.jp", "pass"), ("neutral.example.jp", "fail"), ("nospf.example.jp", "fail"), ("noall.example.jp", "fail")],
+    [
+        (GOOD, "pass"),
+        ("softfail.example.jp", "pass"),
+        ("neutral.example.jp", "fail"),
+        ("nospf.example.jp", "fail"),
+        ("noall.example.jp", "fail"),
+    ],
 )
 def test_dmarc_reporting(scenario, domain, expected):
     f = finding("email_dmarc_reporting", scenario[2], domain)
@@ -438,7 +444,10 @@ def test_ses_dkim_rules_on_hand_built_evidence(tmp_path):
 
 
 def test_ses_mail_from_unverified_is_fail(tmp_path):
-    rows = [ses_row("a.example.jp", mail_from_status="Pending"), ses_row("b.example.jp", mail_from_domain=None, mail_from_status=None)]
+    rows = [
+        ses_row("a.example.jp", mail_from_status="Pending"),
+        ses_row("b.example.jp", mail_from_domain=None, mail_from_status=None),
+    ]
     bundle = make_bundle(tmp_path, {("ses.identities", "ap-northeast-1"): rows})
     assert verdicts(run_one("ses_custom_mail_from", bundle)) == {"a.example.jp": "fail", "b.example.jp": "fail"}
 

@@ -128,7 +128,12 @@ def test_endless_throttling_of_one_service_is_error_named_throttled(aws, tmp_pat
     assert proxy.throttled >= 2
     failed = {e["dataset"]: e for e in bundle.errors()}
     assert failed["cloudtrail.trails"]["error_kind"] == "throttled"
-    assert {name for name in failed} <= {"cloudtrail.trails", "cloudtrail.trail_status", "s3.trail_bucket_exposure", "s3.trail_bucket_protection"}
+    assert {name for name in failed} <= {
+        "cloudtrail.trails",
+        "cloudtrail.trail_status",
+        "s3.trail_bucket_exposure",
+        "s3.trail_bucket_protection",
+    }
     findings = evaluate(bundle).findings
     trail = [f for f in findings if f.check_id == "cloudtrail_multiregion_logging"]
     assert [f.verdict.value for f in trail] == ["error"] and "throttled" in trail[0].message_en
@@ -138,7 +143,9 @@ def test_endless_throttling_of_one_service_is_error_named_throttled(aws, tmp_pat
 def test_hung_endpoint_is_error_named_time_out(aws, tmp_path: Path):
     """GuardDuty answers after the client's read time-out: its datasets are `error` (time-out), the rest fine."""
     seed(aws)
-    with ThrottlingProxy(aws.url, lambda n, service: False, stall=lambda service: 3.0 if service == "guardduty" else 0.0) as proxy:
+    with ThrottlingProxy(
+        aws.url, lambda n, service: False, stall=lambda service: 3.0 if service == "guardduty" else 0.0
+    ) as proxy:
         bundle = collect(params(), tmp_path / "run", endpoint_url=proxy.url, max_attempts=1, aws_timeout=1.0)
     failed = {e["dataset"]: e for e in bundle.errors()}
     assert set(failed) == {"guardduty.detectors"} and failed["guardduty.detectors"]["error_kind"] == "timeout"

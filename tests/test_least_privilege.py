@@ -63,7 +63,12 @@ def test_demo_under_exactly_the_generated_policy_has_no_error(aws, tmp_path):
     (GuardDuty, API Gateway, CloudFront, S3 Control) under enforcement, whatever the policy; any
     error beyond that baseline would be a permission the generated policy lacks."""
     seed_demo_bank(aws.url)
-    admin = collect_as(aws, tmp_path, "emulator-baseline", {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    admin = collect_as(
+        aws,
+        tmp_path,
+        "emulator-baseline",
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+    )
     policy = generated_policy("--multi-account")  # the demo assesses two accounts through a role
     # moto authorises the bucket-level GetPublicAccessBlock as "s3:GetPublicAccessBlock"; AWS's name is
     # s3:GetBucketPublicAccessBlock (already in the policy). Add the emulator's alias, nothing else.
@@ -73,14 +78,20 @@ def test_demo_under_exactly_the_generated_policy_has_no_error(aws, tmp_path):
     assert len(baseline) < len(list(admin.entries())) / 2, "the emulator should authenticate most services"
     extra = sorted(aws_errors(kit) - baseline)
     assert not extra, f"datasets denied under the generated policy: {extra}"
-    assert {e["dataset"] for e in kit.entries() if e["status"] == "ok"} >= {"iam.credential_report", "cloudtrail.trails", "iam.authorization_details"}
+    assert {e["dataset"] for e in kit.entries() if e["status"] == "ok"} >= {
+        "iam.credential_report",
+        "cloudtrail.trails",
+        "iam.authorization_details",
+    }
 
 
 def test_without_the_policy_every_aws_check_is_error_never_pass(aws, tmp_path):
     """A user with no permission at all: the run completes and nothing passes on evidence it could not read."""
     seed_demo_bank(aws.url)
     bundle = collect_as(aws, tmp_path, "nobody", None)
-    aws_only = {c for c, spec in registry().items() if spec.permissions and len(spec.permissions) == len(actions_for(spec.datasets))}
+    aws_only = {
+        c for c, spec in registry().items() if spec.permissions and len(spec.permissions) == len(actions_for(spec.datasets))
+    }
     findings = [f for f in evaluate(bundle).findings if f.check_id in aws_only]
     assert findings
     assert [(f.check_id, f.resource) for f in findings if f.verdict.value != "error"] == []

@@ -65,3 +65,18 @@ def test_chart_has_no_missing_glyph_warnings():
         fig = verdict_chart([{"control_id": "2.3.1-5"}], [finding], "ja", "認証・アクセス管理")
         fig.savefig(Path("/dev/null"), format="png")
     assert not [w for w in caught if "missing from font" in str(w.message) or "Glyph" in str(w.message)]
+
+
+def test_layer_table_reads_the_layer_states():
+    from assess_lib.findings import Finding, Verdict
+    from assess_lib.report.display import layers_frame
+
+    details = {"entrance": "present", "internal": "partial", "exit": "missing", "layers": {"entrance": {"state": "present"}}}
+    finding = Finding(
+        "defense_in_depth_layers", "2.3-1", Verdict.FAIL, "123456789012", "global", "123456789012", "ja", "en", details
+    )
+    frame = layers_frame([finding, finding], "ja")
+    assert frame.to_dict("records") == [
+        {"アカウント": "123456789012", "入口対策": "対策あり", "内部対策": "一部", "出口対策": "対策なし", "判定": "不適合"}
+    ]
+    assert layers_frame([finding], "en").iloc[0]["Exit"] == "missing"

@@ -17,12 +17,21 @@ ROOT = Path(__file__).resolve().parents[1]
 def cli(args, env=None, timeout=120):
     base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     base["HOME"] = str(Path(args[-1]).parent)  # no ~/.aws of the machine
-    return subprocess.run([sys.executable, "-m", "assess_lib", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT, env={**base, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "assess_lib", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env={**base, **(env or {})},
+    )
 
 
 def params_file(tmp_path: Path, url: str) -> Path:
     path = tmp_path / "p.yaml"
-    path.write_text(f"customer: テスト銀行\naws:\n  endpoint_url: {url}\n  regions: [ap-northeast-1]\ndns:\n  domains: []\n", encoding="utf-8")
+    path.write_text(
+        f"customer: テスト銀行\naws:\n  endpoint_url: {url}\n  regions: [ap-northeast-1]\ndns:\n  domains: []\n", encoding="utf-8"
+    )
     return path
 
 
@@ -48,12 +57,16 @@ def test_invalid_credentials_are_a_clear_message(aws, tmp_path):
 
 
 def digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def kill_during(out: Path, stage: str, env: dict) -> None:
     """Start a demo run into ``out`` and SIGKILL it once its progress names ``stage``."""
-    proc = subprocess.Popen([sys.executable, "-m", "assess_lib", "demo", "--out", str(out)], stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assess_lib", "demo", "--out", str(out)], stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env
+    )
     deadline = time.monotonic() + 240
     for line in proc.stderr:  # progress lines name the stage
         if stage in line or time.monotonic() > deadline:
@@ -71,6 +84,13 @@ def test_kill_9_leaves_the_earlier_run_intact_and_a_rerun_works(demo_cli_run, tm
     for stage in ("collecting", "publishing"):
         kill_during(out, stage, env)
         assert digest(out) == before, f"the earlier run changed when killed while {stage}"
-    again = subprocess.run([sys.executable, "-m", "assess_lib", "demo", "--out", str(out), "--quiet"], capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
+    again = subprocess.run(
+        [sys.executable, "-m", "assess_lib", "demo", "--out", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env=env,
+    )
     assert again.returncode == 0, again.stderr[-2000:]
     assert (out / "findings.json").is_file() and digest(out) != before

@@ -363,9 +363,7 @@ def chapter_of(section: str) -> str:
     return ".".join(section.split(".")[:2])
 
 
-def build(
-    existing: list[dict[str, Any]], reference: Path = REFERENCE, seed_path: Path = SEED
-) -> list[dict[str, Any]]:
+def build(existing: list[dict[str, Any]], reference: Path = REFERENCE, seed_path: Path = SEED) -> list[dict[str, Any]]:
     """Merge extracted and seed data into the existing records (keyed by control_id)."""
     titles_en, items = parse_reference(reference)
     seed = parse_seed(seed_path)
@@ -434,9 +432,7 @@ def dump(records: list[dict[str, Any]]) -> str:
         rec = dict(rec)
         for key in ("control_id", "section", "number"):
             rec[key] = _Quoted(rec[key])
-        chunks.append(
-            yaml.dump([rec], Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000)
-        )
+        chunks.append(yaml.dump([rec], Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=10_000))
     return header + "\n" + "\n".join(chunks)
 
 

@@ -16,13 +16,13 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 OUT = Path(__file__).resolve().parents[1] / "notebooks"
 
-PARAMETERS = '''# Parameters (papermill: -p params_file FILE -p run_dir DIR -p language en)
+PARAMETERS = """# Parameters (papermill: -p params_file FILE -p run_dir DIR -p language en)
 # params_file: the embedded demo (デモ銀行) by default, no credentials needed.
 # run_dir: a run folder holding an evidence bundle; None collects now from params_file.
 # language: ja or en; None takes the language of the params file.
 params_file = "../params/demo.yaml"
 run_dir = None
-language = None'''
+language = None"""
 
 OPEN = "from assess_lib.notebook import open_assessment\n\nkit = open_assessment(params_file, run_dir, language)"
 
@@ -34,18 +34,27 @@ NOTEBOOKS = {
         "サイバーセキュリティ管理態勢の構築",
         "Establishing a Cybersecurity Management Framework",
         ["2.1.1", "2.1.2"],
-        [("## 回答ファイル / Attestation file\n\n組織的な項目の証跡は、お客様の回答ファイル（YAMLまたはExcel回答シート）です。"
-          "回答のない項目は「要確認」となり、確認すべき質問を示します。 / Organisational items rest on the customer's "
-          "attestation file (YAML or the Excel questionnaire); an item without an answer is *needs review*, with the question to ask.",
-          'kit.evidence("attestation.file")')],
+        [
+            (
+                "## 回答ファイル / Attestation file\n\n組織的な項目の証跡は、お客様の回答ファイル（YAMLまたはExcel回答シート）です。"
+                "回答のない項目は「要確認」となり、確認すべき質問を示します。 / Organisational items rest on the customer's "
+                "attestation file (YAML or the Excel questionnaire); an item without an answer is *needs review*, with the question to ask.",
+                'kit.evidence("attestation.file")',
+            )
+        ],
     ),
     "2_3_defense_in_depth": (
         "2.3",
         "サイバー攻撃の防御（多層防御）",
         "Cyberattack Defense (defense in depth)",
         ["2.3"],
-        [("## 多層防御の層別評価 / Layers of defense\n\n入口・内部・出口の各層の対策状況をアカウントごとに示します。 / "
-          "Entrance, internal and exit measures per account.", "kit.layers()")],
+        [
+            (
+                "## 多層防御の層別評価 / Layers of defense\n\n入口・内部・出口の各層の対策状況をアカウントごとに示します。 / "
+                "Entrance, internal and exit measures per account.",
+                "kit.layers()",
+            )
+        ],
     ),
     "2_3_1_authentication": (
         "2.3.1",
@@ -89,8 +98,7 @@ def section_notebook(chapter: str, ja: str, en: str, sections: list[str], extra:
 def summary_notebook() -> nbformat.NotebookNode:
     cells = [
         new_markdown_cell(
-            "# アセスメント概要 / Assessment summary\n\n"
-            "ガイドライン全項目の判定の一覧です。 / Verdicts of every guideline item."
+            "# アセスメント概要 / Assessment summary\n\nガイドライン全項目の判定の一覧です。 / Verdicts of every guideline item."
         ),
         new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
         new_code_cell(OPEN),

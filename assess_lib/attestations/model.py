@@ -87,7 +87,13 @@ def to_rows(data: dict[str, Any], file_row: dict[str, Any]) -> dict[str, list[di
             )
         if item.get("notes"):
             answers.append(
-                {"control_id": control_id, "question_id": NOTES, "answer": item["notes"], "question_ja": "備考", "question_en": "Notes"}
+                {
+                    "control_id": control_id,
+                    "question_id": NOTES,
+                    "answer": item["notes"],
+                    "question_ja": "備考",
+                    "question_en": "Notes",
+                }
             )
     return {FILE_DATASET: [file_row], DOCUMENTS_DATASET: documents, ANSWERS_DATASET: answers}
 

@@ -56,7 +56,10 @@ FORMAT_HINTS = {
     "yes_no": ("「はい」または「いいえ」", "yes or no (はい / いいえ)"),
     "date": ("日付（YYYY-MM-DD）", "date (YYYY-MM-DD)"),
     "text": ("自由記述", "free text"),
-    "topics": ("該当する事項を「、」区切りで記入（番号でも可）:", "the topics that apply, separated by commas (numbers allowed):"),
+    "topics": (
+        "該当する事項を「、」区切りで記入（番号でも可）:",
+        "the topics that apply, separated by commas (numbers allowed):",
+    ),
     "choice": ("次のいずれか1つ:", "one of:"),
 }
 
@@ -88,10 +91,20 @@ def _kind_label(kind: str, language: str) -> str:
 def _format_hint(question: Question, language: str) -> str:
     ja, en = FORMAT_HINTS[question.type]
     if question.type in ("topics", "choice"):
-        numbered = [f"{n}. {o.ja}" for n, o in enumerate(question.options, 1)] if question.type == "topics" else [o.ja for o in question.options]
+        numbered = (
+            [f"{n}. {o.ja}" for n, o in enumerate(question.options, 1)]
+            if question.type == "topics"
+            else [o.ja for o in question.options]
+        )
         ja = ja + "\n" + "\n".join(numbered)
-        en = en + "\n" + "\n".join(
-            [f"{n}. {o.en}" for n, o in enumerate(question.options, 1)] if question.type == "topics" else [o.en for o in question.options]
+        en = (
+            en
+            + "\n"
+            + "\n".join(
+                [f"{n}. {o.en}" for n, o in enumerate(question.options, 1)]
+                if question.type == "topics"
+                else [o.en for o in question.options]
+            )
         )
     return _bi(ja, en, language)
 
@@ -148,8 +161,19 @@ def write_questionnaire(path: Path | str, language: str = "ja", prefill: dict[st
         _row(ws, row, control_id, "item", "", heading, "", language, ITEM_FILL)
         row += 1
         for question in questions.questions:
-            _row(ws, row, control_id, "question", question.id, _bi(question.ja, question.en, language), _format_hint(question, language), language)
-            answer = _put(ws.cell(row=row, column=COL["answer"]), _answer_text(question, attested.get("answers", {}).get(question.id)))
+            _row(
+                ws,
+                row,
+                control_id,
+                "question",
+                question.id,
+                _bi(question.ja, question.en, language),
+                _format_hint(question, language),
+                language,
+            )
+            answer = _put(
+                ws.cell(row=row, column=COL["answer"]), _answer_text(question, attested.get("answers", {}).get(question.id))
+            )
             answer.fill = INPUT_FILL
             if question.type == "yes_no":
                 yes_no.add(answer)
@@ -163,7 +187,16 @@ def write_questionnaire(path: Path | str, language: str = "ja", prefill: dict[st
                 "Fill in title, approver, approval date, last review date, location (copy the row to add more)",
                 language,
             )
-            _row(ws, row, control_id, "document", f"{number}", _bi(questions.documents_ja, questions.documents_en, language), hint, language)
+            _row(
+                ws,
+                row,
+                control_id,
+                "document",
+                f"{number}",
+                _bi(questions.documents_ja, questions.documents_en, language),
+                hint,
+                language,
+            )
             doc = documents[number - 1] if number <= len(documents) else {}
             for key in DOCUMENT_KEYS:
                 value = doc.get(key)
@@ -174,7 +207,16 @@ def write_questionnaire(path: Path | str, language: str = "ja", prefill: dict[st
                 if key in ("approval_date", "last_review_date"):
                     cell.number_format = "yyyy-mm-dd"
             row += 1
-        _row(ws, row, control_id, "notes", "notes", _bi("補足事項（任意）", "Anything else (optional)", language), _bi("自由記述", "free text", language), language)
+        _row(
+            ws,
+            row,
+            control_id,
+            "notes",
+            "notes",
+            _bi("補足事項（任意）", "Anything else (optional)", language),
+            _bi("自由記述", "free text", language),
+            language,
+        )
         _put(ws.cell(row=row, column=COL["answer"]), attested.get("notes")).fill = INPUT_FILL
         row += 1
     for cells in ws.iter_rows(min_row=2, max_row=row - 1):
@@ -186,8 +228,24 @@ def write_questionnaire(path: Path | str, language: str = "ja", prefill: dict[st
     return path
 
 
-def _row(ws: Any, row: int, control_id: str, kind: str, question_id: str, text: str, hint: str, language: str, fill: PatternFill = FIXED_FILL) -> None:
-    values = {"control_id": control_id, "kind": _kind_label(kind, language), "question_id": question_id, "question": text, "format": hint}
+def _row(
+    ws: Any,
+    row: int,
+    control_id: str,
+    kind: str,
+    question_id: str,
+    text: str,
+    hint: str,
+    language: str,
+    fill: PatternFill = FIXED_FILL,
+) -> None:
+    values = {
+        "control_id": control_id,
+        "kind": _kind_label(kind, language),
+        "question_id": question_id,
+        "question": text,
+        "format": hint,
+    }
     for key, value in values.items():
         _put(ws.cell(row=row, column=COL[key]), value).fill = fill
     if kind == "item":
@@ -233,7 +291,14 @@ def _guide(ws: Any, language: str) -> None:
 
 
 def _info(ws: Any, language: str, prefill: dict[str, Any]) -> None:
-    for index, (head, width) in enumerate((("キー" if language == "ja" else "キー / Key", 16), ("項目" if language == "ja" else "項目 / Field", 36), ("回答" if language == "ja" else "回答 / Answer", 40)), 1):
+    for index, (head, width) in enumerate(
+        (
+            ("キー" if language == "ja" else "キー / Key", 16),
+            ("項目" if language == "ja" else "項目 / Field", 36),
+            ("回答" if language == "ja" else "回答 / Answer", 40),
+        ),
+        1,
+    ):
         cell = _put(ws.cell(row=1, column=index), head)
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = HEADER_FILL
@@ -299,7 +364,9 @@ def read_questionnaire(path: Path | str) -> tuple[dict[str, Any], Any]:
     try:
         wb = load_workbook(path, data_only=False, read_only=False)
     except Exception as err:  # openpyxl raises several types for a corrupt or foreign file
-        raise ParamsError(f"{path}: cannot be read as an Excel workbook ({err}). Fix: use the questionnaire generated by `python -m assess_lib questionnaire`") from None
+        raise ParamsError(
+            f"{path}: cannot be read as an Excel workbook ({err}). Fix: use the questionnaire generated by `python -m assess_lib questionnaire`"
+        ) from None
     if ANSWER_SHEET not in wb.sheetnames:
         raise ParamsError(
             f"{path}: no sheet '{ANSWER_SHEET}'. Fix: use the questionnaire generated by `python -m assess_lib questionnaire` and keep its sheet names"

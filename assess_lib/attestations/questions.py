@@ -121,9 +121,7 @@ def _option(raw: dict[str, Any]) -> Option:
 
 def _parse(data: dict[str, Any]) -> QuestionBank:
     topic_sets = {name: tuple(_option(t) for t in topics) for name, topics in data["topic_sets"].items()}
-    approvers = tuple(
-        (_option(a), tuple(a["match"]), tuple(a.get("exclude", ()))) for a in data.get("policy_approvers", [])
-    )
+    approvers = tuple((_option(a), tuple(a["match"]), tuple(a.get("exclude", ()))) for a in data.get("policy_approvers", []))
     items: dict[str, ItemQuestions] = {}
     for control_id, raw in data["items"].items():
         questions = []
@@ -164,4 +162,13 @@ def item_questions(control_id: str) -> ItemQuestions | None:
     return question_bank().get(control_id)
 
 
-__all__ = ["ANSWER_TYPES", "ItemQuestions", "Option", "Question", "QuestionBank", "item_questions", "normalise_label", "question_bank"]
+__all__ = [
+    "ANSWER_TYPES",
+    "ItemQuestions",
+    "Option",
+    "Question",
+    "QuestionBank",
+    "item_questions",
+    "normalise_label",
+    "question_bank",
+]

@@ -170,9 +170,7 @@ class _Validator:
         return f"use one of: {listed}"
 
 
-def parse_attestations(
-    data: Any, source: str, today: dt.date, locate: Locate | None = None
-) -> dict[str, Any]:
+def parse_attestations(data: Any, source: str, today: dt.date, locate: Locate | None = None) -> dict[str, Any]:
     """Validate parsed attestation data and return its normalised form (see the module docstring)."""
     check = _Validator(source, today, locate)
     if data is None:
@@ -245,9 +243,7 @@ def _item(check: _Validator, item: str, raw: Any) -> dict[str, Any] | None:
                 item, f"answers.{key}", "the kit asks no questions about this item", "move the text to notes: or list documents"
             )
         if str(key) not in questions.question_ids():
-            raise check.error(
-                item, f"answers.{key}", "unknown question", f"use one of {', '.join(questions.question_ids())}"
-            )
+            raise check.error(item, f"answers.{key}", "unknown question", f"use one of {', '.join(questions.question_ids())}")
         answer = check.answer(item, questions.question(str(key)), value)
         if answer is not None:
             answers[str(key)] = answer

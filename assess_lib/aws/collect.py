@@ -73,7 +73,9 @@ def collect_aws(
             account_ids = list(accounts_param)
         for account_id in account_ids:
             try:
-                targets.append((account_id, assume_role_factory(base, account_id, params.aws.role_name or "", store.run_id), None))
+                targets.append(
+                    (account_id, assume_role_factory(base, account_id, params.aws.role_name or "", store.run_id), None)
+                )
             except CollectionError as err:
                 if account_id == caller["account_id"]:
                     targets.append((account_id, base, None))  # the caller's own account needs no role

@@ -348,7 +348,9 @@ def collect_ses_identities(ctx: AccountContext, calls: Calls, region: str) -> li
     rows = []
     for start in range(0, len(identities), _SES_BATCH):
         batch = identities[start : start + _SES_BATCH]
-        verification = calls.call("ses", "get_identity_verification_attributes", Identities=batch).get("VerificationAttributes", {})
+        verification = calls.call("ses", "get_identity_verification_attributes", Identities=batch).get(
+            "VerificationAttributes", {}
+        )
         dkim = calls.call("ses", "get_identity_dkim_attributes", Identities=batch).get("DkimAttributes", {})
         mail_from = calls.call("ses", "get_identity_mail_from_domain_attributes", Identities=batch).get(
             "MailFromDomainAttributes", {}
@@ -369,5 +371,7 @@ def collect_ses_identities(ctx: AccountContext, calls: Calls, region: str) -> li
                 }
             )
     return rows
+
+
 from . import collectors_identity  # noqa: E402,F401  (registers the identity and logging collectors)
 from . import collectors_network  # noqa: E402,F401  (registers the network collectors)

@@ -94,8 +94,10 @@ def base_session(aws: AwsParams) -> boto3.Session:
     except Exception as err:  # ProfileNotFound and friends: report, never crash
         raise classify(err) from None
     if not session.region_name and not region:
-        session = boto3.Session(profile_name=aws.profile, region_name=DEFAULT_REGION) if aws.profile else boto3.Session(
-            region_name=DEFAULT_REGION
+        session = (
+            boto3.Session(profile_name=aws.profile, region_name=DEFAULT_REGION)
+            if aws.profile
+            else boto3.Session(region_name=DEFAULT_REGION)
         )
     return session
 
@@ -132,9 +134,7 @@ def organization_accounts(factory: ClientFactory) -> list[str]:
     """Active accounts of the caller's organisation; raises :class:`CollectionError`."""
     try:
         paginator = factory.client("organizations", "us-east-1").get_paginator("list_accounts")
-        return sorted(
-            acct["Id"] for page in paginator.paginate() for acct in page["Accounts"] if acct.get("Status") == "ACTIVE"
-        )
+        return sorted(acct["Id"] for page in paginator.paginate() for acct in page["Accounts"] if acct.get("Status") == "ACTIVE")
     except Exception as err:
         raise classify(err) from None
 

@@ -23,7 +23,15 @@ from .context import CheckContext
 CheckFn = Callable[[CheckContext], list]
 
 # Modules holding checks, one per guideline section.
-CHECK_MODULES = ("s2_3_1_access", "s2_3_1_identity", "s2_3_1_email", "s2_1_governance", "s2_3_defense", "s2_3_1_remote", "s2_3_1_physical")
+CHECK_MODULES = (
+    "s2_3_1_access",
+    "s2_3_1_identity",
+    "s2_3_1_email",
+    "s2_1_governance",
+    "s2_3_defense",
+    "s2_3_1_remote",
+    "s2_3_1_physical",
+)
 
 
 ACCOUNT_SCOPE = "account"  # run once per AWS account of the bundle
@@ -58,9 +66,7 @@ class CheckSpec:
 _REGISTRY: dict[str, CheckSpec] = {}
 
 
-def check(
-    check_id: str, controls: list[str], datasets: list[str], scope: str = ACCOUNT_SCOPE
-) -> Callable[[CheckFn], CheckFn]:
+def check(check_id: str, controls: list[str], datasets: list[str], scope: str = ACCOUNT_SCOPE) -> Callable[[CheckFn], CheckFn]:
     """Register a check for ``controls`` reading ``datasets`` (per account, or per domain)."""
     for name in datasets:
         if name not in DATASETS:
@@ -94,4 +100,14 @@ def required_actions() -> list[str]:
     return sorted({a for spec in registry().values() for a in spec.permissions} | set(BASE_ACTIONS))
 
 
-__all__ = ["ACCOUNT_SCOPE", "DOMAIN_SCOPE", "ORG_SCOPE", "CheckContext", "CheckSpec", "check", "check_metadata", "registry", "required_actions"]
+__all__ = [
+    "ACCOUNT_SCOPE",
+    "DOMAIN_SCOPE",
+    "ORG_SCOPE",
+    "CheckContext",
+    "CheckSpec",
+    "check",
+    "check_metadata",
+    "registry",
+    "required_actions",
+]

@@ -79,9 +79,7 @@ class CheckContext:
     def passed(self, resource: str, ja: str, en: str, region: str = GLOBAL, **details: Any) -> None:
         self.add(Verdict.PASS, resource, ja, en, region, "info", **details)
 
-    def failed(
-        self, resource: str, ja: str, en: str, region: str = GLOBAL, severity: str | None = None, **details: Any
-    ) -> None:
+    def failed(self, resource: str, ja: str, en: str, region: str = GLOBAL, severity: str | None = None, **details: Any) -> None:
         """A failing finding; severity defaults to the check's (checks.yaml)."""
         self.add(Verdict.FAIL, resource, ja, en, region, severity or self.default_severity, **details)
 

@@ -97,7 +97,9 @@ def _conclude(
         )
     elif unknowns:
         why_en = "; ".join(u[1] for u in unknowns)
-        _ask(ctx, control_id, resource, "。".join(u[0] for u in unknowns) + "。", why_en[:1].upper() + why_en[1:] + ".", **details)
+        _ask(
+            ctx, control_id, resource, "。".join(u[0] for u in unknowns) + "。", why_en[:1].upper() + why_en[1:] + ".", **details
+        )
     else:
         ctx.passed(resource, pass_ja, pass_en, **details)
 
@@ -135,7 +137,12 @@ def basic_policy(ctx: CheckContext) -> None:
     policy = accepted[0][0] if accepted else (named[0] if named else (item.documents[0] if item.documents else None))
     resource = policy.title if policy else "basic policy"
     if not item.documents:
-        unknowns.append(("基本方針の文書（名称・承認者・承認日）が記載されていません", "the basic policy document (title, approver, approval date) is not listed"))
+        unknowns.append(
+            (
+                "基本方針の文書（名称・承認者・承認日）が記載されていません",
+                "the basic policy document (title, approver, approval date) is not listed",
+            )
+        )
     elif not accepted and named:
         names = "、".join(f"「{d.approver}」" for d in named)
         gaps.append(
@@ -148,7 +155,12 @@ def basic_policy(ctx: CheckContext) -> None:
         unknowns.append(("基本方針の承認者が記載されていません", "the basic policy's approver is not stated"))
     missing = _missing_topics(item, "policy_topics")
     if missing is None:
-        unknowns.append(("基本方針の記載事項（目的・方向性、要求事項・法規制等への対応、経営陣のコミットメント）の回答がありません", "which topics the policy states is not answered"))
+        unknowns.append(
+            (
+                "基本方針の記載事項（目的・方向性、要求事項・法規制等への対応、経営陣のコミットメント）の回答がありません",
+                "which topics the policy states is not answered",
+            )
+        )
     elif missing:
         gaps.append(
             (
@@ -158,14 +170,21 @@ def basic_policy(ctx: CheckContext) -> None:
         )
     details: dict[str, Any] = {}
     if policy:
-        details = {"document": policy.title, "approver": policy.approver, "approval_date": policy.approval_date.isoformat() if policy.approval_date else None, "location": policy.location}
+        details = {
+            "document": policy.title,
+            "approver": policy.approver,
+            "approval_date": policy.approval_date.isoformat() if policy.approval_date else None,
+            "location": policy.location,
+        }
     if accepted:
         who = accepted[0][1]
         date = f"{policy.approval_date.isoformat()}に" if policy.approval_date else ""
         date_en = f" on {policy.approval_date.isoformat()}" if policy.approval_date else ""
         as_written = f"（{policy.approver}）" if policy.approver != who.ja else ""
         as_written_en = f" ({policy.approver})" if policy.approver.casefold() != who.en.casefold() else ""
-        pass_ja = f"基本方針「{policy.title}」は{who.ja}{as_written}が{date}承認しており、ガイドラインの記載事項3点をすべて含みます。"
+        pass_ja = (
+            f"基本方針「{policy.title}」は{who.ja}{as_written}が{date}承認しており、ガイドラインの記載事項3点をすべて含みます。"
+        )
         pass_en = f'The basic policy "{policy.title}" was approved by the {who.en.lower()}{as_written_en}{date_en} and states all three topics the guideline lists.'
     else:
         pass_ja = pass_en = ""
@@ -256,7 +275,9 @@ def regulations(ctx: CheckContext) -> None:
         )
     if not reviewed:
         if not undated:
-            unknowns.append(("規程・業務プロセスの文書と見直し日が記載されていません", "no regulation documents or review dates are attested"))
+            unknowns.append(
+                ("規程・業務プロセスの文書と見直し日が記載されていません", "no regulation documents or review dates are attested")
+            )
     overdue_ja, overdue_en = [], []
     for label_ja, label_en, last in reviewed:
         due, today, overdue = _overdue(ctx, last, months)
@@ -268,12 +289,18 @@ def regulations(ctx: CheckContext) -> None:
         gaps.append(
             (
                 f"次の規程等は{months}か月以内の見直し期限を過ぎています（評価日{today.isoformat()}）: " + "、".join(overdue_ja),
-                f"Overdue for their review within {months} months at the assessment date {today.isoformat()}: " + "; ".join(overdue_en),
+                f"Overdue for their review within {months} months at the assessment date {today.isoformat()}: "
+                + "; ".join(overdue_en),
             )
         )
     missing = _missing_topics(item, "regulation_topics")
     if missing is None:
-        unknowns.append(("規程等に含まれる事項（ガイドラインの13事項）の回答がありません", "which of the guideline's 13 topics the regulations cover is not answered"))
+        unknowns.append(
+            (
+                "規程等に含まれる事項（ガイドラインの13事項）の回答がありません",
+                "which of the guideline's 13 topics the regulations cover is not answered",
+            )
+        )
     elif missing:
         gaps.append(
             (

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from ..evidence import GLOBAL
 from ..findings import Verdict
 from . import check
-from .context import CheckContext, parse_time
+from .context import CheckContext
 
 ROOT = "<root_account>"
 ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -34,7 +34,11 @@ def root_mfa(ctx: CheckContext) -> None:
     root = _root_row(ctx)
     enabled = int(summary.get("AccountMFAEnabled", 0)) == 1 or (root is not None and _truthy(root.get("mfa_active")))
     if enabled:
-        ctx.passed("root", "ルートユーザーに多要素認証（MFA）が設定されています。", "The root user has multi-factor authentication (MFA).")
+        ctx.passed(
+            "root",
+            "ルートユーザーに多要素認証（MFA）が設定されています。",
+            "The root user has multi-factor authentication (MFA).",
+        )
     else:
         ctx.failed(
             "root",
@@ -79,7 +83,11 @@ def user_console_mfa(ctx: CheckContext) -> None:
     for user in console_users:
         name = user["user"]
         if _truthy(user.get("mfa_active")):
-            ctx.passed(name, f"IAMユーザー {name} はコンソールログインにMFAを使用しています。", f"IAM user {name} signs in to the console with MFA.")
+            ctx.passed(
+                name,
+                f"IAMユーザー {name} はコンソールログインにMFAを使用しています。",
+                f"IAM user {name} signs in to the console with MFA.",
+            )
         else:
             ctx.failed(
                 name,
@@ -174,7 +182,9 @@ def access_key_age(ctx: CheckContext) -> None:
                     age_days=age,
                 )
     if not found:
-        ctx.not_applicable("access keys", "有効なIAMユーザーのアクセスキーはありません。", "No IAM user has an active access key.")
+        ctx.not_applicable(
+            "access keys", "有効なIAMユーザーのアクセスキーはありません。", "No IAM user has an active access key."
+        )
 
 
 @check("iam_unused_credentials", controls=["2.3.1-3"], datasets=["iam.credential_report"])
@@ -189,7 +199,9 @@ def unused_credentials(ctx: CheckContext) -> None:
         if _truthy(user.get("password_enabled")):
             has_credential = True
             used = ctx.days_since(user.get("password_last_used"))
-            since = used if used is not None else ctx.days_since(user.get("password_last_changed") or user.get("user_creation_time"))
+            since = (
+                used if used is not None else ctx.days_since(user.get("password_last_changed") or user.get("user_creation_time"))
+            )
             if since is not None and since > limit:
                 how = f"{since}日間未使用" if used is not None else f"発行後{since}日間一度も未使用"
                 stale_ja.append(f"パスワード（{how}）")
@@ -208,7 +220,9 @@ def unused_credentials(ctx: CheckContext) -> None:
         if stale_en:
             ctx.failed(
                 name,
-                f"IAMユーザー {name} に {limit}日以上使われていない有効な認証情報があります: " + "、".join(stale_ja) + "。無効化してください。",
+                f"IAMユーザー {name} に {limit}日以上使われていない有効な認証情報があります: "
+                + "、".join(stale_ja)
+                + "。無効化してください。",
                 f"IAM user {name} has credentials unused for more than {limit} days: " + "; ".join(stale_en) + ". Disable them.",
                 severity="medium",
             )
@@ -241,7 +255,9 @@ def multiple_active_keys(ctx: CheckContext) -> None:
         else:
             ctx.passed(name, f"IAMユーザー {name} の有効なアクセスキーは1個です。", f"IAM user {name} has one active access key.")
     if not found:
-        ctx.not_applicable("access keys", "有効なIAMユーザーのアクセスキーはありません。", "No IAM user has an active access key.")
+        ctx.not_applicable(
+            "access keys", "有効なIAMユーザーのアクセスキーはありません。", "No IAM user has an active access key."
+        )
 
 
 # --- privileges ----------------------------------------------------------------------------
@@ -269,7 +285,9 @@ def grants_full_admin(document: Any) -> bool:
 
 def _requires_mfa(trust_policy: Any) -> bool:
     """True when every Allow statement of a trust policy requires MFA."""
-    statements = [s for s in _as_list((trust_policy or {}).get("Statement")) if isinstance(s, dict) and s.get("Effect") == "Allow"]
+    statements = [
+        s for s in _as_list((trust_policy or {}).get("Statement")) if isinstance(s, dict) and s.get("Effect") == "Allow"
+    ]
     if not statements:
         return False
     for statement in statements:
@@ -325,7 +343,9 @@ def admin_privileges(ctx: CheckContext) -> None:
             principals_checked=checked,
         )
     elif not checked:
-        ctx.not_applicable("IAM principals", "IAMユーザー・グループ・ロールはありません。", "There are no IAM users, groups or roles.")
+        ctx.not_applicable(
+            "IAM principals", "IAMユーザー・グループ・ロールはありません。", "There are no IAM users, groups or roles."
+        )
 
 
 # --- CloudTrail ----------------------------------------------------------------------------
@@ -361,8 +381,14 @@ def multiregion_logging(ctx: CheckContext) -> None:
     covered = {t["home_region"] for t in trails.values() if t.get("is_logging")}
     missing = [r for r in regions if r not in covered]
     idle_multi = [t["name"] for t in trails.values() if t["is_multi_region"]]
-    reason_ja = "マルチリージョン証跡がありません" if not idle_multi else f"マルチリージョン証跡（{', '.join(idle_multi)}）がログを記録していません"
-    reason_en = "there is no multi-region trail" if not idle_multi else f"multi-region trail(s) {', '.join(idle_multi)} are not logging"
+    reason_ja = (
+        "マルチリージョン証跡がありません"
+        if not idle_multi
+        else f"マルチリージョン証跡（{', '.join(idle_multi)}）がログを記録していません"
+    )
+    reason_en = (
+        "there is no multi-region trail" if not idle_multi else f"multi-region trail(s) {', '.join(idle_multi)} are not logging"
+    )
     gap_ja = f"。ログが記録されないリージョン: {', '.join(missing)}" if missing else ""
     gap_en = f". Regions without logging: {', '.join(missing)}" if missing else ""
     ctx.failed(
@@ -376,23 +402,33 @@ def multiregion_logging(ctx: CheckContext) -> None:
 
 @check("cloudtrail_log_validation", controls=["2.3.1-4"], datasets=["cloudtrail.trails"])
 def log_validation(ctx: CheckContext) -> None:
+    each_trail(
+        ctx,
+        lambda trail: trail["log_file_validation"],
+        ("証跡 {name} はログファイルの整合性検証が有効です。", "Trail {name} has log file integrity validation."),
+        (
+            "証跡 {name} はログファイルの整合性検証が無効です。ログの改ざんを検知できません。",
+            "Trail {name} has log file integrity validation disabled: tampering with logs would go unnoticed.",
+        ),
+    )
+
+
+def each_trail(
+    ctx: CheckContext, holds: Callable[[dict[str, Any]], Any], passed: tuple[str, str], failed: tuple[str, str]
+) -> None:
+    """One finding per trail: ``holds(trail)`` passes it, else it fails; no trail at all fails.
+
+    ``passed``/``failed`` are (ja, en) messages with ``{name}`` for the trail's name.
+    """
     trails = _trails_only(ctx)
     if not trails:
         ctx.failed("CloudTrail", "CloudTrailの証跡がありません。", "There is no CloudTrail trail.", severity="high")
-        return
     for trail in trails.values():
-        name = trail["name"]
-        region = trail.get("home_region") or GLOBAL
-        if trail["log_file_validation"]:
-            ctx.passed(name, f"証跡 {name} はログファイルの整合性検証が有効です。", f"Trail {name} has log file integrity validation.", region)
+        name, region = trail["name"], trail.get("home_region") or GLOBAL
+        if holds(trail):
+            ctx.passed(name, passed[0].format(name=name), passed[1].format(name=name), region)
         else:
-            ctx.failed(
-                name,
-                f"証跡 {name} はログファイルの整合性検証が無効です。ログの改ざんを検知できません。",
-                f"Trail {name} has log file integrity validation disabled: tampering with logs would go unnoticed.",
-                region,
-                severity="medium",
-            )
+            ctx.failed(name, failed[0].format(name=name), failed[1].format(name=name), region)
 
 
 def _trails_only(ctx: CheckContext) -> dict[str, dict[str, Any]]:
@@ -410,7 +446,9 @@ def _trails_only(ctx: CheckContext) -> dict[str, dict[str, Any]]:
 )
 def bucket_not_public(ctx: CheckContext) -> None:
     if not _trails_only(ctx):
-        ctx.not_applicable("CloudTrail", "CloudTrailの証跡がないため、ログ保存先バケットはありません。", "There is no trail, so no log bucket.")
+        ctx.not_applicable(
+            "CloudTrail", "CloudTrailの証跡がないため、ログ保存先バケットはありません。", "There is no trail, so no log bucket."
+        )
         return
     for row in ctx.rows("s3.trail_bucket_exposure"):
         bucket = row["bucket"]
@@ -436,7 +474,11 @@ def bucket_not_public(ctx: CheckContext) -> None:
                 severity="critical",
             )
         elif fully_blocked:
-            ctx.passed(bucket, f"ログ保存先バケット {bucket} はパブリックアクセスがブロックされています。", f"Log bucket {bucket} blocks all public access.")
+            ctx.passed(
+                bucket,
+                f"ログ保存先バケット {bucket} はパブリックアクセスがブロックされています。",
+                f"Log bucket {bucket} blocks all public access.",
+            )
         else:
             ctx.passed(
                 bucket,

@@ -70,12 +70,14 @@ def _strength(policy: str | None) -> int:
 def spf(ctx: CheckContext) -> None:
     domain = ctx.domain or ""
     row = _one(ctx, "dns.spf")
-    facts = {k: row.get(k) for k in ("record", "record_count", "dns_lookups", "void_dns_lookups", "all", "all_from", "valid", "error")}
+    facts = {
+        k: row.get(k) for k in ("record", "record_count", "dns_lookups", "void_dns_lookups", "all", "all_from", "valid", "error")
+    }
     if not row.get("present"):
         ctx.failed(
             domain,
             f"ドメイン {domain} にSPFレコード（{domain} のTXT「v=spf1 …」）がありません。受信側は正規の送信元を判別できず、なりすましメールを防げません。",
-            f"Domain {domain} publishes no SPF record (TXT \"v=spf1 …\" at {domain}): receivers cannot tell its legitimate senders from forgers.",
+            f'Domain {domain} publishes no SPF record (TXT "v=spf1 …" at {domain}): receivers cannot tell its legitimate senders from forgers.',
             domain,
             **facts,
         )
@@ -146,7 +148,7 @@ def _dmarc_unusable(ctx: CheckContext, row: dict[str, Any]) -> tuple[str, str] |
         note_en = f" ({_short(row['error'])})" if row.get("error") else ""
         return (
             f"ドメイン {domain} にDMARCレコード（{name} のTXT「v=DMARC1; …」）がありません{note}",
-            f"Domain {domain} publishes no DMARC record (TXT \"v=DMARC1; …\" at {name}){note_en}",
+            f'Domain {domain} publishes no DMARC record (TXT "v=DMARC1; …" at {name}){note_en}',
         )
     if row.get("valid") is False:
         return (
@@ -189,7 +191,9 @@ def dmarc_policy(ctx: CheckContext) -> None:
     gaps_en: list[str] = []
     if _strength(effective) < _strength("quarantine"):
         gaps_ja.append(f"ポリシーが {effective}（監視のみ）のため、認証に失敗したなりすましメールも隔離・拒否されません")
-        gaps_en.append(f"the policy is {effective} (monitoring only), so forged mail failing authentication is neither quarantined nor rejected")
+        gaps_en.append(
+            f"the policy is {effective} (monitoring only), so forged mail failing authentication is neither quarantined nor rejected"
+        )
     if not inherited and _strength(sp) < _strength(p):
         gaps_ja.append(f"サブドメインポリシー sp={sp} が p={p} より弱く、サブドメインを騙るメールが素通りします")
         gaps_en.append(f"the subdomain policy sp={sp} is weaker than p={p}, so mail forging subdomains gets through")
@@ -272,7 +276,10 @@ def dkim(ctx: CheckContext) -> None:
     for row in rows:
         name = row.get("name") or f"{row.get('selector')}._domainkey.{domain}"
         selector = row.get("selector")
-        facts = {k: row.get(k) for k in ("selector", "record", "canonical_name", "key_type", "key_bits", "revoked", "testing", "problems")}
+        facts = {
+            k: row.get(k)
+            for k in ("selector", "record", "canonical_name", "key_type", "key_bits", "revoked", "testing", "problems")
+        }
         bits = row.get("key_bits")
         problems = list(row.get("problems") or [])
         if not row.get("present"):

@@ -6,11 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..evidence import GLOBAL
 from ..findings import Verdict
 from . import check
 from .context import CheckContext, parse_time
-from .s2_3_1_access import _as_list, _trails_only, _truthy, _users
+from .s2_3_1_access import _as_list, _trails_only, _truthy, _users, each_trail
 
 SERVICE_ROLE_PATH = "/aws-service-role/"
 
@@ -68,7 +67,7 @@ def external_trust(ctx: CheckContext) -> None:
             if "*" in outsiders and "aws:principalorgid" not in conditions and "sts:externalid" not in conditions:
                 ctx.failed(
                     f"role/{name}",
-                    f"IAMロール {name} は任意のAWSアカウント（Principal \"*\"）から引き受け可能です。",
+                    f'IAMロール {name} は任意のAWSアカウント（Principal "*"）から引き受け可能です。',
                     f'IAM role {name} can be assumed by any AWS account (Principal "*").',
                     severity="critical",
                     external_accounts=outsiders,
@@ -92,7 +91,9 @@ def external_trust(ctx: CheckContext) -> None:
                 )
     if not found:
         ctx.not_applicable(
-            "IAM roles", "外部アカウントから引き受け可能なIAMロールはありません。", "No IAM role can be assumed from another account."
+            "IAM roles",
+            "外部アカウントから引き受け可能なIAMロールはありません。",
+            "No IAM role can be assumed from another account.",
         )
 
 
@@ -106,7 +107,10 @@ def unused_roles(ctx: CheckContext) -> None:
         age = ctx.days_since(role.get("create_date"))
         if used is not None and used <= limit:
             ctx.passed(
-                f"role/{name}", f"IAMロール {name} は {used}日前に使用されています。", f"IAM role {name} was used {used} days ago.", last_used_days=used
+                f"role/{name}",
+                f"IAMロール {name} は {used}日前に使用されています。",
+                f"IAM role {name} was used {used} days ago.",
+                last_used_days=used,
             )
         elif used is None and age is not None and age <= limit:
             ctx.passed(
@@ -154,10 +158,14 @@ def shared_accounts(ctx: CheckContext) -> None:
             )
         else:
             ctx.passed(
-                name, f"コンソールユーザー {name} は個人単位のアカウントと考えられます。", f"Console user {name} looks like an individual account."
+                name,
+                f"コンソールユーザー {name} は個人単位のアカウントと考えられます。",
+                f"Console user {name} looks like an individual account.",
             )
     if not people:
-        ctx.not_applicable("IAM users", "コンソールパスワードを持つIAMユーザーはいません。", "No IAM user has a console password.")
+        ctx.not_applicable(
+            "IAM users", "コンソールパスワードを持つIAMユーザーはいません。", "No IAM user has a console password."
+        )
 
 
 @check("iam_identity_center_usage", controls=["2.3.1-2"], datasets=["sso.instances", "iam.credential_report"])
@@ -229,7 +237,9 @@ def secrets_rotation(ctx: CheckContext) -> None:
                     region,
                 )
     if not found:
-        ctx.not_applicable("Secrets Manager", "Secrets Managerのシークレットはありません。", "There are no Secrets Manager secrets.")
+        ctx.not_applicable(
+            "Secrets Manager", "Secrets Managerのシークレットはありません。", "There are no Secrets Manager secrets."
+        )
 
 
 # --- ④ CloudTrail completeness -------------------------------------------------------------------
@@ -237,50 +247,40 @@ def secrets_rotation(ctx: CheckContext) -> None:
 
 @check("cloudtrail_cloudwatch_logs", controls=["2.3.1-4"], datasets=["cloudtrail.trails"])
 def cloudwatch_delivery(ctx: CheckContext) -> None:
-    trails = _trails_only(ctx)
-    if not trails:
-        ctx.failed("CloudTrail", "CloudTrailの証跡がありません。", "There is no CloudTrail trail.", severity="high")
-    for trail in trails.values():
-        name, region = trail["name"], trail.get("home_region") or GLOBAL
-        if trail.get("cloudwatch_logs_group"):
-            ctx.passed(
-                name,
-                f"証跡 {name} はCloudWatch Logsへ配信され、操作の監視・アラートに利用できます。",
-                f"Trail {name} delivers to CloudWatch Logs for monitoring and alerts.",
-                region,
-            )
-        else:
-            ctx.failed(
-                name,
-                f"証跡 {name} はCloudWatch Logsへ配信されていません。不正操作をリアルタイムに検知できません。",
-                f"Trail {name} does not deliver to CloudWatch Logs: suspicious activity cannot be alerted on in real time.",
-                region,
-            )
+    each_trail(
+        ctx,
+        lambda trail: trail.get("cloudwatch_logs_group"),
+        (
+            "証跡 {name} はCloudWatch Logsへ配信され、操作の監視・アラートに利用できます。",
+            "Trail {name} delivers to CloudWatch Logs for monitoring and alerts.",
+        ),
+        (
+            "証跡 {name} はCloudWatch Logsへ配信されていません。不正操作をリアルタイムに検知できません。",
+            "Trail {name} does not deliver to CloudWatch Logs: suspicious activity cannot be alerted on in real time.",
+        ),
+    )
 
 
 @check("cloudtrail_kms_encryption", controls=["2.3.1-4"], datasets=["cloudtrail.trails"])
 def kms_encryption(ctx: CheckContext) -> None:
-    trails = _trails_only(ctx)
-    if not trails:
-        ctx.failed("CloudTrail", "CloudTrailの証跡がありません。", "There is no CloudTrail trail.", severity="high")
-    for trail in trails.values():
-        name, region = trail["name"], trail.get("home_region") or GLOBAL
-        if trail.get("kms_key_id"):
-            ctx.passed(name, f"証跡 {name} のログはKMSキーで暗号化されています。", f"Trail {name} encrypts its logs with a KMS key.", region)
-        else:
-            ctx.failed(
-                name,
-                f"証跡 {name} のログはKMSのカスタマー管理キーで暗号化されていません（S3既定の暗号化のみ）。",
-                f"Trail {name} does not encrypt its logs with a customer-managed KMS key (S3 default encryption only).",
-                region,
-            )
+    each_trail(
+        ctx,
+        lambda trail: trail.get("kms_key_id"),
+        ("証跡 {name} のログはKMSキーで暗号化されています。", "Trail {name} encrypts its logs with a KMS key."),
+        (
+            "証跡 {name} のログはKMSのカスタマー管理キーで暗号化されていません（S3既定の暗号化のみ）。",
+            "Trail {name} does not encrypt its logs with a customer-managed KMS key (S3 default encryption only).",
+        ),
+    )
 
 
 @check("cloudtrail_bucket_tamper_resistance", controls=["2.3.1-4"], datasets=["cloudtrail.trails", "s3.trail_bucket_protection"])
 def bucket_tamper_resistance(ctx: CheckContext) -> None:
     """The seed promises logs kept 改ざん不可能な形で: Object Lock (or MFA delete) on the log bucket."""
     if not _trails_only(ctx):
-        ctx.not_applicable("CloudTrail", "CloudTrailの証跡がないため、ログ保存先バケットはありません。", "There is no trail, so no log bucket.")
+        ctx.not_applicable(
+            "CloudTrail", "CloudTrailの証跡がないため、ログ保存先バケットはありません。", "There is no trail, so no log bucket."
+        )
         return
     for row in ctx.rows("s3.trail_bucket_protection"):
         bucket = row["bucket"]
@@ -303,7 +303,9 @@ def bucket_tamper_resistance(ctx: CheckContext) -> None:
                 f"Log bucket {bucket} has S3 Object Lock (mode {mode}, retention {days} days).",
             )
         elif row.get("mfa_delete"):
-            ctx.passed(bucket, f"ログ保存先バケット {bucket} はMFA削除が有効です。", f"Log bucket {bucket} has MFA delete enabled.")
+            ctx.passed(
+                bucket, f"ログ保存先バケット {bucket} はMFA削除が有効です。", f"Log bucket {bucket} has MFA delete enabled."
+            )
         else:
             ctx.failed(
                 bucket,
@@ -407,5 +409,7 @@ def federated_role_conditions(ctx: CheckContext) -> None:
                 )
     if not found:
         ctx.not_applicable(
-            "federated roles", "外部IDプロバイダーを信頼するIAMロールはありません。", "No IAM role trusts an external identity provider."
+            "federated roles",
+            "外部IDプロバイダーを信頼するIAMロールはありません。",
+            "No IAM role trusts an external identity provider.",
         )

@@ -35,7 +35,11 @@ def physical_security(ctx: CheckContext) -> None:
     )
     item = attested(ctx, CONTROL)
     if item is None:
-        _ask(ctx, "オンプレミス施設の物理的セキュリティについて回答が提出されていません。", "Nothing was attested about on-premises facilities.")
+        _ask(
+            ctx,
+            "オンプレミス施設の物理的セキュリティについて回答が提出されていません。",
+            "Nothing was attested about on-premises facilities.",
+        )
         return
     rooms = item.answer("onprem_computer_rooms")
     if rooms is False:
@@ -48,7 +52,11 @@ def physical_security(ctx: CheckContext) -> None:
     controls = (item.answer("physical_access_controls") or "").strip()
     reviewed = item.answer("access_records_reviewed")
     if rooms is None or reviewed is None or not controls:
-        _ask(ctx, "オンプレミス施設の入退室管理に関する回答が不足しています。", "The answers on on-premises physical access are incomplete.")
+        _ask(
+            ctx,
+            "オンプレミス施設の入退室管理に関する回答が不足しています。",
+            "The answers on on-premises physical access are incomplete.",
+        )
         return
     if reviewed is True:
         ctx.passed(

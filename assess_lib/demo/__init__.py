@@ -30,4 +30,13 @@ def demo_environment() -> Iterator[DemoEndpoints]:
         yield DemoEndpoints(server.url, [dns.nameserver])
 
 
-__all__ = ["DemoEndpoints", "DEMO_ACCOUNT", "DEMO_DOMAINS", "DEMO_PARAMS", "DEMO_REGIONS", "MotoServer", "demo_credentials", "demo_environment"]
+__all__ = [
+    "DemoEndpoints",
+    "DEMO_ACCOUNT",
+    "DEMO_DOMAINS",
+    "DEMO_PARAMS",
+    "DEMO_REGIONS",
+    "MotoServer",
+    "demo_credentials",
+    "demo_environment",
+]

@@ -280,7 +280,9 @@ def demo_zone() -> list[Record]:
     records.append((DEMO_NEWS, "TXT", "v=spf1 " + " ".join(f"include:_spf.{v}.{DEMO_NEWS}" for v in vendors) + " ~all"))
     for i, vendor in enumerate(vendors):
         # Each include costs 1 look-up plus 2 for its a: mechanisms: 4 x 3 = 12 > 10.
-        records.append((f"_spf.{vendor}.{DEMO_NEWS}", "TXT", f"v=spf1 a:out1.{vendor}.{DEMO_NEWS} a:out2.{vendor}.{DEMO_NEWS} -all"))
+        records.append(
+            (f"_spf.{vendor}.{DEMO_NEWS}", "TXT", f"v=spf1 a:out1.{vendor}.{DEMO_NEWS} a:out2.{vendor}.{DEMO_NEWS} -all")
+        )
         records.append((f"out1.{vendor}.{DEMO_NEWS}", "A", f"198.51.100.{10 + 2 * i}"))
         records.append((f"out2.{vendor}.{DEMO_NEWS}", "A", f"198.51.100.{11 + 2 * i}"))
     records.append((f"selector1._domainkey.{DEMO_NEWS}", "TXT", f"v=DKIM1; k=rsa; p={DKIM_RSA_512}"))

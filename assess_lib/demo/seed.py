@@ -47,7 +47,9 @@ def _mfa(iam: Any, user: str) -> None:
     iam.enable_mfa_device(UserName=user, SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321")
 
 
-def _user(iam: Any, name: str, console: bool = False, mfa: bool = False, keys: int = 0, tags: dict[str, str] | None = None) -> None:
+def _user(
+    iam: Any, name: str, console: bool = False, mfa: bool = False, keys: int = 0, tags: dict[str, str] | None = None
+) -> None:
     iam.create_user(UserName=name, Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()])
     if console:
         iam.create_login_profile(UserName=name, Password="Demo-Passw0rd!-not-real")
@@ -120,7 +122,10 @@ def seed_iam(clients: DemoClients) -> None:
     iam.create_role(
         RoleName="FsaAssessmentReadOnly",
         AssumeRolePolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": account_root}, "Action": "sts:AssumeRole"}]}
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": {"AWS": account_root}, "Action": "sts:AssumeRole"}],
+            }
         ),
     )
     iam.attach_role_policy(RoleName="FsaAssessmentReadOnly", PolicyArn="arn:aws:iam::aws:policy/SecurityAudit")
@@ -167,7 +172,10 @@ def seed_cloudtrail(clients: DemoClients) -> None:
     )
     osaka.put_object_lock_configuration(
         Bucket="demo-bank-dr-trail-logs",
-        ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 2555}}},
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 2555}},
+        },
     )
     osaka.put_public_access_block(
         Bucket="demo-bank-dr-trail-logs",

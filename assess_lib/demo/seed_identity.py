@@ -64,11 +64,17 @@ def seed_identity(clients: Any) -> None:
     )
     iam.create_role(
         RoleName="LegacyVendorAccess",
-        AssumeRolePolicyDocument=_trust({"Principal": {"AWS": f"arn:aws:iam::{CONTRACTOR_ACCOUNT}:root"}, "Action": "sts:AssumeRole"}),
+        AssumeRolePolicyDocument=_trust(
+            {"Principal": {"AWS": f"arn:aws:iam::{CONTRACTOR_ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+        ),
     )
     # Federation: SAML provider valid for a year (pass) and one expiring in 10 days (fails ⑦).
-    good = iam.create_saml_provider(Name="CorporateADFS", SAMLMetadataDocument=saml_metadata("adfs.demo-bank.example.jp", now + dt.timedelta(days=365)))
-    iam.create_saml_provider(Name="OldIdP", SAMLMetadataDocument=saml_metadata("old-idp.demo-bank.example.jp", now + dt.timedelta(days=10)))
+    good = iam.create_saml_provider(
+        Name="CorporateADFS", SAMLMetadataDocument=saml_metadata("adfs.demo-bank.example.jp", now + dt.timedelta(days=365))
+    )
+    iam.create_saml_provider(
+        Name="OldIdP", SAMLMetadataDocument=saml_metadata("old-idp.demo-bank.example.jp", now + dt.timedelta(days=10))
+    )
     iam.create_role(
         RoleName="ADFS-Operators",
         AssumeRolePolicyDocument=_trust(

@@ -74,14 +74,21 @@ def seed_information_account(endpoint_url: str) -> None:
     # A multi-region trail, logging, validated, KMS-encrypted, to CloudWatch Logs and an Object Lock bucket.
     s3 = clients("s3", "ap-northeast-1")
     bucket = "info-sys-org-trail-logs"
-    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"}, ObjectLockEnabledForBucket=True)
+    s3.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"}, ObjectLockEnabledForBucket=True
+    )
     s3.put_object_lock_configuration(
         Bucket=bucket,
-        ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 2555}}},
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 2555}},
+        },
     )
     s3.put_public_access_block(
         Bucket=bucket,
-        PublicAccessBlockConfiguration={k: True for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")},
+        PublicAccessBlockConfiguration={
+            k: True for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+        },
     )
     logs = clients("logs", "ap-northeast-1")
     logs.create_log_group(logGroupName="info-sys-cloudtrail")

@@ -133,7 +133,9 @@ def _raise_failures(resolver: RecordingResolver, relevant: Callable[[DnsFailure]
 
 def _ensure_domain(answer: Any, domain: str, resolver: RecordingResolver) -> None:
     if answer.nxdomain:
-        raise DomainNotFound("NXDOMAIN", f"the domain {domain} does not exist in DNS (NXDOMAIN from {resolver.label})", domain, "TXT")
+        raise DomainNotFound(
+            "NXDOMAIN", f"the domain {domain} does not exist in DNS (NXDOMAIN from {resolver.label})", domain, "TXT"
+        )
 
 
 # --- SPF ------------------------------------------------------------------------------------

@@ -127,7 +127,9 @@ class RecordingResolver(dns.resolver.Resolver):
             try:
                 super().__init__(configure=True)  # the system resolver (/etc/resolv.conf)
             except dns.resolver.NoResolverConfiguration:
-                raise DnsUnreachable("NoResolverConfiguration", "no system DNS resolver is configured; set dns.nameservers") from None
+                raise DnsUnreachable(
+                    "NoResolverConfiguration", "no system DNS resolver is configured; set dns.nameservers"
+                ) from None
         self.time_limit = float(timeout)
         self.timeout = min(_PER_TRY, self.time_limit)
         self.lifetime = self.time_limit
@@ -166,7 +168,9 @@ class RecordingResolver(dns.resolver.Resolver):
             if errors and all(isinstance(e[3], OSError) for e in errors):
                 detail = type(errors[0][3]).__name__
                 return DnsUnreachable(detail, f"nameserver {self.label} unreachable ({errors[0][3]}) for {where}", qname, rdtype)
-            return DnsServerFailure("NoNameservers", f"no nameserver gave a usable answer for {where}: {_short(str(err))}", qname, rdtype)
+            return DnsServerFailure(
+                "NoNameservers", f"no nameserver gave a usable answer for {where}: {_short(str(err))}", qname, rdtype
+            )
         if isinstance(err, OSError):
             return DnsUnreachable(type(err).__name__, f"nameserver {self.label} unreachable ({err}) for {where}", qname, rdtype)
         if isinstance(err, dns.exception.DNSException):

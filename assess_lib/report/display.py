@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
 TEXT = {
     "guideline": {"ja": "ガイドライン本文", "en": "Guideline text"},
-    "consultant": {"ja": "一般的に考えられる対応内容（当社コンサルタント見解）", "en": "Consultant view (generally expected measures)"},
+    "consultant": {
+        "ja": "一般的に考えられる対応内容（当社コンサルタント見解）",
+        "en": "Consultant view (generally expected measures)",
+    },
     "aws": {"ja": "AWS環境上で当社の設計において実現すること", "en": "What our AWS design realises"},
     "verdict": {"ja": "判定", "en": "Verdict"},
     "automated": {"ja": "自動チェックの判定", "en": "Automated checks"},
@@ -93,7 +96,11 @@ def paragraphs(text: str | None) -> str:
 
 def control_heading(control: "Control", lang: str) -> str:
     kind = t(control.kind, lang)
-    return f"{control.control_id} {control.title(lang)}（{kind}）" if lang == "ja" else f"{control.control_id} {control.title(lang)} ({kind})"
+    return (
+        f"{control.control_id} {control.title(lang)}（{kind}）"
+        if lang == "ja"
+        else f"{control.control_id} {control.title(lang)} ({kind})"
+    )
 
 
 def control_html(control: "Control", result: dict[str, Any], lang: str) -> str:
@@ -256,6 +263,7 @@ LAYER_STATES = {
     "present": {"ja": "対策あり", "en": "present"},
     "partial": {"ja": "一部", "en": "partial"},
     "missing": {"ja": "対策なし", "en": "missing"},
+    "not_applicable": {"ja": "対象なし", "en": "not applicable"},
 }
 
 
@@ -266,11 +274,12 @@ def layers_frame(findings: Iterable[Finding], lang: str) -> pd.DataFrame:
     for finding in findings:
         if finding.check_id != LAYER_CHECK:
             continue
-        layers = finding.details.get("layers", finding.details)
         row = {t("account", lang): finding.account_id}
         for layer, labels in LAYER_LABELS.items():
-            state = layers.get(layer)
-            row[labels[key]] = LAYER_STATES.get(state, {}).get(key, state or "-") if isinstance(state, str) else "-"
+            state = finding.details.get(layer)  # "present" | "partial" | "missing" | "not_applicable"
+            if isinstance(state, dict):
+                state = state.get("state")
+            row[labels[key]] = LAYER_STATES.get(state, {}).get(key, state or "-")
         row[t("verdict", lang)] = VERDICT_LABELS[finding.verdict.value][key]
         rows.append(row)
     return pd.DataFrame(rows).drop_duplicates()

@@ -157,7 +157,10 @@ LABELS: dict[str, dict[str, str]] = {
         "ja": "サイバーセキュリティガイドライン\n対応状況アセスメント報告書",
         "en": "Cybersecurity Guideline\nAssessment Report",
     },
-    "doc_title_short": {"ja": "サイバーセキュリティガイドライン対応状況アセスメント報告書", "en": "FSA cybersecurity guideline assessment"},
+    "doc_title_short": {
+        "ja": "サイバーセキュリティガイドライン対応状況アセスメント報告書",
+        "en": "FSA cybersecurity guideline assessment",
+    },
     "subtitle": {
         "ja": "金融庁「金融分野におけるサイバーセキュリティに関するガイドライン」（2024年10月4日公表、2025年7月4日改正）",
         "en": "Financial Services Agency, Guidelines on Cybersecurity for the Financial Sector (issued 4 October 2024, revised 4 July 2025)",
@@ -187,7 +190,10 @@ LABELS: dict[str, dict[str, str]] = {
         "ja": "不適合を重要度（緊急・高・中・低）の順に、続いて証跡を取得できなかったものを示します。",
         "en": "Non-compliant findings by severity (critical, high, medium, low), then evidence that could not be gathered.",
     },
-    "no_key_findings": {"ja": "不適合・取得不可の検出事項はありません。", "en": "There is no non-compliant finding and no missing evidence."},
+    "no_key_findings": {
+        "ja": "不適合・取得不可の検出事項はありません。",
+        "en": "There is no non-compliant finding and no missing evidence.",
+    },
     "key_more": {"ja": "ほか {n} 件（全件はExcelブックを参照）", "en": "and {n} more (see the workbook for all)"},
     "limits": {"ja": "評価の前提と制約", "en": "Assumptions and limitations"},
     "results": {"ja": "ガイドライン項目別の評価結果", "en": "Results per guideline item"},
@@ -203,10 +209,19 @@ LABELS: dict[str, dict[str, str]] = {
     "item": {"ja": "項目", "en": "Item"},
     "total": {"ja": "計", "en": "Total"},
     "severity": {"ja": "重要度", "en": "Severity"},
-    "more_findings": {"ja": "ほか {n} 件（全件はExcelブック findings.xlsx を参照）", "en": "and {n} more (see the workbook findings.xlsx)"},
-    "narrowed": {"ja": "主な列のみ表示（全列は証跡バンドルに保存）", "en": "main columns only (every column is in the evidence bundle)"},
+    "more_findings": {
+        "ja": "ほか {n} 件（全件はExcelブック findings.xlsx を参照）",
+        "en": "and {n} more (see the workbook findings.xlsx)",
+    },
+    "narrowed": {
+        "ja": "主な列のみ表示（全列は証跡バンドルに保存）",
+        "en": "main columns only (every column is in the evidence bundle)",
+    },
     "see_item": {"ja": "{n} 件。表は項目 {item} に掲載", "en": "{n} rows, tabled under item {item}"},
-    "more_rows": {"ja": "全 {total} 件中 先頭 {shown} 件を表示（全件は証跡バンドルに保存）", "en": "first {shown} of {total} rows (all rows are in the evidence bundle)"},
+    "more_rows": {
+        "ja": "全 {total} 件中 先頭 {shown} 件を表示（全件は証跡バンドルに保存）",
+        "en": "first {shown} of {total} rows (all rows are in the evidence bundle)",
+    },
     "compact_note": {
         "ja": "自動チェックの対象外です。責任者へのヒアリングと規程・記録等の文書確認で評価してください。",
         "en": "Not machine-checkable: assess through interviews and review of policies and records.",
@@ -221,7 +236,10 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Every dataset of the evidence bundle. SHA-256 is the hash of the data file (first 16 digits); "
         "`python -m assess_lib verify --bundle` verifies every file.",
     },
-    "app_errors": {"ja": "付録B 取得できなかった証跡と不足している権限", "en": "Appendix B. Evidence not gathered and missing permissions"},
+    "app_errors": {
+        "ja": "付録B 取得できなかった証跡と不足している権限",
+        "en": "Appendix B. Evidence not gathered and missing permissions",
+    },
     "no_errors": {"ja": "すべての証跡を取得できました。", "en": "All evidence was gathered."},
     "missing_permissions": {"ja": "不足している権限（IAMアクション）", "en": "Missing permissions (IAM actions)"},
     "missing_permissions_note": {
@@ -230,7 +248,10 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "account_errors": {"ja": "アクセスできなかったアカウント", "en": "Accounts that could not be accessed"},
     "dataset_errors": {"ja": "取得できなかったデータセット", "en": "Datasets that could not be gathered"},
-    "error_findings": {"ja": "証跡不足により判定できなかったチェック", "en": "Checks that could not be evaluated for want of evidence"},
+    "error_findings": {
+        "ja": "証跡不足により判定できなかったチェック",
+        "en": "Checks that could not be evaluated for want of evidence",
+    },
     "app_method": {"ja": "付録C 評価方法と判定の定義", "en": "Appendix C. Method and verdict definitions"},
     "definitions": {"ja": "判定の定義", "en": "Verdict definitions"},
     "app_thresholds": {"ja": "付録D 使用した閾値", "en": "Appendix D. Thresholds used"},
@@ -312,7 +333,15 @@ def finding_sort_key(finding: Finding) -> tuple:
     rank = SEVERITY_ORDER.index(finding.severity) if finding.severity in SEVERITY_ORDER else len(SEVERITY_ORDER)
     verdict = finding.verdict.value
     order = VERDICT_ORDER.index(verdict) if verdict in VERDICT_ORDER else len(VERDICT_ORDER)
-    return (order, rank if verdict == "fail" else 0, finding.control_id, finding.check_id, finding.account_id, finding.region, finding.resource)
+    return (
+        order,
+        rank if verdict == "fail" else 0,
+        finding.control_id,
+        finding.check_id,
+        finding.account_id,
+        finding.region,
+        finding.resource,
+    )
 
 
 def _date_text(timestamp: str | None, lang: str) -> tuple[str, str]:
@@ -399,7 +428,8 @@ def scope_of(assessment: "Assessment") -> dict[str, Any]:
         "accounts": [{"id": str(a), "regions": [str(r) for r in regions.get(a, [])]} for a in accounts],
         "domains": [str(d) for d in manifest.get("domains", []) or []],
         "account_errors": [
-            {"account": str(a), **{k: str(v) for k, v in (e or {}).items()}} for a, e in (manifest.get("account_errors") or {}).items()
+            {"account": str(a), **{k: str(v) for k, v in (e or {}).items()}}
+            for a, e in (manifest.get("account_errors") or {}).items()
         ],
     }
 
@@ -576,7 +606,9 @@ def _outline(assessment: "Assessment", lang: str, specs: dict[str, Any]) -> list
         block["type"] = "item"
         current["blocks"].append(block)
     for chapter in chapters:
-        chapter["counts"] = [{"verdict": v, "label": vlabel(v, lang), "n": chapter["counts"][v]} for v in VERDICT_ORDER if chapter["counts"][v]]
+        chapter["counts"] = [
+            {"verdict": v, "label": vlabel(v, lang), "n": chapter["counts"][v]} for v in VERDICT_ORDER if chapter["counts"][v]
+        ]
     return chapters
 
 
@@ -648,7 +680,9 @@ def _inventory(assessment: "Assessment", lang: str) -> list[dict[str, Any]]:
                 "account": str(entry.get("account_id", "")),
                 "region": str(entry.get("region", "")),
                 "ok": ok,
-                "status": L("ok", lang) if ok else ERROR_KIND_LABELS.get(kind, ERROR_KIND_LABELS["other"])["ja" if lang == "ja" else "en"],
+                "status": L("ok", lang)
+                if ok
+                else ERROR_KIND_LABELS.get(kind, ERROR_KIND_LABELS["other"])["ja" if lang == "ja" else "en"],
                 "rows": entry.get("row_count", 0) if ok else "",
                 "sha": (entry.get("sha256") or "")[:16],
             }
@@ -837,7 +871,9 @@ def build_document(assessment: "Assessment", lang: str) -> dict[str, Any]:
             for v in VERDICT_ORDER
         ],
         "total": total,
-        "overview": L("overview", lang).format(total=total, auto=automated_items, findings=len(assessment.findings), headline=headline),
+        "overview": L("overview", lang).format(
+            total=total, auto=automated_items, findings=len(assessment.findings), headline=headline
+        ),
         # Markup: base64 is attribute-safe, and must not pass the access-key mask (it could match by chance).
         "chart": Markup("data:image/png;base64," + base64.b64encode(chart_png(assessment, lang)).decode("ascii")),
         "section_summary": _section_summary(assessment, lang),

@@ -112,19 +112,37 @@ INVENTORY_FIELDS = [
 ]
 
 SHEET_NAMES = {
-    "ja": {"matrix": "対応状況", "findings": "検出事項", "errors": "取得不可の証跡", "inventory": "証跡一覧", "about": "本ブックについて"},
-    "en": {"matrix": "Assessment", "findings": "Findings", "errors": "Evidence errors", "inventory": "Evidence inventory", "about": "About"},
+    "ja": {
+        "matrix": "対応状況",
+        "findings": "検出事項",
+        "errors": "取得不可の証跡",
+        "inventory": "証跡一覧",
+        "about": "本ブックについて",
+    },
+    "en": {
+        "matrix": "Assessment",
+        "findings": "Findings",
+        "errors": "Evidence errors",
+        "inventory": "Evidence inventory",
+        "about": "About",
+    },
 }
 
 TEXT = {
-    "no_checks": {"ja": "自動チェック対象外（ヒアリング・文書確認で評価）", "en": "No automated check (assess through interviews and document review)"},
+    "no_checks": {
+        "ja": "自動チェック対象外（ヒアリング・文書確認で評価）",
+        "en": "No automated check (assess through interviews and document review)",
+    },
     "no_findings": {"ja": "自動チェックの検出事項なし", "en": "No finding from the automated checks"},
     "findings": {"ja": "検出事項 {n} 件（{counts}）", "en": "{n} findings ({counts})"},
     "failing": {"ja": "主な不適合:", "en": "Key failing resources:"},
     "errors": {"ja": "取得不可:", "en": "Evidence unavailable:"},
     "more": {"ja": "ほか {n} 件（検出事項シート参照）", "en": "and {n} more (see the findings sheet)"},
     "hybrid": {"ja": "※規程・運用面は別途確認が必要", "en": "* policies and operations need review"},
-    "grant": {"ja": "証跡の再取得: 評価用ロールに {actions} を付与して再収集してください。", "en": "Collect again after granting {actions} to the assessment role."},
+    "grant": {
+        "ja": "証跡の再取得: 評価用ロールに {actions} を付与して再収集してください。",
+        "en": "Collect again after granting {actions} to the assessment role.",
+    },
 }
 
 
@@ -161,7 +179,12 @@ def _text_colour(verdict: str) -> str:
 
 
 def _fills() -> dict[str, PatternFill]:
-    return {v: PatternFill("solid", start_color=VERDICT_COLOURS[v].lstrip("#").upper(), end_color=VERDICT_COLOURS[v].lstrip("#").upper()) for v in VERDICT_ORDER}
+    return {
+        v: PatternFill(
+            "solid", start_color=VERDICT_COLOURS[v].lstrip("#").upper(), end_color=VERDICT_COLOURS[v].lstrip("#").upper()
+        )
+        for v in VERDICT_ORDER
+    }
 
 
 def _style_verdict(cell: Any, verdict: str, fills: dict[str, PatternFill], font_name: str) -> None:
@@ -260,7 +283,9 @@ def evidence_summary(control: "Control", own: list[Finding], lang: str, errors: 
             lines.append(f"・{check_title(finding.check_id, lang)}: {finding.message(lang)}")
         if not missing:
             for entry in errors[:KEY_RESOURCES]:
-                kind = ERROR_KIND_LABELS.get(entry.get("error_kind") or "other", ERROR_KIND_LABELS["other"])["ja" if lang == "ja" else "en"]
+                kind = ERROR_KIND_LABELS.get(entry.get("error_kind") or "other", ERROR_KIND_LABELS["other"])[
+                    "ja" if lang == "ja" else "en"
+                ]
                 lines.append(f"・{entry.get('dataset')} ({entry.get('account_id')}/{entry.get('region')}, {kind})")
         hidden = (len(missing) if missing else len(errors)) - KEY_RESOURCES
         if hidden > 0:
@@ -344,7 +369,11 @@ def _matrix(ws: Worksheet, assessment: "Assessment", lang: str, font_name: str) 
         values = [
             None,
             item_number(control, lang),
-            (("基本的な対応事項" if control.kind == "fundamental" else "対応が望ましい事項") if lang == "ja" else ("Fundamental response measure" if control.kind == "fundamental" else "Recommended measure")),
+            (
+                ("基本的な対応事項" if control.kind == "fundamental" else "対応が望ましい事項")
+                if lang == "ja"
+                else ("Fundamental response measure" if control.kind == "fundamental" else "Recommended measure")
+            ),
             title_text,
             control.consultant_view(lang),
             control.aws_realisation(lang),
@@ -406,13 +435,18 @@ def _about(ws: Worksheet, assessment: "Assessment", lang: str, font_name: str) -
         ("評価実施者" if ja else "Assessed by", assessor(lang)),
         ("証跡収集開始" if ja else "Evidence collected from", manifest.get("started_at", "")),
         ("証跡収集終了" if ja else "Evidence collected until", manifest.get("finished_at", "")),
-        ("AWSアカウント" if ja else "AWS accounts", "\n".join(f"{a}: {', '.join(regions.get(a, []))}" for a in manifest.get("accounts", []) or [])),
+        (
+            "AWSアカウント" if ja else "AWS accounts",
+            "\n".join(f"{a}: {', '.join(regions.get(a, []))}" for a in manifest.get("accounts", []) or []),
+        ),
         ("メールドメイン" if ja else "E-mail domains", ", ".join(manifest.get("domains", []) or [])),
         ("証跡バンドルID" if ja else "Evidence bundle ID", manifest.get("run_id", "")),
         ("マニフェストSHA-256" if ja else "Manifest SHA-256", sha),
         ("評価ツール" if ja else "Assessment kit", f"FSA guideline assessment kit {manifest.get('kit_version', '')}"),
     ]
-    _rows_sheet(ws, [("k", "項目", "Field", 24), ("v", "内容", "Value", 90)], ({"k": k, "v": v} for k, v in rows), lang, font_name)
+    _rows_sheet(
+        ws, [("k", "項目", "Field", 24), ("v", "内容", "Value", 90)], ({"k": k, "v": v} for k, v in rows), lang, font_name
+    )
 
 
 def write_workbook(assessment: "Assessment", target: Path, lang: str) -> Path:
