@@ -62,7 +62,7 @@ def make_bundle(
     store = EvidenceStore(run_id="test-run", started_at=started_at or dt.datetime.now(dt.timezone.utc).isoformat())
     store.meta = {"accounts": [account], "regions": {account: regions or ["ap-northeast-1"]}, "domains": domains or []}
     for (name, region), rows in datasets.items():
-        owner = "dns" if name.startswith("dns.") else account
+        owner = "dns" if name.startswith("dns.") else "org" if name.startswith("attestation.") else account
         if isinstance(rows, CollectionError):
             store.put(
                 DatasetRecord(

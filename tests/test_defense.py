@@ -6,18 +6,17 @@ bundles cover what is easier to state exactly (rule ordering, IPv6, attestations
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from conftest import ACCOUNT, make_bundle, run_one, verdicts
 
 from assess_lib import evidence as ev
-from assess_lib.attestations.model import ANSWERS_DATASET, DOCUMENTS_DATASET, FILE_DATASET, ORG_ACCOUNT
+from assess_lib.attestations.model import ANSWERS_DATASET, DOCUMENTS_DATASET, FILE_DATASET
 from assess_lib.checks.s2_3_defense import Exposure, internet_ingress, nacl_decisions
 from assess_lib.demo.seed import DemoClients
 from assess_lib.demo.seed_network import seed_network
-from assess_lib.evidence import GLOBAL, Bundle, CollectionError, DatasetRecord, EvidenceStore
+from assess_lib.evidence import GLOBAL, Bundle, CollectionError
 from assess_lib.params import parse_params
 from assess_lib.pipeline import collect, evaluate
 
@@ -410,35 +409,14 @@ def bundle(
     for region, datasets in regions.items():
         for name, rows in datasets.items():
             data[(name, region)] = rows
-    if answers is None:
-        return make_bundle(tmp_path, data, regions=list(regions))
-    store = EvidenceStore(run_id="test-run", started_at=dt.datetime.now(dt.UTC).isoformat())
-    store.meta = {"accounts": [ACCOUNT], "regions": {ACCOUNT: list(regions)}, "domains": []}
-    for (name, region), rows in data.items():
-        if isinstance(rows, CollectionError):
-            store.put(
-                DatasetRecord(
-                    name,
-                    ACCOUNT,
-                    region,
-                    "error",
-                    error_kind=rows.kind,
-                    error_code=rows.code,
-                    error_message=rows.message,
-                    action="x:Y",
-                )
-            )
-        else:
-            store.put(DatasetRecord(name, ACCOUNT, region, "ok", rows=list(rows)))
-    answer_rows = [
-        {"control_id": "2.3-1", "question_id": k, "answer": v, "question_ja": None, "question_en": None}
-        for k, v in answers.items()
-    ]
-    store.put(DatasetRecord(FILE_DATASET, ORG_ACCOUNT, GLOBAL, "ok", rows=[{"file": "a.yaml"}]))
-    store.put(DatasetRecord(DOCUMENTS_DATASET, ORG_ACCOUNT, GLOBAL, "ok", rows=[]))
-    store.put(DatasetRecord(ANSWERS_DATASET, ORG_ACCOUNT, GLOBAL, "ok", rows=answer_rows))
-    store.save(tmp_path / "run", dt.datetime.now(dt.UTC).isoformat())
-    return Bundle.load(tmp_path / "run")
+    if answers is not None:  # attested answers for 2.3-1, as the attestation collector stores them
+        data[(FILE_DATASET, GLOBAL)] = [{"file": "a.yaml"}]
+        data[(DOCUMENTS_DATASET, GLOBAL)] = []
+        data[(ANSWERS_DATASET, GLOBAL)] = [
+            {"control_id": "2.3-1", "question_id": k, "answer": v, "question_ja": None, "question_en": None}
+            for k, v in answers.items()
+        ]
+    return make_bundle(tmp_path, data, regions=list(regions))
 
 
 def test_fully_layered_account_passes_with_layer_table(tmp_path):

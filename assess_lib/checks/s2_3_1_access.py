@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..datasets import DATASETS
 from ..evidence import GLOBAL
 from ..findings import Verdict
 from . import check
@@ -413,6 +414,34 @@ def log_validation(ctx: CheckContext) -> None:
     )
 
 
+def log_buckets(ctx: CheckContext, dataset: str, what: tuple[str, str]) -> list[dict[str, Any]]:
+    """The readable rows of a per-log-bucket dataset.
+
+    No trail gives one ``not_applicable``; a bucket that could not be read (a central log bucket in
+    another account, say) gives ``error`` naming the permissions the dataset declares.
+    """
+    if not _trails_only(ctx):
+        ctx.not_applicable(
+            "CloudTrail", "CloudTrailの証跡がないため、ログ保存先バケットはありません。", "There is no trail, so no log bucket."
+        )
+        return []
+    actions = ", ".join(DATASETS[dataset].actions)
+    readable = []
+    for row in ctx.rows(dataset):
+        if not row.get("error_kind"):
+            readable.append(row)
+            continue
+        bucket, cause = row["bucket"], f"{row.get('error_code')}: {row.get('error_message')}"
+        ctx.add(
+            Verdict.ERROR,
+            bucket,
+            f"ログ保存先バケット {bucket} の{what[0]}を取得できませんでした（{cause}）。必要な権限: {actions}",
+            f"The {what[1]} of log bucket {bucket} could not be read ({cause}). Required permissions: {actions}",
+            severity="info",
+        )
+    return readable
+
+
 def each_trail(
     ctx: CheckContext, holds: Callable[[dict[str, Any]], Any], passed: tuple[str, str], failed: tuple[str, str]
 ) -> None:
@@ -445,23 +474,8 @@ def _trails_only(ctx: CheckContext) -> dict[str, dict[str, Any]]:
     datasets=["cloudtrail.trails", "s3.trail_bucket_exposure"],
 )
 def bucket_not_public(ctx: CheckContext) -> None:
-    if not _trails_only(ctx):
-        ctx.not_applicable(
-            "CloudTrail", "CloudTrailの証跡がないため、ログ保存先バケットはありません。", "There is no trail, so no log bucket."
-        )
-        return
-    for row in ctx.rows("s3.trail_bucket_exposure"):
+    for row in log_buckets(ctx, "s3.trail_bucket_exposure", ("公開設定", "public exposure")):
         bucket = row["bucket"]
-        if row.get("error_kind"):
-            ctx.add(
-                Verdict.ERROR,
-                bucket,
-                f"ログ保存先バケット {bucket} の公開設定を取得できませんでした（{row.get('error_code')}: {row.get('error_message')}）。"
-                "必要な権限: s3:GetBucketAcl, s3:GetBucketPolicyStatus, s3:GetBucketPublicAccessBlock",
-                f"The public exposure of log bucket {bucket} could not be read ({row.get('error_code')}: {row.get('error_message')}). "
-                "Required permissions: s3:GetBucketAcl, s3:GetBucketPolicyStatus, s3:GetBucketPublicAccessBlock",
-            )
-            continue
         blocks = [b for b in (row.get("account_block"), row.get("bucket_block")) if b]
         fully_blocked = any(all(b.values()) for b in blocks)
         public = (row.get("acl_public") or row.get("policy_is_public")) and not fully_blocked

@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..findings import Verdict
 from . import check
 from .context import CheckContext, parse_time
-from .s2_3_1_access import _as_list, _trails_only, _truthy, _users, each_trail
+from .s2_3_1_access import _as_list, _truthy, _users, each_trail, log_buckets
 
 SERVICE_ROLE_PATH = "/aws-service-role/"
 
@@ -277,24 +276,9 @@ def kms_encryption(ctx: CheckContext) -> None:
 @check("cloudtrail_bucket_tamper_resistance", controls=["2.3.1-4"], datasets=["cloudtrail.trails", "s3.trail_bucket_protection"])
 def bucket_tamper_resistance(ctx: CheckContext) -> None:
     """The seed promises logs kept 改ざん不可能な形で: Object Lock (or MFA delete) on the log bucket."""
-    if not _trails_only(ctx):
-        ctx.not_applicable(
-            "CloudTrail", "CloudTrailの証跡がないため、ログ保存先バケットはありません。", "There is no trail, so no log bucket."
-        )
-        return
-    for row in ctx.rows("s3.trail_bucket_protection"):
+    for row in log_buckets(ctx, "s3.trail_bucket_protection", ("改ざん防止設定", "tamper protection")):
         bucket = row["bucket"]
-        if row.get("error_kind"):
-            ctx.add(
-                Verdict.ERROR,
-                bucket,
-                f"ログ保存先バケット {bucket} の改ざん防止設定を取得できませんでした（{row.get('error_code')}: {row.get('error_message')}）。"
-                "必要な権限: s3:GetBucketVersioning, s3:GetBucketObjectLockConfiguration",
-                f"The tamper protection of log bucket {bucket} could not be read ({row.get('error_code')}: {row.get('error_message')}). "
-                "Required permissions: s3:GetBucketVersioning, s3:GetBucketObjectLockConfiguration",
-                severity="info",
-            )
-        elif row.get("object_lock"):
+        if row.get("object_lock"):
             mode = row.get("retention_mode") or "-"
             days = row.get("retention_days") or "-"
             ctx.passed(
