@@ -228,6 +228,10 @@ def run(
         write_results(work, assessment)
         # The notebooks run in their own kernels while this process renders the report: the two overlap.
         say("running notebooks and publishing / ノートブック実行とレポート出力")
+        # Import papermill (and IPython with it) here, before the threads: matplotlib looks IPython up
+        # in sys.modules, and a half-imported module from the other thread breaks the report's chart.
+        import papermill  # noqa: F401
+
         with ThreadPoolExecutor(max_workers=1) as pool:
             notebooks = pool.submit(execute_notebooks, work, params.source, params.language, progress)
             publish(work, assessment, params.language, formats=("html", "pdf", "xlsx"))
