@@ -20,10 +20,8 @@ from typing import Any, Callable
 
 from . import __version__
 from .attestations import collect_attestations
-from .aws.collect import collect_aws
 from .catalog import Catalog, load_catalog
 from .checks.runner import evaluate as run_checks
-from .dns import collect_dns
 from .evidence import Bundle, EvidenceStore
 from .findings import VERDICT_ORDER, Finding, Verdict, rollup
 from .params import Params
@@ -55,6 +53,11 @@ def collect(
 
     ``endpoint_url`` and ``dns_nameservers`` override the params (an emulator, a test server).
     """
+    # Imported here: the collectors pull in boto3 and checkdmarc, which evaluating a saved bundle
+    # (each notebook kernel, the report command) does not need.
+    from .aws.collect import collect_aws
+    from .dns import collect_dns
+
     run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     store = EvidenceStore(run_id=new_run_id(), started_at=utcnow())
     store.staging = Path(tempfile.mkdtemp(prefix=".evidence-", dir=run_dir))
@@ -232,11 +235,14 @@ def run(
         # in sys.modules, and a half-imported module from the other thread breaks the report's chart.
         import papermill  # noqa: F401
 
+        def notebooks() -> None:
+            execute_notebooks(work, params.source, params.language, progress)
+            publish(work, assessment, params.language, formats=("notebooks",))
+
         with ThreadPoolExecutor(max_workers=1) as pool:
-            notebooks = pool.submit(execute_notebooks, work, params.source, params.language, progress)
+            notebooks_done = pool.submit(notebooks)
             publish(work, assessment, params.language, formats=("html", "pdf", "xlsx"))
-            notebooks.result()
-        publish(work, assessment, params.language, formats=("notebooks",))
+            notebooks_done.result()
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise

@@ -6,7 +6,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+
+from ._yaml import load_packaged_yaml
 
 _FILE = Path(__file__).with_name("thresholds.yaml")
 
@@ -15,7 +16,7 @@ _FILE = Path(__file__).with_name("thresholds.yaml")
 def threshold_specs() -> dict[str, dict[str, Any]]:
     """Every threshold with its default and its ja/en description."""
     with open(_FILE, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return load_packaged_yaml(handle)
 
 
 def _defaults() -> dict[str, Any]:

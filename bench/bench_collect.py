@@ -74,7 +74,7 @@ def start_server(accounts: list[str], regions: list[str], users: int, sgs: int, 
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "false"},
+        env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "false", "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"},
     )
     line = proc.stdout.readline()
     if "ready" not in line:

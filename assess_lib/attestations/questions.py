@@ -14,7 +14,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
+
+from .._yaml import load_packaged_yaml
 
 ANSWER_TYPES = ("yes_no", "date", "text", "topics", "choice")
 
@@ -154,7 +155,7 @@ def _parse(data: dict[str, Any]) -> QuestionBank:
 def question_bank() -> QuestionBank:
     """The packaged questions (loaded once)."""
     text = resources.files(__package__).joinpath("questions.yaml").read_text(encoding="utf-8")
-    return _parse(yaml.safe_load(text))
+    return _parse(load_packaged_yaml(text))
 
 
 def item_questions(control_id: str) -> ItemQuestions | None:

@@ -15,8 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
-
+from .._yaml import load_packaged_yaml
 from ..datasets import BASE_ACTIONS, DATASETS, actions_for
 from .context import CheckContext
 
@@ -92,7 +91,7 @@ def registry() -> dict[str, CheckSpec]:
 def check_metadata() -> dict[str, dict[str, Any]]:
     """Titles, severities and remediation per check (checks.yaml)."""
     with open(Path(__file__).with_name("checks.yaml"), encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return load_packaged_yaml(handle)
 
 
 def required_actions() -> list[str]:

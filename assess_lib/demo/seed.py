@@ -16,7 +16,7 @@ from botocore.config import Config
 from .seed_identity import age_identity, seed_identity
 from .seed_second import seed_information_account
 from .seed_network import seed_network
-from .server import DEMO_ACCOUNT, age_user
+from .server import DEMO_ACCOUNT, age_user, install_aws_managed_policies
 
 DEMO_REGIONS = ["ap-northeast-1", "ap-northeast-3", "us-east-1"]
 
@@ -210,6 +210,7 @@ def seed_ses(clients: DemoClients) -> None:
 def seed_demo_bank(endpoint_url: str) -> None:
     """Create デモ銀行's resources in the emulator at ``endpoint_url`` and age its IAM dates."""
     clients = DemoClients(endpoint_url)
+    install_aws_managed_policies(DEMO_ACCOUNT)
     seed_iam(clients)
     seed_cloudtrail(clients)
     seed_ses(clients)

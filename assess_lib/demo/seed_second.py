@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from .server import DEMO_ACCOUNT
+from .server import DEMO_ACCOUNT, install_aws_managed_policies
 
 INFO_ACCOUNT = "345678901234"
 ROLE_NAME = "FsaAssessmentReadOnly"
@@ -51,6 +51,7 @@ def _audit_role(iam: Any) -> None:
 
 
 def seed_information_account(endpoint_url: str) -> None:
+    install_aws_managed_policies(INFO_ACCOUNT)
     clients = AccountClients(endpoint_url, INFO_ACCOUNT)
     iam = clients("iam", "us-east-1")
     _audit_role(iam)

@@ -15,6 +15,8 @@ import urllib.request
 from typing import Any, Iterator
 
 DEMO_ACCOUNT = "123456789012"  # moto's default account
+# The AWS managed policies the demo's accounts attach (see install_aws_managed_policies).
+AWS_MANAGED_POLICIES = ("AdministratorAccess", "ReadOnlyAccess", "SecurityAudit")
 DEMO_CREDENTIALS = {
     # Fake, emulator-only credentials: the emulator accepts any key.
     "AWS_ACCESS_KEY_ID": "AKIADEMODEMODEMO0000",
@@ -32,8 +34,7 @@ def free_port() -> int:
 class MotoServer:
     """A ThreadedMotoServer bound to 127.0.0.1 on a free port, with a clean state."""
 
-    def __init__(self, load_managed_policies: bool = True) -> None:
-        self.load_managed_policies = load_managed_policies
+    def __init__(self) -> None:
         self.port = 0
         self._server: Any = None
         self._saved_env: dict[str, str | None] = {}
@@ -48,11 +49,9 @@ class MotoServer:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request otherwise
 
         # Emulator settings, read whenever a backend starts (so kept until stop): the demo launches no
-        # instances, so EC2's AMI catalogue is skipped; AWS managed policies (AdministratorAccess...)
-        # exist only when loaded.
-        wanted = {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
-        if self.load_managed_policies:
-            wanted["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+        # instances, so EC2's AMI catalogue is skipped; the AWS managed policies the demo attaches are
+        # installed one by one (install_aws_managed_policies), not all 1,582 of them.
+        wanted = {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false", "MOTO_IAM_LOAD_MANAGED_POLICIES": "false"}
         self._saved_env = {key: os.environ.get(key) for key in wanted}
         os.environ.update(wanted)
         self.port = free_port()
@@ -118,6 +117,28 @@ def _iam_backend(account_id: str) -> Any:
     from moto.backends import get_backend
 
     return get_backend("iam")[account_id]["global"]
+
+
+def install_aws_managed_policies(account_id: str, names: tuple[str, ...] = AWS_MANAGED_POLICIES) -> None:
+    """Give an emulated account the named AWS managed policies, so that they can be attached.
+
+    moto can load all 1,582 of them (``MOTO_IAM_LOAD_MANAGED_POLICIES``), but then builds them for
+    every partition of every account whenever it looks an access key up: about a second per account.
+    The policies installed here are moto's own records of the real ones (same ARN, document, dates).
+    """
+    import json
+
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.iam.models import AWSManagedPolicy
+
+    data = json.loads(aws_managed_policies_data)
+    backend = _iam_backend(account_id)
+    for name in names:
+        if any(policy.name == name for policy in backend.aws_managed_policies):
+            continue
+        policy = AWSManagedPolicy.from_data(name, account_id, backend.region_name, data[name])
+        backend.aws_managed_policies.append(policy)
+        backend.managed_policies[policy.arn] = policy
 
 
 def age_user(

@@ -80,19 +80,26 @@ def write_pdf(assessment: Any, lang: str, target: Path, document: dict[str, Any]
     return render_pdf(html, target, font)
 
 
-def render_many(jobs: list[tuple[str, Path]], font: Path | None = None) -> list[Path]:
-    """Render several ``(html, target)`` jobs; with two CPUs or more, all but the first in child processes.
+class PdfJobs:
+    """PDF renders started at once, each in a child process when there are two CPUs or more.
 
-    WeasyPrint is pure Python and single-threaded, so the second language's PDF costs a full
-    render again; a child interpreter (``python -m assess_lib.report.pdf``, not multiprocessing,
-    so no ``__main__`` is re-imported) does it meanwhile. A child that fails is redone in-process.
+    WeasyPrint is pure Python and single-threaded, and a report PDF is the longest single task of a
+    run; started first, in child interpreters (``python -m assess_lib.report.pdf``, not
+    multiprocessing, so no ``__main__`` is re-imported), they overlap with everything the caller does
+    before :meth:`wait`. With one CPU, or where a child fails, the PDF is rendered in-process.
     """
-    font = font or font_path()
-    if len(jobs) < 2 or (os.cpu_count() or 1) < 2:
-        return [render_pdf(html, target, font) for html, target in jobs]
-    children = []
-    for html, target in jobs[1:]:
-        handle, source = tempfile.mkstemp(suffix=".html", prefix=".report-", dir=str(target.parent))
+
+    def __init__(self, jobs: list[tuple[str, Path]], font: Path | None = None) -> None:
+        self.font = font or font_path()
+        self._jobs: list[tuple[subprocess.Popen | None, Path | None, str, Path]] = []
+        in_children = (os.cpu_count() or 1) >= 2
+        for html, target in jobs:
+            process, source = self._start(html, target) if in_children else (None, None)
+            self._jobs.append((process, source, html, target))
+
+    def _start(self, html: str, target: Path) -> tuple[subprocess.Popen | None, Path | None]:
+        handle, name = tempfile.mkstemp(suffix=".html", prefix=".report-", dir=str(target.parent))
+        source = Path(name)
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(html)
         env = dict(os.environ)
@@ -100,26 +107,42 @@ def render_many(jobs: list[tuple[str, Path]], font: Path | None = None) -> list[
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "assess_lib.report.pdf", source, str(target), str(font)],
+                [sys.executable, "-m", "assess_lib.report.pdf", str(source), str(target), str(self.font)],
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
             )
         except OSError as err:
             log.warning("PDF child process not started (%s); rendering in-process", err)
-            process = None
-        children.append((process, Path(source), html, target))
-    done = [render_pdf(jobs[0][0], jobs[0][1], font)]
-    for process, source, html, target in children:
-        ok = False
-        if process is not None:
-            _, err = process.communicate()
-            ok = process.returncode == 0 and target.exists()
-            if not ok:
-                log.warning("PDF child process failed (%s); rendering in-process", err.decode("utf-8", "replace")[-500:])
-        source.unlink(missing_ok=True)
-        done.append(target if ok else render_pdf(html, target, font))
-    return done
+            source.unlink(missing_ok=True)
+            return None, None
+        return process, source
+
+    def cancel(self) -> None:
+        """Stop every child still rendering and remove their temporary sources (the caller failed)."""
+        for process, source, _, _ in self._jobs:
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+            if source is not None:
+                source.unlink(missing_ok=True)
+        self._jobs = []
+
+    def wait(self) -> list[Path]:
+        """Wait for every render (rendering in-process what no child did); the targets, in job order."""
+        done = []
+        for process, source, html, target in self._jobs:
+            ok = False
+            if process is not None:
+                _, err = process.communicate()
+                ok = process.returncode == 0 and target.exists()
+                if not ok:
+                    log.warning("PDF child process failed (%s); rendering in-process", err.decode("utf-8", "replace")[-500:])
+            if source is not None:
+                source.unlink(missing_ok=True)
+            done.append(target if ok else render_pdf(html, target, self.font))
+        self._jobs = []
+        return done
 
 
 def _main(argv: list[str]) -> int:
@@ -132,4 +155,4 @@ if __name__ == "__main__":
     raise SystemExit(_main(sys.argv[1:]))
 
 
-__all__ = ["FontMissing", "font_path", "render_many", "render_pdf", "write_pdf"]
+__all__ = ["FontMissing", "PdfJobs", "font_path", "render_pdf", "write_pdf"]

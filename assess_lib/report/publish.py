@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Iterable
 import nbformat
 
 from .document import build_document, other_language, render_html
-from .pdf import font_path, render_many
+from .pdf import PdfJobs, font_path
 from .xlsx import write_workbook
 
 if TYPE_CHECKING:
@@ -80,28 +80,36 @@ def publish(
     """Write the report (HTML, PDF), the workbook and the notebooks' HTML into ``run_dir``.
 
     ``formats`` and ``languages`` narrow the output (both languages and every format by default).
-    Returns the files written, the run language's contract files first.
+    Returns the files written, the run language's HTML first.
     """
     run_dir = Path(run_dir)
     wanted = set(formats)
     names = output_names(language)
     chosen = list(names) if languages is None else [lang for lang in names if lang in set(languages)]
-    font = font_path() if "pdf" in wanted else None
+    documents = {lang: build_document(assessment, lang) for lang in chosen} if wanted & {"html", "pdf"} else {}
+    # The PDFs take longest: they start first and render while the HTML and the workbooks are written.
+    pdfs = None
+    if "pdf" in wanted:
+        font = font_path()
+        jobs = [
+            (render_html(documents[lang], for_pdf=True, font_url=font.as_uri()), run_dir / names[lang]["pdf"]) for lang in chosen
+        ]
+        pdfs = PdfJobs(jobs, font)
     written: list[Path] = []
-    pdf_jobs: list[tuple[str, Path]] = []
-    for lang in chosen:
-        if wanted & {"html", "pdf"}:
-            document = build_document(assessment, lang)
+    try:
+        for lang in chosen:
             if "html" in wanted:
                 target = run_dir / names[lang]["html"]
-                target.write_text(render_html(document), encoding="utf-8")
+                target.write_text(render_html(documents[lang]), encoding="utf-8")
                 written.append(target)
-            if font is not None:
-                pdf_jobs.append((render_html(document, for_pdf=True, font_url=font.as_uri()), run_dir / names[lang]["pdf"]))
-        if "xlsx" in wanted:
-            written.append(write_workbook(assessment, run_dir / names[lang]["xlsx"], lang))
-    if pdf_jobs:
-        written.extend(render_many(pdf_jobs, font))
+            if "xlsx" in wanted:
+                written.append(write_workbook(assessment, run_dir / names[lang]["xlsx"], lang))
+    except BaseException:
+        if pdfs is not None:
+            pdfs.cancel()
+        raise
+    if pdfs is not None:
+        written.extend(pdfs.wait())
     if "notebooks" in wanted:
         customer = str(assessment.bundle.manifest.get("customer") or "")
         written.extend(publish_notebooks(run_dir, customer))

@@ -1,0 +1,22 @@
+"""YAML loading for the kit's packaged data files (catalogue, checks, thresholds, questions).
+
+libyaml's C loader parses the 176-item catalogue about ten times faster than the pure-Python one,
+and every notebook kernel loads it; PyYAML's wheels ship libyaml, the fallback is for builds without.
+Customer files (params, attestations) keep their own loaders, which track line numbers for errors.
+"""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+import yaml
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_packaged_yaml(source: str | IO[str]) -> Any:
+    """Parse trusted YAML (safe tags only) with the fastest safe loader available."""
+    return yaml.load(source, Loader=_LOADER)  # noqa: S506 - a safe loader
+
+
+__all__ = ["load_packaged_yaml"]
