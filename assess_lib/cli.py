@@ -111,22 +111,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     import shutil
 
     from .evidence import Bundle
-    from .pipeline import evaluate, execute_notebooks, write_results
-    from .report.publish import publish
+    from .pipeline import evaluate, present, staged_output, write_results
 
     try:
         bundle = Bundle.load(args.bundle)
     except FileNotFoundError as err:
         raise UserError(f"{err}. Fix: point --bundle at a run folder or its evidence/ folder") from None
     out = Path(args.out).resolve()
-    out.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if (out / "evidence").resolve() != bundle.path.resolve():
-        shutil.copytree(bundle.path, out / "evidence", dirs_exist_ok=True)
-    assessment = evaluate(Bundle.load(out))
     language = args.language or bundle.manifest.get("params", {}).get("language", "ja")
-    write_results(out, assessment)
-    execute_notebooks(out, None, language)
-    publish(out, assessment, language)
+    # Staged like a run: the earlier folder (possibly the bundle's own) stays until the new one is complete.
+    with staged_output(out) as work:
+        shutil.copytree(bundle.path, work / "evidence")
+        assessment = evaluate(Bundle.load(work))
+        write_results(work, assessment)
+        present(work, assessment, None, language)
     print(_summary(out))
     return 0
 

@@ -231,6 +231,13 @@ _DATASETS = [
         "CloudFrontディストリビューションとAWS WAFウェブACL",
     ),
     DatasetInfo(
+        "route53.hosted_zones",
+        GLOBAL_SCOPE,
+        ("route53:ListHostedZones", "route53:ListQueryLoggingConfigs", "route53:GetDNSSEC"),
+        "Route 53 hosted zones with their DNS query logging and DNSSEC signing status",
+        "Route 53ホストゾーン（DNSクエリログとDNSSEC署名の状態）",
+    ),
+    DatasetInfo(
         "guardduty.detectors",
         REGIONAL_SCOPE,
         ("guardduty:ListDetectors", "guardduty:GetDetector"),

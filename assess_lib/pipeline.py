@@ -6,6 +6,7 @@ saved bundle, so ``evaluate`` and ``publish`` run offline.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -16,7 +17,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from . import __version__
 from .attestations import collect_attestations
@@ -201,6 +202,81 @@ def execute_notebooks(
     return executed
 
 
+def present(
+    run_dir: Path,
+    assessment: Assessment,
+    params_file: Path | None,
+    language: str,
+    progress: Callable[[str], None] | None = None,
+) -> None:
+    """Execute the notebooks and publish the report into ``run_dir`` (evaluated already).
+
+    The notebooks run in their own kernels (and are converted to HTML) while this process writes
+    the report, whose PDFs render in child processes: all of it overlaps.
+    """
+    from .report.publish import publish
+
+    # Import papermill (and IPython with it) here, before the threads: matplotlib looks IPython up
+    # in sys.modules, and a half-imported module from the other thread breaks the report's chart.
+    import papermill  # noqa: F401
+
+    def notebooks() -> None:
+        execute_notebooks(run_dir, params_file, language, progress)
+        publish(run_dir, assessment, language, formats=("notebooks",))
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        notebooks_done = pool.submit(notebooks)
+        publish(run_dir, assessment, language, formats=("html", "pdf", "xlsx"))
+        notebooks_done.result()
+
+
+@contextlib.contextmanager
+def staged_output(out_dir: Path) -> Iterator[Path]:
+    """A private sibling folder to write a run into, swapped into place of ``out_dir`` at the end.
+
+    A run that fails (or is interrupted) removes its folder and leaves the earlier ``out_dir``
+    untouched; one killed outright leaves ``.NAME.partial-*`` behind, which the next run into the
+    same folder removes once the process that made it is gone (its PID is written inside).
+    """
+    out_dir = Path(out_dir).resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_partials(out_dir)
+    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    os.chmod(work, 0o700)
+    (work / OWNER_FILE).write_text(str(os.getpid()), encoding="ascii")
+    try:
+        yield work
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    (work / OWNER_FILE).unlink(missing_ok=True)
+    _replace_dir(work, out_dir)
+
+
+OWNER_FILE = ".owner-pid"
+
+
+def _remove_stale_partials(out_dir: Path) -> None:
+    """Remove the partial folders of ``out_dir`` left by runs whose process no longer exists."""
+    for partial in out_dir.parent.glob(f".{out_dir.name}.partial-*"):
+        try:
+            pid = int((partial / OWNER_FILE).read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            continue  # not ours, or still being created: leave it
+        if not _alive(pid):
+            shutil.rmtree(partial, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def run(
     params: Params,
     out_dir: Path,
@@ -214,14 +290,8 @@ def run(
     Everything is written to a temporary sibling folder first and renamed at
     the end, so a run that dies leaves earlier results untouched.
     """
-    from .report.publish import publish
-
-    out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    os.chmod(work, 0o700)
-    try:
-        say = progress or (lambda message: None)
+    say = progress or (lambda message: None)
+    with staged_output(out_dir) as work:
         say("collecting evidence / 証跡を収集しています")
         bundle = collect(
             params, work, endpoint_url=endpoint_url, max_attempts=max_attempts, progress=progress, dns_nameservers=dns_nameservers
@@ -229,25 +299,9 @@ def run(
         say("evaluating / 評価しています")
         assessment = evaluate(bundle, params.thresholds)
         write_results(work, assessment)
-        # The notebooks run in their own kernels while this process renders the report: the two overlap.
         say("running notebooks and publishing / ノートブック実行とレポート出力")
-        # Import papermill (and IPython with it) here, before the threads: matplotlib looks IPython up
-        # in sys.modules, and a half-imported module from the other thread breaks the report's chart.
-        import papermill  # noqa: F401
-
-        def notebooks() -> None:
-            execute_notebooks(work, params.source, params.language, progress)
-            publish(work, assessment, params.language, formats=("notebooks",))
-
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            notebooks_done = pool.submit(notebooks)
-            publish(work, assessment, params.language, formats=("html", "pdf", "xlsx"))
-            notebooks_done.result()
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    _replace_dir(work, out_dir)
-    return out_dir
+        present(work, assessment, params.source, params.language, progress)
+    return Path(out_dir).resolve()
 
 
 def _replace_dir(new: Path, target: Path) -> None:

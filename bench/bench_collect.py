@@ -1,16 +1,22 @@
-"""Benchmark: N accounts x R regions of realistic volume, collected against moto in server mode.
+"""Benchmark: N accounts x R regions of realistic volume against moto in server mode, plus the demo.
 
 Starts moto in its own process on 127.0.0.1 (so the emulator does not share the kit's
 interpreter), seeds every account inside that process (fast: straight into moto's backends),
-then times the kit's stages separately and prints a table:
+then times the kit's stages separately (collect, evaluate, notebooks, publish) and prints a table
+with API calls per account and peak memory. Every configuration runs in a fresh process, so its
+peak memory is its own:
 
-    .venv/bin/python bench/bench_collect.py                       # 1, 10, 50 accounts x 1, 3 regions
-    .venv/bin/python bench/bench_collect.py --accounts 1,10 --regions 1 --users 300
+    .venv/bin/python bench/bench_collect.py                       # 1, 10, 50 accounts x 1, 3 regions, then the demo
+    .venv/bin/python bench/bench_collect.py --accounts 1,10 --regions 1 --users 300 --present first --no-demo
 
 Volumes per account: --users IAM users (each with a console password, a third with keys),
---sgs security groups per region, --lbs load balancers per region (in the first region).
-Notebooks and publishing are timed once, on the smallest configuration's run, because they do
-not depend on the number of accounts beyond the size of the tables.
+--sgs security groups per region, --lbs load balancers (in the first region).
+``--present all|first|none`` chooses the configurations whose notebooks and publishing are timed.
+The demo row is ``python -m assess_lib demo`` end to end, as a consultant runs it (``--demo-runs``).
+
+Side by side with another scanner: ``--serve 10,3`` seeds the same accounts and keeps the emulator
+running, printing the endpoint and credentials to point the other tool at (boto3-based scanners
+honour ``AWS_ENDPOINT_URL``); stop it with Ctrl-C.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -125,7 +132,7 @@ def run_config(n_accounts: int, n_regions: int, args: argparse.Namespace, with_p
         t0 = time.perf_counter()
         bundle = collect(params, run_dir, endpoint_url=url, max_attempts=3)
         t1 = time.perf_counter()
-        collect_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        collect_rss = _rss_mib()
         assessment = evaluate(bundle)
         write_results(run_dir, assessment)
         t2 = time.perf_counter()
@@ -140,6 +147,8 @@ def run_config(n_accounts: int, n_regions: int, args: argparse.Namespace, with_p
         calls = bundle.manifest["api_calls"]
         per_account = [sum(s["calls"] for s in services.values()) for services in calls.values()]
         row["calls_per_account"] = max(per_account) if per_account else 0
+        row["collect_rss_mib"] = round(collect_rss)
+        row["evaluate_rss_mib"] = round(_rss_mib())
         if with_present:
             t3 = time.perf_counter()
             execute_notebooks(run_dir, None, "ja")
@@ -148,12 +157,94 @@ def run_config(n_accounts: int, n_regions: int, args: argparse.Namespace, with_p
             t5 = time.perf_counter()
             row["notebooks_s"] = round(t4 - t3, 1)
             row["publish_s"] = round(t5 - t4, 1)
-        row["collect_rss_mib"] = round(collect_rss)
-        row["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        row["peak_rss_mib"] = round(_rss_mib())
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        row["child_peak_rss_mib"] = round(children) if with_present else ""
+        shutil.rmtree(run_dir, ignore_errors=True)
         return row
     finally:
         proc.stdin.close()
         proc.wait(timeout=30)
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_isolated(n_accounts: int, n_regions: int, args: argparse.Namespace, with_present: bool) -> dict:
+    """One configuration in a fresh interpreter: its peak memory is its own, not the previous one's."""
+    command = [
+        sys.executable,
+        __file__,
+        "--one",
+        f"{n_accounts},{n_regions}",
+        *("--users", str(args.users), "--sgs", str(args.sgs), "--lbs", str(args.lbs)),
+        "--present",
+        "all" if with_present else "none",
+    ]
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def time_demo(runs: int) -> dict:
+    """``python -m assess_lib demo`` end to end (emulator, seeding, collection, notebooks, publishing)."""
+    walls = []
+    for _ in range(runs):
+        out = Path(tempfile.mkdtemp(prefix="fsa-bench-demo-")) / "demo"
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "assess_lib", "demo", "--out", str(out), "--quiet"],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        walls.append(time.perf_counter() - t0)
+        shutil.rmtree(out.parent, ignore_errors=True)
+    walls.sort()
+    return {"runs": runs, "min_s": round(walls[0], 1), "median_s": round(walls[len(walls) // 2], 1), "max_s": round(walls[-1], 1)}
+
+
+def serve(spec: str, args: argparse.Namespace) -> None:
+    """Seed N accounts x R regions and keep the emulator up for another scanner."""
+    n_accounts, n_regions = (int(x) for x in spec.split(","))
+    accounts = account_ids(n_accounts)
+    regions = REGIONS[:n_regions]
+    proc, url = start_server(accounts, regions, args.users, args.sgs, args.lbs)
+    try:
+        if args.lbs:
+            os.environ.update(AWS_ACCESS_KEY_ID="AKIABENCHBENCHBENCH0", AWS_SECRET_ACCESS_KEY="bench")
+            seed_load_balancers(url, accounts, regions[0], args.lbs)
+        print(f"emulator: {url}  accounts: {accounts[0]}..{accounts[-1]} ({n_accounts})  regions: {', '.join(regions)}")
+        print(f"each account trusts the role {ROLE}; any access key works (fake credentials)")
+        print(f"  this kit:  aws: {{endpoint_url: {url}, accounts: [{accounts[0]}, ...], role_name: {ROLE}, regions: {regions}}}")
+        print(f"  another:   AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=AKIABENCHBENCHBENCH0 AWS_SECRET_ACCESS_KEY=bench <scanner>")
+        print("Ctrl-C stops the emulator", flush=True)
+        while proc.poll() is None:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if proc.poll() is None:
+            proc.stdin.close()
+            proc.wait(timeout=30)
+
+
+COLUMNS = [
+    "accounts",
+    "regions",
+    "collect_s",
+    "evaluate_s",
+    "notebooks_s",
+    "publish_s",
+    "calls_per_account",
+    "findings",
+    "errors",
+    "collect_rss_mib",
+    "evaluate_rss_mib",
+    "peak_rss_mib",
+    "child_peak_rss_mib",
+]
 
 
 def main() -> None:
@@ -163,36 +254,40 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=300)
     parser.add_argument("--sgs", type=int, default=100)
     parser.add_argument("--lbs", type=int, default=20)
-    parser.add_argument("--no-present", action="store_true", help="skip notebooks and publishing")
+    parser.add_argument("--present", choices=("all", "first", "none"), default="all", help="time notebooks and publishing")
+    parser.add_argument("--no-demo", action="store_true", help="skip the demo end-to-end row")
+    parser.add_argument("--demo-runs", type=int, default=3)
+    parser.add_argument("--serve", metavar="N,R", help="seed N accounts x R regions and keep the emulator running")
+    parser.add_argument("--one", metavar="N,R", help=argparse.SUPPRESS)  # one configuration, JSON on stdout
     args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args)
+        return
+    if args.one:
+        n_accounts, n_regions = (int(x) for x in args.one.split(","))
+        print(json.dumps(run_config(n_accounts, n_regions, args, with_present=args.present != "none")), flush=True)
+        return
     rows = []
-    first = not args.no_present
     for n_accounts in [int(x) for x in args.accounts.split(",")]:
         for n_regions in [int(x) for x in args.regions.split(",")]:
-            rows.append(run_config(n_accounts, n_regions, args, with_present=first))
-            first = False
+            present = args.present == "all" or (args.present == "first" and not rows)
+            rows.append(run_isolated(n_accounts, n_regions, args, present))
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-    columns = [
-        "accounts",
-        "regions",
-        "collect_s",
-        "evaluate_s",
-        "notebooks_s",
-        "publish_s",
-        "calls_per_account",
-        "findings",
-        "errors",
-        "collect_rss_mib",
-        "peak_rss_mib",
-    ]
-    print("| " + " | ".join(columns) + " |")
-    print("|" + "---|" * len(columns))
+    print("| " + " | ".join(COLUMNS) + " |")
+    print("|" + "---|" * len(COLUMNS))
     for row in rows:
-        print("| " + " | ".join(str(row.get(c, "")) for c in columns) + " |")
+        print("| " + " | ".join(str(row.get(c, "")) for c in COLUMNS) + " |")
     print(
         f"\nvolumes per account: {args.users} IAM users, {args.sgs} security groups per region, {args.lbs} load balancers; "
-        f"RSS is the kit's process, peak after collection and overall (the emulator runs in its own process); {os.cpu_count()} cores"
+        "RSS: the kit's process after collection, after evaluation and overall (each configuration in a fresh process; "
+        f"the emulator runs in its own), and the largest child (notebook kernel or PDF renderer); {os.cpu_count()} cores"
     )
+    if not args.no_demo:
+        demo = time_demo(args.demo_runs)
+        print(
+            f"demo end to end (python -m assess_lib demo, {demo['runs']} runs): "
+            f"min {demo['min_s']} s, median {demo['median_s']} s, max {demo['max_s']} s"
+        )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -123,6 +124,17 @@ def test_report_rerenders_offline_with_same_verdicts(demo_run, tmp_path):
     second = {c["control_id"]: c["verdict"] for c in load(out / "controls.json")}
     assert first == second
     assert (out / "report.html").is_file()
+
+
+def test_report_rerenders_in_place_without_losing_the_evidence(demo_run, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(demo_run, run)
+    (run / "report.pdf").unlink()
+    result = cli("report", "--bundle", str(run), "--out", str(run), "--language", "en")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert cli("verify", "--bundle", str(run)).returncode == 0, "the bundle survived the swap intact"
+    assert (run / "report.pdf").is_file() and '<html lang="en"' in (run / "report.html").read_text(encoding="utf-8")
+    assert not list(tmp_path.glob(".run.*")), "no staging folder left behind"
 
 
 def test_no_credential_in_any_output_and_private_dirs(demo_run):

@@ -84,6 +84,8 @@ def test_kill_9_leaves_the_earlier_run_intact_and_a_rerun_works(demo_cli_run, tm
     for stage in ("collecting", "publishing"):
         kill_during(out, stage, env)
         assert digest(out) == before, f"the earlier run changed when killed while {stage}"
+    stale = list(tmp_path.glob(".run.partial-*"))
+    assert stale, "a killed run leaves its partial folder (nothing could remove it)"
     again = subprocess.run(
         [sys.executable, "-m", "assess_lib", "demo", "--out", str(out), "--quiet"],
         capture_output=True,
@@ -94,3 +96,4 @@ def test_kill_9_leaves_the_earlier_run_intact_and_a_rerun_works(demo_cli_run, tm
     )
     assert again.returncode == 0, again.stderr[-2000:]
     assert (out / "findings.json").is_file() and digest(out) != before
+    assert not [p for p in stale if p.exists()], "the next run removes partial folders whose process is gone"

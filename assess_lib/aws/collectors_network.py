@@ -316,6 +316,41 @@ def collect_distributions(ctx: AccountContext, calls: Calls, region: str) -> lis
     return rows
 
 
+@collector("route53.hosted_zones")
+def collect_hosted_zones(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
+    """Route 53 hosted zones (a global service: read once per account) with their DNS query logging;
+    public zones also with their DNSSEC signing status (one call per public zone, none per record)."""
+    logged: dict[str, list[str]] = {}
+    for page in calls.paginate("route53", "list_query_logging_configs", region=HOME_REGION):
+        for config in page.get("QueryLoggingConfigs", []) or []:
+            logged.setdefault(_zone_id(config["HostedZoneId"]), []).append(config.get("CloudWatchLogsLogGroupArn"))
+    rows = []
+    for page in calls.paginate("route53", "list_hosted_zones", region=HOME_REGION):
+        for zone in page.get("HostedZones", []) or []:
+            zone_id = _zone_id(zone["Id"])
+            private = bool((zone.get("Config") or {}).get("PrivateZone"))
+            signing = None
+            if not private:  # DNSSEC signing exists for public zones only
+                status = calls.call("route53", "get_dnssec", region=HOME_REGION, HostedZoneId=zone_id).get("Status") or {}
+                signing = status.get("ServeSignature")
+            rows.append(
+                {
+                    "zone_id": zone_id,
+                    "name": str(zone.get("Name", "")).rstrip("."),
+                    "private": private,
+                    "record_count": zone.get("ResourceRecordSetCount"),
+                    "query_log_groups": logged.get(zone_id, []),
+                    "dnssec_status": signing,
+                }
+            )
+    return rows
+
+
+def _zone_id(value: str) -> str:
+    """``/hostedzone/Z123`` and ``Z123`` name the same zone."""
+    return value.rsplit("/", 1)[-1]
+
+
 # --- Internal: GuardDuty -----------------------------------------------------------------------
 
 

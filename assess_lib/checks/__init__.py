@@ -30,6 +30,7 @@ CHECK_MODULES = (
     "s2_3_defense",
     "s2_3_1_remote",
     "s2_3_1_physical",
+    "s2_3_4_dns",
 )
 
 

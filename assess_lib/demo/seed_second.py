@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from .seed_dns import seed_hosted_zones
 from .server import DEMO_ACCOUNT, install_aws_managed_policies
 
 INFO_ACCOUNT = "345678901234"
@@ -71,6 +72,8 @@ def seed_information_account(endpoint_url: str) -> None:
     serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="kato.misaki-mfa")["VirtualMFADevice"]["SerialNumber"]
     iam.enable_mfa_device(UserName="kato.misaki", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321")
     iam.attach_user_policy(UserName="kato.misaki", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+
+    seed_hosted_zones(clients, INFO_ACCOUNT, {"demo-bank-news.example.jp": True})
 
     # A multi-region trail, logging, validated, KMS-encrypted, to CloudWatch Logs and an Object Lock bucket.
     s3 = clients("s3", "ap-northeast-1")
