@@ -45,3 +45,14 @@ def test_iam_policy_is_read_only_and_covers_every_check():
     for spec in registry().values():
         assert set(spec.permissions) <= set(actions)
     assert not [a for a in actions if a.split(":")[1].startswith(("Put", "Create", "Delete", "Update", "Attach"))]
+
+
+def test_readme_lists_exactly_the_generated_policy():
+    """The README shows the policy a customer's security team reviews; it must not drift from the code."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("take it from the command. Today it is:", 1)[1].split("```")[1]
+    listed = set(re.findall(r"[a-z0-9-]+:[A-Za-z0-9]+", block))
+    assert listed == set(required_actions())
