@@ -215,10 +215,30 @@ def serve(spec: str, args: argparse.Namespace) -> None:
         if args.lbs:
             os.environ.update(AWS_ACCESS_KEY_ID="AKIABENCHBENCHBENCH0", AWS_SECRET_ACCESS_KEY="bench")
             seed_load_balancers(url, accounts, regions[0], args.lbs)
+        import boto3
+
         print(f"emulator: {url}  accounts: {accounts[0]}..{accounts[-1]} ({n_accounts})  regions: {', '.join(regions)}")
-        print(f"each account trusts the role {ROLE}; any access key works (fake credentials)")
-        print(f"  this kit:  aws: {{endpoint_url: {url}, accounts: [{accounts[0]}, ...], role_name: {ROLE}, regions: {regions}}}")
-        print(f"  another:   AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=AKIABENCHBENCHBENCH0 AWS_SECRET_ACCESS_KEY=bench <scanner>")
+        print(
+            f"this kit, in a params file:  aws: {{endpoint_url: {url}, accounts: [{', '.join(accounts)}], role_name: {ROLE}, regions: [{', '.join(regions)}]}}"
+        )
+        print("another scanner: each account has the role above; or use an account's own (emulator-only) session credentials:")
+        sts = boto3.client(
+            "sts",
+            endpoint_url=url,
+            region_name=regions[0],
+            aws_access_key_id="AKIABENCHBENCHBENCH0",
+            aws_secret_access_key="bench",
+        )
+        for account in accounts[:3]:
+            creds = sts.assume_role(
+                RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="side-by-side", DurationSeconds=43200
+            )["Credentials"]
+            print(
+                f"  {account}: AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID={creds['AccessKeyId']} "
+                f"AWS_SECRET_ACCESS_KEY={creds['SecretAccessKey']} AWS_SESSION_TOKEN={creds['SessionToken']}"
+            )
+        if n_accounts > 3:
+            print(f"  ... and {n_accounts - 3} more accounts: assume {ROLE} in each")
         print("Ctrl-C stops the emulator", flush=True)
         while proc.poll() is None:
             time.sleep(1)
