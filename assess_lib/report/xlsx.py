@@ -13,14 +13,17 @@ control characters that the XLSX format cannot hold.
 from __future__ import annotations
 
 import json
+from copy import copy
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..evidence import ERROR_KIND_LABELS
@@ -166,92 +169,107 @@ def clean(value: Any) -> Any:
     return neutralise_formula(value)
 
 
-def _put(ws: Worksheet, row: int, col: int, value: Any) -> Any:
-    cell = ws.cell(row=row, column=col)
-    cell.value = clean(value)
-    if isinstance(cell.value, str):
-        cell.data_type = "s"  # never let openpyxl infer a formula or a number from text
-    return cell
+# Every sheet is written in openpyxl's write-only (streaming) mode: rows go to disk as they are
+# made, so 90,000 findings take constant memory. Cells are styled through named styles registered
+# once per workbook (fresh Font/Border objects per cell make openpyxl hash every style).
+HEADER = "fsa-header"
+BODY = "fsa-body"
+BODY_CENTRED = "fsa-body-centred"
+CHAPTER = "fsa-chapter"
+SECTION = "fsa-section"
+
+
+def _verdict_style(verdict: str) -> str:
+    return f"fsa-verdict-{verdict}"
 
 
 def _text_colour(verdict: str) -> str:
     return "212121" if verdict == "partial" else "FFFFFF"
 
 
-def _fills() -> dict[str, PatternFill]:
-    return {
-        v: PatternFill(
-            "solid", start_color=VERDICT_COLOURS[v].lstrip("#").upper(), end_color=VERDICT_COLOURS[v].lstrip("#").upper()
-        )
-        for v in VERDICT_ORDER
-    }
-
-
-def _style_verdict(cell: Any, verdict: str, fills: dict[str, PatternFill], font_name: str) -> None:
-    """Coloured verdict cell, through one named style per verdict (cheap for thousands of rows)."""
-    if verdict not in fills:
-        return
-    name = f"fsa-verdict-{verdict}"
-    workbook = cell.parent.parent
-    if name not in workbook.named_styles:
-        side = Side(style="thin", color=RULE)
-        workbook.add_named_style(
+def _register_styles(workbook: Workbook, font_name: str) -> None:
+    side = Side(style="thin", color=RULE)
+    box = Border(left=side, right=side, top=side, bottom=side)
+    styles = [
+        NamedStyle(
+            name=HEADER,
+            font=Font(name=font_name, bold=True, color="FFFFFF"),
+            fill=PatternFill("solid", start_color=NAVY, end_color=NAVY),
+            alignment=Alignment(vertical="center", wrap_text=True),
+            border=Border(bottom=side),
+        ),
+        NamedStyle(name=BODY, font=Font(name=font_name), alignment=Alignment(vertical="top", wrap_text=True), border=box),
+        NamedStyle(
+            name=BODY_CENTRED, font=Font(name=font_name), alignment=Alignment(horizontal="center", vertical="top"), border=box
+        ),
+        NamedStyle(
+            name=CHAPTER,
+            font=Font(name=font_name, bold=True, color="FFFFFF"),
+            fill=PatternFill("solid", start_color=NAVY, end_color=NAVY),
+            alignment=Alignment(vertical="top", wrap_text=False),
+        ),
+        NamedStyle(
+            name=SECTION,
+            font=Font(name=font_name, bold=True, color=NAVY),
+            fill=PatternFill("solid", start_color=PALE, end_color=PALE),
+            alignment=Alignment(vertical="top", wrap_text=False),
+        ),
+    ]
+    for verdict in VERDICT_ORDER:
+        colour = VERDICT_COLOURS[verdict].lstrip("#").upper()
+        styles.append(
             NamedStyle(
-                name=name,
-                fill=fills[verdict],
+                name=_verdict_style(verdict),
+                fill=PatternFill("solid", start_color=colour, end_color=colour),
                 font=Font(name=font_name, bold=True, color=_text_colour(verdict)),
                 alignment=Alignment(horizontal="center", vertical="top", wrap_text=True),
-                border=Border(left=side, right=side, top=side, bottom=side),
+                border=box,
             )
         )
-    cell.style = name
+    for style in styles:
+        workbook.add_named_style(style)
 
 
-def _header_row(ws: Worksheet, headers: list[str], widths: list[int], font_name: str) -> None:
-    side = Side(style="thin", color=RULE)
-    for col, (title, width) in enumerate(zip(headers, widths), start=1):
-        cell = _put(ws, 1, col, title)
-        cell.font = Font(name=font_name, bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", start_color=NAVY, end_color=NAVY)
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
-        cell.border = Border(bottom=side)
+def _cell(ws: WriteOnlyWorksheet, value: Any, style: str = BODY) -> WriteOnlyCell:
+    """A styled cell holding ``clean(value)``; text stays text (never a formula or a number)."""
+    cell = WriteOnlyCell(ws, value=clean(value))
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+    _set_style(cell, style)
+    return cell
+
+
+def _set_style(cell: WriteOnlyCell, style: str) -> None:
+    """``cell.style = style``, without openpyxl's by-name lookup after the first cell of a style.
+
+    Assigning a named style searches the workbook's style list every time (a third of the time of a
+    90,000-row sheet); the resolved style array is the same for every cell, so it is copied instead.
+    """
+    resolved = _RESOLVED.setdefault(id(cell.parent.parent), {})
+    template = resolved.get(style)
+    if template is None:
+        cell.style = style
+        resolved[style] = copy(cell._style)
+    else:
+        cell._style = copy(template)
+
+
+_RESOLVED: dict[int, dict[str, Any]] = {}  # per workbook (by id, dropped when it is saved): style name -> array
+
+
+def _header_row(ws: WriteOnlyWorksheet, headers: list[str], widths: list[int]) -> None:
+    """Column widths, frozen header, print set-up, then the header row (write-only: before any row)."""
+    for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.row_dimensions[1].height = 36
     ws.freeze_panes = "A2"
     ws.print_title_rows = "1:1"
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-
-
-def _body_style(ws: Worksheet, row: int, ncols: int, font_name: str) -> None:
-    """Thin borders, top alignment and wrapping for one body row (bold cells stay bold).
-
-    Through named styles registered once per workbook: assigning fresh Font/Border objects
-    cell by cell makes openpyxl compare and hash every style, which dominated large workbooks.
-    """
-    plain, bold = _named_body_styles(ws.parent, font_name)
-    for col in range(1, ncols + 1):
-        cell = ws.cell(row=row, column=col)
-        cell.style = bold if cell.font is not None and cell.font.bold else plain
-
-
-def _named_body_styles(workbook: Any, font_name: str) -> tuple[str, str]:
-    names = ("fsa-body", "fsa-body-bold")
-    if names[0] not in workbook.named_styles:
-        side = Side(style="thin", color=RULE)
-        for name, is_bold in zip(names, (False, True)):
-            workbook.add_named_style(
-                NamedStyle(
-                    name=name,
-                    font=Font(name=font_name, bold=is_bold),
-                    alignment=Alignment(vertical="top", wrap_text=True),
-                    border=Border(left=side, right=side, top=side, bottom=side),
-                )
-            )
-    return names
+    ws.append([_cell(ws, title, HEADER) for title in headers])
 
 
 def item_number(control: "Control", lang: str) -> str:
@@ -317,35 +335,22 @@ def _item_errors(control: "Control", assessment: "Assessment", specs: dict[str, 
     return [e for e in assessment.bundle.errors() if e.get("dataset") in datasets]
 
 
-def _matrix(ws: Worksheet, assessment: "Assessment", lang: str, font_name: str) -> None:
+def _matrix(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None:
     from ..checks import registry
 
     specs = registry()
     headers = HEADERS[lang]
-    _header_row(ws, headers, MATRIX_WIDTHS, font_name)
-    fills = _fills()
+    ncols = len(headers)
+    _header_row(ws, headers, MATRIX_WIDTHS)
     results = {r["control_id"]: r for r in assessment.controls}
     grouped = findings_by_control(assessment.findings)
-    chapter_fill = PatternFill("solid", start_color=NAVY, end_color=NAVY)
-    section_fill = PatternFill("solid", start_color=PALE, end_color=PALE)
-    row = 2
+    rows = 1
     emitted: set[str] = set()
 
     def heading(number: str, title: str) -> None:
-        nonlocal row
-        level = number.count(".")
-        _put(ws, row, 1, number)
-        _put(ws, row, 4, title)
-        for col in range(1, len(headers) + 1):
-            cell = ws.cell(row=row, column=col)
-            if level <= 1:
-                cell.fill = chapter_fill
-                cell.font = Font(name=font_name, bold=True, color="FFFFFF")
-            else:
-                cell.fill = section_fill
-                cell.font = Font(name=font_name, bold=True, color=NAVY)
-            cell.alignment = Alignment(vertical="top", wrap_text=False)
-        row += 1
+        style = CHAPTER if number.count(".") <= 1 else SECTION
+        values = {1: number, 4: title}
+        ws.append([_cell(ws, values.get(col), style) for col in range(1, ncols + 1)])
 
     for control in assessment.catalog:
         parts = control.section.split(".")
@@ -361,68 +366,75 @@ def _matrix(ws: Worksheet, assessment: "Assessment", lang: str, font_name: str) 
             else:
                 title = GROUP_HEADINGS.get(number, {}).get(lang, "")
             heading(number, title)
+            rows += 1
         own = grouped.get(control.control_id, [])
         errors = _item_errors(control, assessment, specs)
         verdict = results.get(control.control_id, {}).get("verdict", "manual")
         text = control.text(lang)
         title_text = f"【{control.title(lang)}】\n{text}" if lang == "ja" else f"[{control.title(lang)}]\n{text}"
-        values = [
-            None,
-            item_number(control, lang),
-            (
-                ("基本的な対応事項" if control.kind == "fundamental" else "対応が望ましい事項")
-                if lang == "ja"
-                else ("Fundamental response measure" if control.kind == "fundamental" else "Recommended measure")
-            ),
-            title_text,
-            control.consultant_view(lang),
-            control.aws_realisation(lang),
-            vlabel(verdict, lang),
-            evidence_summary(control, own, lang, errors),
-            remediation_text(control, own, lang, errors),
-            control.control_id,
-        ]
-        for col, value in enumerate(values, start=1):
-            _put(ws, row, col, value)
-        _body_style(ws, row, len(headers), font_name)
-        ws.cell(row=row, column=2).alignment = Alignment(horizontal="center", vertical="top")
-        _style_verdict(ws.cell(row=row, column=7), verdict, fills, font_name)
-        row += 1
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{row - 1}"
+        kind = (
+            ("基本的な対応事項" if control.kind == "fundamental" else "対応が望ましい事項")
+            if lang == "ja"
+            else ("Fundamental response measure" if control.kind == "fundamental" else "Recommended measure")
+        )
+        ws.append(
+            [
+                _cell(ws, None),
+                _cell(ws, item_number(control, lang), BODY_CENTRED),
+                _cell(ws, kind),
+                _cell(ws, title_text),
+                _cell(ws, control.consultant_view(lang)),
+                _cell(ws, control.aws_realisation(lang)),
+                _cell(ws, vlabel(verdict, lang), _verdict_style(verdict)),
+                _cell(ws, evidence_summary(control, own, lang, errors)),
+                _cell(ws, remediation_text(control, own, lang, errors)),
+                _cell(ws, control.control_id),
+            ]
+        )
+        rows += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(ncols)}{rows}"
 
 
-def _findings(ws: Worksheet, assessment: "Assessment", lang: str, font_name: str) -> None:
+def _findings(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None:
     fields = FINDING_FIELDS
-    _header_row(ws, [f[1] if lang == "ja" else f[2] for f in fields], [f[3] for f in fields], font_name)
-    fills = _fills()
-    row = 2
+    _header_row(ws, [f[1] if lang == "ja" else f[2] for f in fields], [f[3] for f in fields])
+    verdict_column = [key for key, *_rest in fields].index("verdict")
+    titles: dict[str, str] = {}
+    rows = 1
     for finding in sorted(assessment.findings, key=finding_sort_key):
-        data = finding.to_dict()
-        data["verdict_value"] = finding.verdict.value
-        data["verdict"] = vlabel(finding.verdict.value, lang)
-        data["check_title"] = check_title(finding.check_id, lang)
-        data["severity"] = severity_label(finding.severity, lang)
-        data["details"] = json.dumps(finding.details, ensure_ascii=False, default=str) if finding.details else ""
-        for col, (key, *_rest) in enumerate(fields, start=1):
-            _put(ws, row, col, data.get(key))
-        _body_style(ws, row, len(fields), font_name)
-        _style_verdict(ws.cell(row=row, column=4), finding.verdict.value, fills, font_name)
-        row += 1
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(fields))}{max(row - 1, 1)}"
+        if finding.check_id not in titles:
+            titles[finding.check_id] = check_title(finding.check_id, lang)
+        data = {
+            "control_id": finding.control_id,
+            "check_id": finding.check_id,
+            "check_title": titles[finding.check_id],
+            "verdict": vlabel(finding.verdict.value, lang),
+            "verdict_value": finding.verdict.value,
+            "severity": severity_label(finding.severity, lang),
+            "account_id": finding.account_id,
+            "region": finding.region,
+            "resource": finding.resource,
+            "message_ja": finding.message_ja,
+            "message_en": finding.message_en,
+            "details": json.dumps(finding.details, ensure_ascii=False, default=str) if finding.details else "",
+        }
+        cells = [_cell(ws, data.get(key)) for key, *_rest in fields]
+        _set_style(cells[verdict_column], _verdict_style(finding.verdict.value))
+        ws.append(cells)
+        rows += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(fields))}{rows}"
 
 
-def _rows_sheet(ws: Worksheet, fields: list[tuple], rows: Iterable[dict[str, Any]], lang: str, font_name: str) -> None:
-    _header_row(ws, [f[1] if lang == "ja" else f[2] for f in fields], [f[3] for f in fields], font_name)
-    row = 2
+def _rows_sheet(ws: WriteOnlyWorksheet, fields: list[tuple], rows: Iterable[dict[str, Any]], lang: str) -> None:
+    _header_row(ws, [f[1] if lang == "ja" else f[2] for f in fields], [f[3] for f in fields])
+    count = 1
     for data in rows:
-        for col, (key, *_rest) in enumerate(fields, start=1):
-            _put(ws, row, col, data.get(key))
-        _body_style(ws, row, len(fields), font_name)
-        row += 1
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(fields))}{max(row - 1, 1)}"
+        ws.append([_cell(ws, data.get(key)) for key, *_rest in fields])
+        count += 1
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(fields))}{count}"
 
 
-def _about(ws: Worksheet, assessment: "Assessment", lang: str, font_name: str) -> None:
+def _about(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None:
     manifest = assessment.bundle.manifest
     try:
         sha = assessment.bundle.manifest_sha256()
@@ -444,9 +456,7 @@ def _about(ws: Worksheet, assessment: "Assessment", lang: str, font_name: str) -
         ("マニフェストSHA-256" if ja else "Manifest SHA-256", sha),
         ("評価ツール" if ja else "Assessment kit", f"FSA guideline assessment kit {manifest.get('kit_version', '')}"),
     ]
-    _rows_sheet(
-        ws, [("k", "項目", "Field", 24), ("v", "内容", "Value", 90)], ({"k": k, "v": v} for k, v in rows), lang, font_name
-    )
+    _rows_sheet(ws, [("k", "項目", "Field", 24), ("v", "内容", "Value", 90)], ({"k": k, "v": v} for k, v in rows), lang)
 
 
 def write_workbook(assessment: "Assessment", target: Path, lang: str) -> Path:
@@ -454,24 +464,26 @@ def write_workbook(assessment: "Assessment", target: Path, lang: str) -> Path:
     lang = "ja" if lang == "ja" else "en"
     font_name = "Meiryo UI" if lang == "ja" else "Calibri"
     names = SHEET_NAMES[lang]
-    wb = Workbook()
-    matrix = wb.active
-    matrix.title = names["matrix"]
-    _matrix(matrix, assessment, lang, font_name)
-    _findings(wb.create_sheet(names["findings"]), assessment, lang, font_name)
-    errors = []
-    for entry in assessment.bundle.errors():
-        data = dict(entry)
-        kind = data.get("error_kind") or "other"
-        data["error_kind"] = ERROR_KIND_LABELS.get(kind, ERROR_KIND_LABELS["other"])["ja" if lang == "ja" else "en"]
-        errors.append(data)
-    _rows_sheet(wb.create_sheet(names["errors"]), ERROR_FIELDS, errors, lang, font_name)
-    _rows_sheet(wb.create_sheet(names["inventory"]), INVENTORY_FIELDS, assessment.bundle.entries(), lang, font_name)
-    _about(wb.create_sheet(names["about"]), assessment, lang, font_name)
-    customer = str(assessment.bundle.manifest.get("customer") or "")
-    wb.properties.title = clean(f"{customer} FSA guideline assessment")
-    wb.properties.creator = clean(assessor(lang))
-    wb.save(target)
+    wb = Workbook(write_only=True)
+    try:
+        _register_styles(wb, font_name)
+        _matrix(wb.create_sheet(names["matrix"]), assessment, lang)
+        _findings(wb.create_sheet(names["findings"]), assessment, lang)
+        errors = []
+        for entry in assessment.bundle.errors():
+            data = dict(entry)
+            kind = data.get("error_kind") or "other"
+            data["error_kind"] = ERROR_KIND_LABELS.get(kind, ERROR_KIND_LABELS["other"])["ja" if lang == "ja" else "en"]
+            errors.append(data)
+        _rows_sheet(wb.create_sheet(names["errors"]), ERROR_FIELDS, errors, lang)
+        _rows_sheet(wb.create_sheet(names["inventory"]), INVENTORY_FIELDS, assessment.bundle.entries(), lang)
+        _about(wb.create_sheet(names["about"]), assessment, lang)
+        customer = str(assessment.bundle.manifest.get("customer") or "")
+        wb.properties.title = clean(f"{customer} FSA guideline assessment")
+        wb.properties.creator = clean(assessor(lang))
+        wb.save(target)
+    finally:
+        _RESOLVED.pop(id(wb), None)
     return target
 
 

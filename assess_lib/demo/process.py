@@ -1,0 +1,89 @@
+"""The demo's emulator in a child process: moto serves and is seeded there, the kit works here.
+
+In one process the emulator and the kit share one interpreter lock: while the emulator seeds and
+answers, the kit can do nothing else, and during collection the kit's boto3 clients and moto's
+handlers take turns. In a child process each has its own CPU. The child binds 127.0.0.1 only and
+stops when its standard input closes, so it never outlives the run, even one killed with -9.
+
+    python -m assess_lib.demo.process      # prints "ready <url>" once seeded; stops at end of input
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+READY = "ready"
+
+
+class EmulatorProcess:
+    """The seeded demo emulator in a child interpreter; :meth:`wait_ready` gives its URL."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[str] | None = None
+        self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
+        self.url = ""
+
+    def start(self) -> "EmulatorProcess":
+        env = dict(os.environ)
+        package_root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "assess_lib.demo.process"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+            env=env,
+        )
+        return self
+
+    def wait_ready(self) -> str:
+        """Block until the child has seeded the emulator; its URL. Raises with the child's error."""
+        assert self._process is not None and self._process.stdout is not None
+        line = self._process.stdout.readline().strip()
+        if not line.startswith(f"{READY} "):
+            self.stop()
+            self._stderr.seek(0)
+            detail = self._stderr.read()[-2000:]
+            raise RuntimeError(f"the demo emulator did not start: {detail or line or 'no output'}")
+        self.url = line.split(" ", 1)[1]
+        return self.url
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        try:
+            if process.stdin:
+                process.stdin.close()
+            process.wait(timeout=15)
+        except (OSError, subprocess.TimeoutExpired):
+            process.kill()
+            process.wait()
+        finally:
+            if process.stdout:
+                process.stdout.close()
+            self._stderr.close()
+
+
+def _serve() -> None:
+    from .seed import seed_demo_bank
+    from .server import MotoServer, demo_credentials
+
+    with MotoServer() as server, demo_credentials():
+        seed_demo_bank(server.url)
+        print(f"{READY} {server.url}", flush=True)
+        sys.stdin.read()  # until the parent closes it (or dies)
+    sys.stdout.flush()
+    os._exit(0)  # the emulator's state is thrown away: skip freeing it object by object
+
+
+if __name__ == "__main__":
+    _serve()
+
+
+__all__ = ["EmulatorProcess"]
