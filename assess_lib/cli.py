@@ -75,7 +75,7 @@ def _summary(out: Path) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .params import DEMO, load_params
-    from .pipeline import run
+    from .pipeline import preload, run
 
     params = load_params(args.params)
     if params.attestations is not None:
@@ -85,7 +85,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if params.aws.endpoint_url == DEMO:
         from .demo import demo_environment
 
-        with demo_environment() as demo:
+        with demo_environment(while_seeding=preload) as demo:
             out = run(
                 params,
                 Path(args.out),

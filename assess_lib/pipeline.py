@@ -216,9 +216,10 @@ def present(
     """
     from .report.publish import publish
 
-    # Import papermill (and IPython with it) here, before the threads: matplotlib looks IPython up
-    # in sys.modules, and a half-imported module from the other thread breaks the report's chart.
-    import papermill  # noqa: F401
+    # Import IPython here, before the threads: executing a notebook imports it in the notebook
+    # thread, while matplotlib (the report's chart, this thread) looks IPython up in sys.modules
+    # and breaks on a half-imported module.
+    import IPython  # noqa: F401
 
     def notebooks() -> None:
         execute_notebooks(run_dir, params_file, language, progress)
@@ -275,6 +276,28 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def preload() -> None:
+    """Import what a run needs, ahead of time (the CLI does it while the demo emulator seeds).
+
+    Each of these imports would otherwise happen later, while the report's PDFs and the notebooks
+    already keep both CPUs busy.
+    """
+    import matplotlib_fontja  # noqa: F401
+    import openpyxl  # noqa: F401
+    import pandas  # noqa: F401
+    import papermill  # noqa: F401
+    from matplotlib.backends import backend_agg  # noqa: F401
+    from nbconvert import HTMLExporter  # noqa: F401
+
+    from .aws import collect as _aws  # noqa: F401
+    from .checks import registry
+    from .dns import collect as _dns  # noqa: F401
+    from .report import publish as _publish  # noqa: F401
+
+    registry()
+    load_catalog()
 
 
 def run(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .dns_zone import DEMO_DOMAINS, ZoneServer, demo_zone
-from .seed import DEMO_REGIONS, seed_demo_bank
+from .process import EmulatorProcess
+from .seed import DEMO_REGIONS
 from .server import DEMO_ACCOUNT, MotoServer, demo_credentials
 
 DEMO_PARAMS = Path(__file__).resolve().parents[2] / "params" / "demo.yaml"
@@ -23,11 +24,20 @@ class DemoEndpoints:
 
 
 @contextlib.contextmanager
-def demo_environment() -> Iterator[DemoEndpoints]:
-    """Start the emulator and the DNS server on 127.0.0.1, seed デモ銀行, yield the endpoints; stop everything afterwards."""
-    with MotoServer() as server, demo_credentials(), ZoneServer(demo_zone()) as dns:
-        seed_demo_bank(server.url)
-        yield DemoEndpoints(server.url, [dns.nameserver])
+def demo_environment(while_seeding: Callable[[], None] | None = None) -> Iterator[DemoEndpoints]:
+    """Start the emulator and the DNS server on 127.0.0.1, seed デモ銀行, yield the endpoints; stop everything afterwards.
+
+    The emulator runs and is seeded in a child process (:mod:`.process`); ``while_seeding`` runs
+    here meanwhile, on the other CPU.
+    """
+    emulator = EmulatorProcess().start()
+    try:
+        with demo_credentials(), ZoneServer(demo_zone()) as dns:
+            if while_seeding is not None:
+                while_seeding()
+            yield DemoEndpoints(emulator.wait_ready(), [dns.nameserver])
+    finally:
+        emulator.stop()
 
 
 __all__ = [
