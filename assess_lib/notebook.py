@@ -136,12 +136,13 @@ class Walkthrough:
         for control in self.assessment.catalog.by_section(section):
             self.item(control.control_id)
 
-    def chart(self, section: str | None = None):
-        """Verdicts per item as a stacked bar chart (matplotlib, Japanese labels)."""
+    def chart(self, section: str | None = None) -> None:
+        """Verdicts per item as a stacked bar chart (matplotlib, Japanese labels), with its alternative text."""
         results = [r for r in self.assessment.controls if section is None or r["section"] == section]
         results = [r for r in results if r["checks"]]
         findings = [f for f in self.assessment.findings if section is None or f.control_id.startswith(f"{section}-")]
-        return ui.verdict_chart(results, findings, self.language)
+        figure = ui.verdict_chart(results, findings, self.language)
+        display(HTML(ui.chart_html(figure, ui.chart_alt(results, findings, self.language))))
 
     def findings(self, section: str | None = None):
         """Findings of a section as a pandas DataFrame."""

@@ -172,6 +172,8 @@ def execute_notebooks(
     """Run every notebook with papermill against ``run_dir`` (already evaluated), in parallel kernels."""
     import papermill
 
+    from .kernels import KERNEL_MANAGER
+
     out_dir = run_dir / "notebooks"
     out_dir.mkdir(exist_ok=True)
     notebooks = section_notebooks()
@@ -189,6 +191,7 @@ def execute_notebooks(
             cwd=str(NOTEBOOK_DIR),
             progress_bar=False,
             log_output=False,
+            kernel_manager_class=KERNEL_MANAGER,
         )
         return target
 

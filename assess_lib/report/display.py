@@ -300,12 +300,19 @@ def section_summary_frame(assessment: "Assessment", lang: str) -> pd.DataFrame:
 
 
 def verdict_chart(results: list[dict[str, Any]], findings: list[Finding], lang: str, title: str = ""):
-    """Stacked bar chart: finding verdicts per item (Japanese labels render with IPAexGothic)."""
+    """Stacked bar chart: finding verdicts per item (Japanese labels render with IPAexGothic).
+
+    matplotlib's object API with the Agg canvas, never pyplot: nothing is shown by itself, and
+    :func:`chart_html` gives the figure with its alternative text.
+    """
     import matplotlib_fontja  # noqa: F401  - registers IPAexGothic as the default font
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     ids = [r["control_id"] for r in results]
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(ids) + 1.5))
+    fig = Figure(figsize=(8, 0.5 * len(ids) + 1.5))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     left = [0] * len(ids)
     for verdict in VERDICT_ORDER:
         values = [sum(1 for f in findings if f.control_id == cid and f.verdict.value == verdict) for cid in ids]
@@ -316,7 +323,32 @@ def verdict_chart(results: list[dict[str, Any]], findings: list[Finding], lang: 
         left = [a + b for a, b in zip(left, values)]
     ax.invert_yaxis()
     ax.set_xlabel("検出事項の件数" if lang == "ja" else "Number of findings")
-    ax.set_title(title or ("項目別の判定" if lang == "ja" else "Verdicts per item"))
+    ax.set_title(title or chart_title(lang))
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def chart_title(lang: str) -> str:
+    return "項目別の判定" if lang == "ja" else "Verdicts per item"
+
+
+def chart_alt(results: list[dict[str, Any]], findings: list[Finding], lang: str, title: str = "") -> str:
+    """The chart in words (alternative text): the finding counts per verdict of every item."""
+    parts = []
+    for result in results:
+        counts = Counter(f.verdict.value for f in findings if f.control_id == result["control_id"])
+        shown = ", ".join(f"{VERDICT_LABELS[v]['ja' if lang == 'ja' else 'en']} {counts[v]}" for v in VERDICT_ORDER if counts[v])
+        parts.append(f"{result['control_id']}: {shown or ('検出事項なし' if lang == 'ja' else 'no findings')}")
+    return f"{title or chart_title(lang)} — " + "; ".join(parts)
+
+
+def chart_html(fig: Any, alt: str) -> str:
+    """A figure as an inline PNG ``<img>`` with alternative text (the HTML export keeps it)."""
+    import base64
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<figure style="margin:0"><img src="data:image/png;base64,{data}" alt="{esc(alt)}" style="max-width:100%"></figure>'
