@@ -1,30 +1,58 @@
-"""The notebook kernels' transport: Unix sockets in a private folder instead of TCP on loopback.
+"""The notebook kernels: Unix sockets in a private folder instead of TCP, one kernel per worker.
 
 By default jupyter kernels listen on 127.0.0.1 TCP ports, reachable by every local user (the
 messages are signed, not encrypted), and ipykernel says so on every start ("Kernel is running
 over TCP without encryption"). The kit's kernels only ever talk to the kit, so they use IPC:
 socket files in a folder only the kit's user can open, removed with the kernel.
+
+Starting a kernel and importing the kit in it costs a second or two of CPU per notebook. A
+:class:`KernelPool` keeps one kernel per worker thread and runs that worker's notebooks in it one
+after the other, with the user namespace and the execution count reset in between: each notebook
+still starts from an empty namespace, only the imported modules are kept.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
+import threading
+from pathlib import Path
 from typing import Any
 
-from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.manager import KernelManager
+
+log = logging.getLogger(__name__)
+
+# Run silently (no history, no output) between two notebooks in the same kernel.
+RESET = "get_ipython().run_line_magic('reset', '-f')\nget_ipython().execution_count = 1\n"
 
 
-class PrivateKernelManager(AsyncKernelManager):
-    """An AsyncKernelManager whose kernel listens on IPC sockets in its own 0700 temporary folder."""
+class PrivateKernelManager(KernelManager):
+    """A kernel manager whose kernel listens on IPC sockets in its own 0700 temporary folder."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.transport = "ipc"
-        # mkdtemp creates the folder readable by its owner only; short path (sockets are limited to ~100 bytes).
+        # mkdtemp makes the folder readable by its owner only; short path (socket paths are limited to ~100 bytes).
         self._socket_dir = tempfile.mkdtemp(prefix="fsa-k-")
         self.ip = os.path.join(self._socket_dir, "k")
+        self._clients: list[Any] = []
+
+    def client(self, **kwargs: Any) -> Any:
+        # Remembered, because papermill leaves open the client of a kernel it did not start (and an
+        # open client warns when garbage-collected): stop_clients closes them.
+        client = super().client(**kwargs)
+        self._clients.append(client)
+        return client
+
+    def stop_clients(self) -> None:
+        """Close the channels of every client made for this kernel so far."""
+        clients, self._clients = self._clients, []
+        for client in clients:
+            if client.channels_running:
+                client.stop_channels()
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
@@ -32,6 +60,52 @@ class PrivateKernelManager(AsyncKernelManager):
             shutil.rmtree(self._socket_dir, ignore_errors=True)
 
 
-KERNEL_MANAGER = f"{__name__}.PrivateKernelManager"
+class KernelPool:
+    """One kernel per calling thread, started in ``cwd`` on first use and reset before each reuse."""
 
-__all__ = ["KERNEL_MANAGER", "PrivateKernelManager"]
+    def __init__(self, cwd: Path, kernel_name: str = "python3") -> None:
+        self.cwd = cwd
+        self.kernel_name = kernel_name
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._managers: list[PrivateKernelManager] = []
+
+    def kernel(self) -> PrivateKernelManager:
+        """This thread's kernel, with an empty namespace and its execution count back at 1."""
+        manager = getattr(self._local, "manager", None)
+        if manager is not None and manager.is_alive():
+            manager.stop_clients()  # the previous notebook's
+            client = manager.client()
+            client.start_channels()
+            try:
+                client.execute(RESET, silent=True, store_history=False, reply=True, timeout=60)
+            finally:
+                client.stop_channels()
+            return manager
+        manager = PrivateKernelManager(kernel_name=self.kernel_name)
+        manager.start_kernel(cwd=str(self.cwd))
+        self._local.manager = manager
+        with self._lock:
+            self._managers.append(manager)
+        return manager
+
+    def close(self) -> None:
+        """Shut every kernel down (gracefully, best effort)."""
+        with self._lock:
+            managers, self._managers = self._managers, []
+        for manager in managers:
+            manager.stop_clients()
+            try:
+                if manager.has_kernel:
+                    manager.shutdown_kernel(now=False)
+            except Exception as err:  # noqa: BLE001 - shutting down is best effort
+                log.debug("kernel shutdown: %s", err)
+
+    def __enter__(self) -> "KernelPool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = ["RESET", "KernelPool", "PrivateKernelManager"]

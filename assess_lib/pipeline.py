@@ -169,10 +169,13 @@ def section_notebooks() -> list[Path]:
 def execute_notebooks(
     run_dir: Path, params_file: Path | None, language: str, progress: Callable[[str], None] | None = None
 ) -> list[Path]:
-    """Run every notebook with papermill against ``run_dir`` (already evaluated), in parallel kernels."""
+    """Run every notebook with papermill against ``run_dir`` (already evaluated), in parallel kernels.
+
+    One kernel per worker thread, reused for that worker's notebooks (see :mod:`assess_lib.kernels`).
+    """
     import papermill
 
-    from .kernels import KERNEL_MANAGER
+    from .kernels import KernelPool
 
     out_dir = run_dir / "notebooks"
     out_dir.mkdir(exist_ok=True)
@@ -191,13 +194,16 @@ def execute_notebooks(
             cwd=str(NOTEBOOK_DIR),
             progress_bar=False,
             log_output=False,
-            kernel_manager_class=KERNEL_MANAGER,
+            km=kernels.kernel(),
         )
         return target
 
     executed = []
-    # Each notebook runs in its own kernel process; threads here only wait for them.
-    with ThreadPoolExecutor(max_workers=max(1, min(len(notebooks), os.cpu_count() or 2))) as pool:
+    # The kernels are processes of their own; threads here only wait for them.
+    with (
+        KernelPool(NOTEBOOK_DIR) as kernels,
+        ThreadPoolExecutor(max_workers=max(1, min(len(notebooks), os.cpu_count() or 2))) as pool,
+    ):
         for done, target in enumerate(pool.map(execute, notebooks), start=1):
             executed.append(target)
             if progress:

@@ -80,3 +80,34 @@ def test_layer_table_reads_the_layer_states():
         {"アカウント": "123456789012", "入口対策": "対策あり", "内部対策": "一部", "出口対策": "対策なし", "判定": "不適合"}
     ]
     assert layers_frame([finding], "en").iloc[0]["Exit"] == "missing"
+
+
+def test_a_reused_kernel_starts_each_notebook_from_an_empty_namespace(tmp_path):
+    """The run's kernel pool: the same kernel process, but nothing of one notebook left for the next."""
+    import nbformat
+    import papermill
+
+    from assess_lib.kernels import KernelPool
+
+    def notebook(name: str, *sources: str) -> Path:
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+        path = tmp_path / name
+        nbformat.write(nb, path)
+        return path
+
+    first = notebook("first.ipynb", "leak = 42", "import os; print(os.getpid())")
+    second = notebook("second.ipynb", "print('leak' in globals())", "import os; print(os.getpid())")
+    with KernelPool(tmp_path) as pool:
+        first_manager = pool.kernel()
+        socket_dir = Path(first_manager.ip).parent
+        assert first_manager.transport == "ipc" and oct(socket_dir.stat().st_mode & 0o777) == "0o700"
+        done_first = papermill.execute_notebook(str(first), str(tmp_path / "a.ipynb"), km=first_manager, progress_bar=False)
+        assert pool.kernel() is first_manager, "the thread's kernel is reused"
+        done_second = papermill.execute_notebook(str(second), str(tmp_path / "b.ipynb"), km=first_manager, progress_bar=False)
+    outputs = [c.outputs[0]["text"].strip() for c in done_second.cells]
+    assert outputs[0] == "False", "a variable of the previous notebook is gone"
+    assert outputs[1] == done_first.cells[1].outputs[0]["text"].strip(), "same kernel process"
+    assert [c.execution_count for c in done_second.cells] == [1, 2], "execution counts start again at 1"
+    assert not socket_dir.exists(), "the private socket folder is removed with the kernel"
