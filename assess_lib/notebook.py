@@ -100,13 +100,16 @@ class Walkthrough:
         """Datasets that could not be gathered, with the cause and the IAM action."""
         return ui.evidence_errors_frame(self.assessment, None, self.language)
 
-    def item(self, control_id: str, evidence_rows: int = 15) -> None:
-        """One guideline item: text, consultant view, AWS realisation, verdict, findings, evidence."""
+    def item(self, control_id: str, evidence_rows: int = 15, finding_rows: int = 50) -> None:
+        """One guideline item: text, consultant view, AWS realisation, verdict, findings, evidence.
+
+        The findings table shows the ``finding_rows`` most serious; ``findings(control_id)`` has them all.
+        """
         lang = self.language
         control = self.assessment.catalog.get(control_id)
         findings = [f for f in self.assessment.findings if f.control_id == control_id]
         body = ui.control_html(control, self.results[control_id], lang)
-        body += ui.findings_html(findings, lang)
+        body += ui.findings_html(findings, lang, limit=finding_rows, item=control_id)
         body += ui.remediation_html(list(control.checks), findings, lang)
         self._show(body)
         for dataset in self.datasets(control_id):
@@ -145,8 +148,12 @@ class Walkthrough:
         display(HTML(ui.chart_html(figure, ui.chart_alt(results, findings, self.language))))
 
     def findings(self, section: str | None = None):
-        """Findings of a section as a pandas DataFrame."""
-        chosen = [f for f in self.assessment.findings if section is None or f.control_id.startswith(f"{section}-")]
+        """Findings of a section (``"2.3.1"``) or of one item (``"2.3.1-5"``) as a pandas DataFrame."""
+        chosen = [
+            f
+            for f in self.assessment.findings
+            if section is None or f.control_id == section or f.control_id.startswith(f"{section}-")
+        ]
         return ui.findings_frame(chosen, self.language)
 
     def evidence(self, dataset: str):

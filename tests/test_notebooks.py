@@ -111,3 +111,23 @@ def test_a_reused_kernel_starts_each_notebook_from_an_empty_namespace(tmp_path):
     assert outputs[1] == done_first.cells[1].outputs[0]["text"].strip(), "same kernel process"
     assert [c.execution_count for c in done_second.cells] == [1, 2], "execution counts start again at 1"
     assert not socket_dir.exists(), "the private socket folder is removed with the kernel"
+
+
+def test_item_findings_are_bounded_in_notebooks_with_the_rest_counted():
+    """Thousands of findings per item (a large estate) must not become a notebook output of megabytes."""
+    from assess_lib.findings import Finding, Verdict
+    from assess_lib.report.display import findings_html
+
+    findings = [
+        Finding(
+            "iam_user_console_mfa", "2.3.1-5", Verdict.FAIL if i % 2 else Verdict.PASS, "1", "global", f"user{i:04d}", "ja", "en"
+        )
+        for i in range(1200)
+    ]
+    html = findings_html(findings, "ja", limit=50, item="2.3.1-5")
+    assert html.count("<tr>") == 51  # header and 50 rows
+    assert "ほか 1150 件" in html and "kit.findings(&quot;2.3.1-5&quot;)" in html
+    assert "user0001" in html and "user0000" not in html, "the failing ones first"
+    assert findings_html(findings[:10], "en", limit=50).count("<tr>") == 11 and "more" not in findings_html(
+        findings[:10], "en", limit=50
+    )

@@ -55,6 +55,10 @@ TEXT = {
     "title": {"ja": "タイトル", "en": "Title"},
     "count": {"ja": "件数", "en": "Count"},
     "error_evidence": {"ja": "取得できなかった証跡", "en": "Evidence that could not be gathered"},
+    "more_findings_notebook": {
+        "ja": 'ほか {n} 件（全件は kit.findings("{item}") とExcelブック findings.xlsx に）',
+        "en": 'and {n} more (all of them: kit.findings("{item}") and the workbook findings.xlsx)',
+    },
 }
 
 
@@ -144,17 +148,25 @@ def findings_frame(findings: Iterable[Finding], lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def findings_html(findings: list[Finding], lang: str) -> str:
-    """Findings table with coloured verdicts (every cell escaped)."""
+def findings_html(findings: list[Finding], lang: str, limit: int | None = None, item: str = "") -> str:
+    """Findings table with coloured verdicts, most serious first (every cell escaped).
+
+    ``limit`` bounds the rows (a large estate has thousands of findings per item: a notebook
+    output that size is unusable); a line then says how many more there are and where.
+    """
     frame = findings_frame(findings, lang)
     if frame.empty:
         return ""
+    shown = frame if limit is None else frame.head(limit)
     head = "".join(f"<th>{esc(c)}</th>" for c in frame.columns)
     body = []
-    for row in frame.itertuples(index=False):
+    for row in shown.itertuples(index=False):
         cells = [verdict_badge(row[0], lang)] + [esc(v) for v in row[1:]]
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    return f'<table class="findings"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    table = f'<table class="findings"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    if len(shown) < len(frame):
+        table += f"<p>{esc(t('more_findings_notebook', lang).format(n=len(frame) - len(shown), item=item))}</p>"
+    return table
 
 
 def remediation_html(check_ids: list[str], findings: list[Finding], lang: str) -> str:
