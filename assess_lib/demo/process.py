@@ -14,7 +14,8 @@ import os
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
+
+from .._child import child_env
 
 READY = "ready"
 
@@ -28,16 +29,13 @@ class EmulatorProcess:
         self.url = ""
 
     def start(self) -> "EmulatorProcess":
-        env = dict(os.environ)
-        package_root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
         self._process = subprocess.Popen(
             [sys.executable, "-m", "assess_lib.demo.process"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             text=True,
-            env=env,
+            env=child_env(),
         )
         return self
 

@@ -18,6 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .._child import child_env
+
 log = logging.getLogger(__name__)
 
 FONT_FILE = "ipaexg.ttf"
@@ -102,13 +104,10 @@ class PdfJobs:
         source = Path(name)
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(html)
-        env = dict(os.environ)
-        package_root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
         try:
             process = subprocess.Popen(
                 [sys.executable, "-m", "assess_lib.report.pdf", str(source), str(target), str(self.font)],
-                env=env,
+                env=child_env(),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
             )
