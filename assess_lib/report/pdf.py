@@ -72,16 +72,6 @@ def render_pdf(html: str, target: Path, font: Path | None = None) -> Path:
     return target
 
 
-def write_pdf(assessment: Any, lang: str, target: Path, document: dict[str, Any] | None = None) -> Path:
-    """Build (unless given), render and write the PDF document in ``lang``."""
-    from .document import build_document, render_html
-
-    font = font_path()
-    document = document or build_document(assessment, lang)
-    html = render_html(document, for_pdf=True, font_url=font.as_uri())
-    return render_pdf(html, target, font)
-
-
 class PdfJobs:
     """PDF renders started at once, each in a child process when there are two CPUs or more.
 
@@ -154,4 +144,4 @@ if __name__ == "__main__":
     raise SystemExit(_main(sys.argv[1:]))
 
 
-__all__ = ["FontMissing", "PdfJobs", "font_path", "render_pdf", "write_pdf"]
+__all__ = ["FontMissing", "PdfJobs", "font_path", "render_pdf"]
