@@ -5,13 +5,19 @@ One-off maintenance script (never imported by the package). It
 
 1. extracts every item of chapter 2 of the FSA's English provisional translation
    (``/work/shared/reference/fsa-cybersecurity-guidelines-en.txt``, ``pdftotext -layout`` output):
-   section, kind (fundamental / recommended), number and cleaned English text;
-2. imports the consultant's matrix (``seed/000_*.txt``) for the items it covers, fixing the known
-   transcription slips;
-3. merges both into the existing ``controls.yaml``: extracted fields (``text_en``,
-   ``section_title_en``, ``chapter_title_en``) and seed fields (``text_ja``,
-   ``consultant_view_ja``, ``aws_realisation_ja``) are refreshed, hand-written fields (titles,
-   ``*_ja`` section titles, English renderings of the seed, ``mode``, ``checks``) are kept.
+   section, kind (fundamental / recommended), number, cleaned English text and the page-bottom
+   footnotes the item refers to;
+2. extracts the same items from the official Japanese text
+   (``/work/shared/reference/fsa-cybersecurity-guidelines-ja.md``): every section heading, the item
+   text word for word (sub-bullets included) and the footnotes the item (or its section heading) refers to;
+3. merges both into the existing ``controls.yaml``: extracted fields (``text_en``, ``text_ja``,
+   ``footnotes_en``, ``footnotes_ja``, ``section_title_*``, ``chapter_title_*``) are refreshed;
+   hand-maintained fields (titles, the assessor's view ``consultant_view_*`` and ``aws_realisation_*``,
+   ``mode``, ``checks``) are kept as they are. The assessor's view started from the consultant's matrix
+   (``seed/``) but has been rewritten in a neutral register, so the seed is no longer imported.
+
+Footnote reference marks are removed from the running text in both languages; the footnotes travel
+with the item instead.
 
 Usage::
 
@@ -33,7 +39,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 REFERENCE = SHARED / "reference" / "fsa-cybersecurity-guidelines-en.txt"
-SEED = SHARED / "seed" / "000_78c21afacc176695.txt"
+REFERENCE_JA = SHARED / "reference" / "fsa-cybersecurity-guidelines-ja.md"
 CATALOG = REPO / "assess_lib" / "catalog" / "controls.yaml"
 
 FIELD_ORDER = [
@@ -49,6 +55,8 @@ FIELD_ORDER = [
     "title_en",
     "text_en",
     "text_ja",
+    "footnotes_ja",
+    "footnotes_en",
     "consultant_view_ja",
     "consultant_view_en",
     "aws_realisation_ja",
@@ -57,53 +65,17 @@ FIELD_ORDER = [
     "checks",
 ]
 
-# Official Japanese headings of chapter 2 (金融分野におけるサイバーセキュリティに関するガイドライン).
-# 2.1, 2.1.1, 2.1.2, 2.3 and 2.3.1 are confirmed by the seed; the others are given to the best of our
-# knowledge of the Japanese original (not available offline) and should be checked against it.
-SECTION_TITLES_JA: dict[str, str] = {
-    "2.1": "サイバーセキュリティ管理態勢の構築",
-    "2.1.1": "基本方針、規程類の策定等",
-    "2.1.2": "規程等及び業務プロセスの整備",
-    "2.1.3": "態勢整備に必要な資源の確保・人材の育成",
-    "2.1.4": "リスク管理部門による牽制",
-    "2.1.5": "内部監査",
-    "2.2": "サイバーセキュリティリスクの特定",
-    "2.2.1": "情報資産管理",
-    "2.2.1.1": "情報システム及び外部システムサービス",
-    "2.2.1.2": "ハードウェア・ソフトウェア等",
-    "2.2.1.3": "情報（データ）",
-    "2.2.1.4": "データフロー図・ネットワーク構成図",
-    "2.2.2": "リスク管理プロセス",
-    "2.2.2.1": "脅威情報及び脆弱性情報の収集・分析",
-    "2.2.2.2": "リスクの特定及び評価",
-    "2.2.2.3": "リスク対応",
-    "2.2.2.4": "継続的な改善に向けた取組み",
-    "2.2.3": "ハードウェア・ソフトウェア等の脆弱性管理",
-    "2.2.4": "脆弱性診断及びペネトレーションテスト",
-    "2.2.5": "演習・訓練",
-    "2.3": "サイバー攻撃の防御",
-    "2.3.1": "認証・アクセス管理",
-    "2.3.2": "教育・研修",
-    "2.3.3": "データ保護",
-    "2.3.4": "システムのセキュリティ対策",
-    "2.3.4.1": "ハードウェア・ソフトウェアの管理",
-    "2.3.4.2": "ログの取得・管理",
-    "2.3.4.3": "セキュリティ・バイ・デザイン",
-    "2.3.4.4": "ネットワーク等のインフラストラクチャの技術的対策",
-    "2.3.4.5": "クラウドサービス利用時の対策",
-    "2.4": "サイバー攻撃の検知",
-    "2.4.1": "監視",
-    "2.5": "サイバーインシデント対応及び復旧",
-    "2.5.1": "インシデント対応計画及びコンティンジェンシープランの策定",
-    "2.5.2": "インシデントへの対応及び復旧",
-    "2.5.2.1": "初動対応（検知・受付・トリアージ）",
-    "2.5.2.2": "分析",
-    "2.5.2.3": "顧客対応、組織内外の連携、広報",
-    "2.5.2.4": "封じ込め",
-    "2.5.2.5": "根絶",
-    "2.5.2.6": "復旧",
-    "2.6": "サードパーティリスク管理",
-}
+# Fields refreshed from the reference texts on every build; everything else is hand-maintained.
+EXTRACTED = (
+    "section_title_ja",
+    "section_title_en",
+    "chapter_title_ja",
+    "chapter_title_en",
+    "text_en",
+    "text_ja",
+    "footnotes_ja",
+    "footnotes_en",
+)
 
 # Lead-in sentences that govern a run of items (the items are objects of the sentence); prepended to
 # those items so that each record reads on its own.
@@ -126,9 +98,26 @@ BULLET_RE = re.compile(r"^\s+[-•・]\s+(.*)$")
 NOTE_RE = re.compile(r"^\s*\((Reference|Note)\)")
 
 
-def _clean_page(page: str) -> list[str]:
+# An inline footnote reference is replaced by one private-use character (U+E100 + number) while the
+# lines are parsed, so that each item knows which footnotes it cites; the marks are removed from the text.
+MARK_BASE = 0xE100
+MARK_RE = re.compile("[\ue100-\ue1ff]")
+
+
+def _mark(num: str) -> str:
+    return chr(MARK_BASE + int(num))
+
+
+def _marks(text: str) -> tuple[str, list[str]]:
+    """Remove footnote marks from ``text``; return the text and the cited footnote numbers in order."""
+    nums = [str(ord(c) - MARK_BASE) for c in MARK_RE.findall(text)]
+    return MARK_RE.sub("", text), list(dict.fromkeys(nums))
+
+
+def _clean_page(page: str, notes: dict[str, list[str]]) -> list[str]:
     """Return the body lines of one page: header, footnotes and page number removed,
-    inline footnote reference numbers stripped."""
+    inline footnote reference numbers replaced by marks. The page's footnotes are added to ``notes``
+    (number -> physical lines)."""
     lines = page.split("\n")
     # Drop the running header and the page number (last non-empty line if numeric).
     lines = [ln for ln in lines if not PAGE_HEADER_RE.match(ln)]
@@ -141,6 +130,7 @@ def _clean_page(page: str) -> list[str]:
     footnotes: set[str] = set()
     body: list[str] = []
     in_footnotes = False
+    current: list[str] | None = None
     for ln in lines:
         if not in_footnotes:
             m = FOOTNOTE_RE.match(ln)
@@ -148,17 +138,22 @@ def _clean_page(page: str) -> list[str]:
                 in_footnotes = True
         if in_footnotes:
             m = FOOTNOTE_RE.match(ln)
-            if m:
+            # Footnotes are numbered through the document: a smaller number is a continuation line.
+            if m and int(m.group(1)) > max(map(int, notes), default=0):
                 footnotes.add(m.group(1))
+                current = notes.setdefault(m.group(1), [])
+                ln = ln[m.end() :]
+            if current is not None:
+                current.append(ln)
             continue
         body.append(ln)
-    # Remove inline reference numbers of this page's footnotes ("per year 8 (with" -> "per year (with").
+    # Mark inline reference numbers of this page's footnotes ("per year 8 (with" -> "per year\ue108 (with").
     for num in sorted(footnotes, key=int, reverse=True):
         ref = re.compile(rf"(?<=[^\d\s(])(\s?){num}(?!\d)(?=[\s,.;:)”\"]|[A-Za-z]|$)")
 
-        def _sub(m: re.Match[str]) -> str:
+        def _sub(m: re.Match[str], num: str = num) -> str:
             nxt = m.string[m.end() : m.end() + 1]
-            return " " if nxt.isalpha() else ""
+            return _mark(num) + (" " if nxt.isalpha() else "")
 
         body = [ref.sub(_sub, ln) for ln in body]
     # Tidy spaces left in front of punctuation by the removal ("cyberattack 38 ." -> "cyberattack.").
@@ -166,14 +161,33 @@ def _clean_page(page: str) -> list[str]:
     return body
 
 
-def _chapter_lines(text: str) -> list[str]:
-    """Body lines of chapter 2, page furniture removed."""
+def _chapter_lines(text: str) -> tuple[list[str], dict[str, str]]:
+    """Body lines of chapter 2, page furniture removed, and every footnote of the text (number -> text)."""
     lines: list[str] = []
+    notes: dict[str, list[str]] = {}
     for page in text.split("\f"):
-        lines.extend(_clean_page(page))
+        lines.extend(_clean_page(page, notes))
     start = next(i for i, ln in enumerate(lines) if CHAPTER_START_RE.match(ln))
     end = next(i for i in range(start, len(lines)) if CHAPTER_END_RE.match(lines[i]))
-    return lines[start + 1 : end]
+    return lines[start + 1 : end], {num: _join_note(parts) for num, parts in notes.items()}
+
+
+def _join_note(parts: list[str]) -> str:
+    """Join the physical lines of one footnote; its "・" list entries become "- " lines, as in item text."""
+    out = ""
+    for raw in parts:
+        line = re.sub(r"\s{2,}", " ", raw.strip())
+        if not line:
+            continue
+        if not out:
+            out = line
+        elif line.startswith("・"):
+            out += "\n- " + line[1:].strip()
+        elif re.search(r"[A-Za-z]-$", out) and line[0].islower():
+            out += line
+        else:
+            out += " " + line
+    return out
 
 
 def _join(parts: list[str]) -> str:
@@ -205,14 +219,16 @@ def _join(parts: list[str]) -> str:
     return out
 
 
-def parse_reference(path: Path = REFERENCE) -> tuple[dict[str, str], list[dict[str, str]]]:
+def parse_reference(path: Path = REFERENCE) -> tuple[dict[str, str], list[dict[str, Any]]]:
     """Parse chapter 2 of the English text.
 
-    Returns ``(section_titles_en, items)``; each item has section, kind, number, text_en.
+    Returns ``(section_titles_en, items)``; each item has section, kind, number, text_en and
+    footnotes_en (the texts of the footnotes cited in the item or in its section heading).
     """
-    lines = _chapter_lines(path.read_text(encoding="utf-8"))
+    lines, notes = _chapter_lines(path.read_text(encoding="utf-8"))
     titles: dict[str, str] = {}
-    items: list[dict[str, str]] = []
+    heading_notes: dict[str, list[str]] = {}
+    items: list[dict[str, Any]] = []
     section: str | None = None
     kind: str | None = None
     current: dict[str, Any] | None = None
@@ -222,10 +238,13 @@ def parse_reference(path: Path = REFERENCE) -> tuple[dict[str, str], list[dict[s
     def flush() -> None:
         nonlocal current
         if current is not None:
-            text = _join(current.pop("lines"))
+            text, cited = _marks(_join(current.pop("lines")))
+            text = re.sub(r" {2,}", " ", text)
             if lead_in and current["number"] in LEAD_IN_ITEMS.get(current["section"], ()):
                 text = lead_in + "\n" + text
             current["text_en"] = text
+            cited = heading_notes.get(current["section"], []) + cited
+            current["footnotes_en"] = [notes[n] for n in cited]
             items.append(current)
         current = None
 
@@ -234,7 +253,8 @@ def parse_reference(path: Path = REFERENCE) -> tuple[dict[str, str], list[dict[s
         if h:
             flush()
             section, kind, lead_in = h.group(1), None, None
-            titles[section] = re.sub(r"\s{2,}", " ", h.group(2).strip())
+            title, heading_notes[section] = _marks(h.group(2).strip())
+            titles[section] = re.sub(r"\s{2,}", " ", title)
             prev_heading = True
             continue
         if prev_heading and ln.strip() and ln[0].isspace() and section:
@@ -280,77 +300,95 @@ def items_in(section: str | None, kind: str, items: list[dict[str, str]]) -> boo
 
 
 # ---------------------------------------------------------------------------------------------
-# Seed (consultant's matrix, Japanese) import
+# Reference (Japanese) extraction
 # ---------------------------------------------------------------------------------------------
 
-CIRCLED = {c: str(i) for i, c in enumerate("①②③④⑤⑥⑦⑧⑨⑩", start=1)}
-
-# Transcription slips in the seed and their corrections (order matters for overlapping strings).
-SEED_FIXES: list[tuple[str, str]] = [
-    # doubled words in 2.1.1 (1)'s guideline text
-    (
-        "からの要求事項への対応及び関係主体等（顧客、地域社会、株主、当局等）からの要求事項への対応及び",
-        "からの要求事項への対応及び",
-    ),
-    ("法規制等法規制等", "法規制等"),
-    ("経営経営陣", "経営陣"),
-    ("人口対策", "入口対策"),
-    ("コアスクリッチ", "コアスイッチ"),
-    ("分組noneのもの", "未分類（カテゴリなし）のサイト"),
-    ("出口策", "出口対策"),
-    ("目新しき", "目新しさ"),
-    ("時々は", "昨今は"),
-    ("規定額", "規定"),
-    ("多くないものと思われる", "多いものと思われる"),
-    ("つかかき", "つき、"),
-    ("環境を踏む", "環境に触れる"),
-    ("本認証情報連携時", "本認証情報の漏洩時"),
-    ("仮想通貨の発掘", "仮想通貨の採掘"),
-    ("設計きめて", "設計において"),
-    ("一読公開", "公開"),
-    ("チェックがしている", "チェックしている"),
-    # 2.3.1 (1): "regular account inventories" (定期的な棚卸し) mis-transcribed as 権限抑止
-    ("アカウントの定期的な権限抑止", "アカウントの定期的な棚卸し"),
-]
-
-# Header sentence of the sheet that leaked into 2.1.2 (1)'s consultant view (with stray spaces).
-LEAKED_HEADER_RE = re.compile(r"\s*ま\s*た\s*客\s*観\s*的\s*な\s*見\s*直\s*し.*?り\s*ま\s*す\s*。")
+JA_CHAPTER_START_RE = re.compile(r"^##\s+2\.\s")
+JA_CHAPTER_END_RE = re.compile(r"^##\s+3\.\s")
+JA_HEADING_RE = re.compile(r"^#+\s+(2(?:\.\d+)+)\.\s+(\S.*)$")
+JA_FUNDAMENTAL_RE = re.compile(r"^#+\s*【基本的な対応事項】\s*$")
+JA_RECOMMENDED_RE = re.compile(r"^#+\s*【対応が望ましい事項】\s*$")
+JA_ITEM_RE = re.compile(r"^-\s+(?:([\u2460-\u2473])|([a-z])\.)\s*(.*)$")
+JA_BULLET_RE = re.compile(r"^\s+-\s+(.*)$")
+JA_FOOTNOTE_DEF_RE = re.compile(r"^\[\^(\d+)\]:\s*(.*)$")
+JA_FOOTNOTE_REF_RE = re.compile(r"\[\^(\d+)\]")
 
 
-def _fix_seed(text: str) -> str:
-    text = LEAKED_HEADER_RE.sub("", text)
-    for wrong, right in SEED_FIXES:
-        text = text.replace(wrong, right)
-    text = text.strip()
-    # Cell line breaks were flattened to spaces: restore them after sentences and before bullets.
-    text = re.sub(r"。\s+", "。\n", text)
-    text = re.sub(r"\s+・", "\n・", text)
-    text = re.sub(r"。\s*$", "。", text)
-    return text
+def _ja_refs(text: str) -> tuple[str, list[str]]:
+    """Remove ``[^n]`` marks from ``text``; return the text and the cited footnote numbers in order."""
+    nums = JA_FOOTNOTE_REF_RE.findall(text)
+    return JA_FOOTNOTE_REF_RE.sub("", text).strip(), list(dict.fromkeys(nums))
 
 
-def parse_seed(path: Path = SEED) -> dict[str, dict[str, str]]:
-    """Items of the consultant's matrix by control_id, slips fixed."""
-    out: dict[str, dict[str, str]] = {}
+def parse_reference_ja(path: Path = REFERENCE_JA) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Parse chapter 2 of the Japanese Markdown text.
+
+    Returns ``(section_titles_ja, items)``; each item has section, kind, number, text_ja and
+    footnotes_ja. Item text is taken word for word: the first paragraph, then each sub-bullet on a
+    line of its own starting with "・", then any note line (（参考）...) that follows the item.
+    """
+    all_lines = path.read_text(encoding="utf-8").splitlines()
+    notes = {m.group(1): m.group(2).strip() for ln in all_lines if (m := JA_FOOTNOTE_DEF_RE.match(ln))}
+    start = next(i for i, ln in enumerate(all_lines) if JA_CHAPTER_START_RE.match(ln))
+    end = next(i for i in range(start, len(all_lines)) if JA_CHAPTER_END_RE.match(all_lines[i]))
+    titles: dict[str, str] = {}
+    heading_notes: dict[str, list[str]] = {}
+    items: list[dict[str, Any]] = []
     section: str | None = None
-    for line in path.read_text(encoding="utf-8").splitlines():
-        cols = line.split("\t")
-        if len(cols) < 4:
-            continue
-        if re.fullmatch(r"2(\.\d+)*", cols[0].strip()):
-            section = cols[0].strip()
-            continue
-        number = CIRCLED.get(cols[1].strip())
-        if number is None or section is None:
-            continue
-        cols += [""] * (6 - len(cols))
-        out[f"{section}-{number}"] = {
-            "kind": "fundamental" if "基本的" in cols[2] else "recommended",
-            "text_ja": _fix_seed(cols[3]),
-            "consultant_view_ja": _fix_seed(cols[4]),
-            "aws_realisation_ja": _fix_seed(cols[5]),
-        }
-    return out
+    kind: str | None = None
+    current: dict[str, Any] | None = None
+    lead_in: str | None = None
+    prev_blank = True
+
+    def flush() -> None:
+        nonlocal current
+        if current is not None:
+            text, cited = _ja_refs("\n".join(current.pop("lines")))
+            if lead_in and current["number"] in LEAD_IN_ITEMS.get(current["section"], ()):
+                text = lead_in + "\n" + text
+            current["text_ja"] = text
+            current["footnotes_ja"] = [notes[n] for n in heading_notes.get(current["section"], []) + cited]
+            items.append(current)
+        current = None
+
+    for ln in all_lines[start + 1 : end]:
+        blank = not ln.strip()
+        h = JA_HEADING_RE.match(ln)
+        if h:
+            flush()
+            section, kind, lead_in = h.group(1), None, None
+            titles[section], heading_notes[section] = _ja_refs(h.group(2))
+        elif JA_FUNDAMENTAL_RE.match(ln) or JA_RECOMMENDED_RE.match(ln):
+            flush()
+            kind = "fundamental" if JA_FUNDAMENTAL_RE.match(ln) else "recommended"
+        elif m := JA_ITEM_RE.match(ln):
+            flush()
+            if section is None or kind is None:
+                raise ValueError(f"item outside a measures block: {ln!r}")
+            number = CIRCLED[m.group(1)] if m.group(1) else m.group(2)
+            if (kind == "fundamental") != number.isdigit():
+                raise ValueError(f"item {number} does not fit kind {kind} in {section}")
+            current = {"section": section, "kind": kind, "number": number, "lines": [m.group(3).strip()]}
+        elif (b := JA_BULLET_RE.match(ln)) and current is not None:
+            current["lines"].append("・" + b.group(1).strip())
+        elif blank or JA_FOOTNOTE_DEF_RE.match(ln) or ln.startswith(">"):
+            # Blank lines separate items; footnote definitions and block-quoted notes that follow a
+            # block of items ("なお、情報資産管理については…") belong to the section, not to an item.
+            if not blank:
+                flush()
+        elif current is not None and not prev_blank:
+            current["lines"].append(ln.strip())  # a note line directly under the item: （参考）...
+        else:
+            # Column-0 prose: a section intro, or the lead-in sentence of a block of items.
+            flush()
+            if kind is not None and not items_in(section, kind, items):
+                lead_in = _ja_refs(ln)[0]
+        prev_blank = blank
+    flush()
+    return titles, items
+
+
+CIRCLED = {chr(0x2460 + i): str(i + 1) for i in range(20)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,37 +401,41 @@ def chapter_of(section: str) -> str:
     return ".".join(section.split(".")[:2])
 
 
-def build(existing: list[dict[str, Any]], reference: Path = REFERENCE, seed_path: Path = SEED) -> list[dict[str, Any]]:
-    """Merge extracted and seed data into the existing records (keyed by control_id)."""
+def build(
+    existing: list[dict[str, Any]], reference: Path = REFERENCE, reference_ja: Path = REFERENCE_JA
+) -> list[dict[str, Any]]:
+    """Merge the items extracted from both reference texts into the existing records (keyed by
+    control_id): extracted fields are refreshed, hand-maintained fields kept."""
     titles_en, items = parse_reference(reference)
-    seed = parse_seed(seed_path)
+    titles_ja, items_ja = parse_reference_ja(reference_ja)
+    keys_en = [(i["section"], i["kind"], i["number"]) for i in items]
+    keys_ja = [(i["section"], i["kind"], i["number"]) for i in items_ja]
+    if keys_en != keys_ja:
+        diff = sorted(set(keys_en) ^ set(keys_ja)) or "same items, different order"
+        raise ValueError(f"the English and Japanese texts do not hold the same items: {diff}")
     old = {r["control_id"]: r for r in existing}
     records: list[dict[str, Any]] = []
-    for it in items:
+    for it, ja in zip(items, items_ja, strict=True):
         cid = f"{it['section']}-{it['number']}"
         rec: dict[str, Any] = {k: None for k in FIELD_ORDER}
         rec.update({"mode": "manual", "checks": []})
-        rec.update(old.get(cid, {}))
+        rec.update({k: v for k, v in old.get(cid, {}).items() if k in FIELD_ORDER})
         chap = chapter_of(it["section"])
         rec.update(
             control_id=cid,
             section=it["section"],
-            section_title_ja=SECTION_TITLES_JA[it["section"]],
+            section_title_ja=titles_ja[it["section"]],
             section_title_en=titles_en[it["section"]],
-            chapter_title_ja=SECTION_TITLES_JA[chap],
+            chapter_title_ja=titles_ja[chap],
             chapter_title_en=titles_en[chap],
             kind=it["kind"],
             number=it["number"],
             text_en=it["text_en"],
+            text_ja=ja["text_ja"],
+            footnotes_ja=ja["footnotes_ja"],
+            footnotes_en=it["footnotes_en"],
         )
-        if cid in seed:
-            if seed[cid]["kind"] != it["kind"]:
-                raise ValueError(f"{cid}: seed kind differs from the reference")
-            rec.update({k: v for k, v in seed[cid].items() if k != "kind"})
         records.append({k: rec.get(k) for k in FIELD_ORDER})
-    missing = set(seed) - {r["control_id"] for r in records}
-    if missing:
-        raise ValueError(f"seed items not found in the reference: {sorted(missing)}")
     return records
 
 
@@ -423,9 +465,10 @@ def dump(records: list[dict[str, Any]]) -> str:
     """Serialise the records, one blank line between them."""
     header = (
         "# FSA 金融分野におけるサイバーセキュリティに関するガイドライン: chapter 2 items as data.\n"
-        "# text_en: official provisional English translation (extracted by tools/build_catalog.py).\n"
-        "# text_ja / consultant_view_ja / aws_realisation_ja: consultant's matrix (seed), slips fixed.\n"
-        "# Titles, Japanese section headings, English renderings, mode and checks are hand-written.\n"
+        "# text_en / footnotes_en / *_title_en: official provisional English translation.\n"
+        "# text_ja / footnotes_ja / *_title_ja: official Japanese text (word for word, footnote marks removed).\n"
+        "# Both are extracted by tools/build_catalog.py from ../shared/reference; do not edit them by hand.\n"
+        "# Titles, the assessor's view (consultant_view_*, aws_realisation_*), mode and checks are hand-written.\n"
     )
     chunks = []
     for rec in records:
@@ -441,16 +484,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if controls.yaml is stale")
     parser.add_argument("--dump-items", action="store_true", help="print extracted items")
     parser.add_argument("--reference", type=Path, default=REFERENCE, help="English guideline text")
-    parser.add_argument("--seed", type=Path, default=SEED, help="consultant's matrix (text)")
+    parser.add_argument("--reference-ja", type=Path, default=REFERENCE_JA, help="Japanese guideline text (Markdown)")
     args = parser.parse_args(argv)
     if args.dump_items:
         titles, items = parse_reference(args.reference)
-        for it in items:
-            print(f"== {it['section']}-{it['number']} [{it['kind']}] {titles[it['section']]}")
-            print(it["text_en"])
+        titles_ja, items_ja = parse_reference_ja(args.reference_ja)
+        for it, ja in zip(items, items_ja, strict=False):
+            print(f"== {it['section']}-{it['number']} [{it['kind']}] {titles[it['section']]} / {titles_ja[ja['section']]}")
+            print(it["text_en"], *(f"[note] {n}" for n in it["footnotes_en"]), sep="\n")
+            print(ja["text_ja"], *(f"[注] {n}" for n in ja["footnotes_ja"]), sep="\n")
         return 0
     existing = yaml.safe_load(CATALOG.read_text(encoding="utf-8")) if CATALOG.exists() else []
-    text = dump(build(existing or [], args.reference, args.seed))
+    text = dump(build(existing or [], args.reference, args.reference_ja))
     if args.check:
         current = CATALOG.read_text(encoding="utf-8") if CATALOG.exists() else ""
         if current != text:

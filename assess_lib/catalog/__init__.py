@@ -85,7 +85,9 @@ class Control:
     title_ja: str
     title_en: str
     text_en: str
-    text_ja: str | None
+    text_ja: str
+    footnotes_ja: tuple[str, ...]
+    footnotes_en: tuple[str, ...]
     consultant_view_ja: str | None
     consultant_view_en: str | None
     aws_realisation_ja: str | None
@@ -112,8 +114,14 @@ class Control:
         return f"({self.number})"
 
     def text(self, lang: str) -> str:
-        """Guideline text; falls back to the official English when no Japanese text is held."""
-        return _pick(self.text_ja, self.text_en, lang) or ""
+        """Official guideline text of the item in ``lang`` (both languages are always held)."""
+        _check_lang(lang)
+        return self.text_ja if lang == "ja" else self.text_en
+
+    def footnotes(self, lang: str) -> tuple[str, ...]:
+        """The guideline's footnotes that the item (or its section heading) cites, in ``lang``."""
+        _check_lang(lang)
+        return self.footnotes_ja if lang == "ja" else self.footnotes_en
 
     def title(self, lang: str) -> str:
         """Short title for report rows."""
@@ -128,11 +136,11 @@ class Control:
         return _pick(self.chapter_title_ja, self.chapter_title_en, lang) or ""
 
     def consultant_view(self, lang: str) -> str | None:
-        """The consultant's general view (一般的に考えられる対応内容), or None if not written."""
+        """The assessor's view of what the item generally calls for (一般的に考えられる対応内容), or None."""
         return _pick(self.consultant_view_ja, self.consultant_view_en, lang)
 
     def aws_realisation(self, lang: str) -> str | None:
-        """What the partner's AWS design realises (AWS環境上で…実現すること), or None."""
+        """How the item can be realised with AWS services and features (AWS環境上で実現すること), or None."""
         return _pick(self.aws_realisation_ja, self.aws_realisation_en, lang)
 
 
@@ -246,7 +254,8 @@ def _validate(record: Any, index: int, against_schema: bool = True) -> Control:
             field="control_id",
         )
     values = {name: record[name] for name in _FIELDS}
-    values["checks"] = tuple(record["checks"])
+    for name in ("checks", "footnotes_ja", "footnotes_en"):
+        values[name] = tuple(record[name])
     return Control(**values)
 
 
