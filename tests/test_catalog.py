@@ -287,7 +287,9 @@ def test_every_item_has_japanese_text(catalog: Catalog) -> None:
     # The clause the consultant's matrix dropped from 2.1.1 (2).
     assert "組織の経営目標にとってのサイバーセキュリティの確保の重要性を認識し、" in catalog.get("2.1.1-2").text_ja
     assert catalog.get("2.3.1-1").text_ja.count("\n・") == 4
-    assert catalog.get("2.4.1-1").text_ja.startswith("サイバー攻撃の端緒を検知するために、以下について継続的な監視を実施すること。\n")
+    assert catalog.get("2.4.1-1").text_ja.startswith(
+        "サイバー攻撃の端緒を検知するために、以下について継続的な監視を実施すること。\n"
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -401,9 +401,7 @@ def chapter_of(section: str) -> str:
     return ".".join(section.split(".")[:2])
 
 
-def build(
-    existing: list[dict[str, Any]], reference: Path = REFERENCE, reference_ja: Path = REFERENCE_JA
-) -> list[dict[str, Any]]:
+def build(existing: list[dict[str, Any]], reference: Path = REFERENCE, reference_ja: Path = REFERENCE_JA) -> list[dict[str, Any]]:
     """Merge the items extracted from both reference texts into the existing records (keyed by
     control_id): extracted fields are refreshed, hand-maintained fields kept."""
     titles_en, items = parse_reference(reference)
