@@ -57,8 +57,8 @@ def _check_regions(source: str, regions: tuple[str, ...]) -> None:
     for region in regions:
         if region in known:
             continue
-        close = difflib.get_close_matches(region, sorted(known), n=3, cutoff=0.6)
-        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        close = sorted(difflib.get_close_matches(region, sorted(known), n=3, cutoff=0.6))
+        hint = f"did you mean {close[0]}? " if len(close) == 1 else f"did you mean one of {', '.join(close)}? " if close else ""
         raise _fail(
             source,
             "aws.regions",
