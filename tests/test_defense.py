@@ -791,3 +791,17 @@ def test_layer_summary_fails_on_a_gap_beside_another_regions_missing_evidence(tm
     assert {f.region for f in summary if f.verdict.value == "error"} == {"ap-northeast-3"}
     failed = next(f for f in summary if f.verdict.value == "fail")
     assert "VPC(s) without flow logs: vpc-2 (ap-northeast-1)" in failed.message_en
+
+
+def test_guardduty_failure_stands_beside_an_unreadable_attestation(tmp_path):
+    """GuardDuty off in Tokyo is a failure even when the attested answers (host IPS/EDR) could not be read.
+
+    Before the fix the unreadable answers turned the whole check into one ``error``."""
+    region = estate(**{"guardduty.detectors": []})
+    data: dict[tuple[str, str], Any] = {("cloudfront.distributions", GLOBAL): []}
+    data.update({(name, TOKYO): rows for name, rows in region.items()})
+    broken = CollectionError(ev.OTHER, "ParseError", "the attestation file could not be read")
+    data.update({(DOCUMENTS_DATASET, GLOBAL): [], (ANSWERS_DATASET, GLOBAL): broken})
+    findings = run_one("internal_threat_detection", make_bundle(tmp_path, data, regions=[TOKYO]))
+    seen = {(f.verdict.value, f.resource) for f in findings}
+    assert ("fail", f"GuardDuty {TOKYO}") in seen and ("error", ANSWERS_DATASET) in seen, seen
