@@ -326,11 +326,17 @@ def test_organisation_accounts_are_not_third_parties(tmp_path):
     rows = [
         role("shared-services", trust({"AWS": f"arn:aws:iam::{sibling}:root"})),
         role("org-wide", trust({"AWS": "*"}, {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}})),
+        role("session", trust({"AWS": f"arn:aws:sts::{sibling}:assumed-role/Ops/alice"})),
         role("vendor", trust({"AWS": CONTRACTOR})),
     ]
     store.put(DatasetRecord("iam.authorization_details", OWN, "global", "ok", rows=rows))
     store.save(tmp_path / "run", NOW.isoformat())
     findings = run_one("iam_external_trust_without_external_id", Bundle.load(tmp_path / "run"))
-    assert verdicts(findings) == {"role/shared-services": "pass", "role/org-wide": "pass", "role/vendor": "fail"}
+    assert verdicts(findings) == {
+        "role/shared-services": "pass",
+        "role/org-wide": "pass",
+        "role/session": "pass",
+        "role/vendor": "fail",
+    }
     vendor = next(f for f in findings if f.resource == "role/vendor")
     assert vendor.details["external_accounts"] == [CONTRACTOR] and sibling in vendor.message_en

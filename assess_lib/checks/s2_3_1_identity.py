@@ -31,7 +31,7 @@ def _condition_keys(statement: dict[str, Any]) -> dict[str, Any]:
     return {k.lower(): v for op in conditions.values() if isinstance(op, dict) for k, v in op.items()}
 
 
-_ACCOUNT_IN_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):")
+_ACCOUNT_IN_ARN = re.compile(r"^arn:aws[\w-]*:(?:iam|sts)::(\d{12}):")  # role, user, root or assumed-role session
 
 
 def _principal_accounts(principal: Any) -> list[str]:
