@@ -7,8 +7,10 @@ traceback.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,43 @@ _ROLE_RE = re.compile(r"^[\w+=,.@/-]{1,64}$")
 
 class ParamsError(ValueError):
     """A params file problem, phrased for the person who wrote the file."""
+
+
+@lru_cache(maxsize=1)
+def known_regions() -> frozenset[str]:
+    """Every region of every partition in the partition data botocore ships (opt-in regions included)."""
+    from botocore.exceptions import DataNotFoundError
+    from botocore.loaders import create_loader
+
+    loader = create_loader()
+    names: set[str] = set()
+    for data_name in ("endpoints", "partitions"):  # partitions.json: newer botocore releases
+        try:
+            data = loader.load_data(data_name)
+        except DataNotFoundError:
+            continue
+        for partition in data.get("partitions", []):
+            names.update(region for region in partition.get("regions", {}) if _REGION_RE.match(region))
+    return frozenset(names)
+
+
+def _check_regions(source: str, regions: tuple[str, ...]) -> None:
+    """Each region must be one botocore knows: a typo would otherwise surface as a connection failure."""
+    import botocore
+
+    known = known_regions()
+    for region in regions:
+        if region in known:
+            continue
+        close = sorted(difflib.get_close_matches(region, sorted(known), n=3, cutoff=0.6))
+        hint = f"did you mean {close[0]}? " if len(close) == 1 else f"did you mean one of {', '.join(close)}? " if close else ""
+        raise _fail(
+            source,
+            "aws.regions",
+            f"'{region}' is not an AWS region (not in the partition data of botocore {botocore.__version__})",
+            f"{hint}Correct or remove '{region}', or write 'all' for every region enabled in the account. "
+            "A region newer than this botocore needs an upgraded botocore (pip install -U boto3)",
+        )
 
 
 @dataclass(frozen=True)
@@ -138,6 +177,7 @@ def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = No
         regions = _str_list(source, "aws.regions", regions_raw, _REGION_RE, "AWS region name such as ap-northeast-1")
         if not regions:
             raise _fail(source, "aws.regions", "empty list", "write 'all' or list regions such as [ap-northeast-1]")
+        _check_regions(source, regions)
     accounts_raw = aws_raw.get("accounts")
     if accounts_raw is None or accounts_raw == "organization":
         accounts: str | tuple[str, ...] | None = accounts_raw

@@ -7,7 +7,9 @@ import json
 
 from conftest import make_bundle, run_one, verdicts
 
+from assess_lib import evidence as ev
 from assess_lib.demo.seed_identity import saml_metadata
+from assess_lib.evidence import Bundle, CollectionError, DatasetRecord, EvidenceStore
 from assess_lib.params import parse_params
 from assess_lib.pipeline import collect, evaluate
 
@@ -232,3 +234,109 @@ def test_identity_collectors_against_moto(aws, tmp_path):
     assert found[("iam_external_trust_without_external_id", "role/Vendor")] == "fail"
     assert found[("secrets_rotation", "api-key")] == "fail"
     assert found[("cloudtrail_bucket_tamper_resistance", "locked-logs")] == "pass"
+
+
+# --- contractor access: the institution's own accounts are not third parties (issue 10, point 11) ---------------
+
+INFO = "345678901234"  # a second account of the institution, assessed in the same run
+CONTRACTOR = "210987654321"  # an account outside the assessment: a third party
+
+
+def in_account(aws, account_id, role_name):
+    """boto3 clients inside another emulated account, through sts:AssumeRole as the kit itself enters it."""
+    import boto3
+
+    creds = aws.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/{role_name}", RoleSessionName="test")
+    creds = creds["Credentials"]
+    session = boto3.Session(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+    return lambda service, region="us-east-1": session.client(service, region_name=region, endpoint_url=aws.url)
+
+
+def two_account_run(aws, tmp_path, info_roles):
+    """Collect the caller's account and INFO through the role Audit; ``info_roles`` name -> trust policy in INFO."""
+    iam = aws.client("iam", "us-east-1")
+    iam.create_role(RoleName="Audit", AssumeRolePolicyDocument=json.dumps(trust({"AWS": f"arn:aws:iam::{OWN}:root"})))
+    info_iam = in_account(aws, INFO, "Audit")("iam")
+    for name, policy in info_roles.items():
+        info_iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(policy))
+    params = parse_params(
+        {
+            "customer": "テスト",
+            "aws": {"regions": ["ap-northeast-1"], "accounts": [OWN, INFO], "role_name": "Audit"},
+            "dns": {"domains": []},
+        }
+    )
+    return collect(params, tmp_path / "run", endpoint_url=aws.url, max_attempts=2)
+
+
+def trust_findings(bundle, account_id):
+    return {
+        f.resource: f
+        for f in evaluate(bundle).findings
+        if f.check_id == "iam_external_trust_without_external_id" and f.account_id == account_id
+    }
+
+
+def test_role_trusted_by_an_assessed_account_is_not_third_party_access(aws, tmp_path):
+    """The demo's 情報系 account: the kit's own read-only role, trusted by the bank's assessing account, is no finding."""
+    bundle = two_account_run(
+        aws,
+        tmp_path,
+        {
+            "Audit": trust({"AWS": f"arn:aws:iam::{OWN}:root"}),  # the kit's role, trusted by an assessed account
+            "Vendor": trust({"AWS": f"arn:aws:iam::{CONTRACTOR}:root"}),
+            "Mixed": trust({"AWS": [f"arn:aws:iam::{OWN}:root", CONTRACTOR]}),
+        },
+    )
+    found = trust_findings(bundle, INFO)
+    assert {name: f.verdict.value for name, f in found.items()} == {
+        "role/Audit": "pass",
+        "role/Vendor": "fail",
+        "role/Mixed": "fail",
+    }
+    assert "not third-party access" in found["role/Audit"].message_en and "第三者" in found["role/Audit"].message_ja
+    assert OWN in found["role/Audit"].message_en
+    for name in ("role/Vendor", "role/Mixed"):
+        # The finding names the account outside the institution's, and only that one.
+        assert found[name].details["external_accounts"] == [CONTRACTOR]
+        assert f"{CONTRACTOR}, outside the institution's own accounts ({OWN}, {INFO})" in found[name].message_en
+        assert f"自組織外のアカウント（{CONTRACTOR}）" in found[name].message_ja
+        assert found[name].severity == "high"
+    # The caller's account: its role trusts only itself, so nothing crosses an account boundary.
+    assert [f.verdict.value for f in trust_findings(bundle, OWN).values()] == ["not_applicable"]
+
+
+def test_external_trust_missing_evidence_is_error(tmp_path):
+    denied = CollectionError(ev.ACCESS_DENIED, "AccessDenied", "not authorized to perform iam:GetAccountAuthorizationDetails")
+    findings = run_one(
+        "iam_external_trust_without_external_id", make_bundle(tmp_path, {("iam.authorization_details", "global"): denied})
+    )
+    assert [f.verdict.value for f in findings] == ["error"]
+    assert findings[0].details["error_kind"] == ev.ACCESS_DENIED
+
+
+def test_organisation_accounts_are_not_third_parties(tmp_path):
+    """A bundle that lists the AWS Organization's accounts: a trust of one of them, even outside the scope, is internal.
+
+    Hand-built: the emulator's organisation listing would put every account in scope, so the
+    difference between scope and organisation can only be built by hand."""
+    store = EvidenceStore(run_id="test-run", started_at=NOW.isoformat())
+    sibling = "456789012345"  # the institution's, in its organisation, not assessed in this run
+    store.meta = {"accounts": [OWN], "regions": {OWN: ["ap-northeast-1"]}, "organization_accounts": [OWN, sibling]}
+    rows = [
+        role("shared-services", trust({"AWS": f"arn:aws:iam::{sibling}:root"})),
+        role("org-wide", trust({"AWS": "*"}, {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}})),
+        role("session", trust({"AWS": f"arn:aws:sts::{sibling}:assumed-role/Ops/alice"})),
+        role("vendor", trust({"AWS": CONTRACTOR})),
+    ]
+    store.put(DatasetRecord("iam.authorization_details", OWN, "global", "ok", rows=rows))
+    store.save(tmp_path / "run", NOW.isoformat())
+    findings = run_one("iam_external_trust_without_external_id", Bundle.load(tmp_path / "run"))
+    assert verdicts(findings) == {
+        "role/shared-services": "pass",
+        "role/org-wide": "pass",
+        "role/session": "pass",
+        "role/vendor": "fail",
+    }
+    vendor = next(f for f in findings if f.resource == "role/vendor")
+    assert vendor.details["external_accounts"] == [CONTRACTOR] and sibling in vendor.message_en

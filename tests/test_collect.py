@@ -9,7 +9,7 @@ import pytest
 from conftest import ACCOUNT
 
 from assess_lib import evidence as ev
-from assess_lib.aws.collect import CredentialsError
+from assess_lib.aws.collect import CredentialsError, EndpointUnreachable
 from assess_lib.aws.errors import classify
 from assess_lib.demo.server import age_user, free_port
 from assess_lib.evidence import Bundle
@@ -143,9 +143,11 @@ def test_unimplemented_api_is_classified(aws):
     assert classify(raised.value).kind == ev.NOT_IMPLEMENTED
 
 
-def test_unreachable_endpoint_is_a_clear_credentials_error(aws, tmp_path):
-    with pytest.raises(CredentialsError) as raised:
-        collect(params(), tmp_path / "run", endpoint_url=f"http://127.0.0.1:{free_port()}", max_attempts=1)
+def test_unreachable_endpoint_stops_before_any_work_as_a_connection_problem(aws, tmp_path):
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(CredentialsError) as raised:  # the command line prints it as one paragraph
+        collect(params(), tmp_path / "run", endpoint_url=url, max_attempts=1)
+    assert isinstance(raised.value, EndpointUnreachable) and url in str(raised.value)
     assert "Fix:" in str(raised.value)
     assert not (tmp_path / "run" / "evidence").exists()
 

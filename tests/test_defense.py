@@ -769,6 +769,39 @@ def test_missing_evidence_is_error_per_region_and_for_the_summary(tmp_path):
     flow = {(f.region, f.verdict.value) for f in run_one("vpc_flow_logs", b)}
     assert flow == {(TOKYO, "pass"), ("ap-northeast-3", "error")}
     summary = run_one("defense_in_depth_layers", b)
-    assert [f.verdict.value for f in summary] == ["error"]
+    # No gap in the evidence gathered, but not all was: errors only, one per missing dataset and region.
+    assert {f.verdict.value for f in summary} == {"error"}
+    assert (TOKYO, "guardduty.detectors") in {(f.region, f.resource) for f in summary}
+    assert len({(f.region, f.resource) for f in summary}) == len(summary)
     missing_cloudfront = run_one("waf_internet_endpoints", bundle(tmp_path / "cf", cloudfront=denied))
     assert {f.verdict.value for f in missing_cloudfront} == {"pass", "error"}
+
+
+def test_layer_summary_fails_on_a_gap_beside_another_regions_missing_evidence(tmp_path):
+    """A VPC without flow logs in Tokyo is a gap even though Osaka could not be read: fail, with Osaka's errors."""
+    disabled = CollectionError(ev.ACCESS_DENIED, "UnauthorizedOperation", "not authorized")
+    second = estate()["ec2.vpcs"][0] | {"vpc_id": "vpc-2", "name": "dev", "is_default": True}
+    regions = {
+        TOKYO: estate(**{"ec2.vpcs": estate()["ec2.vpcs"] + [second]}),
+        "ap-northeast-3": {name: disabled for name in estate()},
+    }
+    summary = run_one("defense_in_depth_layers", bundle(tmp_path, regions))
+    verdicts_seen = [f.verdict.value for f in summary]
+    assert verdicts_seen.count("fail") == 1 and "pass" not in verdicts_seen
+    assert {f.region for f in summary if f.verdict.value == "error"} == {"ap-northeast-3"}
+    failed = next(f for f in summary if f.verdict.value == "fail")
+    assert "VPC(s) without flow logs: vpc-2 (ap-northeast-1)" in failed.message_en
+
+
+def test_guardduty_failure_stands_beside_an_unreadable_attestation(tmp_path):
+    """GuardDuty off in Tokyo is a failure even when the attested answers (host IPS/EDR) could not be read.
+
+    Before the fix the unreadable answers turned the whole check into one ``error``."""
+    region = estate(**{"guardduty.detectors": []})
+    data: dict[tuple[str, str], Any] = {("cloudfront.distributions", GLOBAL): []}
+    data.update({(name, TOKYO): rows for name, rows in region.items()})
+    broken = CollectionError(ev.OTHER, "ParseError", "the attestation file could not be read")
+    data.update({(DOCUMENTS_DATASET, GLOBAL): [], (ANSWERS_DATASET, GLOBAL): broken})
+    findings = run_one("internal_threat_detection", make_bundle(tmp_path, data, regions=[TOKYO]))
+    seen = {(f.verdict.value, f.resource) for f in findings}
+    assert ("fail", f"GuardDuty {TOKYO}") in seen and ("error", ANSWERS_DATASET) in seen, seen

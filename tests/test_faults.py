@@ -1,4 +1,5 @@
-"""Faults on the wire: a throttling storm between boto3 and the emulator, via a real proxy on 127.0.0.1."""
+"""Faults on the wire between boto3 and the emulator, via a real proxy on 127.0.0.1: a throttling storm,
+a hung service, a denial in one region only."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from assess_lib.findings import Verdict, rollup
 from assess_lib.params import parse_params
 from assess_lib.pipeline import collect, evaluate
 
@@ -17,21 +19,35 @@ THROTTLE_XML = (
     b"<Message>Rate exceeded</Message></Error><RequestId>proxy</RequestId></ErrorResponse>"
 )
 THROTTLE_JSON = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
+# AccessDenied as AWS words it for a JSON-protocol service (Secrets Manager...) and for EC2's query protocol.
+DENIED_JSON = b'{"__type":"AccessDeniedException","message":"User is not authorized to perform this action in this region"}'
+DENIED_EC2 = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>UnauthorizedOperation</Code>'
+    b"<Message>You are not authorized to perform this operation.</Message></Error></Errors><RequestID>proxy</RequestID></Response>"
+)
+DENIED_XML = (
+    b'<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>'
+    b"<Message>User is not authorized to perform this action</Message></Error><RequestId>proxy</RequestId></ErrorResponse>"
+)
 
 
 class ThrottlingProxy:
     """Forwards to the emulator, answering a throttling error instead for chosen requests.
 
     ``throttle(n, service)`` decides for the n-th request of a query- or JSON-protocol service;
-    ``stall(service)`` makes the proxy wait before answering (a slow or hung endpoint).
+    ``stall(service)`` makes the proxy wait before answering (a slow or hung endpoint);
+    ``deny(service, region)`` answers AccessDenied instead, as a policy denying one region would
+    (the region is the one the request is signed for).
     """
 
-    def __init__(self, target: str, throttle, stall=lambda service: 0.0) -> None:
+    def __init__(self, target: str, throttle, stall=lambda service: 0.0, deny=lambda service, region: False) -> None:
         self.target = urllib.parse.urlsplit(target)
         self.throttle = throttle
         self.stall = stall
+        self.deny = deny
         self.count = 0
         self.throttled = 0
+        self.denied = 0
         self.lock = threading.Lock()
         proxy = self
 
@@ -49,7 +65,18 @@ class ThrottlingProxy:
                 target = self.headers.get("X-Amz-Target")
                 auth = self.headers.get("Authorization", "")
                 service = auth.split("/")[3] if auth.count("/") >= 4 else ""
+                region = auth.split("/")[2] if auth.count("/") >= 4 else ""
                 query = body.startswith(b"Action=") or b"&Action=" in body
+                if (query or target) and proxy.deny(service, region):
+                    with proxy.lock:
+                        proxy.denied += 1
+                    payload = DENIED_JSON if target else DENIED_EC2 if service == "ec2" else DENIED_XML
+                    self.send_response(400 if target else 403)
+                    self.send_header("Content-Type", "application/x-amz-json-1.1" if target else "text/xml")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
                 delay = proxy.stall(service)
                 if delay:
                     time.sleep(delay)
@@ -136,7 +163,8 @@ def test_endless_throttling_of_one_service_is_error_named_throttled(aws, tmp_pat
     }
     findings = evaluate(bundle).findings
     trail = [f for f in findings if f.check_id == "cloudtrail_multiregion_logging"]
-    assert [f.verdict.value for f in trail] == ["error"] and "throttled" in trail[0].message_en
+    # One error per missing dataset (the trails, and so their status), never a verdict.
+    assert {f.verdict.value for f in trail} == {"error"} and "throttled" in trail[0].message_en
     assert any(f.check_id == "iam_user_console_mfa" and f.verdict.value == "fail" for f in findings)
 
 
@@ -152,3 +180,55 @@ def test_hung_endpoint_is_error_named_time_out(aws, tmp_path: Path):
     findings = evaluate(bundle).findings
     guard = [f for f in findings if f.check_id == "internal_threat_detection" and f.resource == "guardduty.detectors"]
     assert guard and guard[0].verdict.value == "error" and "time-out" in guard[0].message_en
+
+
+# --- a denial in one region never hides a failure in another (issue 10, point 12) -------------------------
+
+TOKYO, VIRGINIA = "ap-northeast-1", "us-east-1"
+
+
+def two_region_params():
+    return parse_params({"customer": "テスト銀行", "aws": {"regions": [TOKYO, VIRGINIA]}, "dns": {"domains": []}})
+
+
+def test_denied_region_is_error_beside_the_other_regions_failures(aws, tmp_path: Path):
+    """Secrets Manager and EC2 denied in us-east-1 only: Tokyo's rotation-disabled secret and its security group
+    open to SSH stay failures, and us-east-1 is an error naming the missing permission, for each check."""
+    aws.client("secretsmanager", TOKYO).create_secret(Name="db-password", SecretString="x")  # no rotation
+    aws.client("secretsmanager", VIRGINIA).create_secret(Name="hidden", SecretString="x")
+    ec2 = aws.client("ec2", TOKYO)
+    vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+    group = ec2.create_security_group(GroupName="bastion", Description="ssh", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=group, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    )
+    deny = lambda service, region: service in ("secretsmanager", "ec2") and region == VIRGINIA  # noqa: E731
+    with ThrottlingProxy(aws.url, lambda n, service: False, deny=deny) as proxy:
+        bundle = collect(two_region_params(), tmp_path / "run", endpoint_url=proxy.url, max_attempts=1)
+    assert proxy.denied >= 2
+    assessment = evaluate(bundle)
+    findings = assessment.findings
+
+    secrets = [f for f in findings if f.check_id == "secrets_rotation" and f.control_id == "2.3.1-3"]
+    assert sorted((f.verdict.value, f.region, f.resource) for f in secrets) == [
+        ("error", VIRGINIA, "secretsmanager.secrets"),
+        ("fail", TOKYO, "db-password"),
+    ]
+    error = next(f for f in secrets if f.verdict.value == "error")
+    assert error.details["error_kind"] == "access_denied" and error.details["missing_permission"] == "secretsmanager:ListSecrets"
+    assert "secretsmanager:ListSecrets" in error.message_en and "hidden" not in error.message_en
+
+    remote = [f for f in findings if f.check_id == "remote_admin_from_internet" and f.control_id == "2.3.1-5"]
+    assert {(f.verdict.value, f.region) for f in remote} == {("error", VIRGINIA), ("fail", TOKYO)}
+    assert any(f.verdict.value == "fail" and group in f.resource for f in remote)
+
+    # The same for a 2.3 check built on per-region results: Tokyo's open group fails beside Virginia's error.
+    ingress = [f for f in findings if f.check_id == "sg_ingress_internet"]
+    assert ("fail", TOKYO) in {(f.verdict.value, f.region) for f in ingress}
+    assert ("error", VIRGINIA) in {(f.verdict.value, f.region) for f in ingress}
+    assert not [f for f in ingress if f.verdict.value == "pass" and f.region == VIRGINIA]
+
+    # Nothing concludes "none" from a region it could not read.
+    assert not [f for f in secrets + remote if f.verdict.value == "not_applicable"]
+    # The control's roll-up of these findings is a failure with the error listed, not 取得不可.
+    assert rollup(f.verdict for f in secrets) == Verdict.FAIL

@@ -6,10 +6,13 @@ import hashlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,6 +57,32 @@ def test_invalid_credentials_are_a_clear_message(aws, tmp_path):
     assert result.returncode == 2
     assert "invalid or expired" in result.stderr and "Traceback" not in result.stderr
     assert "wrong-secret-value" not in result.stderr + result.stdout
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens: bound, read, closed."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_unreachable_endpoint_is_a_connection_problem_naming_the_url(moto_server, tmp_path):
+    """Before the fix this read "AWS credentials are missing, invalid or expired (EndpointConnectionError ...)"."""
+    from assess_lib.aws.collect import CredentialsError, EndpointUnreachable
+    from assess_lib.demo.server import demo_credentials
+    from assess_lib.params import load_params
+    from assess_lib.pipeline import collect
+
+    url = f"http://127.0.0.1:{closed_port()}"
+    params = load_params(params_file(tmp_path, url))
+    with demo_credentials(), pytest.raises(CredentialsError) as raised:  # valid credentials: only the network fails
+        collect(params, tmp_path / "run", max_attempts=1)  # retries capped: a refused connection is not retried for long
+    message = str(raised.value)
+    assert isinstance(raised.value, EndpointUnreachable)
+    assert message.startswith("Connection problem:") and url in message
+    assert "not a credentials problem" in message and "credentials are missing" not in message
+    assert "aws.endpoint_url" in message and "Fix:" in message and "\n" not in message
+    assert not (tmp_path / "run" / "evidence").exists()
 
 
 def digest(folder: Path) -> dict[str, str]:

@@ -12,6 +12,7 @@ from ..datasets import DATASETS, GLOBAL_SCOPE, REGIONAL_SCOPE
 from ..evidence import GLOBAL, CollectionError, DatasetRecord, EvidenceStore
 from ..params import Params
 from .collectors import COLLECTORS, AccountContext
+from .errors import endpoint_url_in, is_unreachable
 from .session import (
     ClientFactory,
     assume_role_factory,
@@ -26,7 +27,35 @@ log = logging.getLogger(__name__)
 
 
 class CredentialsError(Exception):
-    """No usable credentials: raised before any work starts."""
+    """AWS cannot be used at all (no usable credentials, endpoint unreachable): raised before any work starts.
+
+    The command line prints it as one paragraph without a traceback.
+    """
+
+
+class EndpointUnreachable(CredentialsError):
+    """The AWS endpoint cannot be reached: a network or URL problem, not a credentials one."""
+
+
+def _cannot_start(err: CollectionError, endpoint: str | None) -> CredentialsError:
+    """The one-paragraph reason collection cannot start, phrased after the failure's kind."""
+    if is_unreachable(err):
+        url = endpoint_url_in(err) or endpoint or "the AWS endpoint"
+        what = "did not answer in time" if err.kind == ev.TIMEOUT else "could not be reached"
+        where = (
+            "aws.endpoint_url in the params file (or AWS_ENDPOINT_URL) and that the service there is running"
+            if endpoint
+            else "the network, proxy (HTTPS_PROXY) and firewall between this machine and AWS"
+        )
+        return EndpointUnreachable(
+            f"Connection problem: the AWS endpoint {url} {what} ({err.code}: {err.message}). "
+            f"This is not a credentials problem. Fix: check {where}, then run again."
+        )
+    return CredentialsError(
+        f"AWS credentials are missing, invalid or expired ({err.code}: {err.message}). "
+        "Fix: sign in (e.g. 'aws sso login --profile NAME') and set aws.profile in the params file, "
+        "or export AWS credentials for a read-only role."
+    )
 
 
 def collect_aws(
@@ -49,21 +78,20 @@ def collect_aws(
         base = ClientFactory(base_session(params.aws), endpoint, max_attempts, timeout)
         caller = caller_identity(base)
     except CollectionError as err:
-        raise CredentialsError(
-            f"AWS credentials are missing, invalid or expired ({err.code}: {err.message}). "
-            "Fix: sign in (e.g. 'aws sso login --profile NAME') and set aws.profile in the params file, "
-            "or export AWS credentials for a read-only role."
-        ) from None
+        raise _cannot_start(err, endpoint) from None
 
     targets: list[tuple[str, ClientFactory | None, CollectionError | None]] = []
+    organization: list[str] | None = None  # the organisation's accounts, when listed: they are not third parties
     accounts_param = params.aws.accounts
     if accounts_param is None:
         targets.append((caller["account_id"], base, None))
     else:
         if accounts_param == "organization":
             try:
-                account_ids = organization_accounts(base)
+                account_ids = organization = organization_accounts(base)
             except CollectionError as err:
+                if is_unreachable(err):
+                    raise _cannot_start(err, endpoint) from None
                 raise CredentialsError(
                     f"Cannot list the organisation's accounts ({err.code}: {err.message}). Fix: run from the "
                     "management or a delegated administrator account with organizations:ListAccounts, or list "
@@ -140,6 +168,7 @@ def collect_aws(
         "accounts": [t[0] for t in targets],
         "regions": regions_by_account,
         "account_errors": account_errors,
+        "organization_accounts": organization,
     }
 
 

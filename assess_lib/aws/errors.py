@@ -8,14 +8,18 @@ GuardDuty) may answer a denial with a bare ``403``.
 
 from __future__ import annotations
 
+import re
+
 from botocore.exceptions import (
     ClientError,
+    ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
     NoRegionError,
     ReadTimeoutError,
 )
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from .. import evidence as ev
 
@@ -73,11 +77,27 @@ def classify(err: BaseException) -> ev.CollectionError:
         return ev.CollectionError(kind, code or str(status), _short(message), attempts)
     if isinstance(err, (ConnectTimeoutError, ReadTimeoutError)):
         return ev.CollectionError(ev.TIMEOUT, type(err).__name__, _short(str(err)))
-    if isinstance(err, EndpointConnectionError):
-        return ev.CollectionError(ev.CONNECTION, "EndpointConnectionError", _short(str(err)))
+    if isinstance(err, (BotoConnectionError, ConnectionClosedError)):
+        # Refused, unresolvable, proxy or TLS failures: the endpoint cannot be reached (never a credentials problem).
+        code = "EndpointConnectionError" if isinstance(err, EndpointConnectionError) else type(err).__name__
+        return ev.CollectionError(ev.CONNECTION, code, _short(str(err)))
     if isinstance(err, (NoCredentialsError, NoRegionError)):
         return ev.CollectionError(ev.ACCESS_DENIED, type(err).__name__, _short(str(err)))
     return ev.CollectionError(ev.OTHER, type(err).__name__, _short(str(err)))
+
+
+_URL_IN_MESSAGE = re.compile(r'(?:endpoint URL|url):\s*"?([a-z][a-z0-9+.-]*://[^\s"]+)', re.IGNORECASE)
+
+
+def endpoint_url_in(error: ev.CollectionError) -> str | None:
+    """The URL a connection failure names (botocore puts it in the message), or None."""
+    match = _URL_IN_MESSAGE.search(error.message or "")
+    return match.group(1) if match else None
+
+
+def is_unreachable(error: ev.CollectionError) -> bool:
+    """True for failures to reach the endpoint at all (refused, unresolvable, timed out)."""
+    return error.kind in (ev.CONNECTION, ev.TIMEOUT)
 
 
 def _short(text: str, limit: int = 300) -> str:

@@ -2,9 +2,13 @@
 
 A check is ``fn(ctx: CheckContext) -> list[Finding]``. It reads evidence only
 through ``ctx.rows(...)`` (never boto3, ``aws/`` or ``dns/``), and the IAM
-actions it needs follow from the datasets it declares. When a dataset is
-missing the runner turns the :class:`EvidenceUnavailable` into an ``error``
-finding that names the cause and the missing permission.
+actions it needs follow from the datasets it declares. Missing evidence becomes
+an ``error`` finding naming the cause and the missing permission, once per
+dataset and region, beside the findings the rest of the evidence gives: regional
+datasets are read through ``ctx.regional_rows``/``ctx.per_region``, which skip an
+unreadable region and go on, and the runner turns any other
+:class:`EvidenceUnavailable` into an ``error`` while keeping what was found before.
+A check concludes "there is none" only when ``ctx.complete``.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from ..evidence import GLOBAL, Bundle, EvidenceUnavailable
-from ..findings import Finding, Verdict
+from ..findings import Finding
 from . import ACCOUNT_SCOPE, DOMAIN_SCOPE, ORG_SCOPE, CheckSpec, registry
 from .context import CheckContext, parse_time
 
@@ -35,27 +35,12 @@ def run_check(
     )
     try:
         spec.fn(ctx)
-        findings = ctx.findings
     except EvidenceUnavailable as missing:
         # Missing evidence is never a verdict: say what is missing and which permission would fix it.
-        findings = [
-            Finding(
-                check_id=spec.check_id,
-                control_id="",
-                verdict=Verdict.ERROR,
-                account_id=account_id,
-                region=missing.region,
-                resource=missing.dataset,
-                message_ja=missing.describe("ja"),
-                message_en=missing.describe("en"),
-                details={
-                    "error_kind": missing.kind,
-                    "error_code": missing.code,
-                    "missing_permission": missing.action,
-                },
-                severity="info",
-            )
-        ]
+        # Findings recorded before the gap stay (a failure is never hidden by an error elsewhere);
+        # regional gaps are isolated by the context itself (CheckContext.per_region / regional_rows).
+        ctx.record_missing(missing)
+    findings = ctx.findings
     if not findings:
         raise RuntimeError(f"check {spec.check_id} produced no finding for {account_id}")
     return [dataclasses.replace(f, control_id=control) for control in spec.controls for f in findings]

@@ -355,8 +355,8 @@ def admin_privileges(ctx: CheckContext) -> None:
 def _trails(ctx: CheckContext) -> dict[str, dict[str, Any]]:
     """Every trail visible from any in-scope region, by ARN, with its logging status."""
     trails = {arn: dict(trail) for arn, trail in _trails_only(ctx).items()}
-    for region in ctx.regions:
-        for status in ctx.rows("cloudtrail.trail_status", region):
+    for _region, rows in ctx.regional_rows("cloudtrail.trail_status"):
+        for status in rows:
             if status["arn"] in trails:
                 trails[status["arn"]]["is_logging"] = status["is_logging"]
     return trails
@@ -379,8 +379,13 @@ def multiregion_logging(ctx: CheckContext) -> None:
             f"Multi-region trail(s) {names} are logging and cover all {len(regions)} regions in scope.",
         )
         return
+    unknown = any(t["is_multi_region"] and "is_logging" not in t for t in trails.values())
+    if not ctx.complete and (unknown or not _read_any(ctx, "cloudtrail.trails")):
+        return  # whether a multi-region trail logs is unknown: the error findings say which evidence is missing
+    unread = {m.region for m in ctx.missing}  # a region whose trails or their status are unknown is not named
     covered = {t["home_region"] for t in trails.values() if t.get("is_logging")}
-    missing = [r for r in regions if r not in covered]
+    missing = [r for r in regions if r not in covered and r not in unread]
+    # A multi-region trail is listed in every region (shadow trails), so one readable region shows whether there is one.
     idle_multi = [t["name"] for t in trails.values() if t["is_multi_region"]]
     reason_ja = (
         "マルチリージョン証跡がありません"
@@ -421,6 +426,8 @@ def log_buckets(ctx: CheckContext, dataset: str, what: tuple[str, str]) -> list[
     another account, say) gives ``error`` naming the permissions the dataset declares.
     """
     if not _trails_only(ctx):
+        if not ctx.complete:
+            return []  # a region could not be read (a trail may be there): the error findings say why
         ctx.not_applicable(
             "CloudTrail", "CloudTrailの証跡がないため、ログ保存先バケットはありません。", "There is no trail, so no log bucket."
         )
@@ -450,7 +457,8 @@ def each_trail(
     ``passed``/``failed`` are (ja, en) messages with ``{name}`` for the trail's name.
     """
     trails = _trails_only(ctx)
-    if not trails:
+    if not trails and ctx.complete:
+        # A single-region trail is listed only in its own region: "no trail" needs every region read.
         ctx.failed("CloudTrail", "CloudTrailの証跡がありません。", "There is no CloudTrail trail.", severity="high")
     for trail in trails.values():
         name, region = trail["name"], trail.get("home_region") or GLOBAL
@@ -461,11 +469,18 @@ def each_trail(
 
 
 def _trails_only(ctx: CheckContext) -> dict[str, dict[str, Any]]:
+    """Every trail listed in a readable in-scope region (an unreadable region is an ``error`` finding)."""
     trails: dict[str, dict[str, Any]] = {}
-    for region in ctx.regions:
-        for trail in ctx.rows("cloudtrail.trails", region):
+    for _region, rows in ctx.regional_rows("cloudtrail.trails"):
+        for trail in rows:
             trails.setdefault(trail["arn"] or trail["name"], trail)
     return trails
+
+
+def _read_any(ctx: CheckContext, dataset: str) -> bool:
+    """True when the dataset was read in at least one in-scope region."""
+    unread = {m.region for m in ctx.missing if m.dataset == dataset}
+    return any(region not in unread for region in ctx.regions)
 
 
 @check(

@@ -32,8 +32,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..evidence import EvidenceUnavailable
-from ..findings import Verdict
 from . import DOMAIN_SCOPE, check
 from .context import CheckContext
 
@@ -415,23 +413,7 @@ def tls_rpt(ctx: CheckContext) -> None:
 def _ses_identities(ctx: CheckContext) -> list[tuple[str, dict[str, Any]]]:
     """(region, identity row) for every region; a region whose evidence is missing gets an error finding."""
     found: list[tuple[str, dict[str, Any]]] = []
-    for region in ctx.regions:
-        try:
-            rows = ctx.rows("ses.identities", region)
-        except EvidenceUnavailable as missing:
-            # One unreadable region must not hide the others' findings.
-            ctx.add(
-                Verdict.ERROR,
-                "ses.identities",
-                missing.describe("ja"),
-                missing.describe("en"),
-                region,
-                "info",
-                error_kind=missing.kind,
-                error_code=missing.code,
-                missing_permission=missing.action,
-            )
-            continue
+    for region, rows in ctx.regional_rows("ses.identities"):
         found.extend((region, row) for row in rows)
     return found
 

@@ -31,7 +31,7 @@ def _condition_keys(statement: dict[str, Any]) -> dict[str, Any]:
     return {k.lower(): v for op in conditions.values() if isinstance(op, dict) for k, v in op.items()}
 
 
-_ACCOUNT_IN_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):")
+_ACCOUNT_IN_ARN = re.compile(r"^arn:aws[\w-]*:(?:iam|sts)::(\d{12}):")  # role, user, root or assumed-role session
 
 
 def _principal_accounts(principal: Any) -> list[str]:
@@ -50,50 +50,65 @@ def _principal_accounts(principal: Any) -> list[str]:
 # --- ① contractor access and account lifecycle --------------------------------------------------
 
 
+def own_accounts(ctx: CheckContext) -> set[str]:
+    """Accounts that are the institution's own, not third parties: every account in the assessment's scope
+    and, when the bundle lists them, the accounts of its AWS Organization."""
+    manifest = ctx.bundle.manifest
+    return {ctx.account_id, *ctx.bundle.accounts, *(manifest.get("organization_accounts") or [])}
+
+
+def _shown(ids: list[str], limit: int = 5) -> str:
+    """A list of account IDs short enough for a sentence (an organisation may have hundreds)."""
+    return ", ".join(ids[:limit]) + (f" … (+{len(ids) - limit})" if len(ids) > limit else "")
+
+
+def _org_restricted(conditions: dict[str, Any]) -> bool:
+    """True when a trust statement admits only principals of the institution's AWS Organization."""
+    return any(key in conditions for key in ("aws:principalorgid", "aws:principalorgpaths"))
+
+
 @check("iam_external_trust_without_external_id", controls=["2.3.1-1"], datasets=["iam.authorization_details"])
 def external_trust(ctx: CheckContext) -> None:
-    """Roles another account (a contractor, a vendor) can assume must require sts:ExternalId."""
+    """Roles a third party's account (a contractor, a vendor) can assume must require sts:ExternalId.
+
+    The institution's own accounts (those assessed, and its Organization's when known) are not third
+    parties: a role they alone can assume, such as the kit's own read-only role, passes.
+    """
+    own = own_accounts(ctx)
     found = False
     for role in _roles(ctx):
+        name = role["name"]
+        internal: list[str] = []
+        external = False
         for statement in _statements(role.get("trust_policy")):
-            outsiders = [a for a in _principal_accounts(statement.get("Principal")) if a != ctx.account_id]
+            accounts = [a for a in _principal_accounts(statement.get("Principal")) if a != ctx.account_id]
+            conditions = _condition_keys(statement)
+            if "*" in accounts and _org_restricted(conditions):
+                internal.append("aws:PrincipalOrgID")
+                continue
+            internal += [a for a in accounts if a in own]
+            outsiders = [a for a in accounts if a not in own]
             if not outsiders:
                 continue
-            found = True
-            name = role["name"]
-            who = ", ".join(outsiders)
-            conditions = _condition_keys(statement)
-            if "*" in outsiders and "aws:principalorgid" not in conditions and "sts:externalid" not in conditions:
-                ctx.failed(
-                    f"role/{name}",
-                    f'IAMロール {name} は任意のAWSアカウント（Principal "*"）から引き受け可能です。',
-                    f'IAM role {name} can be assumed by any AWS account (Principal "*").',
-                    severity="critical",
-                    external_accounts=outsiders,
-                )
+            found = external = True
+            facts = {"external_accounts": outsiders, "assessed_accounts": sorted(own)}
+            if "*" in outsiders and "sts:externalid" not in conditions:
+                ja, en = ctx.text("any_account", name=name)
+                ctx.failed(f"role/{name}", ja, en, severity="critical", **facts)
             elif "sts:externalid" in conditions:
-                ctx.passed(
-                    f"role/{name}",
-                    f"IAMロール {name} は外部アカウント（{who}）からの引受けに外部ID（sts:ExternalId）を必須としています。",
-                    f"IAM role {name} requires an external ID (sts:ExternalId) from the external account(s) {who}.",
-                    external_accounts=outsiders,
-                )
+                ja, en = ctx.text("external_with_id", name=name, who=", ".join(outsiders), own=_shown(sorted(own)))
+                ctx.passed(f"role/{name}", ja, en, **facts)
             else:
-                ctx.failed(
-                    f"role/{name}",
-                    f"IAMロール {name} は外部アカウント（{who}）から外部ID（sts:ExternalId）の条件なしに引き受けられます。"
-                    "委託先によるアクセスは外部IDと最小権限で管理してください。",
-                    f"IAM role {name} can be assumed by external account(s) {who} without an sts:ExternalId condition. "
-                    "Manage contractor access with an external ID and least privilege.",
-                    severity="high",
-                    external_accounts=outsiders,
-                )
+                ja, en = ctx.text("external_without_id", name=name, who=", ".join(outsiders), own=_shown(sorted(own)))
+                ctx.failed(f"role/{name}", ja, en, severity="high", **facts)
+        if internal and not external:
+            found = True
+            who = ", ".join(dict.fromkeys(internal))
+            ja, en = ctx.text("own_accounts_only", name=name, who=who)
+            ctx.passed(f"role/{name}", ja, en, trusted_own_accounts=list(dict.fromkeys(internal)))
     if not found:
-        ctx.not_applicable(
-            "IAM roles",
-            "外部アカウントから引き受け可能なIAMロールはありません。",
-            "No IAM role can be assumed from another account.",
-        )
+        ja, en = ctx.text("none")
+        ctx.not_applicable("IAM roles", ja, en)
 
 
 @check("iam_unused_roles", controls=["2.3.1-1"], datasets=["iam.authorization_details"])
@@ -170,8 +185,10 @@ def shared_accounts(ctx: CheckContext) -> None:
 @check("iam_identity_center_usage", controls=["2.3.1-2"], datasets=["sso.instances", "iam.credential_report"])
 def identity_center_usage(ctx: CheckContext) -> None:
     """Central identity (IAM Identity Center) versus long-lived IAM users for people."""
-    instances = [i for region in ctx.regions for i in ctx.rows("sso.instances", region)]
+    instances = [i for _region, rows in ctx.regional_rows("sso.instances") for i in rows]
     console = [u["user"] for u in _users(ctx) if _truthy(u.get("password_enabled"))]
+    if not instances and not ctx.complete:
+        return  # Identity Center may be enabled in the region that could not be read: the error says which
     if instances:
         extra_ja = f"（ただしIAMユーザー {len(console)}名がコンソールを利用しています）" if console else ""
         extra_en = f" ({len(console)} IAM users still sign in to the console)" if console else ""
@@ -205,8 +222,8 @@ def identity_center_usage(ctx: CheckContext) -> None:
 @check("secrets_rotation", controls=["2.3.1-3"], datasets=["secretsmanager.secrets"])
 def secrets_rotation(ctx: CheckContext) -> None:
     found = False
-    for region in ctx.regions:
-        for secret in ctx.rows("secretsmanager.secrets", region):
+    for region, rows in ctx.regional_rows("secretsmanager.secrets"):
+        for secret in rows:
             found = True
             name = secret["name"]
             if not secret["rotation_enabled"]:
@@ -235,7 +252,7 @@ def secrets_rotation(ctx: CheckContext) -> None:
                     f"Secret {name} rotates automatically (every {days or '-'} days).",
                     region,
                 )
-    if not found:
+    if not found and ctx.complete:
         ctx.not_applicable(
             "Secrets Manager", "Secrets Managerのシークレットはありません。", "There are no Secrets Manager secrets."
         )

@@ -30,8 +30,8 @@ def remote_admin_from_internet(ctx: CheckContext) -> None:
     """SSH/RDP open to the internet is remote access authenticated by key or password alone, without MFA."""
     exposed = 0
     groups = 0
-    for region in ctx.regions:
-        for group in ctx.rows("ec2.security_groups", region):
+    for region, rows in ctx.regional_rows("ec2.security_groups"):
+        for group in rows:
             groups += 1
             ports = sorted({p for rule in group.get("ingress", []) for p in _open_admin_ports(rule)})
             if not ports:
@@ -60,5 +60,5 @@ def remote_admin_from_internet(ctx: CheckContext) -> None:
             f"None of {groups} security groups exposes SSH or RDP to the internet.",
             groups_checked=groups,
         )
-    elif not groups:
+    elif not groups and ctx.complete:
         ctx.not_applicable("security groups", "セキュリティグループはありません。", "There are no security groups.")

@@ -5,9 +5,9 @@ internal controls against misuse of systems (内部対策) and controls against 
 (出口対策). Each layer has its own checks; ``defense_in_depth_layers`` recomputes all of them from
 the same evidence with the same helpers and gives one verdict per account with a layer table.
 
-The per-resource checks record missing evidence per (dataset, region) as ``error`` findings and go on
-with the other regions; the layer summary lets missing evidence raise, so it is ``error`` as a whole
-(a layer cannot be "present" on evidence that was not gathered).
+Every check records missing evidence per (dataset, region) as ``error`` findings and goes on with the
+other regions. The layer summary fails on the gaps the gathered evidence shows, beside those errors, but
+never passes on evidence that was not gathered (a layer cannot be "present" then).
 """
 
 from __future__ import annotations
@@ -127,28 +127,9 @@ def _emit(ctx: CheckContext, results: Iterable[Result]) -> None:
 
 
 def _per_region(ctx: CheckContext, evaluate: Callable[[CheckContext, str], list[Result]]) -> list[Result]:
-    """Evaluate every in-scope region; a region whose evidence is missing gives one ``error`` finding."""
-    results: list[Result] = []
-    for region in ctx.regions:
-        try:
-            results.extend(evaluate(ctx, region))
-        except EvidenceUnavailable as missing:
-            _error(ctx, missing)
-    return results
-
-
-def _error(ctx: CheckContext, missing: EvidenceUnavailable) -> None:
-    ctx.add(
-        Verdict.ERROR,
-        missing.dataset,
-        missing.describe("ja"),
-        missing.describe("en"),
-        missing.region,
-        "info",
-        error_kind=missing.kind,
-        error_code=missing.code,
-        missing_permission=missing.action,
-    )
+    """Evaluate every in-scope region; a region whose evidence is missing gives an ``error`` finding
+    (CheckContext.per_region) and the other regions still give their results."""
+    return [r for results in ctx.per_region(lambda region: evaluate(ctx, region)) for r in results]
 
 
 def _cap(text: str) -> str:
@@ -745,7 +726,7 @@ def waf_internet_endpoints(ctx: CheckContext) -> None:
     try:
         results += _waf_cloudfront(ctx)
     except EvidenceUnavailable as missing:
-        _error(ctx, missing)
+        ctx.record_missing(missing)
     _emit(ctx, results)
     if not ctx.findings:
         ctx.not_applicable(
@@ -774,7 +755,8 @@ def nacl_admin_ports(ctx: CheckContext) -> None:
 @check("internal_threat_detection", controls=[CONTROL], datasets=["guardduty.detectors", *ATTESTATION_DATASETS])
 def internal_threat_detection(ctx: CheckContext) -> None:
     """内部: GuardDuty enabled in every region in scope, and a host-based IPS/EDR (attested)."""
-    _emit(ctx, _per_region(ctx, _guardduty) + [_host_ips(ctx)])
+    _emit(ctx, _per_region(ctx, _guardduty))
+    _emit(ctx, [_host_ips(ctx)])
 
 
 @check("vpc_flow_logs", controls=[CONTROL], datasets=["ec2.vpcs", "ec2.flow_logs"])
@@ -841,26 +823,43 @@ GAP_NAMES = {
 }
 
 
+def _exit_layer(ctx: CheckContext, region: str) -> list[Result]:
+    """Outbound inspection per VPC, where a VPC whose groups in use all restrict outbound traffic counts as controlled."""
+    egress = _egress(ctx, region)
+    groups = ctx.rows(SG, region)
+    results = []
+    for r in egress:
+        in_use = [g for g in groups if g.get("attached") and g.get("vpc_id") == r.resource]
+        if r.verdict != PASS and in_use and not any(unrestricted_egress(g) for g in in_use):
+            r = Result(PASS, r.resource, r.ja, r.en, region, component="egress", details={"by": "security groups"})
+        results.append(r)
+    return results
+
+
 def layer_table(ctx: CheckContext) -> dict[str, Any]:
     """Per layer: state (present / partial / missing / not_applicable), counts and gaps, from the evidence.
 
-    Missing evidence raises (the summary is then ``error``). Elements: entrance = WAF per public endpoint,
+    Missing evidence is an ``error`` finding per dataset and region (``ctx.missing``); the table then holds
+    what the other evidence shows. Elements: entrance = WAF per public endpoint,
     security groups in use, network ACLs associated with subnets; internal = GuardDuty per region, flow
     logs per VPC; exit = outbound inspection per VPC, where a VPC whose groups in use all restrict
     outbound traffic counts as controlled too.
     """
     results: dict[str, list[Result]] = {layer: [] for layer in LAYERS}
-    results["entrance"] += _waf_cloudfront(ctx)
-    for region in ctx.regions:
-        results["entrance"] += _waf_regional(ctx, region) + _sg_ingress(ctx, region) + _nacls(ctx, region)
-        results["internal"] += _guardduty(ctx, region) + _flow_logs(ctx, region)
-        egress = _egress(ctx, region)
-        groups = ctx.rows(SG, region)
-        for r in egress:
-            in_use = [g for g in groups if g.get("attached") and g.get("vpc_id") == r.resource]
-            if r.verdict != PASS and in_use and not any(unrestricted_egress(g) for g in in_use):
-                r = Result(PASS, r.resource, r.ja, r.en, region, component="egress", details={"by": "security groups"})
-            results["exit"].append(r)
+    try:
+        results["entrance"] += _waf_cloudfront(ctx)
+    except EvidenceUnavailable as missing:
+        ctx.record_missing(missing)
+    # Each layer element per region on its own: evidence missing for one (an error finding) leaves the others.
+    for layer, evaluate in (
+        ("entrance", _waf_regional),
+        ("entrance", _sg_ingress),
+        ("entrance", _nacls),
+        ("internal", _guardduty),
+        ("internal", _flow_logs),
+        ("exit", _exit_layer),
+    ):
+        results[layer] += _per_region(ctx, evaluate)
     host = _host_ips(ctx)
     host.counts = host.verdict != MANUAL  # an attested answer is an element; an unknown one is only noted
     results["internal"].append(host)
@@ -922,6 +921,10 @@ def defense_in_depth_layers(ctx: CheckContext) -> None:
     host_state = host_ips_state(ctx)[0]
     host = host_state != "unknown"
     details: dict[str, Any] = {**states, "host_ips_edr": host_state, "layers": table}
+    missing = [layer for layer in LAYERS if states[layer] == "missing"]
+    partial = [layer for layer in LAYERS if states[layer] == "partial"]
+    if not ctx.complete and not missing and not partial:
+        return  # no gap in the evidence gathered, but not all was: the error findings say what is missing
     if all(s == "not_applicable" for s in states.values()):
         ctx.not_applicable(
             ctx.account_id,
@@ -934,8 +937,6 @@ def defense_in_depth_layers(ctx: CheckContext) -> None:
     table_en = ", ".join(f"{LAYER_NAMES[layer][1]}: {STATE_NAMES[states[layer]][1]}" for layer in LAYERS)
     host_ja = "" if host else "ホスト型IPS/EDRの導入状況は別途確認が必要です。"
     host_en = "" if host else " The host-based IPS/EDR still needs to be confirmed."
-    missing = [layer for layer in LAYERS if states[layer] == "missing"]
-    partial = [layer for layer in LAYERS if states[layer] == "partial"]
     if not missing and not partial:
         ctx.passed(
             ctx.account_id,
