@@ -112,12 +112,15 @@ class Walkthrough:
         body += ui.findings_html(findings, lang, limit=finding_rows, item=control_id)
         body += ui.remediation_html(list(control.checks), findings, lang)
         self._show(body)
-        for dataset in self.datasets(control_id):
-            frame = ui.evidence_frame(self.assessment, dataset)
-            if frame.empty:
-                continue
-            shown = frame.head(evidence_rows)
-            self._show(f"<p><b>{ui.esc(ui.dataset_caption(dataset, len(frame), len(shown), lang))}</b></p>{ui.frame_html(shown)}")
+        # The rows the item's findings refer to (per account), readable: the same selection as the report.
+        tables = ui.item_evidence(self.assessment, control_id)
+        if tables:
+            parts = [f'<p class="note">{ui.esc(ui.t("evidence_scope_note", lang))}</p>']
+            for shown in tables:
+                table = ui.evidence_table(shown["frame"], shown["dataset"], lang, evidence_rows)
+                caption = ui.dataset_caption(shown["dataset"], table["total"], table["shown"], lang)
+                parts.append(f"<p><b>{ui.esc(caption)}</b></p>{ui.evidence_table_html(table)}")
+            self._show("".join(parts))
         errors = ui.evidence_errors_frame(self.assessment, self.datasets(control_id), lang)
         if not errors.empty:
             self._show(f"<p><b>{ui.esc(ui.t('error_evidence', lang))}</b></p>{ui.frame_html(errors)}")
