@@ -273,8 +273,8 @@ EVIDENCE_COLUMNS: dict[str, list[str]] = {
     "guardduty.detectors": ["detector_id", "status", "finding_publishing_frequency"],
     "network_firewall.firewalls": ["name", "vpc_id", "status"],
     "attestation.file": ["file", "format", "prepared_by", "prepared_on", "sha256"],
-    "attestation.documents": ["control_id", "title", "approver", "approval_date", "last_review_date", "location"],
-    "attestation.answers": ["control_id", "question_{lang}", "answer"],
+    "attestation.documents": ["title", "approver", "approval_date", "last_review_date", "location"],
+    "attestation.answers": ["question_{lang}", "answer"],
 }
 
 EVIDENCE_CELL_CHARS = 240  # a policy document or a DKIM key can run to pages; the bundle keeps the full value
@@ -417,32 +417,52 @@ def item_evidence(
             cache[key] = bundle.rows(*key)
         return cache[key]
 
-    tables = []
-    for dataset in item_datasets(control, specs):
-        info = DATASETS.get(dataset)
-        chosen: dict[tuple[str, str, int], dict[str, Any]] = {}
-        for finding in findings:
-            spec = specs.get(finding.check_id)
-            if spec is None or dataset not in spec.datasets:
+    datasets = item_datasets(control, specs)
+    chosen: dict[str, dict[tuple[str, str, int], dict[str, Any]]] = {d: {} for d in datasets}
+    for finding in findings:
+        spec = specs.get(finding.check_id)
+        if spec is None:
+            continue
+        # Per dataset of the check: the rows of the finding's scope, and those naming its resource.
+        scoped: dict[str, list[tuple[str, str, int, dict[str, Any]]]] = {}
+        named: dict[str, list[tuple[str, str, int, dict[str, Any]]]] = {}
+        anchored = False
+        for dataset in spec.datasets:
+            if dataset not in chosen:
                 continue
+            info = DATASETS.get(dataset)
             for entry in entries.get(dataset, []):
                 rows = rows_of(dataset, entry)
+                where = (entry["account_id"], entry["region"])
                 if info is not None and info.item_key:
-                    picked = [i for i, row in enumerate(rows) if row.get(info.item_key) == control_id]
-                else:
-                    if entry["account_id"] != finding.account_id:
-                        continue
-                    if GLOBAL not in (finding.region, entry["region"]) and finding.region != entry["region"]:
-                        continue
-                    keys = info.key if info else ()
-                    picked = [i for i, row in enumerate(rows) if keys and _row_matches(row, keys, finding.resource)]
-                    if not picked:
-                        picked = list(range(len(rows)))
-                for index in picked:
-                    chosen.setdefault((entry["account_id"], entry["region"], index), rows[index])
-        if not chosen:
+                    named.setdefault(dataset, []).extend(
+                        (*where, i, row) for i, row in enumerate(rows) if row.get(info.item_key) == control_id
+                    )
+                    continue
+                if entry["account_id"] != finding.account_id:
+                    continue
+                if GLOBAL not in (finding.region, entry["region"]) and finding.region != entry["region"]:
+                    continue
+                in_scope = [(*where, i, row) for i, row in enumerate(rows)]
+                if info is None or not info.key:
+                    # One row per scope (account summary, password policy): the finding is about that row.
+                    named.setdefault(dataset, []).extend(in_scope)
+                    anchored = anchored or bool(in_scope)
+                    continue
+                scoped.setdefault(dataset, []).extend(in_scope)
+                hits = [r for r in in_scope if _row_matches(r[3], info.key, finding.resource)]
+                named.setdefault(dataset, []).extend(hits)
+                anchored = anchored or bool(hits)
+        # A finding naming no row ("CloudTrail", "GuardDuty us-east-1", an account) is about its whole scope.
+        for dataset in set(named) | set(scoped):
+            picked = named.get(dataset, []) + ([] if anchored else scoped.get(dataset, []))
+            for account, region, index, row in picked:
+                chosen[dataset].setdefault((account, region, index), row)
+    tables = []
+    for dataset in datasets:
+        if not chosen[dataset]:
             continue
-        records = [{"account": account, "region": region, **row} for (account, region, _i), row in chosen.items()]
+        records = [{"account": account, "region": region, **row} for (account, region, _i), row in chosen[dataset].items()]
         tables.append({"dataset": dataset, "frame": pd.DataFrame(records)})
     return tables
 
@@ -463,6 +483,8 @@ def evidence_table(frame: pd.DataFrame, dataset: str, lang: str, limit: int | No
     if "region" in fixed and set(shown["region"]) <= {GLOBAL}:
         fixed.remove("region")
     records = shown.to_dict(orient="records")
+    if dataset == "attestation.answers":
+        records = [dict(r, answer=_answer_value(r, lang)) for r in records]
     narrowed = False
     if curated:
         keep = fixed + [c for c in curated if c in names]
@@ -486,6 +508,26 @@ def evidence_table(frame: pd.DataFrame, dataset: str, lang: str, limit: int | No
         "shown": len(shown),
         "narrowed": narrowed,
     }
+
+
+def _answer_value(row: dict[str, Any], lang: str) -> Any:
+    """An attested answer with its options named as the questionnaire words them (not their ids)."""
+    from ..attestations.questions import item_questions
+
+    value = row.get("answer")
+    questions = item_questions(str(row.get("control_id") or ""))
+    try:
+        question = questions.question(str(row.get("question_id"))) if questions else None
+    except (KeyError, ValueError):
+        question = None
+    if question is None or not question.options:
+        return value
+
+    def name(v: Any) -> Any:
+        option = question.option(v) if isinstance(v, str) else None
+        return option.label(lang) if option else v
+
+    return [name(v) for v in value] if isinstance(value, list) else name(value)
 
 
 def evidence_table_html(table: dict[str, Any]) -> str:

@@ -78,32 +78,9 @@ GROUP_HEADINGS: dict[str, dict[str, str]] = {
     "2.5.2": {"ja": "インシデント対応及び復旧", "en": "Incident Response and Recovery"},
 }
 
-VERDICT_DEFINITIONS: dict[str, dict[str, str]] = {
-    "pass": {
-        "ja": "自動チェックで要件を満たしていることを確認し、人による確認が必要な部分も残っていない。",
-        "en": "The automated checks show the requirement is met and no part of it is left for a human to confirm.",
-    },
-    "partial": {
-        "ja": "一部のリソース・設定は要件を満たしているが、満たしていないものがある（項目レベルのみ）。",
-        "en": "Some resources or settings meet the requirement and others do not (item level only).",
-    },
-    "fail": {
-        "ja": "自動チェックで要件を満たしていないことを確認した。",
-        "en": "The automated checks show the requirement is not met.",
-    },
-    "manual": {
-        "ja": "人による確認が必要（組織・規程・運用面の項目、または自動チェックできない部分が残る項目）。ヒアリングと文書確認で評価する。",
-        "en": "Needs a human: an organisational item, or an item with a part no machine check can see. Assess it through interviews and document review.",
-    },
-    "error": {
-        "ja": "証跡を取得できなかった（権限不足、API未対応、リージョン無効、タイムアウト等）。適合・不適合のいずれとも判断していない。",
-        "en": "The evidence could not be gathered (access denied, API not implemented, region disabled, time-out...). Neither compliant nor non-compliant.",
-    },
-    "not_applicable": {
-        "ja": "評価対象の環境に該当するリソースが存在しない。",
-        "en": "The assessed environment holds no resource the requirement applies to.",
-    },
-}
+def verdict_definition(verdict: str, lang: str) -> str:
+    """The definition of a verdict for the legend and appendix C (text.yaml)."""
+    return display.report_text()["verdict_definitions"][verdict]["ja" if lang == "ja" else "en"]
 
 
 def _text() -> dict[str, Any]:
@@ -850,8 +827,8 @@ def build_document(assessment: "Assessment", lang: str, workbook: str | None = N
                 "colour": VERDICT_COLOURS[v],
                 "n": counts.get(v, 0),
                 "pct": f"{100 * counts.get(v, 0) / total:.0f}%" if total else "",
-                "def_ja": VERDICT_DEFINITIONS[v]["ja"],
-                "def_en": VERDICT_DEFINITIONS[v]["en"],
+                "def_ja": verdict_definition(v, "ja"),
+                "def_en": verdict_definition(v, "en"),
             }
             for v in VERDICT_ORDER
         ],
