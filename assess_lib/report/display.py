@@ -281,6 +281,7 @@ EVIDENCE_CELL_CHARS = 240  # a policy document or a DKIM key can run to pages; t
 EVIDENCE_MAX_COLUMNS = 9  # for datasets without a curated column list
 EVIDENCE_SHORT_CELL = 64
 
+_AWS_PLACEHOLDERS = frozenset({"N/A", "not_supported", "no_information"})
 _JST = dt.timezone(dt.timedelta(hours=9), "JST")
 _TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
@@ -339,6 +340,8 @@ def _format(value: Any, lang: str) -> str:
         separator = "item_separator" if any(isinstance(v, dict) for v in value) else "list_separator"
         return value_word(separator, lang).join(i for i in items if i)
     text = str(value)
+    if text in _AWS_PLACEHOLDERS:
+        return value_word("none_value", lang)
     if text.lower() in ("true", "false"):
         return value_word("yes" if text.lower() == "true" else "no", lang)
     if _TIMESTAMP_RE.match(text):
@@ -500,9 +503,14 @@ def evidence_table(frame: pd.DataFrame, dataset: str, lang: str, limit: int | No
         ]
         keep = fixed + (short or others)[: EVIDENCE_MAX_COLUMNS - len(fixed)]
         narrowed = len(keep) < len(names)
+    # Identifying columns keep a fixed width (an account ID on one line); the others share the rest.
+    fixed_widths = {"account": 13.0, "region": 11.0}
+    rest = [c for c in keep if c not in fixed_widths]
+    share = (100.0 - sum(fixed_widths[c] for c in keep if c in fixed_widths)) / max(1, len(rest))
     return {
         "columns": [field_label(c, lang) for c in keep],
         "fields": keep,
+        "widths": [fixed_widths.get(c, share) for c in keep],
         "rows": [[format_value(r.get(c), lang) for c in keep] for r in records],
         "total": total,
         "shown": len(shown),

@@ -78,6 +78,7 @@ GROUP_HEADINGS: dict[str, dict[str, str]] = {
     "2.5.2": {"ja": "インシデント対応及び復旧", "en": "Incident Response and Recovery"},
 }
 
+
 def verdict_definition(verdict: str, lang: str) -> str:
     """The definition of a verdict for the legend and appendix C (text.yaml)."""
     return display.report_text()["verdict_definitions"][verdict]["ja" if lang == "ja" else "en"]
@@ -469,18 +470,18 @@ def _item(
         "counts_text": count_text(len(own), lang, "summary_counts_one", "summary_counts"),
         "findings": [finding_row(f, lang, specs) for f in listed],
         "findings_more": len(hidden),
-        "findings_more_text": L("more_findings", lang).format(
-            n=len(hidden),
-            fails=sum(1 for f in hidden if f.verdict.value == "fail"),
-            workbook=workbook,
-            sheet=_findings_sheet(lang),
-        )
-        if hidden
-        else "",
+        "findings_more_text": _more_findings(hidden, lang, workbook) if hidden else "",
         "evidence": evidence,
         "evidence_errors": _evidence_error_rows(assessment, datasets, lang) if datasets else [],
         "remediation": [{"title": check_title(c, lang, specs), "text": check_remediation(c, lang, specs)} for c in failing],
     }
+
+
+def _more_findings(hidden: list[Finding], lang: str, workbook: str) -> str:
+    """How many findings of an item are not listed, how many of them fail, and where they all are."""
+    fails = sum(1 for f in hidden if f.verdict.value == "fail")
+    key = "more_findings" if fails else "more_findings_no_fail"
+    return L(key, lang).format(n=len(hidden), fails=fails, workbook=workbook, sheet=_findings_sheet(lang))
 
 
 def _findings_sheet(lang: str) -> str:
