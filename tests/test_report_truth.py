@@ -312,3 +312,27 @@ def test_report_and_workbook_state_the_basis(run, controls, pdf_text):
     assert "お客様の回答" in rows["2.1.1-1"][column].value
     assert "自動評価" in rows["2.3.1-5"][column].value
     assert not rows[next(c for c, v in controls.items() if v["verdict"] == "manual")][column].value
+
+
+# --- headings without an item: the official titles (no hard-coded paraphrase) ---------------------------
+
+OFFICIAL_GROUP_HEADINGS = {
+    "2": ("サイバーセキュリティ管理態勢", "Cybersecurity Management Framework"),
+    "2.2.2": ("リスク管理プロセス", "Risk Management Process"),
+    "2.3.4": ("システムのセキュリティ対策", "System Security Measures"),
+    "2.5.2": ("インシデントへの対応及び復旧", "Incident Response and Recovery"),
+}
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+
+
+def test_group_headings_are_the_official_titles(assessment):
+    for number, (ja, en) in OFFICIAL_GROUP_HEADINGS.items():
+        assert doc_mod.GROUP_HEADINGS[number] == {"ja": ja, "en": en}
+    model = doc_mod.build_document(assessment, "ja")
+    headings = {b["number"]: b["title"] for ch in model["chapters"] for b in ch["blocks"] if b["type"] == "heading"}
+    assert headings["2.5.2"] == "インシデントへの対応及び復旧"
+    source = REFERENCE / "fsa-cybersecurity-guidelines-ja.md"
+    if source.is_file():  # the shared reference text, where the checkout has it beside it
+        text = source.read_text(encoding="utf-8")
+        for number, (ja, _en) in OFFICIAL_GROUP_HEADINGS.items():
+            assert re.search(rf"^#+ {re.escape(number)}\. {re.escape(ja)}$", text, flags=re.MULTILINE), number

@@ -69,13 +69,11 @@ EVIDENCE_CELL_CHARS = display.EVIDENCE_CELL_CHARS
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
-# Headings of the guideline that hold no item of their own, so the catalogue has no record
-# carrying their title (chapter 2 itself and three level-3 groupings).
+# Headings of the guideline that hold no item of their own, so the catalogue has no record carrying
+# their title (chapter 2 itself and three level-3 groupings): the official titles, in text.yaml.
 GROUP_HEADINGS: dict[str, dict[str, str]] = {
-    "2": {"ja": "サイバーセキュリティ管理態勢", "en": "Cybersecurity Management Framework"},
-    "2.2.2": {"ja": "リスク管理プロセス", "en": "Risk Management Process"},
-    "2.3.4": {"ja": "システムのセキュリティ対策", "en": "System Security Measures"},
-    "2.5.2": {"ja": "インシデント対応及び復旧", "en": "Incident Response and Recovery"},
+    number: {"ja": str(titles["ja"]), "en": str(titles["en"])}
+    for number, titles in display.report_text()["group_headings"].items()
 }
 
 
