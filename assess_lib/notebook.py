@@ -67,14 +67,20 @@ class Walkthrough:
             else f"Customer: {manifest.get('customer')} / accounts: {accounts} / evidence collected: {manifest.get('started_at')} / bundle: {manifest.get('run_id')}"
         )
         rows = "".join(
-            f"<tr><td>{ui.esc(c.control_id)}</td><td>{ui.esc(c.title(lang))}</td><td>{ui.verdict_badge(self.results[c.control_id]['verdict'], lang)}</td></tr>"
+            f"<tr><td>{ui.esc(c.control_id)}</td><td>{ui.esc(c.title(lang))}</td><td>{ui.verdict_badge(self.results[c.control_id]['verdict'], lang)}</td>"
+            f"<td>{ui.esc(self._basis(c.control_id))}</td></tr>"
             for c in controls
         )
         self._show(
             f"<h2>{ui.esc(section)} {ui.esc(title)}</h2><p>{ui.esc(scope)}</p>"
             f"<table><thead><tr><th>{ui.esc(ui.t('control', lang))}</th><th>{ui.esc(ui.t('title', lang))}</th>"
-            f"<th>{ui.esc(ui.t('verdict', lang))}</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<th>{ui.esc(ui.t('verdict', lang))}</th><th>{ui.esc(ui.t('basis', lang))}</th></tr></thead><tbody>{rows}</tbody></table>"
         )
+
+    def _basis(self, control_id: str) -> str:
+        """The basis of a decided verdict in a few words (empty while undecided)."""
+        basis = self.results[control_id].get("basis")
+        return ui.basis_label(basis, self.language, short=True) if basis else ""
 
     def summary(self) -> None:
         """Verdict counts per section, then every item with its verdict."""
@@ -83,13 +89,13 @@ class Walkthrough:
         frame = ui.section_summary_frame(self.assessment, lang)
         items = "".join(
             f"<tr><td>{ui.esc(c.control_id)}</td><td>{ui.esc(c.title(lang))}</td>"
-            f"<td>{ui.verdict_badge(self.results[c.control_id]['verdict'], lang)}</td></tr>"
+            f"<td>{ui.verdict_badge(self.results[c.control_id]['verdict'], lang)}</td><td>{ui.esc(self._basis(c.control_id))}</td></tr>"
             for c in catalog
         )
         self._show(
             ui.frame_html(frame)
             + f"<table><thead><tr><th>{ui.esc(ui.t('control', lang))}</th><th>{ui.esc(ui.t('title', lang))}</th>"
-            f"<th>{ui.esc(ui.t('verdict', lang))}</th></tr></thead><tbody>{items}</tbody></table>"
+            f"<th>{ui.esc(ui.t('verdict', lang))}</th><th>{ui.esc(ui.t('basis', lang))}</th></tr></thead><tbody>{items}</tbody></table>"
         )
 
     def layers(self):

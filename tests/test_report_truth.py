@@ -336,3 +336,13 @@ def test_group_headings_are_the_official_titles(assessment):
         text = source.read_text(encoding="utf-8")
         for number, (ja, _en) in OFFICIAL_GROUP_HEADINGS.items():
             assert re.search(rf"^#+ {re.escape(number)}\. {re.escape(ja)}$", text, flags=re.MULTILINE), number
+
+
+def test_notebook_tables_state_the_basis(assessment, monkeypatch):
+    shown: list[str] = []
+    kit = Walkthrough(assessment, "en")
+    monkeypatch.setattr(kit, "_show", shown.append)
+    kit.header("2.3.1")
+    assert "Basis of the verdict" in shown[-1] and "Customer&#x27;s answer" in shown[-1] and "Evidence" in shown[-1]
+    kit.summary()
+    assert "Basis of the verdict" in shown[-1]
