@@ -153,10 +153,6 @@ LABELS: dict[str, dict[str, str]] = {
     "item": {"ja": "項目", "en": "Item"},
     "total": {"ja": "計", "en": "Total"},
     "severity": {"ja": "重要度", "en": "Severity"},
-    "more_findings": {
-        "ja": "ほか {n} 件（全件はExcelブック findings.xlsx を参照）",
-        "en": "and {n} more (see the workbook findings.xlsx)",
-    },
     "narrowed": {
         "ja": "主な列のみ表示（全列は証跡バンドルに保存）",
         "en": "main columns only (every column is in the evidence bundle)",

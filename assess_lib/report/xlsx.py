@@ -288,7 +288,8 @@ def evidence_summary(control: "Control", own: list[Finding], lang: str, errors: 
         return _t("no_findings", lang)
     counts = Counter(f.verdict.value for f in own)
     shown = " / ".join(f"{vlabel(v, lang)} {counts[v]}" for v in VERDICT_ORDER if counts.get(v))
-    lines = [_t("findings", lang).format(n=len(own), counts=shown)]
+    template = display.t("workbook_findings_one", lang) if len(own) == 1 else _t("findings", lang)
+    lines = [template.format(n=len(own), counts=shown)]
     failing = sorted((f for f in own if f.verdict.value == "fail"), key=finding_sort_key)
     if failing:
         lines.append(_t("failing", lang))
