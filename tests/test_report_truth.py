@@ -346,3 +346,10 @@ def test_notebook_tables_state_the_basis(assessment, monkeypatch):
     assert "Basis of the verdict" in shown[-1] and "Customer&#x27;s answer" in shown[-1] and "Evidence" in shown[-1]
     kit.summary()
     assert "Basis of the verdict" in shown[-1]
+
+
+def test_english_workbook_has_english_plurals(run):
+    sheet = load_workbook(run / "findings.en.xlsx").worksheets[0]
+    cells = [c.value for row in sheet.iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
+    assert any(re.match(r"1 finding \(", v) for v in cells)
+    assert not any(re.match(r"1 findings\b", v) for v in cells)
