@@ -8,7 +8,7 @@ nothing from ``aws/`` or ``checks/`` so both can depend on it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 GLOBAL_SCOPE = "global"  # once per account
 REGIONAL_SCOPE = "regional"  # once per account and enabled region
@@ -23,6 +23,11 @@ class DatasetInfo:
     actions: tuple[str, ...]
     description_en: str
     description_ja: str
+    # Fields that name a row's resource (matched against a finding's ``resource``), so that the evidence
+    # shown under an item is the rows its findings refer to; empty for one-row-per-scope datasets.
+    key: tuple[str, ...] = ()
+    # For datasets holding every item's rows (the attestation): the field that names the item.
+    item_key: str | None = None
 
 
 _DATASETS = [
@@ -275,7 +280,43 @@ _DATASETS = [
     ),
 ]
 
-DATASETS: dict[str, DatasetInfo] = {d.name: d for d in _DATASETS}
+_ROW_KEYS: dict[str, tuple[str, ...]] = {
+    "ec2.regions": ("region",),
+    "iam.credential_report": ("user", "arn"),
+    "iam.authorization_details": ("name", "arn"),
+    "cloudtrail.trails": ("name", "arn", "s3_bucket"),
+    "cloudtrail.trail_status": ("name", "arn"),
+    "s3.trail_bucket_exposure": ("bucket",),
+    "s3.trail_bucket_protection": ("bucket",),
+    "ses.identities": ("identity",),
+    "dns.domain": ("domain",),
+    "dns.spf": ("name",),
+    "dns.dmarc": ("name",),
+    "dns.dkim": ("name", "selector"),
+    "dns.mta_sts": ("name",),
+    "dns.tls_rpt": ("name",),
+    "iam.saml_providers": ("name", "arn"),
+    "iam.oidc_providers": ("url", "arn"),
+    "sso.instances": ("instance_arn",),
+    "secretsmanager.secrets": ("name", "arn"),
+    "ec2.security_groups": ("group_id",),
+    "ec2.network_acls": ("network_acl_id",),
+    "ec2.vpcs": ("vpc_id",),
+    "ec2.flow_logs": ("resource_id", "flow_log_id"),
+    "ec2.route_tables": ("vpc_id", "route_table_id"),
+    "elbv2.load_balancers": ("name", "arn"),
+    "wafv2.web_acl_associations": ("resource_name", "resource_arn"),
+    "apigateway.stages": ("stage_name", "arn"),
+    "cloudfront.distributions": ("id", "arn"),
+    "route53.hosted_zones": ("name", "zone_id"),
+    "guardduty.detectors": ("detector_id",),
+    "network_firewall.firewalls": ("vpc_id", "name"),
+}
+_ITEM_KEYS: dict[str, str] = {"attestation.documents": "control_id", "attestation.answers": "control_id"}
+
+DATASETS: dict[str, DatasetInfo] = {
+    d.name: replace(d, key=_ROW_KEYS.get(d.name, ()), item_key=_ITEM_KEYS.get(d.name)) for d in _DATASETS
+}
 
 # Actions the collection itself needs, whatever the checks: identify the caller, list enabled regions.
 BASE_ACTIONS = ("sts:GetCallerIdentity", "ec2:DescribeRegions")

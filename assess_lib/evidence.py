@@ -88,9 +88,11 @@ class EvidenceUnavailable(Exception):
         detail = f" ({self.code}: {self.message})" if self.code or self.message else ""
         is_permission = ":" in self.action  # IAM actions; DNS and attestation datasets name a query or file
         if lang == "ja":
+            # The library's message is English: a Japanese sentence gives the kind and the raw code only.
+            code = f" [{self.code}]" if self.code else ""
             label_ja = "必要な権限" if is_permission else "照会内容"
             action = f"。{label_ja}: {self.action}" if self.action else ""
-            return f"証跡 {self.dataset} を取得できませんでした（{where}、{label['ja']}{detail}）{action}"
+            return f"証跡 {self.dataset} を取得できませんでした（{where}、{label['ja']}{code}）{action}"
         label_en = "required permission" if is_permission else "query"
         action = f"; {label_en}: {self.action}" if self.action else ""
         return f"Evidence {self.dataset} could not be gathered ({where}, {label['en']}{detail}){action}"

@@ -67,14 +67,20 @@ class Walkthrough:
             else f"Customer: {manifest.get('customer')} / accounts: {accounts} / evidence collected: {manifest.get('started_at')} / bundle: {manifest.get('run_id')}"
         )
         rows = "".join(
-            f"<tr><td>{ui.esc(c.control_id)}</td><td>{ui.esc(c.title(lang))}</td><td>{ui.verdict_badge(self.results[c.control_id]['verdict'], lang)}</td></tr>"
+            f"<tr><td>{ui.esc(c.control_id)}</td><td>{ui.esc(c.title(lang))}</td><td>{ui.verdict_badge(self.results[c.control_id]['verdict'], lang)}</td>"
+            f"<td>{ui.esc(self._basis(c.control_id))}</td></tr>"
             for c in controls
         )
         self._show(
             f"<h2>{ui.esc(section)} {ui.esc(title)}</h2><p>{ui.esc(scope)}</p>"
             f"<table><thead><tr><th>{ui.esc(ui.t('control', lang))}</th><th>{ui.esc(ui.t('title', lang))}</th>"
-            f"<th>{ui.esc(ui.t('verdict', lang))}</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<th>{ui.esc(ui.t('verdict', lang))}</th><th>{ui.esc(ui.t('basis', lang))}</th></tr></thead><tbody>{rows}</tbody></table>"
         )
+
+    def _basis(self, control_id: str) -> str:
+        """The basis of a decided verdict in a few words (empty while undecided)."""
+        basis = self.results[control_id].get("basis")
+        return ui.basis_label(basis, self.language, short=True) if basis else ""
 
     def summary(self) -> None:
         """Verdict counts per section, then every item with its verdict."""
@@ -83,13 +89,13 @@ class Walkthrough:
         frame = ui.section_summary_frame(self.assessment, lang)
         items = "".join(
             f"<tr><td>{ui.esc(c.control_id)}</td><td>{ui.esc(c.title(lang))}</td>"
-            f"<td>{ui.verdict_badge(self.results[c.control_id]['verdict'], lang)}</td></tr>"
+            f"<td>{ui.verdict_badge(self.results[c.control_id]['verdict'], lang)}</td><td>{ui.esc(self._basis(c.control_id))}</td></tr>"
             for c in catalog
         )
         self._show(
             ui.frame_html(frame)
             + f"<table><thead><tr><th>{ui.esc(ui.t('control', lang))}</th><th>{ui.esc(ui.t('title', lang))}</th>"
-            f"<th>{ui.esc(ui.t('verdict', lang))}</th></tr></thead><tbody>{items}</tbody></table>"
+            f"<th>{ui.esc(ui.t('verdict', lang))}</th><th>{ui.esc(ui.t('basis', lang))}</th></tr></thead><tbody>{items}</tbody></table>"
         )
 
     def layers(self):
@@ -112,12 +118,15 @@ class Walkthrough:
         body += ui.findings_html(findings, lang, limit=finding_rows, item=control_id)
         body += ui.remediation_html(list(control.checks), findings, lang)
         self._show(body)
-        for dataset in self.datasets(control_id):
-            frame = ui.evidence_frame(self.assessment, dataset)
-            if frame.empty:
-                continue
-            shown = frame.head(evidence_rows)
-            self._show(f"<p><b>{ui.esc(ui.dataset_caption(dataset, len(frame), len(shown), lang))}</b></p>{ui.frame_html(shown)}")
+        # The rows the item's findings refer to (per account), readable: the same selection as the report.
+        tables = ui.item_evidence(self.assessment, control_id)
+        if tables:
+            parts = [f'<p class="note">{ui.esc(ui.t("evidence_scope_note", lang))}</p>']
+            for shown in tables:
+                table = ui.evidence_table(shown["frame"], shown["dataset"], lang, evidence_rows)
+                caption = ui.dataset_caption(shown["dataset"], table["total"], table["shown"], lang)
+                parts.append(f"<p><b>{ui.esc(caption)}</b></p>{ui.evidence_table_html(table)}")
+            self._show("".join(parts))
         errors = ui.evidence_errors_frame(self.assessment, self.datasets(control_id), lang)
         if not errors.empty:
             self._show(f"<p><b>{ui.esc(ui.t('error_evidence', lang))}</b></p>{ui.frame_html(errors)}")

@@ -24,7 +24,7 @@ from .attestations import collect_attestations
 from .catalog import Catalog, load_catalog
 from .checks.runner import evaluate as run_checks
 from .evidence import Bundle, EvidenceStore
-from .findings import VERDICT_ORDER, Finding, Verdict, rollup
+from .findings import DECIDED, VERDICT_ORDER, Finding, Verdict, explain_rollup, finding_basis, item_basis, rollup
 from .params import Params
 from .report.export import write_findings_json
 
@@ -116,33 +116,53 @@ def control_results(catalog: Catalog, findings: list[Finding]) -> list[dict[str,
 
     ``automated_verdict`` rolls up the machine checks alone; ``verdict`` also
     counts what they cannot see: a hybrid item whose checks all pass still
-    needs a human for its organisational part, so it is ``manual``.
+    needs a human for its organisational part, so it is ``manual``. Both honour
+    severity (:func:`findings.explain_rollup`): a failing critical or high finding
+    makes the item ``fail``. ``basis`` says what a decided verdict rests on:
+    ``evidence`` (checks on AWS / DNS evidence), ``answer`` (the customer's
+    attested answers) or a list of both; None while the item is undecided.
     """
+    from .checks import registry
+
+    specs = registry()
     by_control: dict[str, list[Finding]] = {}
     for finding in findings:
         by_control.setdefault(finding.control_id, []).append(finding)
     results = []
     for control in catalog:
         own = by_control.get(control.control_id, [])
-        automated = rollup(f.verdict for f in own) if own else None
-        verdicts = [f.verdict for f in own]
+        automated = rollup(own) if own else None
+        inputs: list[Finding | Verdict] = list(own)
         if control.mode != "auto" or not own:
-            verdicts.append(Verdict.MANUAL)
-        verdict = rollup(verdicts)
+            inputs.append(Verdict.MANUAL)
+        verdict, rule = explain_rollup(inputs)
         counts = {v: 0 for v in VERDICT_ORDER}
         for f in own:
             counts[f.verdict.value] += 1
+        # The findings that decided the verdict: those of its own value (a fail rests on the failures,
+        # not on the passes beside it), or every decided finding for a partial or not-applicable item.
+        deciding = [
+            f
+            for f in own
+            if f.verdict.value in DECIDED and (verdict.value in ("partial", "not_applicable") or f.verdict == verdict)
+        ]
+        basis = item_basis(
+            verdict.value,
+            (finding_basis(f, specs[f.check_id].datasets if f.check_id in specs else ()) for f in deciding),
+        )
         results.append(
             {
                 "control_id": control.control_id,
                 "verdict": verdict.value,
                 "title_ja": control.title_ja,
                 "title_en": control.title_en,
+                "basis": basis,
                 "section": control.section,
                 "kind": control.kind,
                 "mode": control.mode,
                 "checks": list(control.checks),
                 "automated_verdict": automated.value if automated else None,
+                "rollup_rule": rule,
                 "finding_counts": counts,
             }
         )

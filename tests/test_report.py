@@ -317,7 +317,11 @@ def test_every_item_in_guideline_order_and_key_findings_by_severity(demo_run):
     order = [(r["verdict"] != "fail", doc_mod.SEVERITY_ORDER.index(r["severity"]) if r["verdict"] == "fail" else 0) for r in key]
     assert order == sorted(order)
     for block in (b for ch in model["chapters"] for b in ch["blocks"] if b["type"] == "item"):
-        assert len(block["findings"]) <= doc_mod.FINDINGS_PER_ITEM
+        # every failure first (up to FAILS_PER_ITEM), then the rest up to FINDINGS_PER_ITEM rows
+        assert len(block["findings"]) <= max(doc_mod.FINDINGS_PER_ITEM, doc_mod.FAILS_PER_ITEM)
+        listed_fails = sum(1 for f in block["findings"] if f["verdict"] == "fail")
+        all_fails = sum(c["n"] for c in block["counts"] if c["verdict"] == "fail")
+        assert listed_fails == min(all_fails, doc_mod.FAILS_PER_ITEM)
         if not block["checks"] and not block["n_findings"]:
             assert block["compact"] and block["verdict"] == "manual"
 

@@ -6,15 +6,29 @@ before it reaches HTML.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+import math
+import re
 from collections import Counter
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 import pandas as pd
 
 from ..datasets import DATASETS
-from ..evidence import ERROR_KIND_LABELS, EvidenceUnavailable
-from ..findings import VERDICT_COLOURS, VERDICT_LABELS, VERDICT_ORDER, Finding
+from ..evidence import ERROR_KIND_LABELS, GLOBAL, EvidenceUnavailable
+from ..findings import (
+    VERDICT_COLOURS,
+    VERDICT_LABELS,
+    VERDICT_ORDER,
+    Finding,
+    answer_only,
+    answer_only_note,
+    basis_label,
+    severity_rank,
+)
 from ..redact import mask_secrets
 
 if TYPE_CHECKING:
@@ -60,6 +74,18 @@ TEXT = {
         "en": 'and {n} more (all of them: kit.findings("{item}") and the workbook findings.xlsx)',
     },
 }
+
+
+@lru_cache(maxsize=1)
+def report_text() -> dict[str, Any]:
+    """text.yaml: labels and paragraphs of the report and the notebooks (both languages)."""
+    from .._yaml import load_packaged_yaml
+
+    with open(Path(__file__).with_name("text.yaml"), encoding="utf-8") as handle:
+        return load_packaged_yaml(handle)
+
+
+TEXT.update(report_text()["display"])
 
 
 def t(key: str, lang: str) -> str:
@@ -120,6 +146,11 @@ def control_html(control: "Control", result: dict[str, Any], lang: str) -> str:
     if control.consultant_view_ja:
         parts.append(f"<h4>{esc(t('consultant', lang))}</h4>{paragraphs(control.consultant_view(lang))}")
         parts.append(f"<h4>{esc(t('aws', lang))}</h4>{paragraphs(control.aws_realisation(lang))}")
+    basis = result.get("basis")
+    if basis:
+        parts.append(f"<p>{esc(t('basis', lang))}: {esc(basis_label(basis, lang))}</p>")
+        if answer_only(basis):
+            parts.append(f'<p class="note"><b>{esc(answer_only_note(lang))}</b></p>')
     if not control.checks:
         parts.append(f'<p class="note">{esc(t("no_checks", lang))}</p>')
     else:
@@ -180,8 +211,10 @@ def remediation_html(check_ids: list[str], findings: list[Finding], lang: str) -
     return f"<h4>{esc(t('remediation', lang))}</h4><ul>{items}</ul>"
 
 
-# Columns shown per dataset in evidence tables (the full rows stay in the bundle).
+# Columns shown per dataset in evidence tables (the full rows stay in the bundle); "{lang}" is the
+# language of the table (ja | en). Datasets not listed show their short scalar columns.
 EVIDENCE_COLUMNS: dict[str, list[str]] = {
+    "ec2.regions": ["region", "enabled", "in_scope"],
     "iam.credential_report": [
         "user",
         "password_enabled",
@@ -193,16 +226,330 @@ EVIDENCE_COLUMNS: dict[str, list[str]] = {
         "access_key_2_active",
         "access_key_2_last_rotated",
     ],
-    "iam.account_summary": ["AccountMFAEnabled", "AccountAccessKeysPresent", "Users", "Roles", "Groups"],
-    "iam.authorization_details": ["entity_type", "name", "attached_policies"],
+    "iam.account_summary": ["AccountMFAEnabled", "AccountAccessKeysPresent", "Users", "Roles", "Groups", "MFADevicesInUse"],
+    "iam.password_policy": [
+        "MinimumPasswordLength",
+        "RequireSymbols",
+        "RequireNumbers",
+        "RequireUppercaseCharacters",
+        "RequireLowercaseCharacters",
+        "ExpirePasswords",
+        "MaxPasswordAge",
+        "PasswordReusePrevention",
+    ],
+    "iam.authorization_details": ["entity_type", "name", "attached_policies", "groups"],
+    "iam.saml_providers": ["name", "valid_until", "certificate_expiries"],
+    "iam.oidc_providers": ["url", "client_ids"],
+    "sso.instances": ["instance_arn", "status"],
+    "secretsmanager.secrets": ["name", "rotation_enabled", "rotation_days", "last_rotated", "last_accessed"],
     "cloudtrail.trails": ["name", "home_region", "is_multi_region", "log_file_validation", "s3_bucket", "kms_key_id"],
     "cloudtrail.trail_status": ["name", "is_logging", "latest_delivery_time"],
     "s3.trail_bucket_exposure": ["bucket", "acl_public", "policy_is_public", "bucket_block", "error_kind"],
+    "s3.trail_bucket_protection": ["bucket", "versioning", "mfa_delete", "object_lock", "retention_mode", "retention_days"],
+    "ses.identities": [
+        "identity",
+        "identity_type",
+        "verification_status",
+        "dkim_enabled",
+        "mail_from_domain",
+        "mail_from_status",
+    ],
+    "dns.domain": ["domain", "exists"],
+    "dns.spf": ["name", "present", "record", "dns_lookups", "all"],
+    "dns.dmarc": ["name", "present", "record", "p", "sp", "pct", "rua"],
+    "dns.dkim": ["name", "present", "key_type", "key_bits", "revoked", "record"],
+    "dns.mta_sts": ["name", "present", "record", "problems"],
+    "dns.tls_rpt": ["name", "present", "record", "problems"],
+    "ec2.security_groups": ["group_id", "group_name", "vpc_id", "ingress", "attached"],
+    "ec2.network_acls": ["network_acl_id", "vpc_id", "is_default", "subnet_ids", "entries"],
+    "ec2.vpcs": ["vpc_id", "name", "is_default", "cidr_blocks", "state"],
+    "ec2.flow_logs": ["flow_log_id", "resource_id", "status", "traffic_type", "destination_type", "destination"],
+    "ec2.route_tables": ["route_table_id", "vpc_id", "is_main", "routes"],
+    "elbv2.load_balancers": ["name", "type", "scheme", "vpc_id", "state"],
+    "wafv2.web_acl_associations": ["resource_name", "resource_type", "web_acl_name"],
+    "apigateway.stages": ["api_name", "stage_name", "endpoint_types", "web_acl_arn"],
+    "cloudfront.distributions": ["id", "domain_name", "aliases", "enabled", "comment", "web_acl_id"],
+    "route53.hosted_zones": ["name", "zone_id", "private", "query_log_groups", "dnssec_status"],
+    "guardduty.detectors": ["detector_id", "status", "finding_publishing_frequency"],
+    "network_firewall.firewalls": ["name", "vpc_id", "status"],
+    "attestation.file": ["file", "format", "prepared_by", "prepared_on", "sha256"],
+    "attestation.documents": ["title", "approver", "approval_date", "last_review_date", "location"],
+    "attestation.answers": ["question_{lang}", "answer"],
 }
+
+EVIDENCE_CELL_CHARS = 240  # a policy document or a DKIM key can run to pages; the bundle keeps the full value
+EVIDENCE_MAX_COLUMNS = 9  # for datasets without a curated column list
+EVIDENCE_SHORT_CELL = 64
+
+_AWS_PLACEHOLDERS = frozenset({"N/A", "not_supported", "no_information"})
+_JST = dt.timezone(dt.timedelta(hours=9), "JST")
+_TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+@lru_cache(maxsize=1)
+def _field_text() -> dict[str, Any]:
+    from .._yaml import load_packaged_yaml
+
+    with open(Path(__file__).with_name("fields.yaml"), encoding="utf-8") as handle:
+        return load_packaged_yaml(handle)
+
+
+def humanise(name: str) -> str:
+    """``access_key_1_active`` / ``AccountMFAEnabled`` as words (for a field without a label)."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])", " ", name.replace("_", " ")).strip()
+    return words[:1].upper() + words[1:]
+
+
+def field_label(name: str, lang: str) -> str:
+    """The heading of an evidence column (fields.yaml), else the field name in words."""
+    entry = _field_text()["fields"].get(name)
+    return entry["ja" if lang == "ja" else "en"] if entry else humanise(name)
+
+
+def value_word(key: str, lang: str) -> str:
+    return _field_text()["values"][key]["ja" if lang == "ja" else "en"]
+
+
+def format_value(value: Any, lang: str, limit: int | None = EVIDENCE_CELL_CHARS) -> str:
+    """A readable cell: yes/no, whole numbers without ".0", times in JST, lists and mappings as text.
+
+    Access key IDs are masked; text beyond ``limit`` characters is cut with "…".
+    """
+    text = mask_secrets(_format(value, lang))
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def _format(value: Any, lang: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return value_word("yes" if value else "no", lang)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() else f"{value:g}"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dict):
+        parts = [f"{field_label(str(k), lang)}: {_format(v, lang)}" for k, v in value.items() if v not in (None, [], {}, "")]
+        return value_word("list_separator", lang).join(parts)
+    if isinstance(value, (list, tuple, set)):
+        items = [_format(v, lang) for v in value]
+        separator = "item_separator" if any(isinstance(v, dict) for v in value) else "list_separator"
+        return value_word(separator, lang).join(i for i in items if i)
+    text = str(value)
+    if text in _AWS_PLACEHOLDERS:
+        return value_word("none_value", lang)
+    if text.lower() in ("true", "false"):
+        return value_word("yes" if text.lower() == "true" else "no", lang)
+    if _TIMESTAMP_RE.match(text):
+        try:
+            when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return text
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.timezone.utc)
+        return when.astimezone(_JST).strftime("%Y-%m-%d %H:%M JST")
+    return text
+
+
+def _row_matches(row: dict[str, Any], keys: Iterable[str], resource: str) -> bool:
+    """Whether a row is the resource a finding names ("sg-1 (web)", "user/alice", "root" for an ARN ending ":root")."""
+    resource = resource.strip()
+    for key in keys:
+        value = row.get(key)
+        if not isinstance(value, str) or len(value) < 2:
+            continue
+        if (
+            value == resource
+            or resource.startswith(value + " ")
+            or resource.endswith("/" + value)
+            or value.endswith("/" + resource)
+            or value.endswith(":" + resource)
+        ):
+            return True
+    return False
+
+
+def item_datasets(control: "Control", specs: dict[str, Any]) -> list[str]:
+    """Datasets read by an item's checks, first-mention order."""
+    seen: list[str] = []
+    for check_id in control.checks:
+        spec = specs.get(check_id)
+        for dataset in spec.datasets if spec else ():
+            if dataset not in seen:
+                seen.append(dataset)
+    return seen
+
+
+def item_evidence(
+    assessment: "Assessment",
+    control_id: str,
+    specs: dict[str, Any] | None = None,
+    cache: dict[tuple[str, str, str], list[dict[str, Any]]] | None = None,
+) -> list[dict[str, Any]]:
+    """The evidence an item's findings rest on: per dataset, the rows its findings refer to.
+
+    A finding selects, in the dataset's (account, region) of the finding, the rows whose key field names
+    its resource (``DatasetInfo.key``); a finding about the whole scope ("password policy", "CloudTrail")
+    matches no row by name and selects every row of its scope. Attestation datasets give the rows of the
+    item itself (``DatasetInfo.item_key``). Rows of failing findings come first. Returns
+    ``[{"dataset", "frame"}]`` (raw values, "account" and "region" first), datasets without rows left out.
+    """
+    if specs is None:
+        from ..checks import registry
+
+        specs = registry()
+    cache = {} if cache is None else cache
+    bundle = assessment.bundle
+    control = assessment.catalog.get(control_id)
+    findings = sorted(
+        (f for f in assessment.findings if f.control_id == control_id and f.verdict.value != "error"),
+        key=lambda f: (VERDICT_ORDER.index(f.verdict.value), severity_rank(f.severity)),
+    )
+    entries: dict[str, list[dict[str, Any]]] = {}
+    for entry in bundle.entries():
+        if entry.get("status") == "ok":
+            entries.setdefault(entry["dataset"], []).append(entry)
+
+    def rows_of(dataset: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
+        key = (dataset, entry["account_id"], entry["region"])
+        if key not in cache:
+            cache[key] = bundle.rows(*key)
+        return cache[key]
+
+    datasets = item_datasets(control, specs)
+    chosen: dict[str, dict[tuple[str, str, int], dict[str, Any]]] = {d: {} for d in datasets}
+    for finding in findings:
+        spec = specs.get(finding.check_id)
+        if spec is None:
+            continue
+        # Per dataset of the check: the rows of the finding's scope, and those naming its resource.
+        scoped: dict[str, list[tuple[str, str, int, dict[str, Any]]]] = {}
+        named: dict[str, list[tuple[str, str, int, dict[str, Any]]]] = {}
+        anchored = False
+        for dataset in spec.datasets:
+            if dataset not in chosen:
+                continue
+            info = DATASETS.get(dataset)
+            for entry in entries.get(dataset, []):
+                rows = rows_of(dataset, entry)
+                where = (entry["account_id"], entry["region"])
+                if info is not None and info.item_key:
+                    named.setdefault(dataset, []).extend(
+                        (*where, i, row) for i, row in enumerate(rows) if row.get(info.item_key) == control_id
+                    )
+                    continue
+                if entry["account_id"] != finding.account_id:
+                    continue
+                if GLOBAL not in (finding.region, entry["region"]) and finding.region != entry["region"]:
+                    continue
+                in_scope = [(*where, i, row) for i, row in enumerate(rows)]
+                if info is None or not info.key:
+                    # One row per scope (account summary, password policy): the finding is about that row.
+                    named.setdefault(dataset, []).extend(in_scope)
+                    anchored = anchored or bool(in_scope)
+                    continue
+                scoped.setdefault(dataset, []).extend(in_scope)
+                hits = [r for r in in_scope if _row_matches(r[3], info.key, finding.resource)]
+                named.setdefault(dataset, []).extend(hits)
+                anchored = anchored or bool(hits)
+        # A finding naming no row ("CloudTrail", "GuardDuty us-east-1", an account) is about its whole scope.
+        for dataset in set(named) | set(scoped):
+            picked = named.get(dataset, []) + ([] if anchored else scoped.get(dataset, []))
+            for account, region, index, row in picked:
+                chosen[dataset].setdefault((account, region, index), row)
+    tables = []
+    for dataset in datasets:
+        if not chosen[dataset]:
+            continue
+        records = [{"account": account, "region": region, **row} for (account, region, _i), row in chosen[dataset].items()]
+        tables.append({"dataset": dataset, "frame": pd.DataFrame(records)})
+    return tables
+
+
+def evidence_table(frame: pd.DataFrame, dataset: str, lang: str, limit: int | None = None) -> dict[str, Any]:
+    """Evidence rows as a readable, bounded table: labelled headings, formatted values, chosen columns.
+
+    The account column is left out for organisational and e-mail evidence (its value is "org" / "dns"),
+    the region column when every row is account-wide ("global").
+    """
+    total = len(frame)
+    shown = frame if limit is None else frame.head(limit)
+    curated = [c.format(lang=lang) for c in EVIDENCE_COLUMNS.get(dataset, [])]
+    names = [str(c) for c in shown.columns]
+    fixed = [c for c in ("account", "region") if c in names]
+    if "account" in fixed and set(shown["account"]) <= {"org", "dns"}:
+        fixed.remove("account")
+    if "region" in fixed and set(shown["region"]) <= {GLOBAL}:
+        fixed.remove("region")
+    records = shown.to_dict(orient="records")
+    if dataset == "attestation.answers":
+        records = [dict(r, answer=_answer_value(r, lang)) for r in records]
+    narrowed = False
+    if curated:
+        keep = fixed + [c for c in curated if c in names]
+        narrowed = len(keep) < len(names)
+    else:
+        others = [c for c in names if c not in ("account", "region")]
+        cells = {c: [format_value(r.get(c), lang) for r in records] for c in others}
+        short = [
+            c
+            for c in others
+            if any(cells[c])
+            and all(len(v) <= EVIDENCE_SHORT_CELL and not isinstance(r.get(c), (dict, list)) for v, r in zip(cells[c], records))
+        ]
+        keep = fixed + (short or others)[: EVIDENCE_MAX_COLUMNS - len(fixed)]
+        narrowed = len(keep) < len(names)
+    # Identifying columns keep a fixed width (an account ID on one line); the others share the rest.
+    fixed_widths = {"account": 13.0, "region": 11.0}
+    rest = [c for c in keep if c not in fixed_widths]
+    share = (100.0 - sum(fixed_widths[c] for c in keep if c in fixed_widths)) / max(1, len(rest))
+    return {
+        "columns": [field_label(c, lang) for c in keep],
+        "fields": keep,
+        "widths": [fixed_widths.get(c, share) for c in keep],
+        "rows": [[format_value(r.get(c), lang) for c in keep] for r in records],
+        "total": total,
+        "shown": len(shown),
+        "narrowed": narrowed,
+    }
+
+
+def _answer_value(row: dict[str, Any], lang: str) -> Any:
+    """An attested answer with its options named as the questionnaire words them (not their ids)."""
+    from ..attestations.questions import item_questions
+
+    value = row.get("answer")
+    questions = item_questions(str(row.get("control_id") or ""))
+    try:
+        question = questions.question(str(row.get("question_id"))) if questions else None
+    except (KeyError, ValueError):
+        question = None
+    if question is None or not question.options:
+        return value
+
+    def name(v: Any) -> Any:
+        option = question.option(v) if isinstance(v, str) else None
+        return option.label(lang) if option else v
+
+    return [name(v) for v in value] if isinstance(value, list) else name(value)
+
+
+def evidence_table_html(table: dict[str, Any]) -> str:
+    """An evidence table as escaped HTML that long values (keys, policies) cannot stretch."""
+    head = "".join(f"<th>{esc(c)}</th>" for c in table["columns"])
+    body = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>" for row in table["rows"])
+    return (
+        '<table class="evidence" style="table-layout:fixed;width:100%">'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
 
 
 def evidence_frame(assessment: "Assessment", dataset: str, limit: int | None = None) -> pd.DataFrame:
-    """One dataset over every account and region of the bundle, as a table."""
+    """One dataset over every account and region of the bundle, as a table (raw field names and values)."""
     bundle = assessment.bundle
     frames = []
     for entry in bundle.entries():
@@ -212,15 +559,13 @@ def evidence_frame(assessment: "Assessment", dataset: str, limit: int | None = N
         if not rows:
             continue
         frame = pd.DataFrame(rows)
-        wanted = [c for c in EVIDENCE_COLUMNS.get(dataset, list(frame.columns)) if c in frame.columns]
-        frame = frame[wanted]
         frame.insert(0, "region", entry["region"])
         frame.insert(0, "account", entry["account_id"])
         frames.append(frame)
     if not frames:
         return pd.DataFrame()
     frame = pd.concat(frames, ignore_index=True)
-    frame = frame.map(lambda v: mask_secrets(v) if isinstance(v, str) else (", ".join(map(str, v)) if isinstance(v, list) else v))
+    frame = frame.map(lambda v: mask_secrets(v) if isinstance(v, str) else v)
     return frame if limit is None else frame.head(limit)
 
 
@@ -254,10 +599,12 @@ def evidence_errors_frame(assessment: "Assessment", datasets: Iterable[str] | No
 
 
 def dataset_caption(dataset: str, count: int, shown: int, lang: str) -> str:
-    info = DATASETS[dataset]
-    desc = info.description_ja if lang == "ja" else info.description_en
-    more = f"（先頭{shown}件を表示）" if lang == "ja" and shown < count else (f" (first {shown} shown)" if shown < count else "")
-    return f"{t('evidence', lang)}: {desc} — {dataset}, {count} {t('rows', lang)}{more}"
+    """ "Evidence: <description> (<dataset>) — N rows", and which of them are shown."""
+    info = DATASETS.get(dataset)
+    desc = (info.description_ja if lang == "ja" else info.description_en) if info else dataset
+    key = "evidence_caption_one" if count == 1 else "evidence_caption"
+    caption = t(key, lang).format(description=desc, dataset=dataset, count=count)
+    return caption + (t("evidence_first", lang).format(shown=shown) if shown < count else "")
 
 
 def frame_html(frame: pd.DataFrame) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
-import math
 import os
 import re
 from collections import Counter
@@ -31,7 +30,21 @@ from markupsafe import Markup
 from .. import __version__
 from ..datasets import DATASETS
 from ..evidence import ERROR_KIND_LABELS
-from ..findings import VERDICT_COLOURS, VERDICT_LABELS, VERDICT_ORDER, Finding
+from ..findings import (
+    SEVERITY_ORDER,
+    VERDICT_COLOURS,
+    VERDICT_LABELS,
+    VERDICT_ORDER,
+    Finding,
+    answer_only,
+    answer_only_note,
+    basis_label,
+    basis_list,
+    rollup_rules,
+    severity_levels,
+    severity_rank,
+)
+from ..findings import severity_label as _severity_label
 from . import display
 from ..redact import mask_secrets
 
@@ -46,110 +59,41 @@ TEMPLATES = Path(__file__).with_name("templates")
 ASSESSOR_ENV = "FSA_KIT_ASSESSOR"
 DEFAULT_ASSESSOR = {"ja": "AWSパートナー（評価者）", "en": "AWS Partner (assessor)"}
 
-# Bounds that keep a 176-item document readable; the workbook always holds everything.
-FINDINGS_PER_ITEM = 10
+# Bounds that keep a 176-item document readable; the workbook always holds everything, and an item
+# whose findings do not all fit says how many more there are (how many of them fail) and where.
+FINDINGS_PER_ITEM = 10  # rows per item when it has fewer failures than that
+FAILS_PER_ITEM = 40  # failures are listed before anything else, up to this many
 EVIDENCE_ROWS_PER_TABLE = 6
 KEY_FINDINGS = 15
-EVIDENCE_CELL_CHARS = 240
-EVIDENCE_MAX_COLUMNS = 9  # for datasets without a curated column list (display.EVIDENCE_COLUMNS)
-EVIDENCE_SHORT_CELL = 64
+EVIDENCE_CELL_CHARS = display.EVIDENCE_CELL_CHARS
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
-SEVERITY_ORDER = ["critical", "high", "medium", "low"]
-SEVERITY_LABELS = {
-    "critical": {"ja": "緊急", "en": "Critical"},
-    "high": {"ja": "高", "en": "High"},
-    "medium": {"ja": "中", "en": "Medium"},
-    "low": {"ja": "低", "en": "Low"},
-    "info": {"ja": "情報", "en": "Info"},
-}
-
-# Headings of the guideline that hold no item of their own, so the catalogue has no record
-# carrying their title (chapter 2 itself and three level-3 groupings).
+# Headings of the guideline that hold no item of their own, so the catalogue has no record carrying
+# their title (chapter 2 itself and three level-3 groupings): the official titles, in text.yaml.
 GROUP_HEADINGS: dict[str, dict[str, str]] = {
-    "2": {"ja": "サイバーセキュリティ管理態勢", "en": "Cybersecurity Management Framework"},
-    "2.2.2": {"ja": "リスク管理プロセス", "en": "Risk Management Process"},
-    "2.3.4": {"ja": "システムのセキュリティ対策", "en": "System Security Measures"},
-    "2.5.2": {"ja": "インシデント対応及び復旧", "en": "Incident Response and Recovery"},
+    number: {"ja": str(titles["ja"]), "en": str(titles["en"])}
+    for number, titles in display.report_text()["group_headings"].items()
 }
 
-VERDICT_DEFINITIONS: dict[str, dict[str, str]] = {
-    "pass": {
-        "ja": "自動チェックで要件を満たしていることを確認し、人による確認が必要な部分も残っていない。",
-        "en": "The automated checks show the requirement is met and no part of it is left for a human to confirm.",
-    },
-    "partial": {
-        "ja": "一部のリソース・設定は要件を満たしているが、満たしていないものがある（項目レベルのみ）。",
-        "en": "Some resources or settings meet the requirement and others do not (item level only).",
-    },
-    "fail": {
-        "ja": "自動チェックで要件を満たしていないことを確認した。",
-        "en": "The automated checks show the requirement is not met.",
-    },
-    "manual": {
-        "ja": "人による確認が必要（組織・規程・運用面の項目、または自動チェックできない部分が残る項目）。ヒアリングと文書確認で評価する。",
-        "en": "Needs a human: an organisational item, or an item with a part no machine check can see. Assess it through interviews and document review.",
-    },
-    "error": {
-        "ja": "証跡を取得できなかった（権限不足、API未対応、リージョン無効、タイムアウト等）。適合・不適合のいずれとも判断していない。",
-        "en": "The evidence could not be gathered (access denied, API not implemented, region disabled, time-out...). Neither compliant nor non-compliant.",
-    },
-    "not_applicable": {
-        "ja": "評価対象の環境に該当するリソースが存在しない。",
-        "en": "The assessed environment holds no resource the requirement applies to.",
-    },
-}
 
-METHOD: dict[str, list[str]] = {
-    "ja": [
-        "本評価は、AWS環境およびメールドメインから読み取り専用の権限で証跡（設定・状態）を一度だけ収集して証跡バンドルとして保存し、"
-        "その証跡のみを入力として自動チェックを実行したものです。証跡バンドルはマニフェストのSHA-256で同一性を確認でき、"
-        "同じ証跡から何度でも同じ結果を再現できます。",
-        "各自動チェックはリソースごとに検出事項（適合・不適合・取得不可・対象外）を出力します。証跡を取得できなかった場合は"
-        "「取得不可」とし、適合・不適合のいずれにも数えません。",
-        "項目の判定は、その項目に対応する検出事項を次の規則で集約して決めます。"
-        "不適合があり、かつ適合もあれば「一部適合」、適合がなければ「不適合」。"
-        "不適合がなく取得不可があれば「取得不可」。要確認が残れば「要確認」。すべて対象外なら「対象外」。それ以外は「適合」。",
-        "組織・規程・運用面を含む項目（自動チェックが一部しか見られない項目）と、自動チェックのない項目には「要確認」を加えて集約します。"
-        "このため、AWS上の証跡がすべて適合でも項目の判定は「要確認」となり、責任者へのヒアリングと文書確認で最終判断します。"
-        "「自動チェックの判定」は自動チェックの検出事項のみを集約した参考値です。",
-        "評価は証跡収集時点の状態に基づきます。収集後の設定変更、AWS以外のシステム、および組織的な対応の実効性は自動チェックの対象外です。",
-    ],
-    "en": [
-        "The evidence (configuration and state) was collected once, with read-only permissions, from the AWS environment "
-        "and the e-mail domains, and saved as an evidence bundle; the automated checks read only that bundle. The bundle "
-        "is identified by the SHA-256 of its manifest, and the same evidence always reproduces the same results.",
-        "Each automated check produces findings per resource (compliant, non-compliant, evidence unavailable, not "
-        "applicable). Evidence that could not be gathered gives 'evidence unavailable' and is never counted as "
-        "compliant or non-compliant.",
-        "An item's verdict rolls up its findings: any non-compliant finding gives 'partially compliant' when something "
-        "else complied and 'non-compliant' otherwise; failing that, any unavailable evidence gives 'evidence "
-        "unavailable'; failing that, anything left for a human gives 'needs review'; all not applicable gives 'not "
-        "applicable'; otherwise 'compliant'.",
-        "Items with an organisational part the checks cannot see, and items without automated checks, also count "
-        "'needs review': even when all their AWS evidence complies, the item stays 'needs review' until interviews "
-        "and document review settle it. The 'automated checks' verdict rolls up the automated findings alone, for "
-        "reference.",
-        "The assessment reflects the state at the time of collection. Later changes, systems outside AWS and the "
-        "effectiveness of organisational measures are outside the automated checks.",
-    ],
-}
+def verdict_definition(verdict: str, lang: str) -> str:
+    """The definition of a verdict for the legend and appendix C (text.yaml)."""
+    return display.report_text()["verdict_definitions"][verdict]["ja" if lang == "ja" else "en"]
 
-LIMITS: dict[str, list[str]] = {
-    "ja": [
-        "自動チェックは証跡収集時点のAWS環境（評価範囲のアカウント・リージョン）とメールドメインの設定のみを対象とします。",
-        "組織・規程・運用面の対応（方針、体制、教育、訓練、委託先管理等）は自動チェックでは判断できないため「要確認」とし、ヒアリングと文書確認で評価します。",
-        "証跡を取得できなかった箇所は「取得不可」とし、適合とも不適合とも判断していません（付録B）。",
-        "判定の集約方法と判定の定義は付録C、使用した閾値は付録Dに示します。",
-    ],
-    "en": [
-        "The automated checks cover only the AWS environment in scope (accounts and regions) and the e-mail domains, as they stood when the evidence was collected.",
-        "Organisational measures (policies, structure, education, exercises, third-party management...) cannot be judged by machine; they are marked 'needs review' and assessed through interviews and document review.",
-        "Where evidence could not be gathered the verdict is 'evidence unavailable': neither compliant nor non-compliant (appendix B).",
-        "Appendix C explains how verdicts roll up and defines them; appendix D lists the thresholds used.",
-    ],
-}
+
+def _text() -> dict[str, Any]:
+    """text.yaml: the document's paragraphs and the labels added to LABELS and display.TEXT."""
+    return display.report_text()
+
+
+def method_paragraphs(lang: str) -> list[str]:
+    return list(_text()["method"]["ja" if lang == "ja" else "en"])
+
+
+def limit_paragraphs(lang: str) -> list[str]:
+    return list(_text()["limits"]["ja" if lang == "ja" else "en"])
+
 
 # Labels of the document itself (shared item labels live in display.TEXT).
 LABELS: dict[str, dict[str, str]] = {
@@ -209,10 +153,6 @@ LABELS: dict[str, dict[str, str]] = {
     "item": {"ja": "項目", "en": "Item"},
     "total": {"ja": "計", "en": "Total"},
     "severity": {"ja": "重要度", "en": "Severity"},
-    "more_findings": {
-        "ja": "ほか {n} 件（全件はExcelブック findings.xlsx を参照）",
-        "en": "and {n} more (see the workbook findings.xlsx)",
-    },
     "narrowed": {
         "ja": "主な列のみ表示（全列は証跡バンドルに保存）",
         "en": "main columns only (every column is in the evidence bundle)",
@@ -265,7 +205,6 @@ LABELS: dict[str, dict[str, str]] = {
     "status": {"ja": "状態", "en": "Status"},
     "error": {"ja": "エラー", "en": "Error"},
     "permissions": {"ja": "必要な権限", "en": "Permissions"},
-    "items": {"ja": "対応項目", "en": "Items"},
     "definition_ja": {"ja": "定義（日本語）", "en": "Definition (Japanese)"},
     "definition_en": {"ja": "定義（英語）", "en": "Definition (English)"},
     "ok": {"ja": "取得済", "en": "ok"},
@@ -280,24 +219,20 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "All {total} items of chapter 2 of the guideline were assessed. {auto} items have automated checks "
         "({findings} findings); the others need interviews and document review. {headline}",
     },
-    "headline_fail": {
-        "ja": "自動チェックでは{n}項目に不適合を含む検出事項があり、優先して対応すべき事項を以下に示します。",
-        "en": "The automated checks found non-compliance in {n} items; the most serious findings are listed below.",
-    },
-    "headline_clean": {
-        "ja": "自動チェックでは不適合は検出されませんでした。",
-        "en": "The automated checks found no non-compliance.",
-    },
-    "headline_errors": {
-        "ja": "{n}件の証跡を取得できなかったため、該当する項目は「取得不可」としています（付録B）。",
-        "en": "{n} datasets could not be gathered; the items concerned are marked 'evidence unavailable' (appendix B).",
-    },
 }
+
+
+LABELS.update(_text()["document"])
 
 
 def L(key: str, lang: str) -> str:
     """A document label in ``lang``."""
     return LABELS[key]["ja" if lang == "ja" else "en"]
+
+
+def count_text(n: int, lang: str, one: str, many: str) -> str:
+    """A count with its noun in the right number ("1 finding", "3 findings")."""
+    return L(one if n == 1 else many, lang).format(n=n)
 
 
 def other_language(lang: str) -> str:
@@ -320,7 +255,7 @@ def vlabel(verdict: str, lang: str) -> str:
 
 
 def severity_label(severity: str, lang: str) -> str:
-    return SEVERITY_LABELS.get(severity, {"ja": severity, "en": severity})["ja" if lang == "ja" else "en"]
+    return _severity_label(severity, lang)
 
 
 def item_label(control: "Control", lang: str) -> str:
@@ -330,7 +265,7 @@ def item_label(control: "Control", lang: str) -> str:
 
 def finding_sort_key(finding: Finding) -> tuple:
     """Most serious first: fail by severity, then error, then the rest by verdict order."""
-    rank = SEVERITY_ORDER.index(finding.severity) if finding.severity in SEVERITY_ORDER else len(SEVERITY_ORDER)
+    rank = severity_rank(finding.severity)
     verdict = finding.verdict.value
     order = VERDICT_ORDER.index(verdict) if verdict in VERDICT_ORDER else len(VERDICT_ORDER)
     return (
@@ -361,22 +296,9 @@ def _date_text(timestamp: str | None, lang: str) -> tuple[str, str]:
     return f"{local.day} {local.strftime('%B %Y')} (JST)", utc
 
 
-def _cell(value: Any) -> str:
-    """A table cell's text: lists joined, None/NaN empty, access keys masked."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and math.isnan(value):
-        return ""
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_cell(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
-    return mask_secrets(str(value))
-
-
-def _clip(text: str, limit: int = EVIDENCE_CELL_CHARS) -> str:
-    """Cut an evidence cell (a policy document can run to pages); the bundle keeps the full value."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _cell(value: Any, lang: str = "en") -> str:
+    """A table cell's text (display.format_value: readable values, access keys masked)."""
+    return display.format_value(value, lang, limit=None)
 
 
 def _check_specs() -> dict[str, Any]:
@@ -403,13 +325,7 @@ def check_remediation(check_id: str, lang: str, specs: dict[str, Any] | None = N
 
 def control_datasets(control: "Control", specs: dict[str, Any]) -> list[str]:
     """Datasets read by an item's checks, first-mention order."""
-    seen: list[str] = []
-    for check_id in control.checks:
-        spec = specs.get(check_id)
-        for dataset in spec.datasets if spec else ():
-            if dataset not in seen:
-                seen.append(dataset)
-    return seen
+    return display.item_datasets(control, specs)
 
 
 def findings_by_control(findings: Iterable[Finding]) -> dict[str, list[Finding]]:
@@ -419,7 +335,7 @@ def findings_by_control(findings: Iterable[Finding]) -> dict[str, list[Finding]]
     return grouped
 
 
-def scope_of(assessment: "Assessment") -> dict[str, Any]:
+def scope_of(assessment: "Assessment", lang: str = "en") -> dict[str, Any]:
     """Accounts with their regions, and e-mail domains, from the manifest."""
     manifest = assessment.bundle.manifest
     accounts = list(manifest.get("accounts") or [])
@@ -427,10 +343,20 @@ def scope_of(assessment: "Assessment") -> dict[str, Any]:
     return {
         "accounts": [{"id": str(a), "regions": [str(r) for r in regions.get(a, [])]} for a in accounts],
         "domains": [str(d) for d in manifest.get("domains", []) or []],
-        "account_errors": [
-            {"account": str(a), **{k: str(v) for k, v in (e or {}).items()}}
-            for a, e in (manifest.get("account_errors") or {}).items()
-        ],
+        "account_errors": [_account_error(str(a), e or {}, lang) for a, e in (manifest.get("account_errors") or {}).items()],
+    }
+
+
+def _account_error(account: str, error: dict[str, Any], lang: str) -> dict[str, str]:
+    """An account that could not be accessed: the kind in the reader's language, the code apart."""
+    kind = str(error.get("kind") or error.get("error_kind") or "other")
+    label = ERROR_KIND_LABELS.get(kind, ERROR_KIND_LABELS["other"])["ja" if lang == "ja" else "en"]
+    message = str(error.get("message") or error.get("error_message") or "")
+    return {
+        "account": account,
+        "error": label,
+        "code": str(error.get("code") or error.get("error_code") or ""),
+        "detail": message if lang != "ja" else "",
     }
 
 
@@ -449,34 +375,6 @@ def finding_row(finding: Finding, lang: str, specs: dict[str, Any]) -> dict[str,
     }
 
 
-def _table(frame: Any, limit: int, dataset: str | None = None) -> dict[str, Any]:
-    """A DataFrame as a bounded table of strings (rows, and columns unless the dataset names its own)."""
-    total = len(frame)
-    shown = frame.head(limit)
-    columns = [str(c) for c in shown.columns]
-    rows = [[_clip(_cell(v)) for v in row] for row in shown.itertuples(index=False)]
-    narrowed = False
-    if dataset not in display.EVIDENCE_COLUMNS and rows:
-        # No curated column list: keep the identifying columns and the first short scalar ones, so
-        # that a page never holds a dozen slivers of nested JSON (the bundle keeps every column).
-        fixed = [i for i, c in enumerate(columns) if c in ("account", "region")]
-        short = [
-            i
-            for i, c in enumerate(columns)
-            if i not in fixed
-            and all(len(r[i]) <= EVIDENCE_SHORT_CELL and not r[i].startswith(("{", "[")) for r in rows)
-            and any(r[i] for r in rows)
-        ]
-        if short:
-            keep = sorted(fixed + short[: EVIDENCE_MAX_COLUMNS - len(fixed)])
-        else:
-            keep = list(range(min(len(columns), EVIDENCE_MAX_COLUMNS)))
-        narrowed = len(keep) < len(columns)
-        columns = [columns[i] for i in keep]
-        rows = [[r[i] for i in keep] for r in rows]
-    return {"columns": columns, "rows": rows, "total": total, "shown": len(shown), "narrowed": narrowed}
-
-
 def _evidence_error_rows(assessment: "Assessment", datasets: list[str] | None, lang: str) -> list[dict[str, str]]:
     wanted = set(datasets) if datasets is not None else None
     rows = []
@@ -485,8 +383,8 @@ def _evidence_error_rows(assessment: "Assessment", datasets: list[str] | None, l
             continue
         kind = entry.get("error_kind") or "other"
         label = ERROR_KIND_LABELS.get(kind, ERROR_KIND_LABELS["other"])["ja" if lang == "ja" else "en"]
-        code = entry.get("error_code") or ""
-        message = entry.get("error_message") or ""
+        code = str(entry.get("error_code") or "")
+        message = str(entry.get("error_message") or "")
         rows.append(
             {
                 "dataset": str(entry.get("dataset", "")),
@@ -494,7 +392,9 @@ def _evidence_error_rows(assessment: "Assessment", datasets: list[str] | None, l
                 "region": str(entry.get("region", "")),
                 "kind": kind,
                 "error": label,
-                "detail": f"{code}: {message}".strip(": ") if code or message else "",
+                "code": code,
+                # The library's message is English: the Japanese document gives the kind and the code only.
+                "detail": message if lang != "ja" else "",
                 "action": str(entry.get("action") or ""),
             }
         )
@@ -509,34 +409,35 @@ def _item(
     lang: str,
     specs: dict[str, Any],
     evidence_cache: dict[str, Any],
+    workbook: str,
 ) -> dict[str, Any]:
     ordered = sorted(own, key=finding_sort_key)
     datasets = control_datasets(control, specs)
+    # Every failure first (up to FAILS_PER_ITEM), then the rest up to FINDINGS_PER_ITEM rows.
+    fails = [f for f in ordered if f.verdict.value == "fail"]
+    others = [f for f in ordered if f.verdict.value != "fail"]
+    listed = fails[:FAILS_PER_ITEM] + others[: max(0, FINDINGS_PER_ITEM - len(fails))]
+    listed_ids = {id(f) for f in listed}
+    hidden = [f for f in ordered if id(f) not in listed_ids]
     evidence = []
-    for dataset in datasets:
-        if dataset not in evidence_cache:
-            try:
-                evidence_cache[dataset] = display.evidence_frame(assessment, dataset)
-            except Exception:  # an unreadable data file must not stop the whole document
-                evidence_cache[dataset] = None
-        frame = evidence_cache[dataset]
-        if frame is None or frame.empty:
-            continue
+    row_cache = evidence_cache.setdefault("_rows", {})
+    tabled = evidence_cache.setdefault("_tabled", {})
+    for shown in display.item_evidence(assessment, control.control_id, specs, row_cache):
+        dataset = shown["dataset"]
         info = DATASETS.get(dataset)
-        shown_at = evidence_cache.setdefault("_shown_at", {})
-        if dataset in shown_at:
-            # A dataset read by several items is tabled once, at its first item; later ones refer to it.
-            table = {"ref": shown_at[dataset], "total": len(frame)}
-        else:
-            shown_at[dataset] = control.control_id
-            table = _table(frame, EVIDENCE_ROWS_PER_TABLE, dataset)
-            table["ref"] = None
+        table = display.evidence_table(shown["frame"], dataset, lang, EVIDENCE_ROWS_PER_TABLE)
+        # The same rows under an earlier item (one credential report row for three root checks) are
+        # tabled once; later items refer to it.
+        signature = (dataset, tuple(tuple(r) for r in table["rows"]), table["total"])
+        table["ref"] = tabled.get(signature)
+        tabled.setdefault(signature, control.control_id)
         table["dataset"] = dataset
         table["description"] = (info.description_ja if lang == "ja" else info.description_en) if info else dataset
         evidence.append(table)
     failing = [c for c in control.checks if any(f.check_id == c and f.verdict.value == "fail" for f in own)]
     counts = Counter(f.verdict.value for f in own)
     compact = not control.checks and not own
+    basis = result.get("basis")
     return {
         "id": control.control_id,
         "anchor": f"item-{control.control_id}",
@@ -550,21 +451,40 @@ def _item(
         "aws": Markup(display.paragraphs(control.aws_realisation(lang))) if control.aws_realisation(lang) else None,
         "verdict": result.get("verdict", "manual"),
         "automated_verdict": result.get("automated_verdict") or ("manual" if control.checks else None),
+        "basis": basis_list(basis),
+        "basis_label": basis_label(basis, lang) if basis else "",
+        "answer_only": answer_only(basis),
+        "answer_only_note": answer_only_note(lang) if answer_only(basis) else "",
         "mode": control.mode,
         "checks": [{"id": c, "title": check_title(c, lang, specs)} for c in control.checks],
         "compact": compact,
         "hybrid": control.mode == "hybrid" and bool(control.checks),
         "counts": [{"verdict": v, "label": vlabel(v, lang), "n": counts[v]} for v in VERDICT_ORDER if counts.get(v)],
         "n_findings": len(own),
-        "findings": [finding_row(f, lang, specs) for f in ordered[:FINDINGS_PER_ITEM]],
-        "findings_more": max(0, len(ordered) - FINDINGS_PER_ITEM),
+        "counts_text": count_text(len(own), lang, "summary_counts_one", "summary_counts"),
+        "findings": [finding_row(f, lang, specs) for f in listed],
+        "findings_more": len(hidden),
+        "findings_more_text": _more_findings(hidden, lang, workbook) if hidden else "",
         "evidence": evidence,
         "evidence_errors": _evidence_error_rows(assessment, datasets, lang) if datasets else [],
         "remediation": [{"title": check_title(c, lang, specs), "text": check_remediation(c, lang, specs)} for c in failing],
     }
 
 
-def _outline(assessment: "Assessment", lang: str, specs: dict[str, Any]) -> list[dict[str, Any]]:
+def _more_findings(hidden: list[Finding], lang: str, workbook: str) -> str:
+    """How many findings of an item are not listed, how many of them fail, and where they all are."""
+    fails = sum(1 for f in hidden if f.verdict.value == "fail")
+    key = "more_findings" if fails else "more_findings_no_fail"
+    return L(key, lang).format(n=len(hidden), fails=fails, workbook=workbook, sheet=_findings_sheet(lang))
+
+
+def _findings_sheet(lang: str) -> str:
+    from .xlsx import SHEET_NAMES
+
+    return SHEET_NAMES["ja" if lang == "ja" else "en"]["findings"]
+
+
+def _outline(assessment: "Assessment", lang: str, specs: dict[str, Any], workbook: str) -> list[dict[str, Any]]:
     """Chapters (2.1 ... 2.6) holding headings and items in guideline order."""
     catalog = assessment.catalog
     results = {r["control_id"]: r for r in assessment.controls}
@@ -602,7 +522,7 @@ def _outline(assessment: "Assessment", lang: str, specs: dict[str, Any]) -> list
             current["toc"].append(heading)
         result = results.get(control.control_id, {"verdict": "manual", "automated_verdict": None})
         current["counts"][result.get("verdict", "manual")] += 1
-        block = _item(control, result, grouped.get(control.control_id, []), assessment, lang, specs, evidence_cache)
+        block = _item(control, result, grouped.get(control.control_id, []), assessment, lang, specs, evidence_cache, workbook)
         block["type"] = "item"
         current["blocks"].append(block)
     for chapter in chapters:
@@ -819,9 +739,49 @@ def _wrap_label(text: str, width: int) -> str:
     return text[:width] + "\n" + text[width:]
 
 
-def build_document(assessment: "Assessment", lang: str) -> dict[str, Any]:
-    """The whole document as data, in ``lang`` (ja | en)."""
+def headline_text(counts: Counter, error_datasets: int, lang: str) -> str:
+    """The summary's verdict sentence: the same item counts as the tiles beside it."""
+    fail, partial = counts.get("fail", 0), counts.get("partial", 0)
+    if fail or partial:
+        text = L("headline_fail", lang).format(
+            fail=count_text(fail, lang, "items_one", "items_many"),
+            partial=count_text(partial, lang, "items_one", "items_many"),
+        )
+    else:
+        text = L("headline_clean", lang)
+    if error_datasets:
+        text += (" " if lang != "ja" else "") + count_text(error_datasets, lang, "headline_errors_one", "headline_errors")
+    return text
+
+
+def _method(lang: str) -> dict[str, Any]:
+    """Appendix C beyond the paragraphs: the roll-up rules, the severity levels and the bases (findings.yaml)."""
+    key = "ja" if lang == "ja" else "en"
+    levels = [
+        {
+            "id": level["id"],
+            "label": level[key],
+            "definition": level[f"def_{key}"],
+            "blocking": L("yes" if level["blocking"] else "no", lang),
+        }
+        for level in severity_levels()
+    ]
+    bases = [{"id": b, "label": basis_label(b, lang)} for b in ("evidence", "answer", "judgment")]
+    return {"rollup": rollup_rules(lang), "severities": levels, "bases": bases, "answer_only": answer_only_note(lang)}
+
+
+def build_document(assessment: "Assessment", lang: str, workbook: str | None = None) -> dict[str, Any]:
+    """The whole document as data, in ``lang`` (ja | en).
+
+    ``workbook`` is the file name of the workbook in the same language (named where an item's
+    findings do not all fit); by default the contract name in the run's language.
+    """
     lang = "ja" if lang == "ja" else "en"
+    if workbook is None:
+        from .publish import output_names
+
+        run_language = (assessment.bundle.manifest.get("params") or {}).get("language") or "ja"
+        workbook = output_names(run_language)[lang]["xlsx"]
     specs = _check_specs()
     bundle = assessment.bundle
     manifest = bundle.manifest
@@ -835,14 +795,11 @@ def build_document(assessment: "Assessment", lang: str) -> dict[str, Any]:
     total = len(assessment.controls)
     key, key_more = _key_findings(assessment, lang, specs)
     error_rows = _evidence_error_rows(assessment, None, lang)
-    failing_items = sum(1 for r in assessment.controls if (r.get("finding_counts") or {}).get("fail"))
     automated_items = sum(1 for r in assessment.controls if r.get("checks"))
-    headline = L("headline_fail", lang).format(n=failing_items) if failing_items else L("headline_clean", lang)
-    if error_rows:
-        headline += L("headline_errors", lang).format(n=len(error_rows))
+    headline = headline_text(counts, len(error_rows), lang)
     labels = {key_: value["ja" if lang == "ja" else "en"] for key_, value in LABELS.items()}
     labels.update({key_: value["ja" if lang == "ja" else "en"] for key_, value in display.TEXT.items()})
-    chapters = _outline(assessment, lang, specs)
+    chapters = _outline(assessment, lang, specs, workbook)
     return {
         "lang": lang,
         "labels": labels,
@@ -855,7 +812,7 @@ def build_document(assessment: "Assessment", lang: str) -> dict[str, Any]:
         "run_id": str(manifest.get("run_id", "")),
         "manifest_sha256": manifest_sha,
         "kit_version": str(manifest.get("kit_version") or __version__),
-        "scope": scope_of(assessment),
+        "scope": scope_of(assessment, lang),
         "verdicts": [
             {
                 "value": v,
@@ -865,8 +822,8 @@ def build_document(assessment: "Assessment", lang: str) -> dict[str, Any]:
                 "colour": VERDICT_COLOURS[v],
                 "n": counts.get(v, 0),
                 "pct": f"{100 * counts.get(v, 0) / total:.0f}%" if total else "",
-                "def_ja": VERDICT_DEFINITIONS[v]["ja"],
-                "def_en": VERDICT_DEFINITIONS[v]["en"],
+                "def_ja": verdict_definition(v, "ja"),
+                "def_en": verdict_definition(v, "en"),
             }
             for v in VERDICT_ORDER
         ],
@@ -886,8 +843,10 @@ def build_document(assessment: "Assessment", lang: str) -> dict[str, Any]:
         "errors": error_rows,
         "error_findings": _error_findings(assessment, lang, specs),
         "missing_permissions": _missing_permissions(error_rows, assessment.findings),
-        "method": METHOD[lang],
-        "limits": LIMITS[lang],
+        "headline": headline,
+        "method": method_paragraphs(lang),
+        "method_tables": _method(lang),
+        "limits": limit_paragraphs(lang),
         "thresholds": _thresholds(assessment, lang),
         "checks": _check_list(assessment, lang, specs),
     }
@@ -944,6 +903,7 @@ __all__ = [
     "ASSESSOR_ENV",
     "DEFAULT_ASSESSOR",
     "LABELS",
+    "SEVERITY_ORDER",
     "assessor",
     "build_document",
     "chart_png",

@@ -27,7 +27,8 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..evidence import ERROR_KIND_LABELS
-from ..findings import VERDICT_COLOURS, VERDICT_ORDER, Finding
+from ..findings import VERDICT_COLOURS, VERDICT_ORDER, Finding, answer_only, answer_only_note, basis_label
+from . import display
 from .document import (
     GROUP_HEADINGS,
     assessor,
@@ -62,6 +63,7 @@ HEADERS = {
         "証跡サマリー",
         "改善策",
         "項目ID",
+        display.t("basis", "ja"),  # the basis of the verdict (report/text.yaml)
     ],
     "en": [
         "Section",
@@ -74,9 +76,10 @@ HEADERS = {
         "Evidence summary",
         "Remediation",
         "Item ID",
+        display.t("basis", "en"),
     ],
 }
-MATRIX_WIDTHS = [10, 7, 16, 60, 50, 40, 13, 46, 50, 11]
+MATRIX_WIDTHS = [10, 7, 16, 60, 50, 40, 13, 46, 50, 11, 24]
 
 FINDING_FIELDS = [
     # (contract field, ja header, en header, width)
@@ -285,7 +288,8 @@ def evidence_summary(control: "Control", own: list[Finding], lang: str, errors: 
         return _t("no_findings", lang)
     counts = Counter(f.verdict.value for f in own)
     shown = " / ".join(f"{vlabel(v, lang)} {counts[v]}" for v in VERDICT_ORDER if counts.get(v))
-    lines = [_t("findings", lang).format(n=len(own), counts=shown)]
+    template = display.t("workbook_findings_one", lang) if len(own) == 1 else _t("findings", lang)
+    lines = [template.format(n=len(own), counts=shown)]
     failing = sorted((f for f in own if f.verdict.value == "fail"), key=finding_sort_key)
     if failing:
         lines.append(_t("failing", lang))
@@ -370,6 +374,10 @@ def _matrix(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None
         own = grouped.get(control.control_id, [])
         errors = _item_errors(control, assessment, specs)
         verdict = results.get(control.control_id, {}).get("verdict", "manual")
+        basis = results.get(control.control_id, {}).get("basis")
+        basis_text = basis_label(basis, lang) if basis else ""
+        if answer_only(basis):
+            basis_text += "\n" + answer_only_note(lang)
         text = control.text(lang)
         title_text = f"【{control.title(lang)}】\n{text}" if lang == "ja" else f"[{control.title(lang)}]\n{text}"
         kind = (
@@ -389,6 +397,7 @@ def _matrix(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None
                 _cell(ws, evidence_summary(control, own, lang, errors)),
                 _cell(ws, remediation_text(control, own, lang, errors)),
                 _cell(ws, control.control_id),
+                _cell(ws, basis_text),
             ]
         )
         rows += 1
