@@ -135,8 +135,8 @@ def test_workbook_matrix_layout_and_verdicts(demo_run, controls):
         "小番号",
         "分類",
         "タイトル・内容",
-        "一般的に考えられる対応内容 (当社コンサルタント見解)",
-        "AWS環境上で当社の設計において 実現すること/実現できること",
+        "一般的に考えられる対応内容 (評価者の見解)",
+        "AWS環境での実現方法",
     ]
     assert headers[6:9] == ["判定", "証跡サマリー", "改善策"]
     assert ws.freeze_panes == "A2"

@@ -353,3 +353,35 @@ def test_english_workbook_has_english_plurals(run):
     cells = [c.value for row in sheet.iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
     assert any(re.match(r"1 finding \(", v) for v in cells)
     assert not any(re.match(r"1 findings\b", v) for v in cells)
+
+
+# --- 10, 15: neutral wording, the official text with its footnotes ----------------------------------
+
+ADDRESSED_TO_THE_CONSULTANT = (
+    "評価してください",
+    "未収録",
+    "当社の設計",
+    "当社コンサルタント",
+    "our AWS design",
+    "our consultant",
+)
+
+
+@pytest.mark.parametrize("name", ["report.html", "report.en.html"])
+def test_the_customers_report_holds_no_instruction_to_the_consultant_and_no_sales_claim(run, name):
+    html = (run / name).read_text(encoding="utf-8")
+    for phrase in ADDRESSED_TO_THE_CONSULTANT:
+        assert phrase not in html, f"{name}: {phrase!r}"
+
+
+@pytest.mark.parametrize("lang, name", [("ja", "report.html"), ("en", "report.en.html")])
+def test_every_item_prints_its_footnotes_after_its_text(run, assessment, lang, name):
+    html = (run / name).read_text(encoding="utf-8")
+    with_notes = [c for c in assessment.catalog if c.footnotes(lang)]
+    assert with_notes, "the catalogue carries the guideline's footnotes"
+    for control in with_notes:
+        start = html.index(f'id="item-{control.control_id}"')
+        end = html.find("<article", start + 1)
+        block = html[start : end if end > 0 else len(html)]
+        for note in control.footnotes(lang):
+            assert str(escape(note)) in block, f"{control.control_id}: footnote missing ({lang})"

@@ -38,16 +38,17 @@ if TYPE_CHECKING:
 TEXT = {
     "guideline": {"ja": "ガイドライン本文", "en": "Guideline text"},
     "consultant": {
-        "ja": "一般的に考えられる対応内容（当社コンサルタント見解）",
-        "en": "Consultant view (generally expected measures)",
+        "ja": "評価者の見解（一般的に考えられる対応内容）",
+        "en": "Assessor's view (measures generally expected)",
     },
-    "aws": {"ja": "AWS環境上で当社の設計において実現すること", "en": "What our AWS design realises"},
+    "aws": {"ja": "AWS環境での実現方法", "en": "How it can be realised on AWS"},
+    "footnotes": {"ja": "注", "en": "Notes"},
     "verdict": {"ja": "判定", "en": "Verdict"},
     "automated": {"ja": "自動チェックの判定", "en": "Automated checks"},
     "findings": {"ja": "検出事項", "en": "Findings"},
     "no_checks": {
-        "ja": "この項目は組織的な対応事項であり、自動チェックはありません。責任者へのヒアリングと文書確認で評価してください。",
-        "en": "This item is organisational and has no automated check; assess it through interviews and document review.",
+        "ja": "この項目は組織的な対応事項であり、自動チェックの対象外です。判定には、責任者へのヒアリングと文書による確認を要します。",
+        "en": "This item is organisational and cannot be checked automatically; its verdict requires interviews and document review.",
     },
     "hybrid_note": {
         "ja": "AWS上の証跡で確認できる部分のみ自動判定しています。規程・運用面は別途確認が必要です。",
@@ -55,8 +56,6 @@ TEXT = {
     },
     "fundamental": {"ja": "基本的な対応事項", "en": "Fundamental response measure"},
     "recommended": {"ja": "対応が望ましい事項", "en": "Recommended measure"},
-    "not_in_seed": {"ja": "（当社マトリクス対象外の項目）", "en": "(not covered by our consultant matrix)"},
-    "text_en_only": {"ja": "（日本語原文は未収録のため英訳を表示）", "en": ""},
     "check": {"ja": "チェック", "en": "Check"},
     "account": {"ja": "アカウント", "en": "Account"},
     "region": {"ja": "リージョン", "en": "Region"},
@@ -140,9 +139,11 @@ def control_html(control: "Control", result: dict[str, Any], lang: str) -> str:
         f"<h3>{esc(control_heading(control, lang))} {verdict_badge(result['verdict'], lang)}</h3>",
         f"<h4>{esc(t('guideline', lang))}</h4>",
     ]
-    if lang == "ja" and not control.text_ja:
-        parts.append(f'<p class="note">{esc(t("text_en_only", lang))}</p>')
     parts.append(f'<blockquote class="guideline">{paragraphs(control.text(lang))}</blockquote>')
+    footnotes = control.footnotes(lang)
+    if footnotes:
+        notes = "".join(f"<li>{esc(note)}</li>" for note in footnotes)
+        parts.append(f'<div class="footnotes"><p class="note">{esc(t("footnotes", lang))}</p><ul class="note">{notes}</ul></div>')
     if control.consultant_view_ja:
         parts.append(f"<h4>{esc(t('consultant', lang))}</h4>{paragraphs(control.consultant_view(lang))}")
         parts.append(f"<h4>{esc(t('aws', lang))}</h4>{paragraphs(control.aws_realisation(lang))}")

@@ -142,13 +142,13 @@ LABELS: dict[str, dict[str, str]] = {
     "limits": {"ja": "評価の前提と制約", "en": "Assumptions and limitations"},
     "results": {"ja": "ガイドライン項目別の評価結果", "en": "Results per guideline item"},
     "results_intro": {
-        "ja": "ガイドライン第2章の全項目をガイドラインの順に示します。各項目には、ガイドライン本文、当社コンサルタント見解、"
-        "AWS環境上で当社の設計において実現すること（記載がある場合）、判定、自動チェックの検出事項と証跡、改善策を記載しています。"
-        "自動チェックのない項目はヒアリングと文書確認で評価するため、本文と判定のみを簡潔に示します。",
-        "en": "Every item of chapter 2 of the guideline, in guideline order: the guideline text, our consultant view and "
-        "what our AWS design realises (where written), the verdict, the findings and evidence of the automated checks, "
-        "and the remediation. Items without automated checks are assessed through interviews and document review, and "
-        "are shown briefly with their text and verdict.",
+        "ja": "ガイドライン第2章の全項目をガイドラインの順に示します。各項目には、ガイドライン本文、評価者の見解、"
+        "AWS環境での実現方法（記載がある場合）、判定とその根拠、自動チェックの検出事項と証跡、改善策を記載しています。"
+        "自動チェックの対象外で判定にヒアリングと文書確認を要する項目は、本文と判定のみを簡潔に示します。",
+        "en": "Every item of chapter 2 of the guideline, in guideline order: the guideline text, the assessor's view and "
+        "how it can be realised on AWS (where written), the verdict and its basis, the findings and evidence of the "
+        "automated checks, and the remediation. Items that cannot be checked automatically and whose verdict requires "
+        "interviews and document review are shown briefly with their text and verdict.",
     },
     "item": {"ja": "項目", "en": "Item"},
     "total": {"ja": "計", "en": "Total"},
@@ -163,8 +163,8 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "first {shown} of {total} rows (all rows are in the evidence bundle)",
     },
     "compact_note": {
-        "ja": "自動チェックの対象外です。責任者へのヒアリングと規程・記録等の文書確認で評価してください。",
-        "en": "Not machine-checkable: assess through interviews and review of policies and records.",
+        "ja": "自動チェックの対象外です。判定には、責任者へのヒアリングと規程・記録等の文書による確認を要します。",
+        "en": "Not machine-checkable: the verdict requires interviews and review of policies and records.",
     },
     "no_findings": {"ja": "自動チェックの検出事項はありません。", "en": "The automated checks produced no finding."},
     "summary_counts": {"ja": "検出事項 {n} 件", "en": "{n} findings"},
@@ -210,7 +210,6 @@ LABELS: dict[str, dict[str, str]] = {
     "ok": {"ja": "取得済", "en": "ok"},
     "page": {"ja": "ページ", "en": "Page"},
     "legend": {"ja": "判定の凡例", "en": "Verdict legend"},
-    "fallback_text": {"ja": "（日本語原文は未収録のため公式英訳を表示）", "en": ""},
     "automated_only": {"ja": "自動チェックの判定（参考）", "en": "Automated checks (for reference)"},
     "controls_count": {"ja": "項目数", "en": "Items"},
     "overview": {
@@ -446,7 +445,7 @@ def _item(
         "kind_label": display.t(control.kind, lang),
         "title": control.title(lang),
         "text": Markup(display.paragraphs(control.text(lang))),
-        "text_fallback": lang == "ja" and not control.text_ja,
+        "footnotes": list(control.footnotes(lang)),
         "consultant": Markup(display.paragraphs(control.consultant_view(lang))) if control.consultant_view(lang) else None,
         "aws": Markup(display.paragraphs(control.aws_realisation(lang))) if control.aws_realisation(lang) else None,
         "verdict": result.get("verdict", "manual"),

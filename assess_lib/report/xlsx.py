@@ -1,7 +1,7 @@
 """The Excel workbook (findings.xlsx): the consultant's matrix layout plus verdicts and evidence.
 
-Sheet 1 keeps the seed matrix's columns (項目, 小番号, 分類, タイトル・内容, 当社コンサルタント見解,
-AWS環境上で…実現すること) with chapter/section header rows, and adds 判定, 証跡サマリー and 改善策.
+Sheet 1 keeps the seed matrix's columns (項目, 小番号, 分類, タイトル・内容, 評価者の見解,
+AWS環境での実現方法) with chapter/section header rows, and adds 判定, 証跡サマリー and 改善策.
 Further sheets: every finding with every contract field, the evidence that could not be
 gathered, and the evidence inventory.
 
@@ -57,8 +57,8 @@ HEADERS = {
         "小番号",
         "分類",
         "タイトル・内容",
-        "一般的に考えられる対応内容 (当社コンサルタント見解)",
-        "AWS環境上で当社の設計において 実現すること/実現できること",
+        "一般的に考えられる対応内容 (評価者の見解)",
+        "AWS環境での実現方法",
         "判定",
         "証跡サマリー",
         "改善策",
@@ -70,8 +70,8 @@ HEADERS = {
         "No.",
         "Category",
         "Title and guideline text",
-        "Generally expected measures (our consultant view)",
-        "What our AWS design realises / can realise",
+        "Generally expected measures (assessor's view)",
+        "How it can be realised on AWS",
         "Verdict",
         "Evidence summary",
         "Remediation",
@@ -136,8 +136,8 @@ SHEET_NAMES = {
 
 TEXT = {
     "no_checks": {
-        "ja": "自動チェック対象外（ヒアリング・文書確認で評価）",
-        "en": "No automated check (assess through interviews and document review)",
+        "ja": "自動チェック対象外（判定にはヒアリング・文書確認を要する）",
+        "en": "No automated check (the verdict requires interviews and document review)",
     },
     "no_findings": {"ja": "自動チェックの検出事項なし", "en": "No finding from the automated checks"},
     "findings": {"ja": "検出事項 {n} 件（{counts}）", "en": "{n} findings ({counts})"},
@@ -379,6 +379,9 @@ def _matrix(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None
         if answer_only(basis):
             basis_text += "\n" + answer_only_note(lang)
         text = control.text(lang)
+        footnotes = control.footnotes(lang)
+        if footnotes:
+            text += "\n" + "\n".join(f"{display.t('footnotes', lang)}: {note}" for note in footnotes)
         title_text = f"【{control.title(lang)}】\n{text}" if lang == "ja" else f"[{control.title(lang)}]\n{text}"
         kind = (
             ("基本的な対応事項" if control.kind == "fundamental" else "対応が望ましい事項")
