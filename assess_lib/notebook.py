@@ -7,6 +7,7 @@ first: from the params file, starting the embedded demo emulator when the params
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,12 +37,12 @@ def _resolve(path: str | Path) -> Path:
     (the notebooks' default) and ``outputs/my-bank`` are found from either.
     """
     candidate = Path(path).expanduser()
-    if candidate.is_absolute() or candidate.exists():
-        return candidate.absolute()
-    for base in (REPO_ROOT, REPO_ROOT / "notebooks"):
-        if (base / candidate).exists():
-            return base / candidate
-    return candidate.absolute()
+    if not (candidate.is_absolute() or candidate.exists()):
+        for base in (REPO_ROOT, REPO_ROOT / "notebooks"):
+            if (base / candidate).exists():
+                candidate = base / candidate
+                break
+    return Path(os.path.abspath(candidate))  # normalised: "../x" names x, not notebooks/../x
 
 
 class NotebookInputError(Exception):
