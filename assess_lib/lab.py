@@ -13,6 +13,7 @@ server of the venv registers it, this module being a server extension enabled by
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -51,6 +52,28 @@ def strip_repository_outputs(model: dict[str, Any], path: str, contents_manager:
         return
     if in_repository_notebooks(os.path.join(contents_manager.root_dir, path.strip("/"))):
         strip_outputs(model["content"])
+
+
+@functools.cache
+def _no_history_kernel_manager() -> type:
+    from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
+
+    from .kernels import NO_HISTORY
+
+    class NoHistoryKernelManager(ServerKernelManager):
+        """The lab's kernels, like the kit's own, keep no IPython history (see :data:`assess_lib.kernels.NO_HISTORY`)."""
+
+        def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+            return super().format_kernel_cmd(extra_arguments=[*NO_HISTORY, *(extra_arguments or [])])
+
+    return NoHistoryKernelManager
+
+
+def __getattr__(name: str) -> Any:
+    # Built on first use: importing this module (the pre-save hook) must not import jupyter_server.
+    if name == "NoHistoryKernelManager":
+        return _no_history_kernel_manager()
+    raise AttributeError(name)
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
@@ -97,6 +120,7 @@ def lab_command(run: Path, port: int | None = None, browser: bool = True, extra:
         f"--ServerApp.root_dir={run}",
         "--ServerApp.ip=127.0.0.1",
         f"--ContentsManager.pre_save_hook={HOOK}",
+        "--AsyncMappingKernelManager.kernel_manager_class=assess_lib.lab.NoHistoryKernelManager",
         f"--LabApp.default_url=/lab/tree/{FIRST_NOTEBOOK}",
     ]
     if port is not None:

@@ -97,15 +97,16 @@ def test_lab_refuses_a_folder_without_a_bundle_or_with_notebooks_of_another_run(
     assert cli("lab", "--run", str(run), "stray").returncode == 2, "only --options pass through to JupyterLab"
 
 
-def api(port: int, token: str, path: str, method: str = "GET", body: dict | None = None):
+def api(port: int, token: str, path: str, method: str = "GET", body: dict | None = None, service: str = "contents"):
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/contents/{path}",
+        f"http://127.0.0.1:{port}/api/{service}" + (f"/{path}" if path or service == "contents" else ""),
         method=method,
         data=json.dumps(body).encode() if body is not None else None,
         headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
-        return json.loads(response.read())
+        body = response.read()
+    return json.loads(body) if body else None
 
 
 @pytest.fixture
@@ -178,3 +179,30 @@ def test_lab_serves_the_run_folder_and_its_notebooks_point_at_it(lab_server):
     with pytest.raises(urllib.error.HTTPError) as denied:
         urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents/", timeout=10)  # noqa: S310 - loopback only
     assert denied.value.code == 403, "the token is required"
+
+
+def test_the_labs_kernels_start_in_the_notebook_folder_without_history(lab_server):
+    """Run All in the lab: the kernel of notebooks/x.ipynb starts in notebooks/ (so run_dir ".." is the run) and keeps no
+    IPython history (whose shared database printed errors into cells)."""
+    import psutil
+
+    run, port, token = lab_server
+    session = api(
+        port,
+        token,
+        "",
+        "POST",
+        {"path": "notebooks/00_summary.ipynb", "type": "notebook", "name": "", "kernel": {"name": "python3"}},
+        service="sessions",
+    )
+    pid = None
+    deadline = time.monotonic() + 60
+    while pid is None and time.monotonic() < deadline:
+        for process in psutil.process_iter(["cmdline", "cwd"]):
+            if session["kernel"]["id"] in " ".join(process.info["cmdline"] or []):
+                pid, cmdline, cwd = process.pid, process.info["cmdline"], process.info["cwd"]
+        time.sleep(0.2)
+    assert pid is not None, "the kernel process"
+    assert "--HistoryManager.enabled=False" in cmdline
+    assert Path(cwd) == run / "notebooks"
+    api(port, token, session["id"], "DELETE", service="sessions")
