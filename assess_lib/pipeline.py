@@ -186,9 +186,9 @@ def execute_notebooks(run_dir: Path, language: str, progress: Callable[[str], No
 
     def execute(notebook: Path) -> Path:
         target = out_dir / notebook.name
-        # papermill is given and returns notebook objects, with no cwd=: its cwd= and its reads and writes
-        # of files go through os.chdir, which is process-wide (other threads resolved paths in the wrong
-        # folder). The kernel starts in its own folder instead (KernelPool).
+        # papermill is given and returns notebook objects, and no working folder: both its working-folder
+        # argument and its own file reads and writes go through os.chdir, which is process-wide (other
+        # threads resolved paths in the wrong folder). The kernel starts in its own folder (KernelPool).
         executed = papermill.execute_notebook(
             nbformat.read(notebook, as_version=4),
             None,

@@ -177,6 +177,10 @@ def tree(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
+def papermill_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "papermill", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
 def test_a_copied_run_folder_notebook_shows_that_run_and_collects_nothing(demo_cli_run, tmp_path):
     """An auditor copies the run folder elsewhere and presses Run All on one of its notebooks (Jupyter starts the
     kernel in the notebook's folder; papermill without parameters keeps the recorded ones)."""
@@ -186,21 +190,8 @@ def test_a_copied_run_folder_notebook_shows_that_run_and_collects_nothing(demo_c
     shutil.copytree(demo_cli_run, copy)
     before = tree(copy)
     out = tmp_path / "rerun.ipynb"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "papermill",
-            str(copy / "notebooks" / "2_3_1_authentication.ipynb"),
-            str(out),
-            "--cwd",
-            str(copy / "notebooks"),
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    notebooks = copy / "notebooks"
+    result = papermill_cli(tmp_path, str(notebooks / "2_3_1_authentication.ipynb"), str(out), "--cwd", str(notebooks))
     assert result.returncode == 0, result.stderr[-3000:]
     outputs = json.dumps([c.get("outputs", []) for c in json.loads(out.read_text(encoding="utf-8"))["cells"]], ensure_ascii=False)
     assert manifest_run_id(copy) in outputs, "the copied run's bundle, not a new collection"
@@ -211,22 +202,7 @@ def test_a_copied_run_folder_notebook_shows_that_run_and_collects_nothing(demo_c
 def test_a_run_dir_without_a_bundle_is_a_clear_error_and_collects_nothing(tmp_path):
     """`papermill … -p run_dir outputs/my-bank` with no such folder assessed デモ銀行 and wrote a demo bundle there."""
     out = tmp_path / "out.ipynb"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "papermill",
-            str(ROOT / "notebooks" / "00_summary.ipynb"),
-            str(out),
-            "-p",
-            "run_dir",
-            "outputs/my-bank",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = papermill_cli(tmp_path, str(ROOT / "notebooks" / "00_summary.ipynb"), str(out), "-p", "run_dir", "outputs/my-bank")
     assert result.returncode != 0
     assert not (tmp_path / "outputs").exists() and not (ROOT / "outputs" / "my-bank").exists(), "nothing collected"
     assert "NotebookInputError" in result.stderr and "outputs/my-bank" in result.stderr and "Fix:" in result.stderr
