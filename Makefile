@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Jupyter in the venv saves the repository's notebooks without outputs (assess_lib/lab.py).
+JUPYTER_CONFIG := $(VENV)/etc/jupyter/jupyter_server_config.d/assess_lib.json
 OUT ?= outputs/demo
 
-.PHONY: setup demo test lint format notebooks bench clean
+.PHONY: setup demo test lint format notebooks bench clean lab
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,10 +17,18 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(JUPYTER_CONFIG): assess_lib/jupyter_server_config.json $(STAMP)
+	mkdir -p $(dir $@)
+	cp $< $@
+
+setup: $(STAMP) $(JUPYTER_CONFIG)
 
 demo: setup
 	$(BIN)/python -m assess_lib demo --out $(OUT)
+
+# JupyterLab on a finished run's own notebooks (default: the demo's), for a walkthrough.
+lab: setup
+	$(BIN)/python -m assess_lib lab --run $(OUT)
 
 test: setup
 	$(BIN)/ruff check assess_lib tests bench tools

@@ -4,7 +4,11 @@ import logging
 import os
 import sys
 
-from .cli import main
+from ._child import program_startup
+
+program_startup()
+
+from .cli import main  # noqa: E402 - after the start-up above
 
 code = main()
 # Everything is written and every server stopped by now. Skip the interpreter's teardown, which

@@ -1,6 +1,8 @@
-"""Command line: ``python -m assess_lib {run,demo,report,verify,show,iam-policy,questionnaire}``.
+"""Command line: ``python -m assess_lib {run,demo,report,verify,show,iam-policy,questionnaire,lab}``.
 
-Bad input ends with a one-paragraph message and a non-zero exit, never a traceback.
+Bad input ends with a one-paragraph message and a non-zero exit, never a traceback. Every path the
+user gives is made absolute here, once, before any work starts: nothing later depends on the
+process's working folder.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -60,6 +63,11 @@ class Progress:
             self._bar = None
 
 
+def absolute(path: str | Path) -> Path:
+    """A user's path made absolute against the working folder (without resolving symbolic links)."""
+    return Path(os.path.abspath(Path(path).expanduser()))
+
+
 def _progress(quiet: bool) -> Callable[[str], None]:
     return Progress(quiet)
 
@@ -77,7 +85,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .params import DEMO, load_params
     from .pipeline import preload, run
 
-    params = load_params(args.params)
+    params = load_params(absolute(args.params))
+    out_dir = absolute(args.out)
     if params.attestations is not None:
         from .attestations import load_attestations
 
@@ -88,13 +97,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         with demo_environment(while_seeding=preload) as demo:
             out = run(
                 params,
-                Path(args.out),
+                out_dir,
                 endpoint_url=demo.aws_url,
                 dns_nameservers=demo.dns_nameservers,
                 progress=_progress(args.quiet),
             )
     else:
-        out = run(params, Path(args.out), progress=_progress(args.quiet))
+        out = run(params, out_dir, progress=_progress(args.quiet))
     print(_summary(out))
     return 0
 
@@ -114,17 +123,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .pipeline import evaluate, present, staged_output, write_results
 
     try:
-        bundle = Bundle.load(args.bundle)
+        bundle = Bundle.load(absolute(args.bundle))
     except FileNotFoundError as err:
         raise UserError(f"{err}. Fix: point --bundle at a run folder or its evidence/ folder") from None
-    out = Path(args.out).resolve()
+    out = absolute(args.out)
     language = args.language or bundle.manifest.get("params", {}).get("language", "ja")
     # Staged like a run: the earlier folder (possibly the bundle's own) stays until the new one is complete.
     with staged_output(out) as work:
         shutil.copytree(bundle.path, work / "evidence")
         assessment = evaluate(Bundle.load(work))
         write_results(work, assessment)
-        present(work, assessment, None, language)
+        present(work, assessment, language)
     print(_summary(out))
     return 0
 
@@ -133,7 +142,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from .evidence import Bundle
 
     try:
-        bundle = Bundle.load(args.bundle)
+        bundle = Bundle.load(absolute(args.bundle))
     except FileNotFoundError as err:
         raise UserError(f"{err}. Fix: point --bundle at a run folder or its evidence/ folder") from None
     problems = bundle.verify()
@@ -142,7 +151,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"  {problem}")
         return 1
-    print(f"bundle {bundle.run_id}: all {sum(1 for e in bundle.entries() if e.get('file'))} files match the manifest")
+    print(f"bundle {bundle.run_id}: all {len(bundle.files())} files match the manifest")
     return 0
 
 
@@ -151,10 +160,10 @@ def cmd_questionnaire(args: argparse.Namespace) -> int:
     from .attestations import load_attestations
     from .attestations.questionnaire import write_questionnaire
 
-    out = Path(args.out)
+    out = absolute(args.out)
     if out.suffix.lower() != ".xlsx":
         raise UserError(f"--out {out}: the questionnaire is an Excel workbook. Fix: name it with .xlsx, e.g. questionnaire.xlsx")
-    prefill = load_attestations(args.prefill) if args.prefill else None
+    prefill = load_attestations(absolute(args.prefill)) if args.prefill else None
     write_questionnaire(out, args.language, prefill)
     print(f"questionnaire: {out}")
     return 0
@@ -203,6 +212,24 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lab(args: argparse.Namespace) -> int:
+    """JupyterLab on a finished run's own notebooks (127.0.0.1), for a live walkthrough; collects nothing."""
+    from ._child import child_env
+    from .lab import LabError, check_run, lab_command
+
+    run = absolute(args.run)
+    try:
+        check_run(run)
+    except LabError as err:
+        raise UserError(str(err)) from None
+    command = lab_command(run, port=args.port, browser=not args.no_browser, extra=args.jupyter_options)
+    print(f"JupyterLab on {run} (its notebooks show this run; Ctrl-C twice stops the server)", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    # This process becomes the server: signals and the exit status are JupyterLab's own.
+    os.execve(sys.executable, [sys.executable, *command], child_env())
+    return 0  # not reached
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m assess_lib",
@@ -241,6 +268,15 @@ def build_parser() -> argparse.ArgumentParser:
     questionnaire.add_argument("--language", choices=["ja", "en"], default="ja", help="ja: Japanese; en: English alongside")
     questionnaire.add_argument("--prefill", help="an attestation file (.yaml or .xlsx) whose answers to fill in")
     questionnaire.set_defaults(func=cmd_questionnaire)
+    lab = sub.add_parser(
+        "lab",
+        help="open JupyterLab (127.0.0.1) on a finished run's own notebooks, for a walkthrough; collects nothing",
+        description="Further --Class.option=value arguments go to JupyterLab as they are, e.g. --IdentityProvider.token=...",
+    )
+    lab.add_argument("--run", required=True, help="a run folder written by run or demo")
+    lab.add_argument("--port", type=int, help="port on 127.0.0.1 (default: JupyterLab's, 8888 or the next free one)")
+    lab.add_argument("--no-browser", action="store_true", help="print the URL instead of opening a browser")
+    lab.set_defaults(func=cmd_lab, jupyter_options=[])
     return parser
 
 
@@ -249,7 +285,13 @@ def main(argv: list[str] | None = None) -> int:
     from .params import ParamsError
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # Only `lab` passes options on (to JupyterLab), and only options: --Class.trait=value.
+        if args.command != "lab" or not all(option.startswith("--") for option in unknown):
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        args.jupyter_options = unknown
     try:
         return args.func(args)
     except (ParamsError, UserError, CredentialsError) as err:

@@ -184,6 +184,8 @@ class EvidenceStore:
     # When set, each dataset is written here as soon as it is gathered and its rows leave memory
     # (a run over hundreds of accounts holds metadata only); ``save`` then renames the folder.
     staging: Path | None = None
+    # Files kept byte for byte (the customer's attestation file): bundle-relative name -> contents.
+    files: dict[str, bytes] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _pending: dict[tuple[str, str, str], threading.Event] = field(default_factory=dict, repr=False)
 
@@ -250,6 +252,18 @@ class EvidenceStore:
         with self._lock:
             self.records[(record.dataset, record.account_id, record.region)] = record
 
+    def add_file(self, source: Path, folder: str) -> dict[str, Any]:
+        """Keep ``source`` byte for byte as ``folder/<its name>`` in the bundle; its manifest entry.
+
+        The bytes are read here and written by :meth:`save`: the bundle keeps the file as it was when
+        collected, even if the customer edits it while the run goes on.
+        """
+        data = Path(source).read_bytes()
+        rel = f"{_safe_name(folder)}/{Path(source).name}"
+        with self._lock:
+            self.files[rel] = data
+        return {"file": rel, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+
     def save(self, run_dir: Path, finished_at: str) -> Path:
         """Write ``run_dir/evidence`` atomically (temporary folder, then rename)."""
         run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -262,6 +276,12 @@ class EvidenceStore:
             if record.ok and record.file is None:
                 _write_rows(tmp, record)
             entries.append(record.manifest_entry())
+        files = []
+        for rel, data in sorted(self.files.items()):
+            path = tmp / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            files.append({"file": rel, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
         manifest = {
             "bundle_format": BUNDLE_FORMAT,
             "run_id": self.run_id,
@@ -269,6 +289,7 @@ class EvidenceStore:
             "finished_at": finished_at,
             **self.meta,
             "datasets": entries,
+            "files": files,
         }
         with open(tmp / MANIFEST, "w", encoding="utf-8") as handle:
             json.dump(manifest, handle, ensure_ascii=False, indent=1, default=_json_default)
@@ -362,16 +383,18 @@ class Bundle:
     def manifest_sha256(self) -> str:
         return sha256_file(self.path / MANIFEST)
 
+    def files(self) -> list[dict[str, Any]]:
+        """Manifest entries of every file in the bundle: datasets and files kept as received."""
+        return [e for e in self.entries() if e.get("file")] + list(self.manifest.get("files", []))
+
     def verify(self) -> list[str]:
-        """Recompute every dataset's SHA-256; return the problems found (empty when intact)."""
+        """Recompute every listed file's SHA-256 (and size, where listed); return the problems found (empty when intact)."""
         problems = []
-        for entry in self.entries():
-            if not entry.get("file"):
-                continue
+        for entry in self.files():
             path = self.path / entry["file"]
-            if not path.exists():
+            if not path.is_file():
                 problems.append(f"missing: {entry['file']}")
-            elif sha256_file(path) != entry["sha256"]:
+            elif ("size" in entry and path.stat().st_size != entry["size"]) or sha256_file(path) != entry["sha256"]:
                 problems.append(f"changed: {entry['file']}")
         return problems
 

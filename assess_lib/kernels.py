@@ -8,7 +8,8 @@ socket files in a folder only the kit's user can open, removed with the kernel.
 Starting a kernel and importing the kit in it costs a second or two of CPU per notebook. A
 :class:`KernelPool` keeps one kernel per worker thread and runs that worker's notebooks in it one
 after the other, with the user namespace and the execution count reset in between: each notebook
-still starts from an empty namespace, only the imported modules are kept.
+still starts from an empty namespace, only the imported modules are kept. The kernels keep no
+IPython history (see :data:`NO_HISTORY`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ log = logging.getLogger(__name__)
 # Run silently (no history, no output) between two notebooks in the same kernel.
 RESET = "get_ipython().run_line_magic('reset', '-f')\nget_ipython().execution_count = 1\n"
 
+# The kit's kernels keep no input history: IPython's history is one SQLite file shared by every
+# kernel of the user, and kernels starting together collide in it ("Session/line number was not
+# unique in database", printed into a cell's output, i.e. into the customer's notebook).
+NO_HISTORY = ["--HistoryManager.enabled=False"]
+
 
 class PrivateKernelManager(KernelManager):
     """A kernel manager whose kernel listens on IPC sockets in its own 0700 temporary folder."""
@@ -39,6 +45,9 @@ class PrivateKernelManager(KernelManager):
         self._socket_dir = tempfile.mkdtemp(prefix="fsa-k-")
         self.ip = os.path.join(self._socket_dir, "k")
         self._clients: list[Any] = []
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        return super().format_kernel_cmd(extra_arguments=[*NO_HISTORY, *(extra_arguments or [])])
 
     def client(self, **kwargs: Any) -> Any:
         # Remembered, because papermill leaves open the client of a kernel it did not start (and an
@@ -108,4 +117,4 @@ class KernelPool:
         self.close()
 
 
-__all__ = ["RESET", "KernelPool", "PrivateKernelManager"]
+__all__ = ["NO_HISTORY", "RESET", "KernelPool", "PrivateKernelManager"]

@@ -1,12 +1,13 @@
 """Notebook front-end: the one-line calls the section notebooks make.
 
-``open_assessment`` loads an evaluated run (``run_dir``) or, for a live
-walkthrough, collects one first: from the params file, starting the embedded
-demo emulator when the params say ``endpoint_url: demo``.
+``open_assessment`` loads an evaluated run (``run_dir``) or, when ``run_dir`` is None, collects one
+first: from the params file, starting the embedded demo emulator when the params say
+``endpoint_url: demo``. A ``run_dir`` that holds no bundle is an error, never a reason to collect.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from IPython.display import HTML, display
 
 from .evidence import Bundle
-from .params import DEMO, load_params
+from .params import DEMO, ParamsError, load_params
 from .pipeline import Assessment, collect, evaluate, new_run_id
 from .report import display as ui
 
@@ -30,14 +31,26 @@ STYLE = """<style>
 
 
 def _resolve(path: str | Path) -> Path:
-    """A path as given, else relative to the repository (papermill runs from anywhere)."""
-    candidate = Path(path)
-    if candidate.exists() or candidate.is_absolute():
-        return candidate
-    for base in (REPO_ROOT, REPO_ROOT / "notebooks"):
-        if (base / candidate).exists():
-            return base / candidate
-    return candidate
+    """An absolute path: as given (relative to the kernel's folder), else relative to the repository.
+
+    Jupyter starts a kernel in its notebook's folder, papermill in the caller's: ``../params/demo.yaml``
+    (the notebooks' default) and ``outputs/my-bank`` are found from either.
+    """
+    candidate = Path(path).expanduser()
+    if not (candidate.is_absolute() or candidate.exists()):
+        for base in (REPO_ROOT, REPO_ROOT / "notebooks"):
+            if (base / candidate).exists():
+                candidate = base / candidate
+                break
+    return Path(os.path.abspath(candidate))  # normalised: "../x" names x, not notebooks/../x
+
+
+class NotebookInputError(Exception):
+    """A notebook parameter the consultant can fix; shown as its message alone, without a traceback."""
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this instead of a traceback: the frames of the kit would only hide the message.
+        return [f"{type(self).__name__}: {self}"]
 
 
 @dataclass
@@ -171,14 +184,33 @@ class Walkthrough:
 
 
 def open_assessment(params_file: str | None = None, run_dir: str | None = None, language: str | None = None) -> Walkthrough:
-    """Load ``run_dir`` if it holds a bundle, else collect a fresh one from ``params_file``."""
-    if run_dir and (_resolve(run_dir) / "evidence" / "manifest.json").exists():
-        bundle = Bundle.load(_resolve(run_dir))
-        assessment = evaluate(bundle)
+    """Load the evaluated run in ``run_dir``; with ``run_dir`` None, collect a fresh one from ``params_file``.
+
+    A ``run_dir`` without a bundle raises :class:`NotebookInputError`: collecting is asked for by
+    ``run_dir = None``, never done because a folder name was wrong.
+    """
+    if run_dir:
+        folder = _resolve(run_dir)
+        try:
+            bundle = Bundle.load(folder)
+        except FileNotFoundError:
+            raise NotebookInputError(
+                f"run_dir = {str(run_dir)!r}: no evidence bundle in {folder} (expected {folder / 'evidence' / 'manifest.json'}). "
+                "Fix: set run_dir to a run folder written by 'python -m assess_lib run' or 'demo' (relative to this "
+                "notebook's folder or to the repository), or set run_dir = None to collect afresh from params_file."
+            ) from None
         lang = language or bundle.manifest.get("params", {}).get("language", "ja")
-        return Walkthrough(assessment, lang)
-    params = load_params(_resolve(params_file or "params/demo.yaml"))
-    target = _resolve(run_dir) if run_dir else REPO_ROOT / "outputs" / "notebook-runs" / new_run_id()
+        return Walkthrough(evaluate(bundle), lang)
+    if not params_file:
+        raise NotebookInputError(
+            "params_file and run_dir are both empty: nothing to assess. Fix: set run_dir to a run folder, "
+            "or params_file to a params file (e.g. '../params/demo.yaml' for the embedded demo)."
+        )
+    try:
+        params = load_params(_resolve(params_file))
+    except ParamsError as err:
+        raise NotebookInputError(str(err)) from None
+    target = REPO_ROOT / "outputs" / "notebook-runs" / new_run_id()
     if params.aws.endpoint_url == DEMO:
         from .demo import demo_environment
 

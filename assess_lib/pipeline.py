@@ -186,13 +186,16 @@ def section_notebooks() -> list[Path]:
     return sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 
 
-def execute_notebooks(
-    run_dir: Path, params_file: Path | None, language: str, progress: Callable[[str], None] | None = None
-) -> list[Path]:
+def execute_notebooks(run_dir: Path, language: str, progress: Callable[[str], None] | None = None) -> list[Path]:
     """Run every notebook with papermill against ``run_dir`` (already evaluated), in parallel kernels.
 
-    One kernel per worker thread, reused for that worker's notebooks (see :mod:`assess_lib.kernels`).
+    The executed copies go to ``run_dir/notebooks`` and name their run as ``run_dir = ".."``, relative
+    to themselves, with no params file: reopened later (``python -m assess_lib lab``), copied or moved
+    with their run folder, they show that run and never collect again. Their kernels start in that
+    folder, as Jupyter starts a kernel in its notebook's folder. One kernel per worker thread, reused
+    for that worker's notebooks (see :mod:`assess_lib.kernels`).
     """
+    import nbformat
     import papermill
 
     from .kernels import KernelPool
@@ -203,25 +206,26 @@ def execute_notebooks(
 
     def execute(notebook: Path) -> Path:
         target = out_dir / notebook.name
-        papermill.execute_notebook(
-            str(notebook),
-            str(target),
-            parameters={
-                "params_file": str(params_file) if params_file else None,
-                "run_dir": str(run_dir),
-                "language": language,
-            },
-            cwd=str(NOTEBOOK_DIR),
+        # papermill is given and returns notebook objects, and no working folder: both its working-folder
+        # argument and its own file reads and writes go through os.chdir, which is process-wide (other
+        # threads resolved paths in the wrong folder). The kernel starts in its own folder (KernelPool).
+        executed = papermill.execute_notebook(
+            nbformat.read(notebook, as_version=4),
+            None,
+            parameters={"params_file": None, "run_dir": os.path.relpath(run_dir, out_dir), "language": language},
             progress_bar=False,
             log_output=False,
             km=kernels.kernel(),
         )
+        # Where papermill would have recorded the paths (here it holds the input notebook itself).
+        executed.metadata.papermill.update(input_path=notebook.name, output_path=target.name)
+        nbformat.write(executed, target)
         return target
 
     executed = []
     # The kernels are processes of their own; threads here only wait for them.
     with (
-        KernelPool(NOTEBOOK_DIR) as kernels,
+        KernelPool(out_dir) as kernels,
         ThreadPoolExecutor(max_workers=max(1, min(len(notebooks), os.cpu_count() or 2))) as pool,
     ):
         for done, target in enumerate(pool.map(execute, notebooks), start=1):
@@ -231,13 +235,7 @@ def execute_notebooks(
     return executed
 
 
-def present(
-    run_dir: Path,
-    assessment: Assessment,
-    params_file: Path | None,
-    language: str,
-    progress: Callable[[str], None] | None = None,
-) -> None:
+def present(run_dir: Path, assessment: Assessment, language: str, progress: Callable[[str], None] | None = None) -> None:
     """Execute the notebooks and publish the report into ``run_dir`` (evaluated already).
 
     The notebooks run in their own kernels (and are converted to HTML) while this process writes
@@ -251,7 +249,7 @@ def present(
     import IPython  # noqa: F401
 
     def notebooks() -> None:
-        execute_notebooks(run_dir, params_file, language, progress)
+        execute_notebooks(run_dir, language, progress)
         publish(run_dir, assessment, language, formats=("notebooks",))
 
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -340,8 +338,10 @@ def run(
     """Collect, evaluate, execute the notebooks and publish into ``out_dir``.
 
     Everything is written to a temporary sibling folder first and renamed at
-    the end, so a run that dies leaves earlier results untouched.
+    the end, so a run that dies leaves earlier results untouched. ``out_dir`` is made absolute
+    here, once (the command line passes it absolute already).
     """
+    out_dir = Path(os.path.abspath(out_dir))
     say = progress or (lambda message: None)
     with staged_output(out_dir) as work:
         say("collecting evidence / 証跡を収集しています")
@@ -352,8 +352,8 @@ def run(
         assessment = evaluate(bundle, params.thresholds)
         write_results(work, assessment)
         say("running notebooks and publishing / ノートブック実行とレポート出力")
-        present(work, assessment, params.source, params.language, progress)
-    return Path(out_dir).resolve()
+        present(work, assessment, params.language, progress)
+    return out_dir
 
 
 def _replace_dir(new: Path, target: Path) -> None:

@@ -151,7 +151,7 @@ def run_config(n_accounts: int, n_regions: int, args: argparse.Namespace, with_p
         row["evaluate_rss_mib"] = round(_rss_mib())
         if with_present:
             t3 = time.perf_counter()
-            execute_notebooks(run_dir, None, "ja")
+            execute_notebooks(run_dir, "ja")
             t4 = time.perf_counter()
             publish(run_dir, assessment, "ja")
             t5 = time.perf_counter()

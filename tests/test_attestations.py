@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import subprocess
 import sys
 import textwrap
@@ -150,6 +151,42 @@ def test_collection_stores_datasets_under_org_and_manifest_names_file(tmp_path):
     # Evaluation needs no file: delete it and re-evaluate the saved bundle.
     path.unlink()
     assert only(run_org("attest_basic_policy", Bundle.load(tmp_path / "run"))).verdict.value == "pass"
+
+
+@pytest.mark.parametrize("kind", ["yaml", "xlsx"])
+def test_the_customers_file_is_kept_byte_for_byte_and_verified(tmp_path, kind):
+    """The manifest named the file's SHA-256 but the bundle held only rows parsed from it."""
+    if kind == "yaml":
+        path = write(tmp_path, GOOD, "回答 2026.yaml")  # the customer's own name, kept as it is
+    else:
+        path = write_questionnaire(tmp_path / "questionnaire.xlsx", "ja", load_attestations(EXAMPLE, TODAY))
+    original = path.read_bytes()
+    bundle = collect_bundle(tmp_path, path)
+    kept = bundle.path / "attestations" / path.name
+    assert kept.read_bytes() == original
+    listed = bundle.manifest["files"]
+    assert listed == [
+        {"file": f"attestations/{path.name}", "sha256": hashlib.sha256(original).hexdigest(), "size": len(original)}
+    ]
+    assert bundle.manifest["attestations"]["sha256"] == listed[0]["sha256"]
+    assert bundle.manifest["attestations"]["kept_as"] == listed[0]["file"]
+    assert bundle.verify() == []
+    path.unlink()  # the bundle does not need the original any more
+    kept.write_bytes(original.replace(b"2025" if kind == "yaml" else original[-8:], b"2024" if kind == "yaml" else b"\0" * 8))
+    assert Bundle.load(tmp_path / "run").verify() == [f"changed: attestations/{path.name}"]
+    kept.unlink()
+    assert Bundle.load(tmp_path / "run").verify() == [f"missing: attestations/{path.name}"]
+
+
+def test_verify_on_the_command_line_checks_the_kept_file(tmp_path):
+    bundle = collect_bundle(tmp_path, write(tmp_path, GOOD))
+    verify = [sys.executable, "-m", "assess_lib", "verify", "--bundle", "run"]
+    result = subprocess.run(verify, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 0 and "all 4 files match" in result.stdout, result.stdout + result.stderr
+    kept = bundle.path / "attestations" / "attestations.yaml"
+    kept.write_bytes(kept.read_bytes() + b"\n")
+    result = subprocess.run(verify, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 1 and "changed: attestations/attestations.yaml" in result.stdout
 
 
 def test_no_attestation_file_records_nothing(tmp_path):

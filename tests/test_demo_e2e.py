@@ -162,3 +162,17 @@ def test_report_html_hides_code_and_loads_nothing_external(demo_run):
     import re
 
     assert not re.search(r"""(src|href)=["']https?://""", html)
+
+
+def test_bundle_keeps_the_customers_attestation_file_byte_for_byte(demo_run, tmp_path):
+    original = (ROOT / "params" / "attestations.example.yaml").read_bytes()
+    kept = demo_run / "evidence" / "attestations" / "attestations.example.yaml"
+    assert kept.read_bytes() == original
+    manifest = load(demo_run / "evidence" / "manifest.json")
+    assert {"file": "attestations/attestations.example.yaml", "size": len(original)}.items() <= manifest["files"][0].items()
+    copy = tmp_path / "copy"
+    shutil.copytree(demo_run / "evidence", copy / "evidence")
+    tampered = copy / "evidence" / "attestations" / "attestations.example.yaml"
+    tampered.write_bytes(original.replace("取締役会".encode(), "情報システム部".encode(), 1))
+    result = cli("verify", "--bundle", str(copy))
+    assert result.returncode == 1 and "changed: attestations/attestations.example.yaml" in result.stdout

@@ -131,3 +131,88 @@ def test_item_findings_are_bounded_in_notebooks_with_the_rest_counted():
     assert findings_html(findings[:10], "en", limit=50).count("<tr>") == 11 and "more" not in findings_html(
         findings[:10], "en", limit=50
     )
+
+
+def test_kernels_the_kit_starts_keep_no_history(tmp_path):
+    """IPython's history is one SQLite file for every kernel of the user: kernels started together collided in it
+    ("Session/line number was not unique in database" in a cell's output). The kit's kernels keep none."""
+    import nbformat
+    import papermill
+
+    from assess_lib.kernels import KernelPool
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("print(get_ipython().history_manager.enabled)")]
+    source = tmp_path / "history.ipynb"
+    nbformat.write(nb, source)
+    with KernelPool(tmp_path) as pool:
+        for name in ("a", "b"):  # a fresh kernel, then the same one reused
+            done = papermill.execute_notebook(str(source), str(tmp_path / f"{name}.ipynb"), km=pool.kernel(), progress_bar=False)
+            assert done.cells[0].outputs[0]["text"].strip() == "False"
+
+
+HISTORY_ERRORS = ("Session/line number was not unique", "ERROR! ", "HistoryManager", "sqlite3")
+
+
+def test_executed_notebooks_of_a_run_hold_no_kernel_history_error_nor_any_error(demo_cli_run):
+    for path in (demo_cli_run / "notebooks").glob("*.ipynb"):
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        outputs = json.dumps([c.get("outputs", []) for c in notebook["cells"] if c["cell_type"] == "code"], ensure_ascii=False)
+        assert not [text for text in HISTORY_ERRORS if text in outputs], path.name
+        assert '"output_type": "error"' not in outputs and '"name": "stderr"' not in outputs, path.name
+
+
+def test_executed_notebooks_name_their_run_relative_to_themselves_with_no_params_file(demo_cli_run):
+    for path in (demo_cli_run / "notebooks").glob("*.ipynb"):
+        parameters = json.loads(path.read_text(encoding="utf-8"))["metadata"]["papermill"]["parameters"]
+        assert parameters["run_dir"] == ".." and parameters["params_file"] is None, path.name
+
+
+def manifest_run_id(run: Path) -> str:
+    return json.loads((run / "evidence" / "manifest.json").read_text(encoding="utf-8"))["run_id"]
+
+
+def tree(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def papermill_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "papermill", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_a_copied_run_folder_notebook_shows_that_run_and_collects_nothing(demo_cli_run, tmp_path):
+    """An auditor copies the run folder elsewhere and presses Run All on one of its notebooks (Jupyter starts the
+    kernel in the notebook's folder; papermill without parameters keeps the recorded ones)."""
+    import shutil
+
+    copy = tmp_path / "elsewhere" / "bank-2026"
+    shutil.copytree(demo_cli_run, copy)
+    before = tree(copy)
+    out = tmp_path / "rerun.ipynb"
+    notebooks = copy / "notebooks"
+    result = papermill_cli(tmp_path, str(notebooks / "2_3_1_authentication.ipynb"), str(out), "--cwd", str(notebooks))
+    assert result.returncode == 0, result.stderr[-3000:]
+    outputs = json.dumps([c.get("outputs", []) for c in json.loads(out.read_text(encoding="utf-8"))["cells"]], ensure_ascii=False)
+    assert manifest_run_id(copy) in outputs, "the copied run's bundle, not a new collection"
+    assert '"output_type": "error"' not in outputs
+    assert tree(copy) == before, "nothing written into the copied run"
+
+
+def test_a_run_dir_without_a_bundle_is_a_clear_error_and_collects_nothing(tmp_path):
+    """`papermill … -p run_dir outputs/my-bank` with no such folder assessed デモ銀行 and wrote a demo bundle there."""
+    out = tmp_path / "out.ipynb"
+    result = papermill_cli(tmp_path, str(ROOT / "notebooks" / "00_summary.ipynb"), str(out), "-p", "run_dir", "outputs/my-bank")
+    assert result.returncode != 0
+    assert not (tmp_path / "outputs").exists() and not (ROOT / "outputs" / "my-bank").exists(), "nothing collected"
+    assert "NotebookInputError" in result.stderr and "outputs/my-bank" in result.stderr and "Fix:" in result.stderr
+    errors = [
+        o
+        for c in json.loads(out.read_text(encoding="utf-8"))["cells"]
+        for o in c.get("outputs", [])
+        if o["output_type"] == "error"
+    ]
+    assert len(errors) == 1 and errors[0]["ename"] == "NotebookInputError"
+    assert str(tmp_path / "outputs" / "my-bank") in errors[0]["evalue"] and "run_dir = None" in errors[0]["evalue"]
+    assert len(errors[0]["traceback"]) == 1, "the message alone, no frames of the kit"
+    assert "デモ銀行" not in json.dumps(errors, ensure_ascii=False)

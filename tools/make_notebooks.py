@@ -18,7 +18,7 @@ OUT = Path(__file__).resolve().parents[1] / "notebooks"
 
 PARAMETERS = """# Parameters (papermill: -p params_file FILE -p run_dir DIR -p language en)
 # params_file: the embedded demo (デモ銀行) by default, no credentials needed.
-# run_dir: a run folder holding an evidence bundle; None collects now from params_file.
+# run_dir: a run folder holding an evidence bundle (an error if it holds none); None collects now from params_file.
 # language: ja or en; None takes the language of the params file.
 params_file = "../params/demo.yaml"
 run_dir = None

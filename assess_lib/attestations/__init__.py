@@ -19,7 +19,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from ..evidence import GLOBAL, DatasetRecord, EvidenceStore, sha256_file
+from ..evidence import GLOBAL, DatasetRecord, EvidenceStore
 from ..params import Params, ParamsError
 from .model import (
     ANSWERS_DATASET,
@@ -42,6 +42,7 @@ from .schema import load_yaml_text, parse_attestations
 YAML_SUFFIXES = (".yaml", ".yml")
 XLSX_SUFFIXES = (".xlsx",)
 ACTION = "attestation file"  # no ":" so it never enters the IAM policy
+ATTESTATION_FOLDER = "attestations"  # the customer's file, as received: evidence/attestations/<its name>
 
 
 def _today(now: dt.datetime | None = None) -> dt.date:
@@ -98,7 +99,10 @@ def collect_attestations(params: Params, store: EvidenceStore) -> dict[str, Any]
     path = Path(path)
     started = dt.datetime.fromisoformat(store.started_at) if store.started_at else None
     data = load_attestations(path, _today(started))
-    digest = sha256_file(path)
+    # The customer's file itself goes into the bundle byte for byte (listed with its SHA-256 and size,
+    # so `verify` and an auditor can check it), not only the rows parsed from it.
+    kept = store.add_file(path, ATTESTATION_FOLDER)
+    digest = kept["sha256"]
     file_row = {
         "file": path.name,
         "format": file_format(path),
@@ -109,7 +113,15 @@ def collect_attestations(params: Params, store: EvidenceStore) -> dict[str, Any]
     }
     for dataset, rows in to_rows(data, file_row).items():
         store.put(DatasetRecord(dataset, ORG_ACCOUNT, GLOBAL, "ok", rows=rows, action=ACTION))
-    return {"attestations": {"file": path.name, "sha256": digest, "format": file_row["format"], "items": sorted(data["items"])}}
+    return {
+        "attestations": {
+            "file": path.name,
+            "sha256": digest,
+            "format": file_row["format"],
+            "kept_as": kept["file"],
+            "items": sorted(data["items"]),
+        }
+    }
 
 
 __all__ = [

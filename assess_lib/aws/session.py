@@ -12,7 +12,7 @@ import boto3
 from botocore.config import Config
 
 from ..evidence import CollectionError
-from ..params import AwsParams
+from ..params import DEMO, AwsParams
 from ..redact import mask_secrets
 from .errors import classify
 
@@ -87,7 +87,13 @@ def endpoint_from(aws: AwsParams, override: str | None = None) -> str | None:
 
 
 def base_session(aws: AwsParams) -> boto3.Session:
-    """A session from the standard credential chain (or the named profile, SSO included)."""
+    """A session from the standard credential chain (or the named profile, SSO included).
+
+    The embedded demo (``endpoint_url: demo``) gets its emulator's fake keys here, explicitly: never
+    through the process environment, which every thread shares and the caller owns.
+    """
+    if aws.endpoint_url == DEMO:
+        return demo_session()
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     try:
         session = boto3.Session(profile_name=aws.profile) if aws.profile else boto3.Session()
@@ -100,6 +106,23 @@ def base_session(aws: AwsParams) -> boto3.Session:
             else boto3.Session(region_name=DEFAULT_REGION)
         )
     return session
+
+
+def demo_session() -> boto3.Session:
+    """A session holding the demo emulator's fake keys, blind to the caller's AWS profile and keys."""
+    import botocore.session
+
+    from ..demo.server import DEMO_CREDENTIALS
+
+    # The profile is taken from no environment variable: an AWS_PROFILE of the caller's would still be
+    # looked up (and may not exist) although the keys are given.
+    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    return boto3.Session(
+        aws_access_key_id=DEMO_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=DEMO_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=DEMO_CREDENTIALS["AWS_DEFAULT_REGION"],
+        botocore_session=core,
+    )
 
 
 def caller_identity(factory: ClientFactory) -> dict[str, str]:
@@ -154,6 +177,7 @@ __all__ = [
     "assume_role_factory",
     "base_session",
     "caller_identity",
+    "demo_session",
     "enabled_regions",
     "endpoint_from",
     "organization_accounts",

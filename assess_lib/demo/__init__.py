@@ -32,7 +32,9 @@ def demo_environment(while_seeding: Callable[[], None] | None = None) -> Iterato
     """
     emulator = EmulatorProcess().start()
     try:
-        with demo_credentials(), ZoneServer(demo_zone()) as dns:
+        # No credentials in this process's environment: the collection's session takes the demo's
+        # fake keys explicitly (aws.session.demo_session), the emulator gets them in its own.
+        with ZoneServer(demo_zone()) as dns:
             if while_seeding is not None:
                 while_seeding()
             yield DemoEndpoints(emulator.wait_ready(), [dns.nameserver])

@@ -16,6 +16,7 @@ import sys
 import tempfile
 
 from .._child import child_env
+from .server import DEMO_CREDENTIALS, MOTO_SETTINGS
 
 READY = "ready"
 
@@ -35,7 +36,7 @@ class EmulatorProcess:
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             text=True,
-            env=child_env(),
+            env=_emulator_env(),
         )
         return self
 
@@ -68,11 +69,20 @@ class EmulatorProcess:
             self._stderr.close()
 
 
+def _emulator_env() -> dict[str, str]:
+    """The child's environment: the fake demo keys and the emulator's settings, set before it starts.
+
+    Given at start-up, so that neither process writes its environment while its threads run.
+    """
+    env = {k: v for k, v in child_env().items() if k not in ("AWS_PROFILE", "AWS_SESSION_TOKEN")}
+    return {**env, **DEMO_CREDENTIALS, **MOTO_SETTINGS}
+
+
 def _serve() -> None:
     from .seed import seed_demo_bank
-    from .server import MotoServer, demo_credentials
+    from .server import MotoServer
 
-    with MotoServer() as server, demo_credentials():
+    with MotoServer() as server:
         seed_demo_bank(server.url)
         print(f"{READY} {server.url}", flush=True)
         sys.stdin.read()  # until the parent closes it (or dies)
@@ -81,6 +91,9 @@ def _serve() -> None:
 
 
 if __name__ == "__main__":
+    from .._child import program_startup
+
+    program_startup()
     _serve()
 
 

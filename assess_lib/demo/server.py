@@ -1,7 +1,7 @@
-"""The embedded emulator: moto in server mode on 127.0.0.1, inside this process.
+"""The embedded emulator: moto in server mode on 127.0.0.1, inside the process that starts it.
 
-Used by the command line (``demo``), the notebooks' default parameters and
-the tests; never by the pipeline itself, which only sees an endpoint URL.
+Run by the demo's emulator process (:mod:`.process`) and by the tests; never by the pipeline
+itself, which only sees an endpoint URL.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from typing import Any, Iterator
 DEMO_ACCOUNT = "123456789012"  # moto's default account
 # The AWS managed policies the demo's accounts attach (see install_aws_managed_policies).
 AWS_MANAGED_POLICIES = ("AdministratorAccess", "ReadOnlyAccess", "SecurityAudit")
+# Emulator settings (read whenever a backend starts): see MotoServer.start.
+MOTO_SETTINGS = {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false", "MOTO_IAM_LOAD_MANAGED_POLICIES": "false"}
 DEMO_CREDENTIALS = {
     # Fake, emulator-only credentials: the emulator accepts any key.
     "AWS_ACCESS_KEY_ID": "AKIADEMODEMODEMO0000",
@@ -51,7 +53,9 @@ class MotoServer:
         # Emulator settings, read whenever a backend starts (so kept until stop): the demo launches no
         # instances, so EC2's AMI catalogue is skipped; the AWS managed policies the demo attaches are
         # installed one by one (install_aws_managed_policies), not all 1,582 of them.
-        wanted = {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false", "MOTO_IAM_LOAD_MANAGED_POLICIES": "false"}
+        # The demo's emulator process has them from its start (process._emulator_env); set here for an
+        # in-process server (the tests').
+        wanted = {k: v for k, v in MOTO_SETTINGS.items() if os.environ.get(k) != v}
         self._saved_env = {key: os.environ.get(key) for key in wanted}
         os.environ.update(wanted)
         self.port = free_port()
@@ -95,7 +99,11 @@ class MotoServer:
 
 @contextlib.contextmanager
 def demo_credentials() -> Iterator[None]:
-    """Set the fake emulator credentials in the environment for the block, then restore."""
+    """Set the fake emulator credentials in the environment for the block, then restore.
+
+    For the tests' boto3 clients only: the kit gives the demo's keys to its clients explicitly
+    (``aws.session.demo_session``) and to the emulator process at its start (``process._emulator_env``).
+    """
     saved = {key: os.environ.get(key) for key in (*DEMO_CREDENTIALS, "AWS_PROFILE", "AWS_SESSION_TOKEN")}
     os.environ.pop("AWS_PROFILE", None)
     os.environ.pop("AWS_SESSION_TOKEN", None)
