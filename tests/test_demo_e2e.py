@@ -101,7 +101,11 @@ def test_demo_verdicts(demo_run):
     assert controls["2.1.1-2"]["verdict"] == "fail" and controls["2.1.2-1"]["verdict"] == "fail"
     # critical (SSH/RDP open to the internet) and high (SPF +all, DMARC p=none) failures fail their items
     assert controls["2.3-1"]["verdict"] == "fail" and controls["2.3.1-6"]["verdict"] == "fail"
-    assert by(demo_run, "iam_external_trust_without_external_id")["role/LegacyVendorAccess"]["verdict"] == "fail"
+    vendor = by(demo_run, "iam_external_trust_without_external_id")["role/LegacyVendorAccess"]
+    assert vendor["verdict"] == "fail" and "210987654321" in vendor["message_en"]
+    # The kit's own role in 情報系 trusts the in-scope account 123456789012: not a third party (issue 10, point 11).
+    own_role = by(demo_run, "iam_external_trust_without_external_id", INFO)["role/FsaAssessmentReadOnly"]
+    assert own_role["verdict"] == "pass", own_role["message_en"]
     assert by(demo_run, "remote_admin_from_internet")
 
 
