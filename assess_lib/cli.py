@@ -101,6 +101,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 endpoint_url=demo.aws_url,
                 dns_nameservers=demo.dns_nameservers,
                 progress=_progress(args.quiet),
+                credentials=demo.credentials,
             )
     else:
         out = run(params, out_dir, progress=_progress(args.quiet))

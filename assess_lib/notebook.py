@@ -215,7 +215,9 @@ def open_assessment(params_file: str | None = None, run_dir: str | None = None, 
         from .demo import demo_environment
 
         with demo_environment() as demo:
-            bundle = collect(params, target, endpoint_url=demo.aws_url, dns_nameservers=demo.dns_nameservers)
+            bundle = collect(
+                params, target, endpoint_url=demo.aws_url, dns_nameservers=demo.dns_nameservers, credentials=demo.credentials
+            )
     else:
         bundle = collect(params, target)
     return Walkthrough(evaluate(bundle, params.thresholds), language or params.language)

@@ -49,10 +49,12 @@ def collect(
     progress: Callable[[str], None] | None = None,
     dns_nameservers: list[str] | None = None,
     aws_timeout: float = 20.0,
+    credentials: dict[str, str] | None = None,
 ) -> Bundle:
     """Gather all evidence into ``run_dir/evidence`` and return the loaded bundle.
 
-    ``endpoint_url`` and ``dns_nameservers`` override the params (an emulator, a test server).
+    ``endpoint_url`` and ``dns_nameservers`` override the params (an emulator, a test server);
+    ``credentials`` (boto3 keywords: the demo emulator's keys) replace the credential chain.
     """
     # Imported here: the collectors pull in boto3 and checkdmarc, which evaluating a saved bundle
     # (each notebook kernel, the report command) does not need.
@@ -63,7 +65,13 @@ def collect(
     store = EvidenceStore(run_id=new_run_id(), started_at=utcnow())
     store.staging = Path(tempfile.mkdtemp(prefix=".evidence-", dir=run_dir))
     meta = collect_aws(
-        params, store, endpoint_url=endpoint_url, max_attempts=max_attempts, progress=progress, timeout=aws_timeout
+        params,
+        store,
+        endpoint_url=endpoint_url,
+        max_attempts=max_attempts,
+        progress=progress,
+        timeout=aws_timeout,
+        credentials=credentials,
     )
     meta.update(collect_dns(params, store, nameservers=dns_nameservers, progress=progress))
     meta.update(collect_attestations(params, store))
@@ -334,6 +342,7 @@ def run(
     progress: Callable[[str], None] | None = None,
     max_attempts: int = 8,
     dns_nameservers: list[str] | None = None,
+    credentials: dict[str, str] | None = None,
 ) -> Path:
     """Collect, evaluate, execute the notebooks and publish into ``out_dir``.
 
@@ -346,7 +355,13 @@ def run(
     with staged_output(out_dir) as work:
         say("collecting evidence / 証跡を収集しています")
         bundle = collect(
-            params, work, endpoint_url=endpoint_url, max_attempts=max_attempts, progress=progress, dns_nameservers=dns_nameservers
+            params,
+            work,
+            endpoint_url=endpoint_url,
+            max_attempts=max_attempts,
+            progress=progress,
+            dns_nameservers=dns_nameservers,
+            credentials=credentials,
         )
         say("evaluating / 評価しています")
         assessment = evaluate(bundle, params.thresholds)

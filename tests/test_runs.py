@@ -102,7 +102,13 @@ def test_demo_collection_gives_its_keys_to_the_clients_not_to_the_environment(tm
     before = dict(os.environ)
     params = load_params(DEMO_PARAMS)
     with no_process_wide_changes("putenv", "unsetenv"), demo_environment() as demo:
-        bundle = collect(params, tmp_path / "run", endpoint_url=demo.aws_url, dns_nameservers=demo.dns_nameservers)
+        bundle = collect(
+            params,
+            tmp_path / "run",
+            endpoint_url=demo.aws_url,
+            dns_nameservers=demo.dns_nameservers,
+            credentials=demo.credentials,
+        )
     assert dict(os.environ) == before
     assert bundle.accounts == ["123456789012", "345678901234"]
     assert not bundle.errors(), bundle.errors()[:3]

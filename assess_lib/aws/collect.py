@@ -66,6 +66,7 @@ def collect_aws(
     workers: int = 8,
     timeout: float = 20.0,
     progress: Callable[[str], None] | None = None,
+    credentials: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Gather every AWS dataset into ``store``; return the manifest metadata.
 
@@ -75,7 +76,7 @@ def collect_aws(
     """
     endpoint = endpoint_from(params.aws, endpoint_url)
     try:
-        base = ClientFactory(base_session(params.aws), endpoint, max_attempts, timeout)
+        base = ClientFactory(base_session(params.aws, credentials), endpoint, max_attempts, timeout)
         caller = caller_identity(base)
     except CollectionError as err:
         raise _cannot_start(err, endpoint) from None

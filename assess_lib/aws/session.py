@@ -12,7 +12,7 @@ import boto3
 from botocore.config import Config
 
 from ..evidence import CollectionError
-from ..params import DEMO, AwsParams
+from ..params import AwsParams
 from ..redact import mask_secrets
 from .errors import classify
 
@@ -86,14 +86,15 @@ def endpoint_from(aws: AwsParams, override: str | None = None) -> str | None:
     return override or aws.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
 
 
-def base_session(aws: AwsParams) -> boto3.Session:
+def base_session(aws: AwsParams, credentials: dict[str, str] | None = None) -> boto3.Session:
     """A session from the standard credential chain (or the named profile, SSO included).
 
-    The embedded demo (``endpoint_url: demo``) gets its emulator's fake keys here, explicitly: never
-    through the process environment, which every thread shares and the caller owns.
+    ``credentials`` (boto3's ``aws_access_key_id``... keywords) are used instead when given: the
+    embedded demo passes its emulator's fake keys so, never through the process environment, which
+    every thread shares and the caller owns.
     """
-    if aws.endpoint_url == DEMO:
-        return demo_session()
+    if credentials:
+        return explicit_session(credentials)
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     try:
         session = boto3.Session(profile_name=aws.profile) if aws.profile else boto3.Session()
@@ -108,21 +109,14 @@ def base_session(aws: AwsParams) -> boto3.Session:
     return session
 
 
-def demo_session() -> boto3.Session:
-    """A session holding the demo emulator's fake keys, blind to the caller's AWS profile and keys."""
+def explicit_session(credentials: dict[str, str]) -> boto3.Session:
+    """A session holding exactly ``credentials`` (boto3 keywords), blind to the caller's AWS profile and keys."""
     import botocore.session
-
-    from ..demo.server import DEMO_CREDENTIALS
 
     # The profile is taken from no environment variable: an AWS_PROFILE of the caller's would still be
     # looked up (and may not exist) although the keys are given.
     core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
-    return boto3.Session(
-        aws_access_key_id=DEMO_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=DEMO_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        region_name=DEMO_CREDENTIALS["AWS_DEFAULT_REGION"],
-        botocore_session=core,
-    )
+    return boto3.Session(**{"region_name": DEFAULT_REGION, **credentials}, botocore_session=core)
 
 
 def caller_identity(factory: ClientFactory) -> dict[str, str]:
@@ -177,7 +171,7 @@ __all__ = [
     "assume_role_factory",
     "base_session",
     "caller_identity",
-    "demo_session",
+    "explicit_session",
     "enabled_regions",
     "endpoint_from",
     "organization_accounts",

@@ -10,7 +10,7 @@ from typing import Callable, Iterator
 from .dns_zone import DEMO_DOMAINS, ZoneServer, demo_zone
 from .process import EmulatorProcess
 from .seed import DEMO_REGIONS
-from .server import DEMO_ACCOUNT, MotoServer, demo_credentials
+from .server import DEMO_ACCOUNT, MotoServer, demo_credentials, demo_session_credentials
 
 DEMO_PARAMS = Path(__file__).resolve().parents[2] / "params" / "demo.yaml"
 
@@ -21,6 +21,8 @@ class DemoEndpoints:
 
     aws_url: str
     dns_nameservers: list[str] | None = None
+    # The emulator's fake keys, for the collection's session (boto3 keywords): given, never put in the environment.
+    credentials: dict[str, str] | None = None
 
 
 @contextlib.contextmanager
@@ -32,12 +34,12 @@ def demo_environment(while_seeding: Callable[[], None] | None = None) -> Iterato
     """
     emulator = EmulatorProcess().start()
     try:
-        # No credentials in this process's environment: the collection's session takes the demo's
-        # fake keys explicitly (aws.session.demo_session), the emulator gets them in its own.
+        # No credentials in this process's environment: the collection's session is given the demo's
+        # fake keys (DemoEndpoints.credentials), the emulator has them in its own.
         with ZoneServer(demo_zone()) as dns:
             if while_seeding is not None:
                 while_seeding()
-            yield DemoEndpoints(emulator.wait_ready(), [dns.nameserver])
+            yield DemoEndpoints(emulator.wait_ready(), [dns.nameserver], demo_session_credentials())
     finally:
         emulator.stop()
 

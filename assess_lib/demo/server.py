@@ -97,12 +97,21 @@ class MotoServer:
         self.stop()
 
 
+def demo_session_credentials() -> dict[str, str]:
+    """The fake emulator keys and region as boto3 session keywords."""
+    return {
+        "aws_access_key_id": DEMO_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": DEMO_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        "region_name": DEMO_CREDENTIALS["AWS_DEFAULT_REGION"],
+    }
+
+
 @contextlib.contextmanager
 def demo_credentials() -> Iterator[None]:
     """Set the fake emulator credentials in the environment for the block, then restore.
 
     For the tests' boto3 clients only: the kit gives the demo's keys to its clients explicitly
-    (``aws.session.demo_session``) and to the emulator process at its start (``process._emulator_env``).
+    (``DemoEndpoints.credentials``) and to the emulator process at its start (``process._emulator_env``).
     """
     saved = {key: os.environ.get(key) for key in (*DEMO_CREDENTIALS, "AWS_PROFILE", "AWS_SESSION_TOKEN")}
     os.environ.pop("AWS_PROFILE", None)
