@@ -301,3 +301,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; earlier results are untouched", file=sys.stderr)
         return 130
+
+
+def console_main() -> None:
+    """The ``fsa-assess`` console script: the same program as ``python -m assess_lib``."""
+    from ._child import program_startup
+
+    program_startup()
+    sys.exit(main())
