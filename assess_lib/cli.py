@@ -82,11 +82,13 @@ def _summary(out: Path) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .outputs import check_output_dir, output_path
     from .params import DEMO, load_params
     from .pipeline import preload, run
 
+    out_dir = output_path(args.out)
+    check_output_dir(out_dir)  # refused before anything starts; checked again under a lock when the run writes
     params = load_params(absolute(args.params))
-    out_dir = absolute(args.out)
     if params.attestations is not None:
         from .attestations import load_attestations
 
@@ -121,16 +123,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     import shutil
 
     from .evidence import Bundle
-    from .pipeline import evaluate, present, staged_output, write_results
+    from .outputs import bundle_inputs, check_output_dir, output_path, staged_output
+    from .pipeline import evaluate, present, write_results
 
+    out = output_path(args.out)
     try:
         bundle = Bundle.load(absolute(args.bundle))
     except FileNotFoundError as err:
         raise UserError(f"{err}. Fix: point --bundle at a run folder or its evidence/ folder") from None
-    out = absolute(args.out)
+    # Never into (or over) the bundle or the run folder holding it: the new run replaces its folder as a whole.
+    inputs = bundle_inputs(absolute(args.bundle), bundle.path)
+    check_output_dir(out, inputs)
     language = args.language or bundle.manifest.get("params", {}).get("language", "ja")
-    # Staged like a run: the earlier folder (possibly the bundle's own) stays until the new one is complete.
-    with staged_output(out) as work:
+    # Staged like a run: the earlier folder stays until the new one is complete.
+    with staged_output(out, inputs) as work:
         shutil.copytree(bundle.path, work / "evidence")
         assessment = evaluate(Bundle.load(work))
         write_results(work, assessment)
@@ -160,12 +166,14 @@ def cmd_questionnaire(args: argparse.Namespace) -> int:
     """Generate the Excel questionnaire (optionally prefilled from an existing attestation file)."""
     from .attestations import load_attestations
     from .attestations.questionnaire import write_questionnaire
+    from .outputs import check_output_file, output_path, write_new_file
 
-    out = absolute(args.out)
+    out = output_path(args.out)
     if out.suffix.lower() != ".xlsx":
         raise UserError(f"--out {out}: the questionnaire is an Excel workbook. Fix: name it with .xlsx, e.g. questionnaire.xlsx")
+    check_output_file(out)  # a new file only: an existing one may hold the customer's answers
     prefill = load_attestations(absolute(args.prefill)) if args.prefill else None
-    write_questionnaire(out, args.language, prefill)
+    write_new_file(out, lambda path: write_questionnaire(path, args.language, prefill))
     print(f"questionnaire: {out}")
     return 0
 
@@ -240,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="collect, evaluate, run the notebooks and publish")
     run.add_argument("--params", required=True, help="params YAML file")
-    run.add_argument("--out", required=True, help="output folder (replaced atomically)")
+    run.add_argument("--out", required=True, help="output folder: new, empty or an earlier run of the kit (replaced atomically)")
     run.add_argument("--quiet", action="store_true")
     run.set_defaults(func=cmd_run)
     demo = sub.add_parser("demo", help="the same on the embedded demo environment (no credentials)")
@@ -283,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from .aws.collect import CredentialsError
+    from .outputs import OutputError, describe_os_error
     from .params import ParamsError
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -298,6 +307,13 @@ def main(argv: list[str] | None = None) -> int:
     except (ParamsError, UserError, CredentialsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OutputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    except OSError as err:
+        # Last resort: the expected cases (output folders and files) have their own messages at their cause.
+        print(f"error: {describe_os_error(err, option=None)}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted; earlier results are untouched", file=sys.stderr)
         return 130

@@ -6,18 +6,16 @@ saved bundle, so ``evaluate`` and ``publish`` run offline.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
 import os
-import shutil
 import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from . import __version__
 from .attestations import collect_attestations
@@ -25,6 +23,7 @@ from .catalog import Catalog, load_catalog
 from .checks.runner import evaluate as run_checks
 from .evidence import Bundle, EvidenceStore
 from .findings import DECIDED, VERDICT_ORDER, Finding, Verdict, explain_rollup, finding_basis, item_basis, rollup
+from .outputs import staged_output
 from .params import Params
 from .report.export import write_findings_json
 
@@ -266,53 +265,6 @@ def present(run_dir: Path, assessment: Assessment, language: str, progress: Call
         notebooks_done.result()
 
 
-@contextlib.contextmanager
-def staged_output(out_dir: Path) -> Iterator[Path]:
-    """A private sibling folder to write a run into, swapped into place of ``out_dir`` at the end.
-
-    A run that fails (or is interrupted) removes its folder and leaves the earlier ``out_dir``
-    untouched; one killed outright leaves ``.NAME.partial-*`` behind, which the next run into the
-    same folder removes once the process that made it is gone (its PID is written inside).
-    """
-    out_dir = Path(out_dir).resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_partials(out_dir)
-    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    os.chmod(work, 0o700)
-    (work / OWNER_FILE).write_text(str(os.getpid()), encoding="ascii")
-    try:
-        yield work
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    (work / OWNER_FILE).unlink(missing_ok=True)
-    _replace_dir(work, out_dir)
-
-
-OWNER_FILE = ".owner-pid"
-
-
-def _remove_stale_partials(out_dir: Path) -> None:
-    """Remove the partial folders of ``out_dir`` left by runs whose process no longer exists."""
-    for partial in out_dir.parent.glob(f".{out_dir.name}.partial-*"):
-        try:
-            pid = int((partial / OWNER_FILE).read_text(encoding="ascii"))
-        except (OSError, ValueError):
-            continue  # not ours, or still being created: leave it
-        if not _alive(pid):
-            shutil.rmtree(partial, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def preload() -> None:
     """Import what a run needs, ahead of time (the CLI does it while the demo emulator seeds).
 
@@ -346,9 +298,10 @@ def run(
 ) -> Path:
     """Collect, evaluate, execute the notebooks and publish into ``out_dir``.
 
-    Everything is written to a temporary sibling folder first and renamed at
-    the end, so a run that dies leaves earlier results untouched. ``out_dir`` is made absolute
-    here, once (the command line passes it absolute already).
+    Everything is written to a work folder first and swapped into place at the end
+    (:func:`outputs.staged_output`), so a run that dies leaves earlier results untouched, and a
+    folder the kit did not write is refused. ``out_dir`` is made absolute here, once (the command
+    line passes it absolute already).
     """
     out_dir = Path(os.path.abspath(out_dir))
     say = progress or (lambda message: None)
@@ -369,14 +322,3 @@ def run(
         say("running notebooks and publishing / ノートブック実行とレポート出力")
         present(work, assessment, params.language, progress)
     return out_dir
-
-
-def _replace_dir(new: Path, target: Path) -> None:
-    """Swap ``new`` into place of ``target`` with renames only."""
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:6]}")
-        os.replace(target, old)
-        os.replace(new, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(new, target)
