@@ -20,13 +20,17 @@ import contextlib
 import datetime as dt
 import errno
 import hashlib
+import io
 import json
 import os
+import re
 import shutil
 import socket
 import stat
 import tempfile
+import traceback
 import uuid
+import zipfile
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -144,17 +148,22 @@ def _nearest_existing(path: Path) -> tuple[Path, os.stat_result]:
     raise OutputError(f"{path}: no part of this path exists. Fix: give a folder on this computer")  # pragma: no cover
 
 
-def describe_os_error(err: OSError, path: Path | str | None = None, option: str | None = "--out") -> str:
+def describe_os_error(
+    err: OSError, path: Path | str | None = None, option: str | None = "--out", at: Path | str | None = None
+) -> str:
     """One paragraph for an operating-system error on a path: what, where and the fix.
 
-    ``option`` names the command-line option the path came from (None: a path met elsewhere).
+    ``option`` names the command-line option ``path`` came from (None: a path met elsewhere); ``at``
+    is where the problem lies when that is not ``path`` itself (a parent folder).
     """
+    err = plain_os_error(err)
     where = f"{option} {path or err.filename}" if option else str(path or err.filename or "a file")
     reason = err.strerror or str(err)
+    if at is not None and str(at) != str(path):
+        reason = f"{reason} in {at}"
     fixes = {
-        errno.EACCES: "you have no permission there. Fix: choose a folder you can write to"
-        + (f" (e.g. {option} outputs/NAME)" if option else "")
-        + ", or ask for the permission",
+        errno.EACCES: "you have no permission to write there. Fix: choose a folder you can write to, or ask for "
+        "write permission there",
         errno.EPERM: "the operating system does not allow it. Fix: choose a folder you own and can write to",
         errno.EROFS: "the disk is read-only. Fix: choose a folder on a writable disk",
         errno.ENOSPC: "the disk is full. Fix: free some space or choose a folder on another disk, then run again; "
@@ -167,6 +176,32 @@ def describe_os_error(err: OSError, path: Path | str | None = None, option: str 
     }
     fix = fixes.get(err.errno or 0, "Fix: check the folder (permissions, free space) or choose another one")
     return f"{where}: {reason}; {fix}"
+
+
+def _denied() -> OSError:
+    return OSError(errno.EACCES, os.strerror(errno.EACCES))
+
+
+def plain_os_error(err: OSError) -> OSError:
+    """``err``, or for a copy that failed (:class:`shutil.Error`, a list of texts) the first error in it."""
+    if isinstance(err, shutil.Error) and err.args and isinstance(err.args[0], list) and err.args[0]:
+        first = err.args[0][0]
+        if isinstance(first, tuple) and len(first) == 3:
+            found = re.match(r"\[Errno (\d+)\] ([^:]*)", str(first[2]))
+            if found:
+                return OSError(int(found.group(1)), found.group(2), str(first[1]))
+            return OSError(None, str(first[2])[:300], str(first[1]))
+    return err
+
+
+def _release(err: BaseException) -> None:
+    """Close the files a failed write left open (a full disk): else closing them again at exit prints a traceback."""
+    with contextlib.suppress(Exception):
+        for frame, _ in traceback.walk_tb(err.__traceback__):
+            for value in list(frame.f_locals.values()):
+                if isinstance(value, (zipfile.ZipFile, io.IOBase)):
+                    with contextlib.suppress(Exception):
+                        value.close()
 
 
 # --- markers -----------------------------------------------------------------------------------------------
@@ -383,7 +418,7 @@ def check_output_dir(out: Path, protect: Iterable[Path] = (), option: str = "--o
         if not existing.is_dir():
             raise OutputError(f"{option} {out}: {existing} is a file, not a folder. Fix: choose a path made of folders")
         if not os.access(existing, os.W_OK | os.X_OK):
-            raise OutputError(describe_os_error(OSError(errno.EACCES, os.strerror(errno.EACCES)), existing, option))
+            raise OutputError(describe_os_error(_denied(), out, option, at=existing))
         return
     if stat.S_ISLNK(st.st_mode):
         raise OutputError(
@@ -394,7 +429,7 @@ def check_output_dir(out: Path, protect: Iterable[Path] = (), option: str = "--o
         kind = "a file" if stat.S_ISREG(st.st_mode) else "not a folder (a device, pipe or socket)"
         raise OutputError(f"{option} {out} is {kind}; the kit writes a folder there and never replaces a file. {NEW_FOLDER_FIX}")
     if not os.access(out, os.R_OK | os.W_OK | os.X_OK):
-        raise OutputError(describe_os_error(OSError(errno.EACCES, os.strerror(errno.EACCES)), out, option))
+        raise OutputError(describe_os_error(_denied(), out, option))
     _inspect(out, option)
 
 
@@ -409,7 +444,7 @@ def _make_dirs(out: Path, option: str) -> list[Path]:
             continue  # made meanwhile (another run): checked under the lock below
         except OSError as err:
             _remove_empty(created)
-            raise OutputError(describe_os_error(err, path, option)) from None
+            raise OutputError(describe_os_error(err, out, option, at=path)) from None
         created.append(path)
     return created
 
@@ -509,7 +544,8 @@ def staged_output(out: Path, protect: Iterable[Path] = (), option: str = "--out"
             shutil.rmtree(work, ignore_errors=True)
             if created:
                 _remove_empty(created)
-            if isinstance(err, OSError) and _inside(err, work, out):
+            _release(err)
+            if isinstance(err, OSError) and _inside(plain_os_error(err), work, out):
                 raise OutputError(describe_os_error(err, out, option), exit_code=3) from None
             raise
     finally:
@@ -610,7 +646,7 @@ def check_output_file(out: Path, option: str = "--out") -> None:
     if fst is None or not folder.is_dir():
         raise OutputError(f"{option} {out}: the folder {folder} does not exist. Fix: create it first or choose another place")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(describe_os_error(OSError(errno.EACCES, os.strerror(errno.EACCES)), folder, option))
+        raise OutputError(describe_os_error(_denied(), out, option, at=folder))
 
 
 def write_new_file(out: Path, write: Callable[[Path], object], option: str = "--out") -> Path:
@@ -624,7 +660,7 @@ def write_new_file(out: Path, write: Callable[[Path], object], option: str = "--
     try:
         fd, name = tempfile.mkstemp(prefix=WORK_PREFIX, suffix=out.suffix, dir=out.parent)
     except OSError as err:
-        raise OutputError(describe_os_error(err, out.parent, option)) from None
+        raise OutputError(describe_os_error(err, out, option, at=out.parent)) from None
     os.close(fd)
     tmp = Path(name)
     try:
@@ -640,6 +676,7 @@ def write_new_file(out: Path, write: Callable[[Path], object], option: str = "--
                 raise OutputError(f"{option} {out} appeared while the kit was writing it. Fix: choose a new file name") from None
             os.rename(tmp, out)
     except OSError as err:
+        _release(err)
         raise OutputError(describe_os_error(err, out, option), exit_code=3) from None
     finally:
         with contextlib.suppress(OSError):
