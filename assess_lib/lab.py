@@ -98,8 +98,8 @@ def check_run(run: Path) -> None:
             "holds no executed notebooks" if not notebooks else f"has notebooks that do not point at it ({', '.join(stale)})"
         )
         raise LabError(
-            f"--run {run}: the run folder {problem}. Fix: execute them again from its bundle, offline: "
-            f"python -m assess_lib report --bundle {run} --out {run}"
+            f"--run {run}: the run folder {problem}. Fix: execute them again from its bundle, offline, into a new "
+            f"folder: python -m assess_lib report --bundle {run} --out NEW_FOLDER, then lab --run NEW_FOLDER"
         )
 
 

@@ -688,6 +688,8 @@ def bundle_inputs(given: Path, bundle_path: Path) -> list[Path]:
     """What ``report --out`` must keep clear of: the bundle, the folder named, and the run folder holding it."""
     protect = [given, bundle_path]
     parent = bundle_path.parent
-    if bundle_path.name == "evidence" and (is_kit_run(parent) or (parent / "controls.json").is_file()):
+    # The folder holding an evidence/ bundle, when it is a run folder (the kit's outputs beside the bundle).
+    run_files = ("controls.json", "findings.json", "report.html", "notebooks")
+    if bundle_path.name == "evidence" and (is_kit_run(parent) or any(os.path.lexists(parent / n) for n in run_files)):
         protect.append(parent)
     return protect

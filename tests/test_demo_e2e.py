@@ -131,15 +131,17 @@ def test_report_rerenders_offline_with_same_verdicts(demo_run, tmp_path):
     assert (out / "report.html").is_file()
 
 
-def test_report_rerenders_in_place_without_losing_the_evidence(demo_run, tmp_path):
+def test_report_never_rerenders_over_its_own_bundle(demo_run, tmp_path):
+    """Re-rendering in place (`--out` = the bundle's run folder) used to be allowed; an input is never an output."""
     run = tmp_path / "run"
     shutil.copytree(demo_run, run)
-    (run / "report.pdf").unlink()
+    before = sorted(str(p.relative_to(run)) for p in run.rglob("*"))
     result = cli("report", "--bundle", str(run), "--out", str(run), "--language", "en")
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert cli("verify", "--bundle", str(run)).returncode == 0, "the bundle survived the swap intact"
-    assert (run / "report.pdf").is_file() and '<html lang="en"' in (run / "report.html").read_text(encoding="utf-8")
-    assert not list(tmp_path.glob(".run.*")), "no staging folder left behind"
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"--out {run} is the input {run}" in result.stderr and "Fix:" in result.stderr
+    assert sorted(str(p.relative_to(run)) for p in run.rglob("*")) == before
+    assert cli("verify", "--bundle", str(run)).returncode == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"], "nothing written beside it"
 
 
 def test_no_credential_in_any_output_and_private_dirs(demo_run):

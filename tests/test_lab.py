@@ -93,7 +93,7 @@ def test_lab_refuses_a_folder_without_a_bundle_or_with_notebooks_of_another_run(
     notebook.write_text(json.dumps(data), encoding="utf-8")
     result = cli("lab", "--run", str(run), "--no-browser")
     assert result.returncode == 2 and "00_summary.ipynb" in result.stderr
-    assert f"report --bundle {run} --out {run}" in result.stderr
+    assert f"report --bundle {run} --out NEW_FOLDER" in result.stderr
     assert cli("lab", "--run", str(run), "stray").returncode == 2, "only --options pass through to JupyterLab"
 
 

@@ -86,8 +86,11 @@ def test_unreachable_endpoint_is_a_connection_problem_naming_the_url(moto_server
 
 
 def digest(folder: Path) -> dict[str, str]:
+    """The run folder's own files (a killed run's work folder inside it is not part of the earlier run)."""
     return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.relative_to(folder).parts[0].startswith(".assess-kit-partial-")
     }
 
 
@@ -113,8 +116,9 @@ def test_kill_9_leaves_the_earlier_run_intact_and_a_rerun_works(demo_cli_run, tm
     for stage in ("collecting", "publishing"):
         kill_during(out, stage, env)
         assert digest(out) == before, f"the earlier run changed when killed while {stage}"
-    stale = list(tmp_path.glob(".run.partial-*"))
-    assert stale, "a killed run leaves its partial folder (nothing could remove it)"
+    stale = list(out.glob(".assess-kit-partial-*"))
+    assert stale, "a killed run leaves its work folder (nothing could remove it), inside the output folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"], "and nothing beside it"
     again = subprocess.run(
         [sys.executable, "-m", "assess_lib", "demo", "--out", str(out), "--quiet"],
         capture_output=True,
@@ -125,4 +129,5 @@ def test_kill_9_leaves_the_earlier_run_intact_and_a_rerun_works(demo_cli_run, tm
     )
     assert again.returncode == 0, again.stderr[-2000:]
     assert (out / "findings.json").is_file() and digest(out) != before
-    assert not [p for p in stale if p.exists()], "the next run removes partial folders whose process is gone"
+    assert not [p for p in stale if p.exists()], "the next run removes work folders whose process is gone"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
