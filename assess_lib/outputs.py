@@ -54,10 +54,15 @@ SHOWN = 5  # offending entries named in a message
 NEW_FOLDER_FIX = f"Fix: choose a new or empty folder for --out, e.g. --out {OUTPUTS_DIR / 'NAME'} or a new folder of your own"
 
 
+_CONTROL = {code: f"\\x{code:02x}" for code in (*range(32), 127)}
+
+
 class OutputError(Exception):
     """The output location cannot be used (or written): one paragraph naming it and the fix."""
 
     def __init__(self, message: str, exit_code: int = 2) -> None:
+        # One printable paragraph, whatever the path holds (a newline, bytes that are not UTF-8).
+        message = message.translate(_CONTROL).encode("utf-8", "backslashreplace").decode("utf-8")
         super().__init__(message)
         self.exit_code = exit_code
 
@@ -72,8 +77,11 @@ def output_path(raw: str | None, option: str = "--out") -> Path:
             f"{option} is empty (an unset shell variable?): the kit will not guess a folder, least of all the "
             f"one you are working in. {NEW_FOLDER_FIX}"
         )
-    if "\0" in str(raw):
-        raise OutputError(f"{option} {raw!r} contains a NUL character. Fix: give an ordinary folder name")
+    if any(ord(c) < 32 or ord(c) == 127 for c in str(raw)):
+        raise OutputError(
+            f"{option} {raw!r} contains a control character (a line break from a pasted or generated name?). "
+            "Fix: give an ordinary name"
+        )
     return Path(os.path.abspath(os.path.expanduser(str(raw))))
 
 

@@ -118,6 +118,13 @@ def test_out_dot_or_empty_in_a_project_folder_is_refused_as_users_type_it(tmp_pa
     assert tree(tmp_path) == before
 
 
+def test_a_name_with_a_control_character_is_refused(capsys, tmp_path):
+    """A line break pasted into --out made a folder named so (and a message of two paragraphs)."""
+    err = refused(capsys, "demo", "--out", str(tmp_path / "bank\nrun"))
+    assert "control character" in err and "bank\\nrun" in err
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     "out",
     [
