@@ -424,7 +424,9 @@ def check_output_dir(out: Path, protect: Iterable[Path] = (), option: str = "--o
     if st is None:
         existing, _ = _nearest_existing(out.parent)
         if not existing.is_dir():
-            raise OutputError(f"{option} {out}: {existing} is a file, not a folder. Fix: choose a path made of folders")
+            raise OutputError(
+                f"{option} {out}: {existing} is not a folder (a file, or a link to nothing). Fix: choose a path made of folders"
+            )
         if not os.access(existing, os.W_OK | os.X_OK):
             raise OutputError(describe_os_error(_denied(), out, option, at=existing))
         return
@@ -532,8 +534,9 @@ def staged_output(out: Path, protect: Iterable[Path] = (), option: str = "--out"
     check_output_dir(out, protect, option)
     _recover_swaps(out)
     created = _make_dirs(out, option)
-    fds = [_lock(out, option)]
+    fds: list[int] = []
     try:
+        fds.append(_lock(out, option))
         _remove_leftovers(_inspect(out, option))  # again, under the lock: what another run may have left meanwhile
         work = out / f"{WORK_PREFIX}{uuid.uuid4().hex[:12]}"
         try:
@@ -541,9 +544,14 @@ def staged_output(out: Path, protect: Iterable[Path] = (), option: str = "--out"
             _write_work_marker(work, out.name)
         except OSError as err:
             shutil.rmtree(work, ignore_errors=True)
-            _remove_empty(created)
             raise OutputError(describe_os_error(err, out, option)) from None
         fds.append(_lock(work, option))
+    except BaseException:
+        _remove_empty(created)  # only what is empty: a folder another run is writing into is not
+        for fd in fds:
+            os.close(fd)
+        raise
+    try:
         try:
             yield work
             _write_run_marker(work)

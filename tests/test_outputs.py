@@ -457,3 +457,31 @@ def test_a_full_disk_is_one_paragraph_and_leaves_nothing(tmp_path, capsys):
         assert list(disk.iterdir()) == []
     finally:
         subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_a_run_folder_in_a_read_only_parent_is_replaced_in_place(locked):
+    """Where the folder itself cannot be renamed (read-only parent, a mount point) its entries are swapped one by one."""
+    folder, prefix = locked
+    out = folder / "bank"
+    os.chmod(folder, 0o755)
+    out.mkdir(mode=0o700)
+    if prefix:
+        os.chown(out, 65534, 65534)
+    else:
+        os.chmod(folder, 0o555)
+    script = (
+        "import sys; from pathlib import Path; from assess_lib.outputs import staged_output\n"
+        "with staged_output(Path(sys.argv[1])) as work:\n"
+        "    (work / 'report.html').write_text(sys.argv[2])\n"
+        "    (work / 'notebooks').mkdir(); (work / 'notebooks' / sys.argv[2]).write_text('x')\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    inode = out.stat().st_ino
+    for text in ("first", "second"):
+        result = subprocess.run([*prefix, sys.executable, "-c", script, str(out), text], capture_output=True, text=True, env=env)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert (out / "report.html").read_text() == text
+    assert sorted(p.name for p in out.iterdir()) == [RUN_MARKER, "notebooks", "report.html"]
+    assert sorted(p.name for p in (out / "notebooks").iterdir()) == ["second"]
+    assert sorted(p.name for p in folder.iterdir()) == ["bank"]
+    assert out.stat().st_ino == inode, "swapped in place, not renamed"
