@@ -291,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from .aws.collect import CredentialsError
-    from .outputs import OutputError, describe_os_error
+    from .outputs import OutputError, last_resort
     from .params import ParamsError
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -312,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
         return err.exit_code
     except OSError as err:
         # Last resort: the expected cases (output folders and files) have their own messages at their cause.
-        print(f"error: {describe_os_error(err, option=None)}", file=sys.stderr)
+        print(f"error: {last_resort(err)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("interrupted; earlier results are untouched", file=sys.stderr)

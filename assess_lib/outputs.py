@@ -57,13 +57,16 @@ NEW_FOLDER_FIX = f"Fix: choose a new or empty folder for --out, e.g. --out {OUTP
 _CONTROL = {code: f"\\x{code:02x}" for code in (*range(32), 127)}
 
 
+def printable(text: str) -> str:
+    """One printable paragraph, whatever a path in it holds (a line break, bytes that are not UTF-8)."""
+    return text.translate(_CONTROL).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class OutputError(Exception):
     """The output location cannot be used (or written): one paragraph naming it and the fix."""
 
     def __init__(self, message: str, exit_code: int = 2) -> None:
-        # One printable paragraph, whatever the path holds (a newline, bytes that are not UTF-8).
-        message = message.translate(_CONTROL).encode("utf-8", "backslashreplace").decode("utf-8")
-        super().__init__(message)
+        super().__init__(printable(message))
         self.exit_code = exit_code
 
 
@@ -166,7 +169,7 @@ def describe_os_error(
     """
     err = plain_os_error(err)
     where = f"{option} {path or err.filename}" if option else str(path or err.filename or "a file")
-    reason = err.strerror or str(err)
+    reason = (err.strerror or str(err))[:500]
     if at is not None and str(at) != str(path):
         reason = f"{reason} in {at}"
     fixes = {
@@ -184,6 +187,18 @@ def describe_os_error(
     }
     fix = fixes.get(err.errno or 0, "Fix: check the folder (permissions, free space) or choose another one")
     return f"{where}: {reason}; {fix}"
+
+
+def last_resort(err: OSError) -> str:
+    """One paragraph for an operating-system error nothing else explained (the command line's last resort)."""
+    err = plain_os_error(err)
+    if err.filename:
+        return printable(describe_os_error(err, option=None))
+    reason = printable((err.strerror or str(err) or type(err).__name__)[:500])
+    return (
+        f"the operating system reported: {reason} ({type(err).__name__}). Fix: check what it names (network "
+        "connection, free disk space, permissions) and run again"
+    )
 
 
 def _denied() -> OSError:

@@ -485,3 +485,13 @@ def test_a_run_folder_in_a_read_only_parent_is_replaced_in_place(locked):
     assert sorted(p.name for p in (out / "notebooks").iterdir()) == ["second"]
     assert sorted(p.name for p in folder.iterdir()) == ["bank"]
     assert out.stat().st_ino == inode, "swapped in place, not renamed"
+
+
+def test_an_unexpected_os_error_is_one_paragraph_not_a_traceback(capsys, tmp_path):
+    """The command line's last resort: a bundle whose manifest is a folder ended in an IsADirectoryError traceback."""
+    (tmp_path / "run" / "evidence" / "manifest.json").mkdir(parents=True)
+    assert main(["report", "--bundle", str(tmp_path / "run"), "--out", str(tmp_path / "out")]) != 0
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert "manifest.json" in err and "Fix:" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
