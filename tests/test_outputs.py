@@ -181,7 +181,7 @@ def test_a_file_a_pipe_or_a_path_through_a_file_is_refused(capsys, tmp_path):
     before = tree(tmp_path)
     assert "is a file" in refused(capsys, "demo", "--out", str(tmp_path / "report.pdf"))
     assert "pipe" in refused(capsys, "demo", "--out", str(tmp_path / "pipe"))
-    assert "is a file, not a folder" in refused(capsys, "demo", "--out", str(tmp_path / "report.pdf" / "run"))
+    assert "report.pdf is not a folder" in refused(capsys, "demo", "--out", str(tmp_path / "report.pdf" / "run"))
     assert tree(tmp_path) == before
 
 
