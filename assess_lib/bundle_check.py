@@ -28,9 +28,9 @@ if TYPE_CHECKING:
     from .evidence import Bundle
 
 MANIFEST = "manifest.json"  # the same name as evidence.MANIFEST (imported there from here would be circular)
-MAX_MANIFEST_BYTES = 256 << 20  # a manifest of half a million datasets is about 200 MB
+MAX_MANIFEST_BYTES = 128 << 20  # about 270,000 datasets (some 480 bytes each); parsing it takes a few GB at most
 MAX_DATASET_BYTES = 1 << 30  # a dataset file parsed to count (or read) its rows
-MAX_FILE_BYTES = 4 << 30  # any listed file, hashed as a stream
+MAX_FILE_BYTES = 256 << 20  # a file kept as received (the customer's answers), hashed as a stream
 MAX_PATH_CHARS = 1024
 MAX_PATH_PARTS = 16
 MAX_WALK = 500_000  # entries of the bundle folder looked at when searching for unlisted files
@@ -63,6 +63,12 @@ class BundleNotFound(BundleError, FileNotFoundError):
 
 class MemberProblem(Exception):
     """A listed file that cannot be read safely; ``str()`` is the problem line (``missing: x``, ...)."""
+
+
+def printable(name: str) -> str:
+    """A file name as one printable line: undecodable bytes and control characters escaped (no terminal codes)."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _CONTROL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def show(value: Any) -> str:
@@ -119,6 +125,14 @@ def _refuse(rel: str, st: os.stat_result, shown: str, root: Path | None = None, 
     return MemberProblem(f"not a regular file: {rel} (a {kind}; never opened)")
 
 
+def hard_link_problem(rel: str, st: os.stat_result) -> str | None:
+    """A listed file with other names may be a file outside the bundle (a credentials file), changing under it:
+    verification and the copy for a report refuse it (reading it in place stays possible)."""
+    if st.st_nlink > 1:
+        return f"hard link: {rel} (a file with {st.st_nlink} names; copy the bundle with cp -r or tar first)"
+    return None
+
+
 def open_member(root: Path, rel: str) -> tuple[int, os.stat_result]:
     """Open the listed file ``rel`` of the bundle folder ``root`` for reading; (descriptor, its fstat).
 
@@ -157,6 +171,8 @@ def open_member(root: Path, rel: str) -> tuple[int, os.stat_result]:
                 opened = os.fstat(fd)
                 # The file looked at is the file opened (not swapped for another between lstat and open).
                 if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (st.st_dev, st.st_ino):
+                    os.close(fd)
+                    dir_fd = -1
                     raise MemberProblem(f"changed while being read: {rel}")
                 dir_fd = -1
                 return fd, opened
@@ -252,13 +268,23 @@ def parse_json(data: bytes) -> Any:
 
 
 def locate(path: Path) -> Path:
-    """The bundle folder for ``path``: a run folder (its ``evidence/``) or the evidence folder itself."""
+    """The bundle folder for ``path``: a run folder (its ``evidence/``) or the evidence folder itself.
+
+    The folder named is taken as given; an ``evidence`` link inside it is not followed.
+    """
     evidence = path / "evidence"
     try:
-        if stat.S_ISDIR(os.lstat(evidence).st_mode) and os.path.lexists(evidence / MANIFEST):
-            return evidence
+        mode = os.lstat(evidence).st_mode
     except OSError:
-        pass
+        return path
+    if stat.S_ISLNK(mode) and not os.path.lexists(path / MANIFEST):
+        raise BundleError(
+            path,
+            f"evidence is a symbolic link (to {show(os.readlink(evidence))}), not followed",
+            "point --bundle at the evidence folder itself",
+        )
+    if stat.S_ISDIR(mode) and os.path.lexists(evidence / MANIFEST):
+        return evidence
     return path
 
 
@@ -519,12 +545,14 @@ def _digest(fd: int, limit: int) -> tuple[str, int, bool]:
             return digest.hexdigest(), size, True
 
 
-def count_rows(data: bytes) -> int:
-    """Rows of a dataset file (``{"rows": [...]}``); ValueError with the reason otherwise."""
+def parse_rows(data: bytes) -> list[dict[str, Any]]:
+    """The rows of a dataset file (``{"rows": [{...}, ...]}``); ValueError with the reason otherwise."""
     parsed = parse_json(data)
     if not isinstance(parsed, dict) or not isinstance(parsed.get("rows"), list):
         raise ValueError('not a dataset file (expected {"rows": [...]})')
-    return len(parsed["rows"])
+    if not all(isinstance(row, dict) for row in parsed["rows"]):
+        raise ValueError("not a dataset file (a row is not an object)")
+    return parsed["rows"]
 
 
 def verify_entry(root: Path, entry: dict[str, Any], is_dataset: bool) -> str | None:
@@ -539,6 +567,9 @@ def verify_entry(root: Path, entry: dict[str, Any], is_dataset: bool) -> str | N
     except MemberProblem as problem:
         return str(problem)
     try:
+        linked = hard_link_problem(rel, st)
+        if linked:
+            return linked
         if listed_size is not None and st.st_size != listed_size:
             return f"changed: {rel}"
         if st.st_size > limit:
@@ -550,7 +581,7 @@ def verify_entry(root: Path, entry: dict[str, Any], is_dataset: bool) -> str | N
             if hashlib.sha256(data).hexdigest() != entry["sha256"].lower():
                 return f"changed: {rel}"
             try:
-                rows = count_rows(data)
+                rows = len(parse_rows(data))
             except ValueError as err:
                 return f"unreadable: {rel} ({err})"
             if rows != entry.get("row_count"):
@@ -604,10 +635,11 @@ def unlisted_files(root: Path, listed: Iterable[str]) -> list[str]:
                 if rel in folders:
                     stack.append(rel)
                 else:
-                    problems.append(f"unlisted folder: {rel}")
+                    problems.append(f"unlisted folder: {printable(rel)}")
             elif rel not in wanted:
                 kind = file_kind(mode)
-                problems.append(f"unlisted: {rel}" if kind == "regular file" else f"unlisted {kind}: {rel}")
+                shown = printable(rel)
+                problems.append(f"unlisted: {shown}" if kind == "regular file" else f"unlisted {kind}: {shown}")
     return sorted(problems)
 
 
@@ -650,8 +682,11 @@ def copy_listed(bundle: "Bundle", target: Path) -> tuple[list[str], set[str]]:
             skipped.add(rel)
             continue
         try:
-            if st.st_size > limit:
-                problems.append(f"too large: {rel} ({st.st_size} bytes; the kit reads at most {limit})")
+            refused = hard_link_problem(rel, st)
+            if refused is None and st.st_size > limit:
+                refused = f"too large: {rel} ({st.st_size} bytes; the kit reads at most {limit})"
+            if refused:
+                problems.append(refused)
                 skipped.add(rel)
                 continue
             destination = target / rel

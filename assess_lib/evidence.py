@@ -390,18 +390,15 @@ class Bundle:
 
     def _read_rows(self, entry: dict[str, Any]) -> list[dict[str, Any]]:
         """A dataset file's rows, opened inside the bundle only (no symbolic link, no special file)."""
-        from .bundle_check import MAX_DATASET_BYTES, MemberProblem, parse_json, read_member
+        from .bundle_check import MAX_DATASET_BYTES, MemberProblem, parse_rows, read_member
 
         try:
-            data = parse_json(read_member(self.path, entry["file"], MAX_DATASET_BYTES))
-            if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
-                raise ValueError('not a dataset file (expected {"rows": [...]})')
+            return parse_rows(read_member(self.path, entry["file"], MAX_DATASET_BYTES))
         except (MemberProblem, ValueError) as err:
             # A file that cannot be read is missing evidence (an error), never an empty dataset.
             raise EvidenceUnavailable(
                 entry["dataset"], entry["account_id"], entry["region"], OTHER, "BundleFileUnreadable", str(err)
             ) from None
-        return data["rows"]
 
     def manifest_bytes(self) -> bytes:
         """The manifest exactly as loaded and validated."""

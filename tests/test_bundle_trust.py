@@ -188,6 +188,55 @@ def test_row_count_and_size_are_compared(tmp_path, capsys):
     assert "changed: " in out and "(1 rows; the manifest lists 5)" in out
 
 
+def test_hard_link_to_a_file_outside_is_refused(tmp_path, capsys):
+    run = small_bundle(tmp_path)
+    entry = dataset_entry(manifest_of(run), "iam.password_policy")
+    listed = run / "evidence" / entry["file"]
+    outside = tmp_path / "outside.json"
+    outside.write_bytes(listed.read_bytes())
+    listed.unlink()
+    os.link(outside, listed)  # same bytes, same hash: only the second name tells
+    code, out, _ = run_main(capsys, "verify", "--bundle", str(run))
+    assert code == 1
+    assert f"  hard link: {entry['file']} (a file with 2 names; copy the bundle with cp -r or tar first)" in out.splitlines()
+
+
+def test_evidence_link_in_a_run_folder_is_not_followed(tmp_path, capsys):
+    run = small_bundle(tmp_path)
+    shutil.move(run / "evidence", tmp_path / "elsewhere")
+    (run / "evidence").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    code, _, err = run_main(capsys, "verify", "--bundle", str(run))
+    assert code == 2 and "evidence is a symbolic link" in err and "Fix: point --bundle at the evidence folder itself" in err
+    code, out, _ = run_main(capsys, "verify", "--bundle", str(tmp_path / "elsewhere"))
+    assert code == 0, out
+
+
+def test_unlisted_names_are_printed_escaped_one_per_line(tmp_path, capsys):
+    run = small_bundle(tmp_path)
+    (run / "evidence" / "a\nchanged: nothing\x1b[2J").write_text("x", encoding="utf-8")
+    os.close(os.open(os.fsencode(run / "evidence") + b"/bad-\xff", os.O_CREAT | os.O_WRONLY, 0o600))
+    code, out, _ = run_main(capsys, "verify", "--bundle", str(run))
+    assert code == 1
+    assert "  unlisted: a\\x0achanged: nothing\\x1b[2J" in out.splitlines()
+    assert "  unlisted: bad-\\xff" in out.splitlines()
+    assert "\x1b" not in out
+
+
+def test_self_consistent_forgery_of_rows_is_refused_by_the_reader(tmp_path, capsys):
+    """A dataset whose rows are not objects, with the manifest's hash and count updated to match."""
+    run = small_bundle(tmp_path)
+    manifest = manifest_of(run)
+    entry = dataset_entry(manifest, "ec2.security_groups")
+    path = run / "evidence" / entry["file"]
+    path.write_text(json.dumps({"rows": [1, "x"]}), encoding="utf-8")
+    entry.update(sha256=hashlib.sha256(path.read_bytes()).hexdigest(), row_count=2)
+    write_manifest(run, manifest)
+    code, out, _ = run_main(capsys, "verify", "--bundle", str(run))
+    assert code == 1 and f"  unreadable: {entry['file']} (not a dataset file (a row is not an object))" in out.splitlines()
+    with pytest.raises(EvidenceUnavailable):
+        Bundle.load(run).rows("ec2.security_groups", ACCOUNT, REGION)
+
+
 # --- corrupt and hand-written manifests ----------------------------------------------------------------
 
 SHA = "0" * 64
