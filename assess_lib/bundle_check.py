@@ -291,16 +291,16 @@ def locate(path: Path) -> Path:
 def load_manifest(folder: Path) -> tuple[dict[str, Any], bytes]:
     """The validated manifest of the bundle folder ``folder`` and its exact bytes; :class:`BundleError` otherwise."""
     fix = "point --bundle at a run folder or its evidence/ folder"
+    if not folder.is_dir():  # BundleNotFound is an OSError: raised before the try below
+        raise BundleNotFound(folder, "no such folder" if not os.path.lexists(folder) else "not a folder", fix)
     try:
-        if not folder.is_dir():
-            raise BundleNotFound(folder, "no such folder" if not os.path.lexists(folder) else "not a folder", fix)
         data = read_member(folder, MANIFEST, MAX_MANIFEST_BYTES)
     except MemberProblem as problem:
         if str(problem).startswith("missing:"):
             raise BundleNotFound(folder, f"no evidence bundle here (expected {MANIFEST})", fix) from None
         raise BundleError(folder, f"{MANIFEST} cannot be used: {problem}") from None
     except OSError as err:
-        raise BundleError(folder, f"cannot be read ({err.strerror})", "check the folder's permissions") from None
+        raise BundleError(folder, f"cannot be read ({err.strerror or err})", "check the folder's permissions") from None
     try:
         manifest = parse_json(data)
     except ValueError as err:
@@ -371,8 +371,8 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1e12:
             raise self.fail(f"{where}{key}", f"expected a non-negative number, found {show(value)}")
 
-    def strings(self, value: Any, where: str) -> None:
-        if value is None:
+    def strings(self, value: Any, where: str, optional: bool = False) -> None:
+        if value is None and optional:
             return
         if not isinstance(value, list):
             raise self.fail(where, f"expected a list of texts, found {show(value)}")
@@ -420,32 +420,34 @@ def validate_manifest(manifest: Any, folder: Path) -> None:
     check.timestamp(manifest, "finished_at", required=False)
     for key in ("customer", "kit_version"):
         check.string(manifest, key, "")
-    for key in ("accounts", "domains", "organization_accounts"):
-        check.strings(manifest.get(key), key)
-    regions = manifest.get("regions")
-    if regions is not None:
+    # Keys read with a default when absent must hold their type when present (null included).
+    for key in ("accounts", "domains"):
+        if key in manifest:
+            check.strings(manifest[key], key)
+    check.strings(manifest.get("organization_accounts"), "organization_accounts", optional=True)
+    if "regions" in manifest:
+        regions = manifest["regions"]
         if not isinstance(regions, dict):
             raise check.fail("regions", f"expected an object of account -> region list, found {show(regions)}")
         for account, names in regions.items():
-            check.strings(names, f"regions.{account}")
+            check.strings(names, f"regions[{show(account)}]")
     account_errors = manifest.get("account_errors")
     if account_errors is not None:
         if not isinstance(account_errors, dict):
             raise check.fail("account_errors", f"expected an object of account -> error, found {show(account_errors)}")
         for account, error in account_errors.items():
             if error is not None and not isinstance(error, dict):
-                raise check.fail(f"account_errors.{account}", f"expected an object, found {show(error)}")
+                raise check.fail(f"account_errors[{show(account)}]", f"expected an object, found {show(error)}")
             for key in ("kind", "code", "message"):
-                check.string(error or {}, key, f"account_errors.{account}.")
-    _validate_params(check, manifest.get("params"))
+                check.string(error or {}, key, f"account_errors[{show(account)}].")
+    if "params" in manifest:
+        _validate_params(check, manifest["params"])
     _validate_entries(check, manifest)
 
 
 def _validate_params(check: _Checker, params: Any) -> None:
     from .thresholds import DEFAULT_THRESHOLDS
 
-    if params is None:
-        return
     if not isinstance(params, dict):
         raise check.fail("params", f"expected an object, found {show(params)}")
     language = params.get("language")
@@ -706,21 +708,48 @@ def copy_listed(bundle: "Bundle", target: Path) -> tuple[list[str], set[str]]:
     return problems, skipped
 
 
-def verified_copy(bundle: "Bundle", target: Path) -> "Bundle":
-    """The bundle copied into ``target`` (listed files only) and verified there; its ``verification`` is set.
+def verified_copy(bundle: "Bundle", target: Path) -> tuple["Bundle", list[str]]:
+    """The bundle copied into ``target`` (listed files only) and verified there, and the source's unlisted files.
 
-    ``verification`` is the list of problems: empty when every file matches, so what a report renders is what
-    was verified. Files that could not be copied stay missing in the copy (their checks say ``error``).
+    The copy's ``verification`` is the list of problems of the listed files: empty when every one matches, so
+    what a report renders is what was verified. Files that could not be copied stay missing in the copy (their
+    checks say ``error``). Unlisted files are returned apart: they are not copied, so nothing renders them.
     """
     from .evidence import Bundle
 
     problems, skipped = copy_listed(bundle, target)
     copy = Bundle.load(target)
     problems += verify_bundle(copy, skip=skipped, unlisted=False)
-    problems += unlisted_files(bundle.path, [entry["file"] for entry, _ in listed_entries(bundle)])
     copy.verification = problems
     copy.verified_from = bundle.path
-    return copy
+    return copy, unlisted_files(bundle.path, [entry["file"] for entry, _ in listed_entries(bundle)])
+
+
+VERIFICATION_RECORD = "verification.json"  # in a re-rendered output folder, next to evidence/
+
+
+def write_verification(run_dir: Path, copy: "Bundle") -> None:
+    """``verification.json`` of a re-rendered output: whether its bundle verified, and the differences."""
+    problems = copy.verification or []
+    record = {"evidence_verified": not problems, "files": len(copy.files()), "problems": problems}
+    with open(run_dir / VERIFICATION_RECORD, "x", encoding="utf-8") as handle:
+        json.dump(record, handle, ensure_ascii=False, indent=1)
+
+
+def recorded_problems(bundle: "Bundle") -> list[str] | None:
+    """The differences recorded when the output holding ``bundle`` was rendered unverified (None otherwise).
+
+    The record can only mark a bundle as unverified, never vouch for one: a record that says ``true`` (or that
+    cannot be read) changes nothing.
+    """
+    try:
+        record = parse_json(read_member(bundle.path.parent, VERIFICATION_RECORD, 16 << 20))
+    except (MemberProblem, ValueError, OSError):
+        return None
+    if not isinstance(record, dict) or record.get("evidence_verified") is not False:
+        return None
+    problems = record.get("problems")
+    return [str(p) for p in problems] if isinstance(problems, list) and problems else ["recorded as not verified"]
 
 
 __all__ = [

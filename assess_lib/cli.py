@@ -136,7 +136,7 @@ def _problem_lines(problems: list[str], limit: int = 200) -> str:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Re-evaluate and re-render a saved bundle offline, from a verified copy of it."""
-    from .bundle_check import BundleError, verified_copy
+    from .bundle_check import BundleError, verified_copy, write_verification
     from .pipeline import evaluate, present, staged_output, write_results
 
     bundle = _load_bundle(args.bundle)
@@ -147,9 +147,15 @@ def cmd_report(args: argparse.Namespace) -> int:
         # Only the manifest and the files it lists are copied (as regular files), and the copy is verified:
         # what is rendered is what was verified. A bundle that does not verify is refused unless asked for.
         try:
-            copy = verified_copy(bundle, work / "evidence")
+            copy, unlisted = verified_copy(bundle, work / "evidence")
         except BundleError as err:
             raise UserError(str(err)) from None
+        if unlisted:
+            print(
+                f"note: not copied, as the manifest does not list them ({len(unlisted)} in {bundle.path}):\n"
+                f"{_problem_lines(unlisted)}",
+                file=sys.stderr,
+            )
         if copy.verification and not args.allow_unverified:
             raise UserError(
                 f"evidence bundle {bundle.path} does not match its manifest ({len(copy.verification)} problem(s)); "
@@ -165,6 +171,7 @@ def cmd_report(args: argparse.Namespace) -> int:
                 f"as unverified:\n{_problem_lines(copy.verification)}",
                 file=sys.stderr,
             )
+        write_verification(work, copy)  # read by the notebooks, which load the output folder themselves
         assessment = evaluate(copy)
         write_results(work, assessment)
         present(work, assessment, language)

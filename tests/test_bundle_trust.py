@@ -301,6 +301,11 @@ def _corpus() -> dict[str, object]:
         "regions a list": edit(lambda m: {**m, "regions": ["ap-northeast-1"]}),
         "accounts a text": edit(lambda m: {**m, "accounts": "123456789012"}),
         "accounts with null": edit(lambda m: {**m, "accounts": [None]}),
+        "accounts null": edit(lambda m: {**m, "accounts": None}),
+        "domains null": edit(lambda m: {**m, "domains": None}),
+        "regions null": edit(lambda m: {**m, "regions": None}),
+        "regions of an account null": edit(lambda m: {**m, "regions": {ACCOUNT: None}}),
+        "params null": edit(lambda m: {**m, "params": None}),
         "language unknown": edit(lambda m: {**m, "params": {"language": "fr"}}),
         "threshold text": edit(lambda m: {**m, "params": {"thresholds": {"access_key_max_age_days": "90"}}}),
         "threshold unknown": edit(lambda m: {**m, "params": {"thresholds": {"nope": 1}}}),
@@ -341,6 +346,17 @@ def test_corrupt_manifest_corpus_gives_one_paragraph_and_exit_2(tmp_path, capsys
         elif "Fix:" not in message or "\n" in message or len(message) > 1200:
             failures.append(f"{name}: not one bounded paragraph with a fix: {message[:300]!r}")
     assert not failures, "\n".join(failures)
+
+
+def test_bundle_folder_that_is_not_one(tmp_path, capsys, monkeypatch):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # relative paths, as typed
+    for given, problem in (("nope", "no such folder"), ("a-file", "not a folder"), ("empty", "no evidence bundle here")):
+        for command in (["verify", "--bundle", given], ["report", "--bundle", given, "--out", "out"]):
+            code, _, err = run_main(capsys, *command)
+            assert code == 2 and problem in err and "Fix: point --bundle at a run folder" in err, (command, err)
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.parametrize("kind", ["fifo", "folder", "symlink to /dev/zero"])
@@ -407,10 +423,10 @@ def test_verified_rerender_says_so(demo_cli_run, tmp_path):
     from assess_lib.pipeline import evaluate
     from assess_lib.report.document import build_document, render_html
 
-    copy = verified_copy(Bundle.load(demo_cli_run), tmp_path / "evidence")
-    assert copy.verification == []
+    copy, unlisted = verified_copy(Bundle.load(demo_cli_run), tmp_path / "evidence")
+    assert copy.verification == [] and unlisted == []
     html = render_html(build_document(evaluate(copy), "en"))
-    assert "Verified: when this report was rendered, all" in html
+    assert "Verified: when this report was rendered, all" in html and "the report rests on those files only" in html
     assert "UNVERIFIED" not in html and "(not verified)" not in html
 
 
@@ -426,6 +442,7 @@ def test_allow_unverified_marks_every_page_of_every_output(forged_run, tmp_path)
     result = cli("report", "--bundle", str(forged_run), "--out", str(out), "--language", "en", "--allow-unverified", timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "every page of the report is marked as unverified" in result.stderr
+    assert "  unlisted symbolic link: credentials" in result.stderr.splitlines()  # noted, not copied
     header = {"en": "UNVERIFIED EVIDENCE: the evidence bundle does not match its manifest", "ja": "未検証の証跡に基づく報告書"}
     # HTML: a banner on the cover and every part; the cover does not present the SHA-256 as verified.
     for lang, name in (("en", "report.html"), ("ja", "report.ja.html")):
@@ -449,10 +466,14 @@ def test_allow_unverified_marks_every_page_of_every_output(forged_run, tmp_path)
             assert str(rows[0][0]).startswith(header[lang]), (name, title)
         about = [row for rows in sheets.values() for row in rows if row and row[0] and "SHA-256" in str(row[0])]
         assert about and all(("not verified" in str(row[0])) or ("未検証" in str(row[0])) for row in about), about
-    # Machine-readable results say it too.
+    # Machine-readable results say it too, and the executed notebooks show it above everything they display.
     for name in ("controls.json", "findings.json"):
         records = json.loads((out / name).read_text(encoding="utf-8"))
         assert records and all(record["evidence_verified"] is False for record in records), name
+    record = json.loads((out / "verification.json").read_text(encoding="utf-8"))
+    assert record["evidence_verified"] is False and any("iam.credential_report.json" in p for p in record["problems"])
+    notebooks = sorted((out / "notebooks").glob("*.html"))
+    assert notebooks and all(header["en"] in path.read_text(encoding="utf-8") for path in notebooks)
     # What was rendered is the copy: listed files only, regular files, no secret anywhere.
     copied = out / "evidence"
     assert not (copied / "credentials").exists()
