@@ -142,7 +142,10 @@ def open_member(root: Path, rel: str) -> tuple[int, os.stat_result]:
     """
     parts = rel.split("/")
     if _DIR_FD:
-        dir_fd = os.open(root, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
+        try:
+            dir_fd = os.open(root, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
+        except OSError as err:
+            raise MemberProblem(f"unreadable: {rel} (the bundle folder: {err.strerror})") from None
         try:
             for index, part in enumerate(parts):
                 shown = "/".join(parts[: index + 1])
