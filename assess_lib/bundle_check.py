@@ -724,7 +724,6 @@ def verified_copy(bundle: "Bundle", target: Path) -> tuple["Bundle", list[str]]:
     copy = Bundle.load(target)
     problems += verify_bundle(copy, skip=skipped, unlisted=False)
     copy.verification = problems
-    copy.verified_from = bundle.path
     return copy, unlisted_files(bundle.path, [entry["file"] for entry, _ in listed_entries(bundle)])
 
 

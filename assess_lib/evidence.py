@@ -325,7 +325,6 @@ class Bundle:
         self.manifest = manifest
         self._manifest_bytes = manifest_bytes
         self.verification: list[str] | None = None
-        self.verified_from: Path | None = None  # the bundle folder a verified copy was made from
         self._entries: dict[tuple[str, str, str], dict[str, Any]] = {
             (e["dataset"], e["account_id"], e["region"]): e for e in manifest["datasets"]
         }
