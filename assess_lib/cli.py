@@ -118,27 +118,67 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return cmd_run(args)
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    """Re-evaluate and re-render a saved bundle offline."""
-    import shutil
-
+def _load_bundle(path: str):
+    """The bundle named by --bundle, its manifest validated (a bad one is a one-paragraph UserError)."""
+    from .bundle_check import BundleError
     from .evidence import Bundle
+
+    try:
+        return Bundle.load(absolute(path))
+    except BundleError as err:
+        raise UserError(str(err)) from None
+
+
+def _problem_lines(problems: list[str], limit: int = 200) -> str:
+    shown = [f"  {problem}" for problem in problems[:limit]]
+    if len(problems) > limit:
+        shown.append(f"  ... and {len(problems) - limit} more (python -m assess_lib verify lists them all)")
+    return "\n".join(shown)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Re-evaluate and re-render a saved bundle offline, from a verified copy of it."""
+    from .bundle_check import BundleError, verified_copy, write_verification
     from .outputs import bundle_inputs, check_output_dir, output_path, staged_output
     from .pipeline import evaluate, present, write_results
 
     out = output_path(args.out)
-    try:
-        bundle = Bundle.load(absolute(args.bundle))
-    except FileNotFoundError as err:
-        raise UserError(f"{err}. Fix: point --bundle at a run folder or its evidence/ folder") from None
+    bundle = _load_bundle(args.bundle)
     # Never into (or over) the bundle or the run folder holding it: the new run replaces its folder as a whole.
     inputs = bundle_inputs(absolute(args.bundle), bundle.path)
     check_output_dir(out, inputs)
     language = args.language or bundle.manifest.get("params", {}).get("language", "ja")
     # Staged like a run: the earlier folder stays until the new one is complete.
     with staged_output(out, inputs) as work:
-        shutil.copytree(bundle.path, work / "evidence")
-        assessment = evaluate(Bundle.load(work))
+        # Only the manifest and the files it lists are copied (as regular files), and the copy is verified:
+        # what is rendered is what was verified. A bundle that does not verify is refused unless asked for.
+        try:
+            copy, unlisted = verified_copy(bundle, work / "evidence")
+        except BundleError as err:
+            raise UserError(str(err)) from None
+        if unlisted:
+            print(
+                f"note: not copied, as the manifest does not list them ({len(unlisted)} in {bundle.path}):\n"
+                f"{_problem_lines(unlisted)}",
+                file=sys.stderr,
+            )
+        if copy.verification and not args.allow_unverified:
+            raise UserError(
+                f"evidence bundle {bundle.path} does not match its manifest ({len(copy.verification)} problem(s)); "
+                "nothing was rendered:\n"
+                f"{_problem_lines(copy.verification)}\n"
+                "Fix: re-render from the bundle as the kit wrote it (the original run folder or archive), or collect "
+                "the evidence again; to render this bundle anyway, with every page marked as unverified, add "
+                "--allow-unverified"
+            )
+        if copy.verification:
+            print(
+                f"warning: bundle {bundle.path} does not match its manifest; every page of the report is marked "
+                f"as unverified:\n{_problem_lines(copy.verification)}",
+                file=sys.stderr,
+            )
+        write_verification(work, copy)  # read by the notebooks, which load the output folder themselves
+        assessment = evaluate(copy)
         write_results(work, assessment)
         present(work, assessment, language)
     print(_summary(out))
@@ -146,19 +186,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .evidence import Bundle
-
-    try:
-        bundle = Bundle.load(absolute(args.bundle))
-    except FileNotFoundError as err:
-        raise UserError(f"{err}. Fix: point --bundle at a run folder or its evidence/ folder") from None
+    bundle = _load_bundle(args.bundle)
     problems = bundle.verify()
     if problems:
-        print(f"bundle {bundle.run_id}: {len(problems)} file(s) differ from the manifest:")
+        print(f"bundle {bundle.run_id} ({bundle.path}): {len(problems)} problem(s); the bundle does not match its manifest:")
         for problem in problems:
             print(f"  {problem}")
         return 1
-    print(f"bundle {bundle.run_id}: all {len(bundle.files())} files match the manifest")
+    print(f"bundle {bundle.run_id}: all {len(bundle.files())} files match the manifest, and it holds no other file")
     return 0
 
 
@@ -259,8 +294,15 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--bundle", required=True)
     report.add_argument("--out", required=True)
     report.add_argument("--language", choices=["ja", "en"])
+    report.add_argument(
+        "--allow-unverified",
+        action="store_true",
+        help="render a bundle that does not match its manifest, every page marked as unverified",
+    )
     report.set_defaults(func=cmd_report)
-    verify = sub.add_parser("verify", help="check a bundle's files against its manifest's SHA-256")
+    verify = sub.add_parser(
+        "verify", help="check a bundle's files against its manifest (size, SHA-256, rows) and list files it does not name"
+    )
     verify.add_argument("--bundle", required=True)
     verify.set_defaults(func=cmd_verify)
     show = sub.add_parser("show", help="show a guideline item: text, checks, evidence, permissions")

@@ -313,11 +313,18 @@ def _write_rows(folder: Path, record: DatasetRecord) -> None:
 
 
 class Bundle:
-    """Read side of a saved evidence bundle (offline)."""
+    """Read side of a saved evidence bundle (offline).
 
-    def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
+    :meth:`load` validates the manifest (:mod:`assess_lib.bundle_check`): every listed path stays inside the
+    bundle, so :meth:`rows` reads nothing else. ``verification`` is None until the files are verified, then the
+    list of problems found (empty: every file matches the manifest).
+    """
+
+    def __init__(self, path: Path, manifest: dict[str, Any], manifest_bytes: bytes | None = None) -> None:
         self.path = path
         self.manifest = manifest
+        self._manifest_bytes = manifest_bytes
+        self.verification: list[str] | None = None
         self._entries: dict[tuple[str, str, str], dict[str, Any]] = {
             (e["dataset"], e["account_id"], e["region"]): e for e in manifest["datasets"]
         }
@@ -327,15 +334,16 @@ class Bundle:
 
     @classmethod
     def load(cls, path: Path | str) -> "Bundle":
-        """Load ``path`` (the ``evidence`` folder or the run folder holding it)."""
-        path = Path(path)
-        if (path / "evidence" / MANIFEST).exists():
-            path = path / "evidence"
-        manifest_path = path / MANIFEST
-        if not manifest_path.exists():
-            raise FileNotFoundError(f"no evidence bundle at {path} (expected {MANIFEST})")
-        with open(manifest_path, encoding="utf-8") as handle:
-            return cls(path, json.load(handle))
+        """Load ``path`` (the ``evidence`` folder or the run folder holding it), its manifest validated.
+
+        Raises :class:`~assess_lib.bundle_check.BundleError` (a :class:`FileNotFoundError` when there is no
+        manifest) with one paragraph naming the bundle, the entry and the fix.
+        """
+        from .bundle_check import load_manifest, locate
+
+        folder = locate(Path(os.path.abspath(path)))
+        manifest, data = load_manifest(folder)
+        return cls(folder, manifest, data)
 
     @property
     def run_id(self) -> str:
@@ -373,30 +381,47 @@ class Bundle:
                 entry.get("error_message") or "",
                 entry.get("action") or "",
             )
-        with open(self.path / entry["file"], encoding="utf-8") as handle:
-            rows = json.load(handle)["rows"]
+        rows = self._read_rows(entry)
         self._rows[key] = rows
         if len(self._rows) > ROWS_CACHE:
             self._rows.popitem(last=False)
         return rows
 
+    def _read_rows(self, entry: dict[str, Any]) -> list[dict[str, Any]]:
+        """A dataset file's rows, opened inside the bundle only (no symbolic link, no special file)."""
+        from .bundle_check import MAX_DATASET_BYTES, MemberProblem, parse_rows, read_member
+
+        try:
+            return parse_rows(read_member(self.path, entry["file"], MAX_DATASET_BYTES))
+        except (MemberProblem, ValueError) as err:
+            # A file that cannot be read is missing evidence (an error), never an empty dataset.
+            raise EvidenceUnavailable(
+                entry["dataset"], entry["account_id"], entry["region"], OTHER, "BundleFileUnreadable", str(err)
+            ) from None
+
+    def manifest_bytes(self) -> bytes:
+        """The manifest exactly as loaded and validated."""
+        if self._manifest_bytes is None:
+            self._manifest_bytes = (self.path / MANIFEST).read_bytes()
+        return self._manifest_bytes
+
     def manifest_sha256(self) -> str:
-        return sha256_file(self.path / MANIFEST)
+        """SHA-256 of the manifest as loaded (the bytes validated, not the file as it may be now)."""
+        return hashlib.sha256(self.manifest_bytes()).hexdigest()
 
     def files(self) -> list[dict[str, Any]]:
         """Manifest entries of every file in the bundle: datasets and files kept as received."""
         return [e for e in self.entries() if e.get("file")] + list(self.manifest.get("files", []))
 
     def verify(self) -> list[str]:
-        """Recompute every listed file's SHA-256 (and size, where listed); return the problems found (empty when intact)."""
-        problems = []
-        for entry in self.files():
-            path = self.path / entry["file"]
-            if not path.is_file():
-                problems.append(f"missing: {entry['file']}")
-            elif ("size" in entry and path.stat().st_size != entry["size"]) or sha256_file(path) != entry["sha256"]:
-                problems.append(f"changed: {entry['file']}")
-        return problems
+        """Every problem of the bundle's files against the manifest, one line each (empty when intact).
+
+        Size, SHA-256 and, for datasets, the row count of every listed file (symbolic links and special files
+        are refused, never opened), and the files in the bundle folder that the manifest does not list.
+        """
+        from .bundle_check import verify_bundle
+
+        return verify_bundle(self)
 
     def errors(self) -> list[dict[str, Any]]:
         """Manifest entries of datasets that could not be gathered."""

@@ -65,7 +65,18 @@ class Walkthrough:
         return {r["control_id"]: r for r in self.assessment.controls}
 
     def _show(self, body: str) -> None:
-        display(HTML(f'{STYLE}<div class="fsa-kit">{body}</div>'))
+        display(HTML(f'{STYLE}<div class="fsa-kit">{self._unverified()}{body}</div>'))
+
+    def _unverified(self) -> str:
+        """A red line above everything shown when the run's bundle did not verify (report --allow-unverified)."""
+        if not self.assessment.bundle.verification:
+            return ""
+        text = ui.report_text()["document"]
+        lang = "ja" if self.language == "ja" else "en"
+        return (
+            '<p style="border:2px solid #b00020;background:#fdecee;color:#7a0014;padding:4px 8px">'
+            f"<strong>{ui.esc(text['unverified_header'][lang])}</strong><br>{ui.esc(text['unverified_banner'][lang])}</p>"
+        )
 
     def header(self, section: str) -> None:
         """Section heading, scope of the evidence and the verdict per item."""
@@ -199,7 +210,10 @@ def open_assessment(params_file: str | None = None, run_dir: str | None = None, 
                 "Fix: set run_dir to a run folder written by 'python -m assess_lib run' or 'demo' (relative to this "
                 "notebook's folder or to the repository), or set run_dir = None to collect afresh from params_file."
             ) from None
-        lang = language or bundle.manifest.get("params", {}).get("language", "ja")
+        from .bundle_check import recorded_problems
+
+        bundle.verification = recorded_problems(bundle)  # a re-render of a bundle that did not verify says so
+        lang = language or (bundle.manifest.get("params") or {}).get("language") or "ja"
         return Walkthrough(evaluate(bundle), lang)
     if not params_file:
         raise NotebookInputError(

@@ -177,10 +177,15 @@ def control_results(catalog: Catalog, findings: list[Finding]) -> list[dict[str,
 
 
 def write_results(run_dir: Path, assessment: Assessment) -> None:
-    """findings.json and controls.json (contract files)."""
-    write_findings_json(run_dir / "findings.json", assessment.findings)
+    """findings.json and controls.json (contract files).
+
+    Re-rendered from a saved bundle, every object also says whether that bundle verified (``evidence_verified``).
+    """
+    problems = assessment.bundle.verification
+    mark = {} if problems is None else {"evidence_verified": not problems}
+    write_findings_json(run_dir / "findings.json", assessment.findings, mark)
     with open(run_dir / "controls.json", "w", encoding="utf-8") as handle:
-        json.dump(assessment.controls, handle, ensure_ascii=False, indent=1)
+        json.dump([{**control, **mark} for control in assessment.controls], handle, ensure_ascii=False, indent=1)
 
 
 def load_assessment(run_dir: Path) -> Assessment:

@@ -278,6 +278,29 @@ def finding_sort_key(finding: Finding) -> tuple:
     )
 
 
+VERIFICATION_PROBLEMS_SHOWN = 50
+
+
+def trust_of(bundle: Any, lang: str) -> dict[str, Any]:
+    """Whether the bundle behind the document was verified: state None (not checked: a run's own bundle,
+    just collected), ``verified`` or ``unverified`` (rendered anyway, with the differences listed)."""
+    problems = getattr(bundle, "verification", None)
+    if problems is None:
+        return {"state": None}
+    if not problems:
+        return {"state": "verified", "text": L("verified_text", lang).format(n=len(bundle.files()))}
+    return {
+        "state": "unverified",
+        "header": L("unverified_header", lang),
+        "banner": L("unverified_banner", lang),
+        "text": L("unverified_text", lang).format(n=len(problems)),
+        "problems": list(problems[:VERIFICATION_PROBLEMS_SHOWN]),
+        "more": L("verification_more", lang).format(n=len(problems) - VERIFICATION_PROBLEMS_SHOWN)
+        if len(problems) > VERIFICATION_PROBLEMS_SHOWN
+        else "",
+    }
+
+
 def _date_text(timestamp: str | None, lang: str) -> tuple[str, str]:
     """(date in Japan time, full UTC timestamp) of an ISO timestamp."""
     if not timestamp:
@@ -810,6 +833,7 @@ def build_document(assessment: "Assessment", lang: str, workbook: str | None = N
         "collected": f"{started_utc} – {finished_utc}" if finished_utc else started_utc,
         "run_id": str(manifest.get("run_id", "")),
         "manifest_sha256": manifest_sha,
+        "trust": trust_of(bundle, lang),
         "kit_version": str(manifest.get("kit_version") or __version__),
         "scope": scope_of(assessment, lang),
         "verdicts": [

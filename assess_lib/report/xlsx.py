@@ -31,6 +31,7 @@ from ..findings import VERDICT_COLOURS, VERDICT_ORDER, Finding, answer_only, ans
 from . import display
 from .document import (
     GROUP_HEADINGS,
+    L,
     assessor,
     check_remediation,
     check_title,
@@ -180,6 +181,7 @@ BODY = "fsa-body"
 BODY_CENTRED = "fsa-body-centred"
 CHAPTER = "fsa-chapter"
 SECTION = "fsa-section"
+UNVERIFIED = "fsa-unverified"
 
 
 def _verdict_style(verdict: str) -> str:
@@ -218,6 +220,14 @@ def _register_styles(workbook: Workbook, font_name: str) -> None:
             alignment=Alignment(vertical="top", wrap_text=False),
         ),
     ]
+    styles.append(
+        NamedStyle(
+            name=UNVERIFIED,
+            font=Font(name=font_name, bold=True, color="FFFFFF"),
+            fill=PatternFill("solid", start_color="B00020", end_color="B00020"),
+            alignment=Alignment(vertical="center", wrap_text=False),
+        )
+    )
     for verdict in VERDICT_ORDER:
         colour = VERDICT_COLOURS[verdict].lstrip("#").upper()
         styles.append(
@@ -260,19 +270,37 @@ def _set_style(cell: WriteOnlyCell, style: str) -> None:
 _RESOLVED: dict[int, dict[str, Any]] = {}  # per workbook (by id, dropped when it is saved): style name -> array
 
 
-def _header_row(ws: WriteOnlyWorksheet, headers: list[str], widths: list[int]) -> None:
-    """Column widths, frozen header, print set-up, then the header row (write-only: before any row)."""
+def unverified_banner(assessment: "Assessment", lang: str) -> str | None:
+    """The line above every sheet of a workbook whose bundle did not verify (None otherwise)."""
+    if not getattr(assessment.bundle, "verification", None):
+        return None
+    return f"{L('unverified_header', lang)} — {L('unverified_banner', lang)}"
+
+
+def _header_row(ws: WriteOnlyWorksheet, headers: list[str], widths: list[int], banner: str | None = None) -> int:
+    """Column widths, frozen header, print set-up, then the header row (write-only: before any row).
+
+    With ``banner`` (an unverified bundle) a red line above the header says so on screen, and the page header
+    on paper. Returns the header's row number.
+    """
+    first = 2 if banner else 1
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
-    ws.row_dimensions[1].height = 36
-    ws.freeze_panes = "A2"
-    ws.print_title_rows = "1:1"
+    ws.row_dimensions[first].height = 36
+    ws.freeze_panes = f"A{first + 1}"
+    ws.print_title_rows = f"1:{first}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if banner:
+        ws.sheet_properties.tabColor = "B00020"
+        ws.oddHeader.center.text = clean(banner.replace("&", "&&"))[:250]
+        ws.oddHeader.center.color = "B00020"
+        ws.append([_cell(ws, banner, UNVERIFIED)] + [_cell(ws, None, UNVERIFIED) for _ in headers[1:]])
     ws.append([_cell(ws, title, HEADER) for title in headers])
+    return first
 
 
 def item_number(control: "Control", lang: str) -> str:
@@ -345,10 +373,10 @@ def _matrix(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None
     specs = registry()
     headers = HEADERS[lang]
     ncols = len(headers)
-    _header_row(ws, headers, MATRIX_WIDTHS)
+    first = _header_row(ws, headers, MATRIX_WIDTHS, unverified_banner(assessment, lang))
     results = {r["control_id"]: r for r in assessment.controls}
     grouped = findings_by_control(assessment.findings)
-    rows = 1
+    rows = first
     emitted: set[str] = set()
 
     def heading(number: str, title: str) -> None:
@@ -404,15 +432,17 @@ def _matrix(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None
             ]
         )
         rows += 1
-    ws.auto_filter.ref = f"A1:{get_column_letter(ncols)}{rows}"
+    ws.auto_filter.ref = f"A{first}:{get_column_letter(ncols)}{rows}"
 
 
 def _findings(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None:
     fields = FINDING_FIELDS
-    _header_row(ws, [f[1] if lang == "ja" else f[2] for f in fields], [f[3] for f in fields])
+    first = _header_row(
+        ws, [f[1] if lang == "ja" else f[2] for f in fields], [f[3] for f in fields], unverified_banner(assessment, lang)
+    )
     verdict_column = [key for key, *_rest in fields].index("verdict")
     titles: dict[str, str] = {}
-    rows = 1
+    rows = first
     for finding in sorted(assessment.findings, key=finding_sort_key):
         if finding.check_id not in titles:
             titles[finding.check_id] = check_title(finding.check_id, lang)
@@ -434,16 +464,18 @@ def _findings(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> No
         _set_style(cells[verdict_column], _verdict_style(finding.verdict.value))
         ws.append(cells)
         rows += 1
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(fields))}{rows}"
+    ws.auto_filter.ref = f"A{first}:{get_column_letter(len(fields))}{rows}"
 
 
-def _rows_sheet(ws: WriteOnlyWorksheet, fields: list[tuple], rows: Iterable[dict[str, Any]], lang: str) -> None:
-    _header_row(ws, [f[1] if lang == "ja" else f[2] for f in fields], [f[3] for f in fields])
-    count = 1
+def _rows_sheet(
+    ws: WriteOnlyWorksheet, fields: list[tuple], rows: Iterable[dict[str, Any]], lang: str, banner: str | None = None
+) -> None:
+    first = _header_row(ws, [f[1] if lang == "ja" else f[2] for f in fields], [f[3] for f in fields], banner)
+    count = first
     for data in rows:
         ws.append([_cell(ws, data.get(key)) for key, *_rest in fields])
         count += 1
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(fields))}{count}"
+    ws.auto_filter.ref = f"A{first}:{get_column_letter(len(fields))}{count}"
 
 
 def _about(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None:
@@ -453,6 +485,7 @@ def _about(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None:
     except OSError:
         sha = ""
     ja = lang == "ja"
+    banner = unverified_banner(assessment, lang)
     regions = manifest.get("regions") or {}
     rows = [
         ("お客様" if ja else "Customer", manifest.get("customer", "")),
@@ -464,11 +497,29 @@ def _about(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None:
             "\n".join(f"{a}: {', '.join(regions.get(a, []))}" for a in manifest.get("accounts", []) or []),
         ),
         ("メールドメイン" if ja else "E-mail domains", ", ".join(manifest.get("domains", []) or [])),
-        ("証跡バンドルID" if ja else "Evidence bundle ID", manifest.get("run_id", "")),
-        ("マニフェストSHA-256" if ja else "Manifest SHA-256", sha),
+        *_verification_rows(assessment, lang),
+        # The identity of a bundle that did not verify is not presented as verified.
+        (
+            L("bundle_id_unverified", lang) if banner else "証跡バンドルID" if ja else "Evidence bundle ID",
+            manifest.get("run_id", ""),
+        ),
+        (L("manifest_sha_unverified", lang) if banner else "マニフェストSHA-256" if ja else "Manifest SHA-256", sha),
         ("評価ツール" if ja else "Assessment kit", f"FSA guideline assessment kit {manifest.get('kit_version', '')}"),
     ]
-    _rows_sheet(ws, [("k", "項目", "Field", 24), ("v", "内容", "Value", 90)], ({"k": k, "v": v} for k, v in rows), lang)
+    _rows_sheet(ws, [("k", "項目", "Field", 24), ("v", "内容", "Value", 90)], ({"k": k, "v": v} for k, v in rows), lang, banner)
+
+
+def _verification_rows(assessment: "Assessment", lang: str) -> list[tuple[str, str]]:
+    """The About sheet's verification rows: verified, or not (with every difference); none for a run's own bundle."""
+    problems = getattr(assessment.bundle, "verification", None)
+    if problems is None:
+        return []
+    label = L("verification", lang)
+    if not problems:
+        return [(label, L("verified_text", lang).format(n=len(assessment.bundle.files())))]
+    rows = [(label, L("unverified_text", lang).format(n=len(problems)))]
+    rows.extend((L("verification_problems", lang), problem) for problem in problems)
+    return rows
 
 
 def write_workbook(assessment: "Assessment", target: Path, lang: str) -> Path:
@@ -487,8 +538,9 @@ def write_workbook(assessment: "Assessment", target: Path, lang: str) -> Path:
             kind = data.get("error_kind") or "other"
             data["error_kind"] = ERROR_KIND_LABELS.get(kind, ERROR_KIND_LABELS["other"])["ja" if lang == "ja" else "en"]
             errors.append(data)
-        _rows_sheet(wb.create_sheet(names["errors"]), ERROR_FIELDS, errors, lang)
-        _rows_sheet(wb.create_sheet(names["inventory"]), INVENTORY_FIELDS, assessment.bundle.entries(), lang)
+        banner = unverified_banner(assessment, lang)
+        _rows_sheet(wb.create_sheet(names["errors"]), ERROR_FIELDS, errors, lang, banner)
+        _rows_sheet(wb.create_sheet(names["inventory"]), INVENTORY_FIELDS, assessment.bundle.entries(), lang, banner)
         _about(wb.create_sheet(names["about"]), assessment, lang)
         customer = str(assessment.bundle.manifest.get("customer") or "")
         wb.properties.title = clean(f"{customer} FSA guideline assessment")
