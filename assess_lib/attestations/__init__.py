@@ -21,6 +21,7 @@ from typing import Any
 
 from ..evidence import GLOBAL, DatasetRecord, EvidenceStore
 from ..params import Params, ParamsError
+from ..safe_input import MAX_XLSX_BYTES, read_input_bytes, read_input_text, shown
 from .model import (
     ANSWERS_DATASET,
     DATASETS,
@@ -60,7 +61,7 @@ def file_format(path: Path) -> str:
     if suffix in XLSX_SUFFIXES:
         return "xlsx"
     raise ParamsError(
-        f"{path}: attestation file must be YAML (.yaml/.yml) or the kit's Excel questionnaire (.xlsx). "
+        f"{shown(str(path), 300)}: attestation file must be YAML (.yaml/.yml) or the kit's Excel questionnaire (.xlsx). "
         "Fix: point attestations: at such a file, e.g. attestations.yaml"
     )
 
@@ -73,17 +74,15 @@ def load_attestations(path: Path | str, today: dt.date | None = None) -> dict[st
     """
     path = Path(path)
     today = today or _today()
-    if not path.is_file():
-        raise ParamsError(f"{path}: attestation file not found. Fix: check the attestations: path (relative to the params file)")
+    what = "attestation file"
+    fix = "check the path of the attestation file (attestations: in the params file is relative to that file)"
     if file_format(path) == "xlsx":
         from .questionnaire import read_questionnaire
 
-        raw, locate = read_questionnaire(path)
+        content = read_input_bytes(path, what, MAX_XLSX_BYTES, fix)
+        raw, locate = read_questionnaire(path, content)
         return parse_attestations(raw, str(path), today, locate)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ParamsError(f"{path}: not UTF-8 text. Fix: save the attestation file as UTF-8") from None
+    text = read_input_text(path, what, fix)
     return parse_attestations(load_yaml_text(text, str(path)), str(path), today)
 
 
