@@ -26,9 +26,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
 
-MAX_YAML_BYTES = 1024 * 1024  # a params or attestation file is a few kB; 1 MiB leaves ample room
-MAX_XLSX_BYTES = 20 * 1024 * 1024  # the generated questionnaire is ~50 kB; answered ones with notes stay far below
+MAX_YAML_BYTES = 512 * 1024  # a params or attestation file is a few kB; 512 KiB is a hundred times that
+MAX_XLSX_BYTES = 10 * 1024 * 1024  # the generated questionnaire is ~15 kB; answered ones with notes stay far below
 MAX_DEPTH = 32  # params nest 3 levels, attestations 6
 MAX_NUMBER_CHARS = 40  # longer numerals are refused before Python's int() parses them
 SHOWN_CHARS = 80
@@ -85,7 +91,9 @@ def _kind(mode: int) -> str | None:
 
 
 def _size(n: int) -> str:
-    return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{n} bytes"
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):.1f} MB"
+    return f"{n / 1024:.0f} kB" if n >= 1024 else f"{n} bytes"
 
 
 def _os_problem(err: OSError) -> str:
@@ -192,12 +200,33 @@ class _Refused(yaml.MarkedYAMLError):
         self.fix = fix
 
 
-class _HardenedLoader(yaml.SafeLoader):
-    """SafeLoader (pure Python, so marks and hooks are available) without anchors, aliases or duplicate
-    keys, with bounded nesting and bounded numerals."""
+class _PyEvents(Reader, Scanner, Parser):
+    """The pure-Python event source, for PyYAML builds without libyaml."""
 
     def __init__(self, stream: str) -> None:
-        super().__init__(stream)
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+
+
+try:  # libyaml scans and parses about six times faster, and bounds flow nesting itself
+    from yaml._yaml import CParser as _Events
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    _Events = _PyEvents
+
+
+class _HardenedLoader(Composer, _Events, SafeConstructor, Resolver):  # type: ignore[misc, valid-type]
+    """A safe loader without anchors, aliases or duplicate keys, with bounded nesting and numerals.
+
+    Events come from libyaml (fast), nodes are composed here in Python (so each node can be checked,
+    with its line), values are built by PyYAML's SafeConstructor.
+    """
+
+    def __init__(self, stream: str) -> None:
+        _Events.__init__(self, stream)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
         self._depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
@@ -268,7 +297,7 @@ class _HardenedNoDatesLoader(_HardenedLoader):
 
 _HardenedNoDatesLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in Resolver.yaml_implicit_resolvers.items()
 }
 
 
@@ -286,6 +315,10 @@ def load_yaml(text: str, source: str, *, dates_as_text: bool = False, example: s
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = shown(err.problem or err.context or "unreadable", 160)
+        if "nesting depth" in (err.problem or ""):  # libyaml's own bound (1000), met while scanning ahead
+            raise InputError(
+                f"{source}:{_where(mark)} nested too deeply to read. Fix: check the brackets and indentation there"
+            ) from None
         if "expected a single document" in (err.context or ""):
             raise InputError(
                 f"{source}:{_where(mark)} the file holds more than one YAML document (a second '---'). "

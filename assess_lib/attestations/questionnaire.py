@@ -322,9 +322,9 @@ def _info(ws: Any, language: str, prefill: dict[str, Any]) -> None:
 # --- reading back -----------------------------------------------------------------------------
 
 
-# Limits for reading a returned questionnaire. The generated one is ~40 kB with ~150 answer-sheet rows.
+# Limits for reading a returned questionnaire. The generated one is ~15 kB (~50 kB of XML).
 MAX_ZIP_MEMBERS = 200
-MAX_UNCOMPRESSED = 40 * 1024 * 1024  # all parts together, as the zip declares them (zipfile never reads past that)
+MAX_UNCOMPRESSED = 30 * 1024 * 1024  # all parts together, as the zip declares them (zipfile never reads past that)
 MAX_RATIO = 200  # uncompressed/compressed of any part above 1 MB: spreadsheet XML is ~10-30, a zip bomb far more
 MAX_ANSWER_ROWS = 20_000  # far more rows than the layout with every document row copied many times
 MAX_INFO_ROWS = 50
