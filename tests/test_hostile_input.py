@@ -50,6 +50,16 @@ BOMB = (
 )  # one value, a list whose last element expands to 9**9 (387 million) strings; the old code rendered it in a message
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _warm():
+    """Packaged data the checks of any case read (catalogue, questions, regions) is loaded once, before timing."""
+    from assess_lib.attestations import question_bank
+    from assess_lib.catalog import load_catalog
+    from assess_lib.params import known_regions
+
+    load_catalog(), question_bank(), known_regions()
+
+
 def params_with(tmp_path: Path, extra: str = "", base: str = BASE, name: str = "params.yaml") -> Path:
     path = tmp_path / name
     path.write_text(base + extra, encoding="utf-8")
@@ -285,6 +295,10 @@ ATTESTATION_CASES = {
         ("'2.1.1-1'", "'notes'", "100000 characters"),
     ),
     "anchor": (lambda t: _att(t, "organisation: &o テスト銀行\nprepared_by: *o\n"), ("anchors and aliases",)),
+    "1000 documents": (
+        lambda t: _att(t, 'items:\n  "2.1.1-1":\n    documents:\n' + "      - title: 規程\n" * 1000),
+        ("'2.1.1-1'", "'documents'", "1000 documents"),
+    ),
 }
 
 

@@ -40,6 +40,7 @@ Locate = Callable[[str | None, str], str | None]  # (item, field) -> e.g. "å›žç­
 
 
 MAX_TEXT_CHARS = 10_000  # one answer, note or document field; a longer one is a paste gone wrong
+MAX_DOCUMENTS = 100  # per item; every one becomes a row of evidence and of the report
 
 
 def load_yaml_text(text: str, source: str) -> Any:
@@ -215,6 +216,13 @@ def _item(check: _Validator, item: str, raw: Any) -> dict[str, Any] | None:
     raw_docs = raw.get("documents") or []
     if not isinstance(raw_docs, list):
         raise check.error(item, "documents", "expected a list", "write each document as '- title: ...' under documents:")
+    if len(raw_docs) > MAX_DOCUMENTS:
+        raise check.error(
+            item,
+            "documents",
+            f"{len(raw_docs)} documents (at most {MAX_DOCUMENTS} per item)",
+            "list the governing documents only, or one register that lists the rest",
+        )
     for index, doc in enumerate(raw_docs):
         prefix = f"documents[{index + 1}]"
         if not isinstance(doc, dict):
