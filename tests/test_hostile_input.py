@@ -129,6 +129,28 @@ def _folder(tmp_path: Path) -> Path:
     return path
 
 
+def _symlink_loop(tmp_path: Path) -> Path:
+    path = tmp_path / "params.yaml"
+    (tmp_path / "other.yaml").symlink_to(path)
+    path.symlink_to(tmp_path / "other.yaml")
+    return path
+
+
+def _through_a_file(tmp_path: Path) -> Path:
+    (tmp_path / "file").write_text(BASE, encoding="utf-8")
+    return tmp_path / "file" / "params.yaml"
+
+
+def _socket(tmp_path: Path) -> Path:
+    import socket
+
+    path = tmp_path / "params.yaml"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.close()  # the socket file stays
+    return path
+
+
 def _twenty_megabytes(tmp_path: Path) -> Path:
     path = tmp_path / "params.yaml"
     with open(path, "w", encoding="utf-8") as handle:
@@ -140,6 +162,9 @@ def _twenty_megabytes(tmp_path: Path) -> Path:
 PARAMS_CASES = {
     # name: (make the file, fragments the message must hold)
     "folder": (_folder, ("folder",)),
+    "symlink loop": (_symlink_loop, ("loop",)),
+    "path through a file": (_through_a_file, ("not found",)),
+    "socket": (_socket, ("socket",)),
     "empty": (_write_text(""), ("empty", "customer")),
     "binary": (_write_bytes(bytes(range(256)) * 64), ("binary",)),
     "shift_jis": (_write_bytes("customer: テスト銀行\n".encode("shift_jis")), ("not UTF-8", "save it as UTF-8")),
