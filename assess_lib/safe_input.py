@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+import yaml.constructor
+import yaml.reader
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.parser import Parser
@@ -271,6 +273,22 @@ class _HardenedLoader(Composer, _Events, SafeConstructor, Resolver):  # type: ig
             seen[key] = key_node.start_mark
         return super().construct_mapping(node, deep=deep)
 
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        """PyYAML's constructors raise ValueError, AttributeError... for values they cannot build
+        (``!!timestamp hello``): turn those into a refusal that names the value and its line."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (yaml.YAMLError, RecursionError):
+            raise
+        except Exception as err:  # noqa: BLE001 - any constructor failure is a bad value in the file
+            value = node.value if isinstance(node, yaml.ScalarNode) else ""
+            tag = str(node.tag).rsplit(":", 1)[-1]
+            raise _Refused(
+                f"'{shown(value, 60)}' cannot be read as {shown(tag, 30)} ({shown(str(err), 80)})",
+                node.start_mark,
+                "correct the value, or quote it to make it text",
+            ) from None
+
     def construct_yaml_int(self, node: Any) -> int:
         if len(node.value) > MAX_NUMBER_CHARS:
             raise _Refused(
@@ -312,6 +330,18 @@ def load_yaml(text: str, source: str, *, dates_as_text: bool = False, example: s
         return loader.get_single_data()
     except _Refused as err:
         raise InputError(f"{source}:{_where(err.problem_mark)} {err.problem}. Fix: {err.fix}") from None
+    except yaml.constructor.ConstructorError as err:  # an unknown tag: !!python/object, !foo
+        raise InputError(
+            f"{source}:{_where(err.problem_mark)} {shown(err.problem or 'unknown tag', 160)}. "
+            "Fix: remove the '!' tag there: the kit reads plain text, numbers, true/false, lists and mappings"
+        ) from None
+    except yaml.reader.ReaderError as err:  # a control character; libyaml gives its offset, not its line
+        source_text: str | bytes = text if _Events is _PyEvents else text.encode("utf-8")  # libyaml counts bytes
+        line = source_text[: max(err.position, 0)].count("\n" if isinstance(source_text, str) else b"\n") + 1
+        raise InputError(
+            f"{source}: line {line}: a control character (#x{err.character:04x}) that YAML does not allow. "
+            "Fix: delete it (it may have come from a copy and paste)"
+        ) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = shown(err.problem or err.context or "unreadable", 160)

@@ -207,7 +207,9 @@ PARAMS_CASES = {
     "top-level null": (_write_text("null\n"), ("empty",)),
     "two documents": (_write_text(BASE + "---\n" + BASE), ("more than one YAML document",)),
     "non-string key": (_write_text(BASE + "yes: 1\n"), ("true", "a key must be text")),
-    "python tag": (_write_text(BASE + "language: !!python/object/apply:os.system [echo]\n"), ("malformed YAML", "line 7")),
+    "python tag": (_write_text(BASE + "language: !!python/object/apply:os.system [echo]\n"), ("line 7", "remove the '!' tag")),
+    "control character": (_write_text("customer: 銀行\nlanguage: j\x07a\n"), ("line 2", "control character")),
+    "bad timestamp": (_write_text(BASE + "language: !!timestamp soon\n"), ("line 7", "'soon' cannot be read")),
     "very long customer": (_write_text("customer: " + "銀" * 50_000 + "\n"), ("'customer'", "50000 characters")),
     "control characters": (_write_text('customer: "A\\u202eB\\x1b[31m"\n'), ("'customer'", "control characters")),
     "10k regions": (
@@ -314,7 +316,7 @@ ATTESTATION_CASES = {
     "deep nesting": (lambda t: _att(t, "organisation: " + "[" * 10_000 + "\n"), ("nested",)),
     "5000-digit int": (lambda t: _att(t, "version: " + "1" * 5000 + "\n"), ("5000 characters",)),
     "top-level list": (lambda t: _att(t, "- 2.1.1-1\n"), ("mapping",)),
-    "bad explicit date": (lambda t: _att(t, "prepared_on: !!timestamp 2025-13-45\n"), ("cannot be read", "quote")),
+    "bad explicit date": (lambda t: _att(t, "prepared_on: !!timestamp 2025-13-45\n"), ("line 1", "'2025-13-45' cannot be read")),
     "very long note": (
         lambda t: _att(t, 'items:\n  "2.1.1-1":\n    notes: "' + "x" * 100_000 + '"\n'),
         ("'2.1.1-1'", "'notes'", "100000 characters"),
