@@ -409,6 +409,14 @@ def _zip_not_workbook(tmp_path: Path) -> Path:
     return path
 
 
+def _many_parts(tmp_path: Path) -> Path:
+    path = tmp_path / "q.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for number in range(2_000):
+            archive.writestr(f"xl/{number}", b"")
+    return path
+
+
 def _formula_date(ws) -> None:
     ws.cell(_answer_row(ws, "2.1.1-2", "framework_last_review_date"), COL["answer"]).value = "=NOW()"
 
@@ -424,6 +432,7 @@ XLSX_CASES = {
     "folder named .xlsx": (_xlsx_folder, ("folder",)),
     "20 MB": (_xlsx_too_big, ("MB", "at most")),
     "zip but no workbook": (_zip_not_workbook, ("not an Excel workbook",)),
+    "2000 zip entries": (_many_parts, ("2000 parts",)),
     "formula in a date": (lambda t: _questionnaire(t, _formula_date), ("回答シート!F", "'=NOW()' is not a valid date")),
     "very long cell": (lambda t: _questionnaire(t, _long_note), ("回答シート!F", "30000 characters")),
 }

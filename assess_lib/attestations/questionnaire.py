@@ -324,6 +324,7 @@ def _info(ws: Any, language: str, prefill: dict[str, Any]) -> None:
 
 # Limits for reading a returned questionnaire. The generated one is ~15 kB (~50 kB of XML).
 MAX_ZIP_MEMBERS = 200
+MAX_ZIP_DIRECTORY = 256 * 1024  # bytes of the zip's central directory: 200 entries take ~20 kB
 MAX_UNCOMPRESSED = 30 * 1024 * 1024  # all parts together, as the zip declares them (zipfile never reads past that)
 MAX_RATIO = 200  # uncompressed/compressed of any part above 1 MB: spreadsheet XML is ~10-30, a zip bomb far more
 MAX_ANSWER_ROWS = 20_000  # far more rows than the layout with every document row copied many times
@@ -341,6 +342,16 @@ def _check_zip(path: Path, content: bytes) -> None:
             f"{name}: an Excel 97-2003 (.xls) or password-protected workbook, which the kit cannot read. "
             "Fix: remove any password and save it as 'Excel Workbook (*.xlsx)'"
         )
+    # The zip's directory, before zipfile reads it: zipfile builds an object per entry listed, whatever the count.
+    end = content.rfind(b"PK\x05\x06", max(0, len(content) - 65_557))
+    if end >= 0 and len(content) >= end + 22:
+        entries = int.from_bytes(content[end + 10 : end + 12], "little")
+        directory = int.from_bytes(content[end + 12 : end + 16], "little")
+        if entries > MAX_ZIP_MEMBERS or directory > MAX_ZIP_DIRECTORY:
+            raise ParamsError(
+                f"{name}: the workbook lists {entries} parts in a {directory}-byte directory (at most {MAX_ZIP_MEMBERS}). "
+                f"Fix: {_FIX}"
+            )
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
