@@ -174,7 +174,11 @@ def read_input_bytes(path: Path | str, what: str, max_bytes: int, fix: str) -> b
 
 def read_input_text(path: Path | str, what: str, fix: str, max_bytes: int = MAX_YAML_BYTES) -> str:
     """A bounded regular file decoded as UTF-8 (a leading BOM is dropped); InputError otherwise."""
-    data = read_input_bytes(path, what, max_bytes, fix)
+    return decode_text(read_input_bytes(path, what, max_bytes, fix), path, what, fix)
+
+
+def decode_text(data: bytes, path: Path | str, what: str, fix: str) -> str:
+    """``data`` (read from ``path``) as UTF-8 text, a leading BOM dropped; InputError for other encodings."""
     name = shown(str(path), 300)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{name}: {what} is UTF-16 text. Fix: save it as UTF-8 (in Notepad: Save as, Encoding UTF-8)")
@@ -385,6 +389,7 @@ __all__ = [
     "MAX_YAML_BYTES",
     "InputError",
     "check_regular_file",
+    "decode_text",
     "load_yaml",
     "load_yaml_file",
     "read_input_bytes",

@@ -569,3 +569,23 @@ def test_python_m_assess_lib_prints_no_traceback(tmp_path):
     assert result.returncode == 2
     assert_one_paragraph(result.stderr, "p.yaml", ("nested",))
     assert not (tmp_path / "out").exists()
+
+
+def test_attestation_file_edited_during_the_run_is_not_kept_as_validated(tmp_path):
+    """The bundle must keep the bytes that were validated: a file saved again between the check and the copy
+    (simulated here by editing it just before the store reads it) is an error, not a silent mismatch."""
+    from assess_lib.attestations import collect_attestations
+    from assess_lib.evidence import EvidenceStore
+
+    path = tmp_path / "att.yaml"
+    path.write_text(ITEM, encoding="utf-8")
+    params = load_params(params_with(tmp_path, "attestations: att.yaml\n"))
+
+    class EditedMeanwhile(EvidenceStore):
+        def add_file(self, source, folder):
+            Path(source).write_text(ITEM.replace("true", "false"), encoding="utf-8")
+            return super().add_file(source, folder)
+
+    store = EditedMeanwhile(run_id="x", started_at="2025-07-01T01:00:00+00:00")
+    with pytest.raises(ParamsError, match="changed while the run read it"):
+        collect_attestations(params, store)
