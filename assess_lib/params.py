@@ -182,7 +182,7 @@ def _str_list(
             source, key, f"expected a list of {what}, got {shown(value, 60)}", f"write e.g. {key.split('.')[-1]}: [{example}]"
         )
     if len(value) > max_items:
-        raise _fail(source, key, f"{len(value)} entries (at most {max_items})", f"list at most {max_items} {what}s")
+        raise _fail(source, key, f"{len(value)} entries (at most {max_items})", f"list at most {max_items}, each once")
     items = tuple(_text(source, key, str(v), 300).strip() for v in value)
     seen: set[str] = set()
     for item in items:
