@@ -188,7 +188,7 @@ PARAMS_CASES = {
     "bool for int": (_write_text(BASE + "thresholds:\n  password_min_length: true\n"), ("'thresholds.password_min_length'",)),
     "negative threshold": (
         _write_text(BASE + "thresholds:\n  password_min_length: -1\n"),
-        ("'thresholds.password_min_length'", "-1"),
+        ("'thresholds.password_min_length'", "got -1"),
     ),
     "duplicate top-level key": (
         _write_text("customer: A\n" + BASE),
@@ -212,17 +212,17 @@ PARAMS_CASES = {
     "bad timestamp": (_write_text(BASE + "language: !!timestamp soon\n"), ("line 7", "'soon' cannot be read")),
     "very long customer": (_write_text("customer: " + "銀" * 50_000 + "\n"), ("'customer'", "50000 characters")),
     "control characters": (_write_text('customer: "A\\u202eB\\x1b[31m"\n'), ("'customer'", "control characters")),
-    "10k regions": (
-        _write_text("customer: A\naws:\n  regions: [" + ", ".join(["ap-northeast-1"] * 10_000) + "]\n"),
-        ("'aws.regions'", "10000 entries"),
+    "1000 regions": (
+        _write_text("customer: A\naws:\n  regions: [" + ", ".join(["ap-northeast-1"] * 1000) + "]\n"),
+        ("'aws.regions'", "1000 entries"),
     ),
     "region listed twice": (
         _write_text("customer: A\naws:\n  regions: [ap-northeast-1, ap-northeast-1]\n"),
         ("'aws.regions'", "listed twice"),
     ),
-    "10k domains": (
-        _write_text("customer: A\ndns:\n  domains: [" + ", ".join(f"d{i}.jp" for i in range(10_000)) + "]\n"),
-        ("'dns.domains'", "10000 entries"),
+    "1000 domains": (
+        _write_text("customer: A\ndns:\n  domains: [" + ", ".join(f"d{i}.jp" for i in range(1000)) + "]\n"),
+        ("'dns.domains'", "1000 entries"),
     ),
     "aws as list": (_write_text("customer: A\naws: [ap-northeast-1]\n"), ("'aws'", "expected a mapping")),
     "attestations path with NUL": (_write_text(BASE + 'attestations: "a\\0b.yaml"\n'), ("'attestations'", "control characters")),
