@@ -8,14 +8,14 @@ traceback.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from .safe_input import InputError, load_yaml_file, shown
 from .thresholds import DEFAULT_THRESHOLDS
 
 DEMO = "demo"  # endpoint_url / nameserver value that means "the embedded demo environment"
@@ -27,8 +27,11 @@ _SELECTOR_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$")
 _ROLE_RE = re.compile(r"^[\w+=,.@/-]{1,64}$")
 
 
-class ParamsError(ValueError):
-    """A params file problem, phrased for the person who wrote the file."""
+# Every customer-input problem (params, attestations, questionnaire) is this one class, raised by
+# safe_input while reading and by the validators here; the command line prints it as one paragraph.
+ParamsError = InputError
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_MAX_THRESHOLD = 36500  # days (100 years) or counts; more is a typo, and overflows date arithmetic
 
 
 @lru_cache(maxsize=1)
@@ -62,8 +65,8 @@ def _check_regions(source: str, regions: tuple[str, ...]) -> None:
         raise _fail(
             source,
             "aws.regions",
-            f"'{region}' is not an AWS region (not in the partition data of botocore {botocore.__version__})",
-            f"{hint}Correct or remove '{region}', or write 'all' for every region enabled in the account. "
+            f"'{shown(region)}' is not an AWS region (not in the partition data of botocore {botocore.__version__})",
+            f"{hint}Correct or remove '{shown(region)}', or write 'all' for every region enabled in the account. "
             "A region newer than this botocore needs an upgraded botocore (pip install -U boto3)",
         )
 
@@ -122,59 +125,129 @@ def _fail(source: str, key: str, problem: str, fix: str) -> ParamsError:
     return ParamsError(f"{source}: key '{key}': {problem}. Fix: {fix}")
 
 
-def _check_keys(source: str, prefix: str, data: dict[str, Any], allowed: set[str]) -> None:
+def _type_name(value: Any) -> str:
+    """How a YAML value reads to the person who wrote it."""
+    if value is None:
+        return "null (nothing)"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _check_keys(source: str, prefix: str, data: dict[Any, Any], allowed: set[str]) -> None:
     for key in data:
+        if not isinstance(key, str):
+            # yes/no/on/off and bare numbers are not text in YAML
+            raise _fail(
+                source,
+                f"{prefix}{shown(key, 40)}",
+                f"a key must be text, not {_type_name(key)}",
+                f"write one of {', '.join(sorted(allowed))} (quote a key that YAML reads as true/false or a number)",
+            )
         if key not in allowed:
-            name = f"{prefix}{key}"
-            raise _fail(source, name, "unknown key", f"remove it; allowed keys here are {', '.join(sorted(allowed))}")
+            raise _fail(
+                source,
+                f"{prefix}{shown(key, 60)}",
+                "unknown key",
+                f"remove it; allowed keys here are {', '.join(sorted(allowed))}",
+            )
 
 
-def _str_list(source: str, key: str, value: Any, pattern: re.Pattern[str] | None, what: str) -> tuple[str, ...]:
+def _text(source: str, key: str, value: str, max_chars: int) -> str:
+    """A one-line text value of bounded length (control characters would break reports and logs)."""
+    if len(value) > max_chars:
+        raise _fail(source, key, f"{len(value)} characters long (at most {max_chars})", f"shorten it: '{shown(value, 40)}'")
+    if _CONTROL.search(value):
+        raise _fail(source, key, f"'{shown(value)}' contains control characters", "write it on one line, without tabs")
+    return value
+
+
+def _str_list(
+    source: str, key: str, value: Any, pattern: re.Pattern[str] | None, what: str, max_items: int, example: str
+) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, (str, int)) for v in value):
-        raise _fail(source, key, f"expected a list of {what}", f"write e.g. [{what}]")
-    items = tuple(str(v).strip() for v in value)
+    if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+        raise _fail(
+            source, key, f"expected a list of {what}, got {shown(value, 60)}", f"write e.g. {key.split('.')[-1]}: [{example}]"
+        )
+    if len(value) > max_items:
+        raise _fail(source, key, f"{len(value)} entries (at most {max_items})", f"list at most {max_items}, each once")
+    items = tuple(_text(source, key, str(v), 300).strip() for v in value)
+    seen: set[str] = set()
     for item in items:
         if pattern is not None and not pattern.match(item):
-            raise _fail(source, key, f"'{item}' is not a valid {what}", f"correct or remove '{item}'")
+            raise _fail(source, key, f"'{shown(item)}' is not a valid {what}", f"correct or remove '{shown(item)}'")
+        if item in seen:
+            raise _fail(source, key, f"'{shown(item)}' is listed twice", "keep it once")
+        seen.add(item)
     return items
 
 
-def _opt_str(source: str, key: str, value: Any) -> str | None:
+def _opt_str(source: str, key: str, value: Any, max_chars: int = 256) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise _fail(source, key, "expected a text value or null", f"write {key}: null or a value in quotes")
-    return value.strip()
+        raise _fail(
+            source, key, f"expected a text value or null, got {shown(value, 40)}", f"write {key}: null or a value in quotes"
+        )
+    return _text(source, key, value, max_chars).strip()
+
+
+def _mapping(source: str, key: str, value: Any, fix: str) -> dict[Any, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _fail(source, key, f"expected a mapping, got {_type_name(value)} ({shown(value, 40)})", fix)
+    return value
 
 
 def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = None) -> Params:
     """Validate a parsed params mapping and return :class:`Params`."""
+    if data is None:
+        raise ParamsError(f"{source}: the params file is empty. Fix: write at least 'customer: <institution name>'")
     if not isinstance(data, dict):
-        raise ParamsError(f"{source}: the file must be a YAML mapping with at least 'customer: <name>'")
+        raise ParamsError(
+            f"{source}: the file must be a YAML mapping of 'key: value' lines, not {_type_name(data)} "
+            f"({shown(data, 40)}). Fix: start from params/example-customer.yaml, with at least 'customer: <name>'"
+        )
     _check_keys(source, "", data, {"customer", "language", "aws", "dns", "attestations", "thresholds"})
     customer = data.get("customer")
-    if not isinstance(customer, str) or not customer.strip():
+    if customer is None or (isinstance(customer, str) and not customer.strip()):
         raise _fail(source, "customer", "missing or empty", "add 'customer: <institution name>' (shown on the report)")
+    if not isinstance(customer, str):
+        raise _fail(
+            source, "customer", f"expected text, got {_type_name(customer)} ({shown(customer, 40)})", "write the name in quotes"
+        )
+    _text(source, "customer", customer, 200)
     language = data.get("language", "ja")
-    if language not in ("ja", "en"):
-        raise _fail(source, "language", f"'{language}' is not supported", "use ja or en")
+    if not isinstance(language, str) or language not in ("ja", "en"):
+        raise _fail(source, "language", f"'{shown(language, 40)}' is not supported", "use ja or en")
 
-    aws_raw = data.get("aws") or {}
-    if not isinstance(aws_raw, dict):
-        raise _fail(source, "aws", "expected a mapping", "indent profile/endpoint_url/regions/accounts/role_name under aws:")
+    aws_raw = _mapping(source, "aws", data.get("aws"), "indent profile/endpoint_url/regions/accounts/role_name under aws:")
     _check_keys(source, "aws.", aws_raw, {"profile", "endpoint_url", "regions", "accounts", "role_name"})
-    endpoint = _opt_str(source, "aws.endpoint_url", aws_raw.get("endpoint_url"))
+    endpoint = _opt_str(source, "aws.endpoint_url", aws_raw.get("endpoint_url"), 2048)
     if endpoint and endpoint != DEMO and not re.match(r"^https?://[^\s/]+", endpoint):
-        raise _fail(source, "aws.endpoint_url", f"'{endpoint}' is not a URL", "write e.g. http://127.0.0.1:5000, or null for AWS")
+        raise _fail(
+            source, "aws.endpoint_url", f"'{shown(endpoint)}' is not a URL", "write e.g. http://127.0.0.1:5000, or null for AWS"
+        )
     regions_raw = aws_raw.get("regions", "all")
     if regions_raw == "all":
         regions: str | tuple[str, ...] = "all"
     else:
-        regions = _str_list(source, "aws.regions", regions_raw, _REGION_RE, "AWS region name such as ap-northeast-1")
+        regions = _str_list(
+            source, "aws.regions", regions_raw, _REGION_RE, "AWS region name such as ap-northeast-1", 100, "ap-northeast-1"
+        )
         if not regions:
             raise _fail(source, "aws.regions", "empty list", "write 'all' or list regions such as [ap-northeast-1]")
         _check_regions(source, regions)
@@ -182,10 +255,14 @@ def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = No
     if accounts_raw is None or accounts_raw == "organization":
         accounts: str | tuple[str, ...] | None = accounts_raw
     else:
-        accounts = _str_list(source, "aws.accounts", accounts_raw, _ACCOUNT_RE, "12-digit AWS account ID in quotes")
+        accounts = _str_list(
+            source, "aws.accounts", accounts_raw, _ACCOUNT_RE, "12-digit AWS account ID in quotes", 1000, "'123456789012'"
+        )
     role_name = _opt_str(source, "aws.role_name", aws_raw.get("role_name"))
     if role_name and not _ROLE_RE.match(role_name):
-        raise _fail(source, "aws.role_name", f"'{role_name}' is not a valid IAM role name", "use the role's name, not its ARN")
+        raise _fail(
+            source, "aws.role_name", f"'{shown(role_name)}' is not a valid IAM role name", "use the role's name, not its ARN"
+        )
     if accounts is not None and not role_name:
         raise _fail(
             source, "aws.role_name", "required when aws.accounts is set", "name the read-only role to assume in each account"
@@ -198,52 +275,74 @@ def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = No
         role_name=role_name,
     )
 
-    dns_raw = data.get("dns") or {}
-    if not isinstance(dns_raw, dict):
-        raise _fail(source, "dns", "expected a mapping", "indent domains/nameservers/dkim_selectors under dns:")
+    dns_raw = _mapping(source, "dns", data.get("dns"), "indent domains/nameservers/dkim_selectors under dns:")
     _check_keys(source, "dns.", dns_raw, {"domains", "nameservers", "dkim_selectors"})
     dns = DnsParams(
-        domains=_str_list(source, "dns.domains", dns_raw.get("domains", ["example.co.jp"]), _DOMAIN_RE, "domain name"),
+        domains=_str_list(
+            source, "dns.domains", dns_raw.get("domains", ["example.co.jp"]), _DOMAIN_RE, "domain name", 500, "example.co.jp"
+        ),
         nameservers=_str_list(
-            source, "dns.nameservers", dns_raw.get("nameservers", []), re.compile(r"^(demo|[0-9a-fA-F.:\[\]]+)$"), "IP[:port]"
+            source,
+            "dns.nameservers",
+            dns_raw.get("nameservers", []),
+            re.compile(r"^(demo|[0-9a-fA-F.:\[\]]{1,64})$"),
+            "IP[:port]",
+            10,
+            "192.0.2.53",
         ),
         dkim_selectors=_str_list(
-            source, "dns.dkim_selectors", dns_raw.get("dkim_selectors", ["selector1"]), _SELECTOR_RE, "DKIM selector"
+            source,
+            "dns.dkim_selectors",
+            dns_raw.get("dkim_selectors", ["selector1"]),
+            _SELECTOR_RE,
+            "DKIM selector",
+            100,
+            "selector1",
         ),
     )
 
     attestations = data.get("attestations")
     attestation_path: Path | None = None
     if attestations is not None:
-        if not isinstance(attestations, str):
-            raise _fail(source, "attestations", "expected a file name", "write attestations: attestations.yaml or null")
-        attestation_path = Path(attestations)
-        if not attestation_path.is_absolute() and base_dir is not None:
-            attestation_path = base_dir / attestation_path
-        if not attestation_path.exists():
+        if not isinstance(attestations, str) or not attestations.strip():
             raise _fail(
                 source,
                 "attestations",
-                f"file {attestation_path} does not exist",
-                "fix the path (relative to the params file) or write null",
+                f"expected a file name, got {shown(attestations, 40)}",
+                "write attestations: attestations.yaml or null",
             )
+        attestation_path = Path(_text(source, "attestations", attestations, 1024).strip())
+        if not attestation_path.is_absolute() and base_dir is not None:
+            attestation_path = base_dir / attestation_path
+        try:
+            os.stat(attestation_path)
+        except (OSError, ValueError):
+            raise _fail(
+                source,
+                "attestations",
+                f"file {shown(str(attestation_path), 300)} does not exist",
+                "fix the path (relative to the params file) or write null",
+            ) from None
 
     thresholds = dict(DEFAULT_THRESHOLDS)
-    overrides = data.get("thresholds") or {}
-    if not isinstance(overrides, dict):
-        raise _fail(source, "thresholds", "expected a mapping", "write e.g. thresholds: {access_key_max_age_days: 90}")
+    overrides = _mapping(source, "thresholds", data.get("thresholds"), "write e.g. thresholds: {access_key_max_age_days: 90}")
     for key, value in overrides.items():
-        if key not in DEFAULT_THRESHOLDS:
-            raise _fail(source, f"thresholds.{key}", "unknown threshold", f"use one of {', '.join(sorted(DEFAULT_THRESHOLDS))}")
+        if not isinstance(key, str) or key not in DEFAULT_THRESHOLDS:
+            raise _fail(
+                source, f"thresholds.{shown(key, 60)}", "unknown threshold", f"use one of {', '.join(sorted(DEFAULT_THRESHOLDS))}"
+            )
         default = DEFAULT_THRESHOLDS[key]
         if isinstance(default, bool) and not isinstance(value, bool):
-            raise _fail(source, f"thresholds.{key}", "expected true or false", "write true or false")
-        if (
-            isinstance(default, int)
-            and not isinstance(default, bool)
-            and (not isinstance(value, int) or isinstance(value, bool) or value < 0)
-        ):
-            raise _fail(source, f"thresholds.{key}", "expected a non-negative whole number", f"write e.g. {default}")
+            raise _fail(source, f"thresholds.{key}", f"expected true or false, got {shown(value, 40)}", "write true or false")
+        if isinstance(default, int) and not isinstance(default, bool):
+            # bool is an int in Python, and a float (1e400 is inf) or a huge number would break the checks' date arithmetic
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _MAX_THRESHOLD:
+                raise _fail(
+                    source,
+                    f"thresholds.{key}",
+                    f"expected a whole number from 0 to {_MAX_THRESHOLD}, got {shown(value, 40)}",
+                    f"write e.g. {default}",
+                )
         thresholds[key] = value
 
     return Params(
@@ -260,17 +359,5 @@ def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = No
 def load_params(path: Path | str) -> Params:
     """Read and validate a params file; raise :class:`ParamsError` on any problem."""
     path = Path(path)
-    if not path.exists():
-        raise ParamsError(f"{path}: params file not found. Fix: check the path, e.g. params/demo.yaml")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ParamsError(f"{path}: not UTF-8 text. Fix: save the file as UTF-8") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise ParamsError(f"{path}:{where}: malformed YAML ({problem}). Fix: correct the indentation or quoting there") from None
+    data = load_yaml_file(path, "params file", "point to the params YAML file, e.g. params/demo.yaml")
     return parse_params(data, str(path), path.parent)

@@ -16,11 +16,13 @@ for both file types) -> ``model`` (bundle rows <-> typed items) -> ``questionnai
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 from typing import Any
 
 from ..evidence import GLOBAL, DatasetRecord, EvidenceStore
 from ..params import Params, ParamsError
+from ..safe_input import MAX_XLSX_BYTES, MAX_YAML_BYTES, check_regular_file, decode_text, read_input_bytes, shown
 from .model import (
     ANSWERS_DATASET,
     DATASETS,
@@ -43,6 +45,8 @@ YAML_SUFFIXES = (".yaml", ".yml")
 XLSX_SUFFIXES = (".xlsx",)
 ACTION = "attestation file"  # no ":" so it never enters the IAM policy
 ATTESTATION_FOLDER = "attestations"  # the customer's file, as received: evidence/attestations/<its name>
+_WHAT = "attestation file"
+_FIX = "check the path of the attestation file (attestations: in the params file is relative to that file)"
 
 
 def _today(now: dt.datetime | None = None) -> dt.date:
@@ -60,7 +64,7 @@ def file_format(path: Path) -> str:
     if suffix in XLSX_SUFFIXES:
         return "xlsx"
     raise ParamsError(
-        f"{path}: attestation file must be YAML (.yaml/.yml) or the kit's Excel questionnaire (.xlsx). "
+        f"{shown(str(path), 300)}: attestation file must be YAML (.yaml/.yml) or the kit's Excel questionnaire (.xlsx). "
         "Fix: point attestations: at such a file, e.g. attestations.yaml"
     )
 
@@ -71,20 +75,20 @@ def load_attestations(path: Path | str, today: dt.date | None = None) -> dict[st
     ``today`` is the assessment date (dates after it are an error); default: today in Japan time.
     Raises :class:`~assess_lib.params.ParamsError` naming the file, item, field and fix.
     """
-    path = Path(path)
-    today = today or _today()
-    if not path.is_file():
-        raise ParamsError(f"{path}: attestation file not found. Fix: check the attestations: path (relative to the params file)")
+    return _load(Path(path), today or _today())[0]
+
+
+def _load(path: Path, today: dt.date) -> tuple[dict[str, Any], bytes]:
+    """The normalised attestations and the exact bytes they were read from (read once, bounded)."""
     if file_format(path) == "xlsx":
         from .questionnaire import read_questionnaire
 
-        raw, locate = read_questionnaire(path)
-        return parse_attestations(raw, str(path), today, locate)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ParamsError(f"{path}: not UTF-8 text. Fix: save the attestation file as UTF-8") from None
-    return parse_attestations(load_yaml_text(text, str(path)), str(path), today)
+        content = read_input_bytes(path, _WHAT, MAX_XLSX_BYTES, _FIX)
+        raw, locate = read_questionnaire(path, content)
+        return parse_attestations(raw, str(path), today, locate), content
+    content = read_input_bytes(path, _WHAT, MAX_YAML_BYTES, _FIX)
+    text = decode_text(content, path, _WHAT, _FIX)
+    return parse_attestations(load_yaml_text(text, str(path)), str(path), today), content
 
 
 def collect_attestations(params: Params, store: EvidenceStore) -> dict[str, Any]:
@@ -98,11 +102,18 @@ def collect_attestations(params: Params, store: EvidenceStore) -> dict[str, Any]
         return {"attestations": None}
     path = Path(path)
     started = dt.datetime.fromisoformat(store.started_at) if store.started_at else None
-    data = load_attestations(path, _today(started))
+    data, content = _load(path, _today(started))
     # The customer's file itself goes into the bundle byte for byte (listed with its SHA-256 and size,
-    # so `verify` and an auditor can check it), not only the rows parsed from it.
+    # so `verify` and an auditor can check it), not only the rows parsed from it. It is read again there:
+    # checked to be still a regular file (a pipe swapped in would block), and to hold the bytes validated.
+    check_regular_file(path, _WHAT, len(content), _FIX)
     kept = store.add_file(path, ATTESTATION_FOLDER)
     digest = kept["sha256"]
+    if digest != hashlib.sha256(content).hexdigest():
+        raise ParamsError(
+            f"{shown(str(path), 300)}: the attestation file changed while the run read it. "
+            "Fix: run again once nobody is editing the file"
+        )
     file_row = {
         "file": path.name,
         "format": file_format(path),

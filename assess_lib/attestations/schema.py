@@ -19,10 +19,9 @@ import re
 import unicodedata
 from typing import Any, Callable
 
-import yaml
-
 from ..catalog import load_catalog
 from ..params import ParamsError
+from ..safe_input import load_yaml, shown
 from .questions import Question, item_questions, normalise_label
 
 FORMAT_VERSION = 1
@@ -40,29 +39,14 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 Locate = Callable[[str | None, str], str | None]  # (item, field) -> e.g. "回答シート!F12"
 
 
-class _NoDatesLoader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text, so a bad date is reported with its item and field
-    (PyYAML would raise a bare ValueError for 2025-13-01 while parsing)."""
-
-
-_NoDatesLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+MAX_TEXT_CHARS = 10_000  # one answer, note or document field; a longer one is a paste gone wrong
+MAX_DOCUMENTS = 100  # per item; every one becomes a row of evidence and of the report
 
 
 def load_yaml_text(text: str, source: str) -> Any:
-    """Parse attestation YAML; malformed YAML is a ParamsError naming the line."""
-    try:
-        return yaml.load(text, Loader=_NoDatesLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise ParamsError(
-            f"{source}:{where} malformed YAML ({problem}). Fix: correct the indentation or quoting there "
-            "(see params/attestations.example.yaml)"
-        ) from None
+    """Parse attestation YAML with the kit's hardened loader (dates left as text, so a bad date is
+    reported with its item and field); any problem is a ParamsError naming the line."""
+    return load_yaml(text, source, dates_as_text=True, example="params/attestations.example.yaml")
 
 
 class _Validator:
@@ -74,13 +58,15 @@ class _Validator:
     def error(self, item: str | None, field: str, problem: str, fix: str) -> ParamsError:
         where = self.locate(item, field) if self.locate else None
         cell = f" ({where})" if where else ""
-        subject = f"item '{item}', field '{field}'" if item else f"field '{field}'"
+        subject = f"item '{shown(item, 40)}', field '{shown(field, 60)}'" if item else f"field '{shown(field, 60)}'"
         return ParamsError(f"{self.source}{cell}: {subject}: {problem}. Fix: {fix}")
 
     def keys(self, item: str | None, prefix: str, data: dict[str, Any], allowed: tuple[str, ...]) -> None:
         for key in data:
             if key not in allowed:
-                raise self.error(item, f"{prefix}{key}", "unknown key", f"remove it or use one of {', '.join(allowed)}")
+                raise self.error(
+                    item, f"{prefix}{shown(key, 40)}", "unknown key", f"remove it or use one of {', '.join(allowed)}"
+                )
 
     def text(self, item: str | None, field: str, value: Any) -> str | None:
         if value is None:
@@ -90,7 +76,16 @@ class _Validator:
         if isinstance(value, (int, float)):
             return str(value)
         if not isinstance(value, str):
-            raise self.error(item, field, "expected text", "write a single line of text (quote it if it has a colon)")
+            raise self.error(
+                item, field, f"expected text, got {shown(value, 40)}", "write a single line of text (quote it if it has a colon)"
+            )
+        if len(value) > MAX_TEXT_CHARS:
+            raise self.error(
+                item,
+                field,
+                f"{len(value)} characters long (at most {MAX_TEXT_CHARS}): '{shown(value, 40)}'",
+                "shorten it, and point to the document that holds the full text",
+            )
         return value.strip() or None
 
     def date(self, item: str | None, field: str, value: Any, what: str) -> str | None:
@@ -108,7 +103,7 @@ class _Validator:
                 parsed = dt.date.fromisoformat(text)
             except ValueError:
                 raise self.error(
-                    item, field, f"'{text}' is not a valid date", "write the date as YYYY-MM-DD, e.g. 2025-04-01"
+                    item, field, f"'{shown(text)}' is not a valid date", "write the date as YYYY-MM-DD, e.g. 2025-04-01"
                 ) from None
         if parsed > self.today:
             raise self.error(
@@ -135,11 +130,11 @@ class _Validator:
                 return True
             if word in NO:
                 return False
-            raise self.error(item, field, f"'{value}' is not yes or no", "write true or false (はい / いいえ)")
+            raise self.error(item, field, f"'{shown(value)}' is not yes or no", "write true or false (はい / いいえ)")
         if question.type == "choice":
             option = question.option(str(value))
             if option is None:
-                raise self.error(item, field, f"'{value}' is not one of the options", self._options(question))
+                raise self.error(item, field, f"'{shown(value)}' is not one of the options", self._options(question))
             return option.id
         # topics
         chosen: set[str] = set()
@@ -160,7 +155,9 @@ class _Validator:
                 continue
             option = question.option(str(entry).strip())
             if option is None:
-                raise self.error(item, field, f"'{str(entry).strip()}' is not a topic of this question", self._options(question))
+                raise self.error(
+                    item, field, f"'{shown(str(entry).strip())}' is not a topic of this question", self._options(question)
+                )
             chosen.add(option.id)
         return [o.id for o in question.options if o.id in chosen] or None
 
@@ -177,13 +174,13 @@ def parse_attestations(data: Any, source: str, today: dt.date, locate: Locate | 
         data = {}
     if not isinstance(data, dict):
         raise ParamsError(
-            f"{source}: the file must be a YAML mapping with an 'items:' mapping of guideline items. "
+            f"{source}: the file must be a YAML mapping with an 'items:' mapping of guideline items, not {shown(data, 40)}. "
             "Fix: start from params/attestations.example.yaml"
         )
     check.keys(None, "", data, TOP_KEYS)
     version = data.get("version", FORMAT_VERSION)
     if version != FORMAT_VERSION:
-        raise check.error(None, "version", f"unsupported version {version!r}", f"write version: {FORMAT_VERSION}")
+        raise check.error(None, "version", f"unsupported version {shown(version, 40)}", f"write version: {FORMAT_VERSION}")
     result: dict[str, Any] = {
         "organisation": check.text(None, "organisation", data.get("organisation")),
         "prepared_by": check.text(None, "prepared_by", data.get("prepared_by")),
@@ -219,6 +216,13 @@ def _item(check: _Validator, item: str, raw: Any) -> dict[str, Any] | None:
     raw_docs = raw.get("documents") or []
     if not isinstance(raw_docs, list):
         raise check.error(item, "documents", "expected a list", "write each document as '- title: ...' under documents:")
+    if len(raw_docs) > MAX_DOCUMENTS:
+        raise check.error(
+            item,
+            "documents",
+            f"{len(raw_docs)} documents (at most {MAX_DOCUMENTS} per item)",
+            "list the governing documents only, or one register that lists the rest",
+        )
     for index, doc in enumerate(raw_docs):
         prefix = f"documents[{index + 1}]"
         if not isinstance(doc, dict):
