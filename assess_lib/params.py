@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from .redact import mask_secrets
 from .thresholds import DEFAULT_THRESHOLDS
 
 DEMO = "demo"  # endpoint_url / nameserver value that means "the embedded demo environment"
@@ -95,13 +96,13 @@ class Params:
     source: Path | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain form recorded in the manifest (no secrets: params hold none)."""
+        """Plain form recorded in the manifest: a password in the endpoint URL is masked (the params keep it to connect)."""
         return {
             "customer": self.customer,
             "language": self.language,
             "aws": {
                 "profile": self.aws.profile,
-                "endpoint_url": self.aws.endpoint_url,
+                "endpoint_url": mask_secrets(self.aws.endpoint_url) if self.aws.endpoint_url else None,
                 "regions": self.aws.regions if isinstance(self.aws.regions, str) else list(self.aws.regions),
                 "accounts": self.aws.accounts
                 if self.aws.accounts is None or isinstance(self.aws.accounts, str)
