@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .redact import mask_secrets
+from .redact import mask_url
 from .thresholds import DEFAULT_THRESHOLDS
 
 DEMO = "demo"  # endpoint_url / nameserver value that means "the embedded demo environment"
@@ -102,7 +103,7 @@ class Params:
             "language": self.language,
             "aws": {
                 "profile": self.aws.profile,
-                "endpoint_url": mask_secrets(self.aws.endpoint_url) if self.aws.endpoint_url else None,
+                "endpoint_url": mask_url(self.aws.endpoint_url) if self.aws.endpoint_url else None,
                 "regions": self.aws.regions if isinstance(self.aws.regions, str) else list(self.aws.regions),
                 "accounts": self.aws.accounts
                 if self.aws.accounts is None or isinstance(self.aws.accounts, str)
@@ -152,6 +153,28 @@ def _opt_str(source: str, key: str, value: Any) -> str | None:
     return value.strip()
 
 
+def check_endpoint_url(url: str, where: str, fix: str) -> str:
+    """``url`` when it is an http(s) URL naming a host; otherwise :class:`ParamsError` (``where``: the file and key).
+
+    Blanks, quotes and control characters (none of which a URL holds unescaped) are refused: a password
+    holding one would cut the URL short where messages quote it, and slip past the redaction of URL credentials. The message never shows the
+    URL's user information.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+        valid = (
+            parts.scheme in ("http", "https")
+            and bool(parts.hostname)
+            and not re.search(r"[\s\x00-\x1f\x7f\"'<>`\\]", url)
+            and (parts.port is None or parts.port > 0)
+        )
+    except ValueError:  # a port that is not a number, a malformed IPv6 address
+        valid = False
+    if not valid:
+        raise ParamsError(f"{where}: '{mask_url(url)[:200]}' is not an http(s) URL naming a host. Fix: {fix}")
+    return url
+
+
 def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = None) -> Params:
     """Validate a parsed params mapping and return :class:`Params`."""
     if not isinstance(data, dict):
@@ -169,8 +192,8 @@ def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = No
         raise _fail(source, "aws", "expected a mapping", "indent profile/endpoint_url/regions/accounts/role_name under aws:")
     _check_keys(source, "aws.", aws_raw, {"profile", "endpoint_url", "regions", "accounts", "role_name"})
     endpoint = _opt_str(source, "aws.endpoint_url", aws_raw.get("endpoint_url"))
-    if endpoint and endpoint != DEMO and not re.match(r"^https?://[^\s/]+", endpoint):
-        raise _fail(source, "aws.endpoint_url", f"'{endpoint}' is not a URL", "write e.g. http://127.0.0.1:5000, or null for AWS")
+    if endpoint and endpoint != DEMO:
+        check_endpoint_url(endpoint, f"{source}: key 'aws.endpoint_url'", "write e.g. http://127.0.0.1:5000, or null for AWS")
     regions_raw = aws_raw.get("regions", "all")
     if regions_raw == "all":
         regions: str | tuple[str, ...] = "all"

@@ -69,6 +69,20 @@ def mask_secrets(text: str) -> str:
     return _ACCESS_KEY_RE.sub(lambda m: f"{m.group(1)}…{m.group(2)}", text)
 
 
+def mask_url(url: str) -> str:
+    """A URL given as a value (an endpoint) with everything between its scheme and its last "@" masked.
+
+    Stricter than :func:`mask_secrets` on free text: whatever the user information holds (blanks, quotes,
+    a scheme left out), none of it is shown.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    if "@" in rest:
+        rest = f"{MASK}@{rest.rsplit('@', 1)[1]}"
+    return mask_secrets(f"{scheme}{sep}{rest}")
+
+
 def _is_secret_field(key: Any) -> bool:
     return isinstance(key, str) and re.sub(r"[^a-z]", "", key.lower()) in _SECRET_FIELD_NAMES
 

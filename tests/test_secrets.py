@@ -8,13 +8,17 @@ URL: "http://user:pass@..."), into findings.json, both reports, the workbook and
 
 from __future__ import annotations
 
+import contextlib
 import http.server
+import io
+import json
 import os
 import socket
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -80,6 +84,32 @@ def test_unreachable_endpoint_with_password_is_reported_without_it(tmp_path: Pat
     assert "Connection problem" in result.stderr and "127.0.0.1" in result.stderr and "Traceback" not in result.stderr
     assert not leaks(result.stdout + result.stderr), result.stderr
     assert sorted(p.name for p in work.iterdir()) == ["p.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("where", "url"),
+    [
+        ("params", f"http://{USER}:{SECRET} x@127.0.0.1:9"),  # a blank: quoted URLs in messages ended before it
+        ("params", f"{USER}:{SECRET}@127.0.0.1:9"),  # the scheme left out
+        ("params", f"http://{USER}:{SECRET}@127.0.0.1:port"),
+        ("params", f'http://{USER}:"{SECRET}"@127.0.0.1:9'),  # a quote ended the URL botocore quotes
+        ("env", f"http://{USER}:{SECRET} x@127.0.0.1:9"),
+    ],
+)
+def test_malformed_endpoint_with_password_is_refused_without_showing_it(tmp_path: Path, where: str, url: str):
+    """A malformed endpoint is bad input named by its key (or variable), its password never echoed."""
+    from assess_lib.cli import main
+
+    params = tmp_path / "p.yaml"
+    params.write_text(params_text(json.dumps(url) if where == "params" else "null"), encoding="utf-8")
+    env = {"AWS_ENDPOINT_URL": url} if where == "env" else {}
+    with mock.patch.dict(os.environ, env), contextlib.redirect_stderr(io.StringIO()) as err:
+        code = main(["run", "--params", str(params), "--out", str(tmp_path / "out"), "--quiet"])
+    message = err.getvalue()
+    assert code == 2, message
+    assert ("aws.endpoint_url" if where == "params" else "AWS_ENDPOINT_URL") in message and "Fix:" in message
+    assert not leaks(message), message
+    assert "Traceback" not in message and not (tmp_path / "out").exists()
 
 
 class DroppingProxy(ThrottlingProxy):
@@ -201,3 +231,17 @@ def test_mappings_are_redacted_by_value_and_by_key():
         "password_enabled": True,
         "rows": [["x", "http://***@c"]],
     }
+
+
+def test_progress_and_log_lines_are_redacted():
+    """The terminal is an output too: progress lines and log records pass the same redaction."""
+    import logging
+
+    from assess_lib.cli import Progress, _redact_log_record
+
+    stream = io.StringIO()
+    Progress(stream=stream)(f"collecting from http://{PAIR}@127.0.0.1:9")
+    record = logging.LogRecord("botocore", logging.WARNING, __file__, 1, "retrying %s", (f"http://{PAIR}@h/",), None)
+    assert _redact_log_record(record)
+    shown = stream.getvalue() + logging.Formatter("%(message)s").format(record)
+    assert "http://***@127.0.0.1:9" in shown and "http://***@h/" in shown and not leaks(shown), shown

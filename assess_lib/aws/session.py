@@ -14,7 +14,7 @@ from botocore.config import Config
 
 from .. import evidence as ev
 from ..evidence import CollectionError
-from ..params import AwsParams
+from ..params import AwsParams, check_endpoint_url
 from ..redact import mask_secrets
 from .errors import classify
 
@@ -91,8 +91,15 @@ def _strip_account_host_prefix(request: Any, **_: Any) -> None:
 
 
 def endpoint_from(aws: AwsParams, override: str | None = None) -> str | None:
-    """The emulator endpoint: explicit override, then params, then ``AWS_ENDPOINT_URL``."""
-    return override or aws.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+    """The emulator endpoint: explicit override, then params, then ``AWS_ENDPOINT_URL`` (checked like the params')."""
+    if override or aws.endpoint_url:
+        return override or aws.endpoint_url
+    env = os.environ.get("AWS_ENDPOINT_URL", "").strip()
+    if not env:
+        return None
+    return check_endpoint_url(
+        env, "environment variable AWS_ENDPOINT_URL", "set it to e.g. http://127.0.0.1:5000, or unset it for AWS"
+    )
 
 
 def base_session(aws: AwsParams, credentials: dict[str, str] | None = None) -> boto3.Session:
