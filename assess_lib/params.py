@@ -171,7 +171,9 @@ def check_endpoint_url(url: str, where: str, fix: str) -> str:
     except ValueError:  # a port that is not a number, a malformed IPv6 address
         valid = False
     if not valid:
-        raise ParamsError(f"{where}: '{mask_url(url)[:200]}' is not an http(s) URL naming a host. Fix: {fix}")
+        raise ParamsError(
+            f"{where}: '{mask_url(url)[:200]}' is not a URL (http:// or https:// and a host, without blanks or quotes). Fix: {fix}"
+        )
     return url
 
 
