@@ -9,6 +9,7 @@ Bearer headers, secret access keys and session tokens named as such.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -50,15 +51,15 @@ _SECRET_FIELD_NAMES = frozenset(
     "securitytoken secretaccesskey awssecretaccesskey awssessiontoken authorization proxyauthorization "
     "apikey privatekey".split()
 )
-# A string with none of these cannot hold anything the patterns above remove (the fast path for rows).
-_TRIGGER_RE = re.compile(
-    r"(?i)@|=|[a-z\"']:[\"' ]|authorization|bearer|secret|session|security|IQoJ|FwoG|FQoG|AgoJ|A[KSIRGNP][A-Z]{2}[A-Z0-9]{16}"
-)
+# A string with none of these cannot hold anything the patterns above remove: the fast path for the
+# rows of a large estate (two searches without case folding, rather than every pattern above).
+_TRIGGER_LOWER_RE = re.compile(r"[@=]|pass|pwd|secret|token|key|auth|bearer|session|security|credential|signature")
+_TRIGGER_RE = re.compile(r"A(?:KIA|SIA|IDA|ROA|GPA|NPA|NVA|PKA)|IQoJ|FwoG|FQoG|AgoJ")
 
 
 def mask_secrets(text: str) -> str:
     """``text`` without secrets: access key IDs shortened to their ends, credentials replaced by ``***``."""
-    if not isinstance(text, str) or not _TRIGGER_RE.search(text):
+    if not isinstance(text, str) or not (_TRIGGER_LOWER_RE.search(text.lower()) or _TRIGGER_RE.search(text)):
         return text
     text = _URL_USERINFO_RE.sub(lambda m: f"{m.group(1)}{MASK}@", text)
     text = _AUTH_HEADER_RE.sub(lambda m: f"{m.group(1)}{MASK}", text)
@@ -83,8 +84,10 @@ def mask_url(url: str) -> str:
     return mask_secrets(f"{scheme}{sep}{rest}")
 
 
-def _is_secret_field(key: Any) -> bool:
-    return isinstance(key, str) and re.sub(r"[^a-z]", "", key.lower()) in _SECRET_FIELD_NAMES
+@functools.lru_cache(maxsize=4096)
+def _key(key: str) -> tuple[str, bool]:
+    """A mapping key redacted, and whether it names a secret (keys repeat row after row: cached)."""
+    return mask_secrets(key), re.sub(r"[^a-z]", "", key.lower()) in _SECRET_FIELD_NAMES
 
 
 def redact_value(value: Any) -> Any:
@@ -95,14 +98,17 @@ def redact_value(value: Any) -> Any:
     if isinstance(value, str):
         return mask_secrets(value)
     if isinstance(value, dict):
-        return {
-            mask_secrets(k) if isinstance(k, str) else k: (
-                MASK if _is_secret_field(k) and isinstance(v, str) and v else redact_value(v)
-            )
-            for k, v in value.items()
-        }
+        result = {}
+        for k, v in value.items():
+            if isinstance(k, str):
+                k, secret = _key(k)
+                if secret and isinstance(v, str) and v:
+                    result[k] = MASK
+                    continue
+            result[k] = redact_value(v) if isinstance(v, (str, dict, list, tuple)) else v
+        return result
     if isinstance(value, (list, tuple)):
-        return [redact_value(v) for v in value]
+        return [redact_value(v) if isinstance(v, (str, dict, list, tuple)) else v for v in value]
     return value
 
 
