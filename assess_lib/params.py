@@ -157,8 +157,8 @@ def check_endpoint_url(url: str, where: str, fix: str) -> str:
     """``url`` when it is an http(s) URL naming a host; otherwise :class:`ParamsError` (``where``: the file and key).
 
     Blanks, quotes and control characters (none of which a URL holds unescaped) are refused: a password
-    holding one would cut the URL short where messages quote it, and slip past the redaction of URL credentials. The message never shows the
-    URL's user information.
+    holding one would cut the URL short where messages quote it, and slip past the redaction of URL
+    credentials. The message never shows the URL's user information.
     """
     try:
         parts = urllib.parse.urlsplit(url)
