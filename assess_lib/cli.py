@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
+from .redact import mask_secrets
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 3
@@ -43,6 +44,7 @@ class Progress:
     def __call__(self, message: str) -> None:
         if self.quiet:
             return
+        message = mask_secrets(message)  # stages may name an endpoint or quote an error message
         step = self._STEP.match(message)
         if step and self.tty:
             from tqdm import tqdm
@@ -331,12 +333,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _redact_log_record(record: logging.LogRecord) -> bool:
+    """Log lines are printed redacted like everything else (a library may log the endpoint URL)."""
+    record.msg, record.args = mask_secrets(record.getMessage()), None
+    if record.exc_info and not record.exc_text:
+        import traceback
+
+        record.exc_text = mask_secrets("".join(traceback.format_exception(*record.exc_info)).rstrip())
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     from .aws.collect import CredentialsError
     from .outputs import OutputError, last_resort
     from .params import ParamsError
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_redact_log_record)
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:
@@ -347,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (ParamsError, UserError, CredentialsError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {mask_secrets(str(err))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OutputError as err:
         print(f"error: {err}", file=sys.stderr)

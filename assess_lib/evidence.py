@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from .redact import mask_secrets, redact_value
+
 GLOBAL = "global"  # region name used for global services (IAM, CloudFront, DNS...)
 MANIFEST = "manifest.json"
 BUNDLE_FORMAT = 1
@@ -215,7 +217,7 @@ class EvidenceStore:
         start = time.perf_counter()
         try:
             rows, calls = producer()
-            record = DatasetRecord(dataset, account_id, region, "ok", rows=rows, action=action, calls=calls)
+            record = DatasetRecord(dataset, account_id, region, "ok", rows=redact_value(rows), action=action, calls=calls)
         except CollectionError as err:
             record = DatasetRecord(
                 dataset,
@@ -228,6 +230,7 @@ class EvidenceStore:
                 action=action,
                 calls=err.calls,
             )
+            _redact_record(record)
         record.seconds = round(time.perf_counter() - start, 4)
         if self.staging is not None:
             self._spill(record)
@@ -249,6 +252,10 @@ class EvidenceStore:
             record.rows = None
 
     def put(self, record: DatasetRecord) -> None:
+        """Record a dataset made elsewhere (an account that could not be entered), redacted like :meth:`fetch`'s."""
+        _redact_record(record)
+        if record.rows is not None:
+            record.rows = redact_value(record.rows)
         with self._lock:
             self.records[(record.dataset, record.account_id, record.region)] = record
 
@@ -287,7 +294,9 @@ class EvidenceStore:
             "run_id": self.run_id,
             "started_at": self.started_at,
             "finished_at": finished_at,
-            **self.meta,
+            # Every value of the metadata is redacted: it holds the params (an endpoint URL may carry a
+            # password) and per-account error messages, which botocore writes with that URL in them.
+            **redact_value(self.meta),
             "datasets": entries,
             "files": files,
         }
@@ -298,6 +307,12 @@ class EvidenceStore:
         os.replace(tmp, final)
         self.staging = None
         return final
+
+
+def _redact_record(record: DatasetRecord) -> None:
+    """Remove secrets from a record's error (botocore names the endpoint URL, password and all)."""
+    record.error_code = mask_secrets(record.error_code) if record.error_code else record.error_code
+    record.error_message = mask_secrets(record.error_message) if record.error_message else record.error_message
 
 
 def _write_rows(folder: Path, record: DatasetRecord) -> None:

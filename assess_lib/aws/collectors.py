@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from .. import evidence as ev
 from ..evidence import GLOBAL, CollectionError, EvidenceStore
 from .errors import classify
-from .session import ClientFactory
+from .session import MAX_ITEMS, MAX_PAGES, ClientFactory, bounded_pages
 
 # Global services are called through this region (IAM, Organizations, S3 control...).
 HOME_REGION = "us-east-1"
@@ -73,6 +73,8 @@ class Calls:
     region: str
     count: int = 0
     per_op: dict[str, int] = field(default_factory=dict)
+    max_pages: int = MAX_PAGES  # bounds of one paginated call (see session.bounded_pages)
+    max_items: int = MAX_ITEMS
 
     def client(self, service: str, region: str | None = None) -> Any:
         return self.factory.client(service, region or self.region)
@@ -82,8 +84,9 @@ class Calls:
         return getattr(self.client(service, region), operation)(**kwargs)
 
     def paginate(self, service: str, operation: str, region: str | None = None, **kwargs: Any) -> list[dict[str, Any]]:
+        """Every page of a listing; raises :class:`CollectionError` when it runs past the bounds or loops."""
         pages = []
-        for page in self.client(service, region).get_paginator(operation).paginate(**kwargs):
+        for page in bounded_pages(self.client(service, region), operation, kwargs, self.max_pages, self.max_items):
             self.count += 1
             pages.append(page)
         return pages

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import boto3
 from botocore.config import Config
 
+from .. import evidence as ev
 from ..evidence import CollectionError
-from ..params import AwsParams
+from ..params import AwsParams, check_endpoint_url
 from ..redact import mask_secrets
 from .errors import classify
 
 DEFAULT_REGION = "ap-northeast-1"
 USER_AGENT = "fsa-guideline-assessment-kit"
+# Bounds of one paginated call: a service that hands out a new page marker on every page would
+# otherwise be asked for ever. Far above any real listing the kit makes (1,000 pages of up to
+# 1,000 items); reaching either is an error of the dataset, never a silently partial listing.
+MAX_PAGES = 1000
+MAX_ITEMS = 500_000
+TRUNCATED = "ListingTruncated"
+MARKER_REPEATED = "PageMarkerRepeated"
 
 
 @dataclass
@@ -82,8 +91,15 @@ def _strip_account_host_prefix(request: Any, **_: Any) -> None:
 
 
 def endpoint_from(aws: AwsParams, override: str | None = None) -> str | None:
-    """The emulator endpoint: explicit override, then params, then ``AWS_ENDPOINT_URL``."""
-    return override or aws.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+    """The emulator endpoint: explicit override, then params, then ``AWS_ENDPOINT_URL`` (checked like the params')."""
+    if override or aws.endpoint_url:
+        return override or aws.endpoint_url
+    env = os.environ.get("AWS_ENDPOINT_URL", "").strip()
+    if not env:
+        return None
+    return check_endpoint_url(
+        env, "environment variable AWS_ENDPOINT_URL", "set it to e.g. http://127.0.0.1:5000, or unset it for AWS"
+    )
 
 
 def base_session(aws: AwsParams, credentials: dict[str, str] | None = None) -> boto3.Session:
@@ -147,11 +163,54 @@ def assume_role_factory(factory: ClientFactory, account_id: str, role_name: str,
     )
 
 
-def organization_accounts(factory: ClientFactory) -> list[str]:
-    """Active accounts of the caller's organisation; raises :class:`CollectionError`."""
+def bounded_pages(
+    client: Any, operation: str, kwargs: dict[str, Any], max_pages: int = MAX_PAGES, max_items: int = MAX_ITEMS
+) -> Iterator[dict[str, Any]]:
+    """The pages of ``client``'s paginator for ``operation``, within ``max_pages`` and ``max_items``.
+
+    Raises :class:`CollectionError` (code ``ListingTruncated``) when a page beyond either bound would
+    be needed, and (code ``PageMarkerRepeated``) when the service hands back a page marker it gave
+    before: a listing that never ends or goes round in a circle is an error, never a partial result.
+    """
+    iterator = client.get_paginator(operation).paginate(**kwargs)
+    api = f"{client.meta.service_model.service_name}:{client.meta.method_to_api_mapping.get(operation, operation)}"
+    # botocore itself only notices a marker returned twice in a row; one seen anywhere before is caught here.
+    next_token = getattr(iterator, "_get_next_token", None)
+    seen: set[str] = set()
+    pages = items = 0
+    for page in iterator:
+        pages += 1
+        items += sum(len(found) for key in iterator.result_keys if isinstance(found := key.search(page), list))
+        yield page
+        token = next_token(page) if next_token else None
+        if next_token and (not token or all(value is None for value in token.values())):
+            return  # the last page
+        marker = json.dumps(token, sort_keys=True, default=str)
+        if token and marker in seen:
+            raise CollectionError(
+                ev.OTHER,
+                MARKER_REPEATED,
+                f"{api}: the service returned a page marker again after {pages} pages; the listing is incomplete",
+                pages,
+            )
+        seen.add(marker)
+        if pages >= max_pages or items >= max_items:
+            bound = f"{max_pages} pages" if pages >= max_pages else f"{max_items} items"
+            raise CollectionError(
+                ev.OTHER,
+                TRUNCATED,
+                f"{api}: listing truncated at {bound} ({pages} pages, {items} items), the bound per call; "
+                "more pages were offered and the listing is incomplete",
+                pages,
+            )
+
+
+def organization_accounts(factory: ClientFactory, max_pages: int = MAX_PAGES, max_items: int = MAX_ITEMS) -> list[str]:
+    """Active accounts of the caller's organisation; raises :class:`CollectionError` (also when truncated)."""
     try:
-        paginator = factory.client("organizations", "us-east-1").get_paginator("list_accounts")
-        return sorted(acct["Id"] for page in paginator.paginate() for acct in page["Accounts"] if acct.get("Status") == "ACTIVE")
+        client = factory.client("organizations", "us-east-1")
+        pages = bounded_pages(client, "list_accounts", {}, max_pages, max_items)
+        return sorted(acct["Id"] for page in pages for acct in page["Accounts"] if acct.get("Status") == "ACTIVE")
     except Exception as err:
         raise classify(err) from None
 
@@ -166,8 +225,11 @@ def enabled_regions(factory: ClientFactory) -> list[str]:
 
 
 __all__ = [
+    "MAX_ITEMS",
+    "MAX_PAGES",
     "ClientFactory",
     "CollectionError",
+    "bounded_pages",
     "assume_role_factory",
     "base_session",
     "caller_identity",
