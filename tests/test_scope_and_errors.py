@@ -36,7 +36,8 @@ from assess_lib.demo.dns_zone import ZoneServer
 from assess_lib.dns import collect_dns
 from assess_lib.evidence import GLOBAL, Bundle, DatasetRecord, EvidenceStore
 from assess_lib.params import parse_params
-from assess_lib.pipeline import collect
+from assess_lib.pipeline import collect, evaluate
+from assess_lib.report.document import scope_of
 from assess_lib.thresholds import DEFAULT_THRESHOLDS
 
 SERVER_ERROR = "server_error"  # SERVER_ERROR (spelt out: the module imports on older code too)
@@ -157,6 +158,10 @@ def test_empty_region_list_is_error_for_every_regional_check(tmp_path: Path):
     assert_every_regional_check_is_error(findings, "ec2:DescribeRegions")
     sg = [f for f in findings if f.check_id == "sg_ingress_internet"]
     assert "came back empty" in sg[0].message_en and "一覧が空" in sg[0].message_ja
+    # The report's cover says so beside the account (it listed nothing there before).
+    assessment = evaluate(bundle)
+    assert scope_of(assessment, "ja")["accounts"][0]["regions"] == ["評価対象リージョン不明"]
+    assert scope_of(assessment, "en")["accounts"][0]["regions"] == ["regions in scope unknown"]
 
 
 def test_older_bundles_without_the_field_keep_working_and_unknown_scopes_are_errors(tmp_path: Path):

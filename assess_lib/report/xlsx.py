@@ -36,6 +36,7 @@ from .document import (
     check_title,
     finding_sort_key,
     findings_by_control,
+    scope_regions,
     severity_label,
     vlabel,
 )
@@ -453,7 +454,6 @@ def _about(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None:
     except OSError:
         sha = ""
     ja = lang == "ja"
-    regions = manifest.get("regions") or {}
     rows = [
         ("お客様" if ja else "Customer", manifest.get("customer", "")),
         ("評価実施者" if ja else "Assessed by", assessor(lang)),
@@ -461,7 +461,7 @@ def _about(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None:
         ("証跡収集終了" if ja else "Evidence collected until", manifest.get("finished_at", "")),
         (
             "AWSアカウント" if ja else "AWS accounts",
-            "\n".join(f"{a}: {', '.join(regions.get(a, []))}" for a in manifest.get("accounts", []) or []),
+            "\n".join(f"{a}: {', '.join(scope_regions(assessment.bundle, a, lang))}" for a in manifest.get("accounts", []) or []),
         ),
         ("メールドメイン" if ja else "E-mail domains", ", ".join(manifest.get("domains", []) or [])),
         ("証跡バンドルID" if ja else "Evidence bundle ID", manifest.get("run_id", "")),
