@@ -83,10 +83,8 @@ def assert_every_regional_check_is_error(findings, permission: str, account: str
 # --- point 6: the region scope ----------------------------------------------------------------------
 
 
-def test_regions_all_with_describe_regions_denied_is_error_for_every_regional_check(aws, tmp_path: Path):
-    """Real moto with IAM enforcement: a user allowed everything except ec2:DescribeRegions.
-
-    Before the fix the scope silently shrank to the session's one region and its security groups passed."""
+def collect_denied(aws, tmp_path: Path, denied: str, aws_params: dict[str, Any]) -> Bundle:
+    """Collect as an IAM user allowed everything but ``denied``, with moto's IAM enforcement on."""
     iam = aws.client("iam", "us-east-1")
     iam.create_user(UserName="assessor")
     iam.create_login_profile(UserName="assessor", Password="x-Passw0rd!")  # a global check has something to judge
@@ -94,20 +92,26 @@ def test_regions_all_with_describe_regions_denied_is_error_for_every_regional_ch
         "Version": "2012-10-17",
         "Statement": [
             {"Effect": "Allow", "Action": "*", "Resource": "*"},
-            {"Effect": "Deny", "Action": "ec2:DescribeRegions", "Resource": "*"},
+            {"Effect": "Deny", "Action": denied, "Resource": "*"},
         ],
     }
     iam.put_user_policy(UserName="assessor", PolicyName="kit", PolicyDocument=json.dumps(policy))
     key = iam.create_access_key(UserName="assessor")["AccessKey"]
     os.environ["AWS_ACCESS_KEY_ID"] = key["AccessKeyId"]  # restored by the aws fixture
     os.environ["AWS_SECRET_ACCESS_KEY"] = key["SecretAccessKey"]
-    params = parse_params({"customer": "テスト銀行", "aws": {"regions": "all"}, "dns": {"domains": []}})
+    params = parse_params({"customer": "テスト銀行", "aws": aws_params, "dns": {"domains": []}})
     aws.server.set_auth(True)
     try:
-        bundle = collect(params, tmp_path / "run", endpoint_url=aws.url, max_attempts=1, dns_nameservers=[])
+        return collect(params, tmp_path / "run", endpoint_url=aws.url, max_attempts=1, dns_nameservers=[])
     finally:
         aws.server.set_auth(False)
 
+
+def test_regions_all_with_describe_regions_denied_is_error_for_every_regional_check(aws, tmp_path: Path):
+    """Real moto with IAM enforcement: a user allowed everything except ec2:DescribeRegions.
+
+    Before the fix the scope silently shrank to the session's one region and its security groups passed."""
+    bundle = collect_denied(aws, tmp_path, "ec2:DescribeRegions", {"regions": "all"})
     account = bundle.accounts[0]
     scope = bundle.manifest["region_scope_errors"][account]
     assert scope["kind"] == ev.ACCESS_DENIED and scope["action"] == "ec2:DescribeRegions" and scope["code"]
@@ -120,6 +124,17 @@ def test_regions_all_with_describe_regions_denied_is_error_for_every_regional_ch
     console_mfa = [f for f in findings if f.check_id == "iam_user_console_mfa" and f.resource == "assessor"]
     assert console_mfa and {f.verdict.value for f in console_mfa} == {"fail"}
     assert not [f for f in findings if f.check_id in GLOBAL_CHECKS and "ec2:DescribeRegions" in f.message_en]
+
+
+def test_account_whose_role_cannot_be_assumed_under_regions_all_is_error_for_every_regional_check(aws, tmp_path: Path):
+    """Real moto with IAM enforcement: sts:AssumeRole denied for another account under ``regions: all``.
+    Before the fix that account had no region, so its regional checks found "nothing" and were not applicable."""
+    other = "210987654321"
+    bundle = collect_denied(aws, tmp_path, "sts:AssumeRole", {"regions": "all", "accounts": [other], "role_name": "Audit"})
+    assert bundle.manifest["region_scope_errors"][other]["action"] == "sts:AssumeRole"
+    findings = run_checks(bundle, DEFAULT_THRESHOLDS)
+    assert_every_regional_check_is_error(findings, "sts:AssumeRole", other)
+    assert "assessment role could not be assumed" in next(f for f in findings if f.check_id == "sg_ingress_internet").message_en
 
 
 def scope_bundle(tmp_path: Path, meta: dict[str, Any], records: list[DatasetRecord]) -> Bundle:

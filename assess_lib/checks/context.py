@@ -16,6 +16,7 @@ T = TypeVar("T")
 
 REGIONS_DATASET = "ec2.regions"
 REGIONS_ACTION = "ec2:DescribeRegions"
+ASSUME_ROLE_ACTION = "sts:AssumeRole"
 EMPTY_REGION_LIST = "EmptyRegionList"  # aws/collect.py records this code when the region list came back empty
 
 
@@ -36,16 +37,17 @@ class RegionScopeUnknown(EvidenceUnavailable):
         super().__init__(REGIONS_DATASET, account_id, GLOBAL, kind, code, message, action)
 
     def describe(self, lang: str = "en") -> str:
-        text = _scope_text()["empty" if self.empty else "unreadable"]
-        label = ERROR_KIND_LABELS.get(self.kind, ERROR_KIND_LABELS[OTHER])["ja" if lang == "ja" else "en"]
+        key = "ja" if lang == "ja" else "en"
+        texts = _scope_text()
+        label = ERROR_KIND_LABELS.get(self.kind, ERROR_KIND_LABELS[OTHER])[key]
         detail = f" ({self.code}: {self.message})" if self.code and self.message else f" ({self.code})" if self.code else ""
-        return text["ja" if lang == "ja" else "en"].format(
-            account=self.account_id,
-            kind=label,
-            code=f" [{self.code}]" if self.code else "",
-            detail=detail,
-            action=self.action or REGIONS_ACTION,
+        variant = "empty" if self.empty else "role" if self.action == ASSUME_ROLE_ACTION else "unreadable"
+        sentence = texts[variant][key].format(
+            account=self.account_id, kind=label, code=f" [{self.code}]" if self.code else "", detail=detail
         )
+        # A refusal names the permission to grant; any other failure (throttled, server error) the call made.
+        suffix = texts["permission" if self.kind == ACCESS_DENIED else "call"][key]
+        return sentence + suffix.format(action=self.action or REGIONS_ACTION)
 
 
 def region_scope_error(bundle: Bundle, account_id: str) -> RegionScopeUnknown | None:
@@ -59,13 +61,13 @@ def region_scope_error(bundle: Bundle, account_id: str) -> RegionScopeUnknown | 
     if account_id not in bundle.accounts:
         return None  # e-mail domains ("dns") and attested evidence ("org") have no regions
     recorded = _mapping(manifest.get("region_scope_errors")).get(account_id)
-    if isinstance(recorded, dict):
-        return _scope_unknown(account_id, recorded, REGIONS_ACTION)
+    if recorded:  # whatever its form: a recorded cause means the scope is unknown
+        return _scope_unknown(account_id, _mapping(recorded), REGIONS_ACTION)
     account_error = _mapping(manifest.get("account_errors")).get(account_id)
     regions = _mapping(manifest.get("regions")).get(account_id)
     if not isinstance(regions, list) or not regions:
         if isinstance(account_error, dict):  # older bundles: the role could not be assumed
-            return _scope_unknown(account_id, account_error, "sts:AssumeRole")
+            return _scope_unknown(account_id, account_error, ASSUME_ROLE_ACTION)
         return RegionScopeUnknown(account_id, OTHER, EMPTY_REGION_LIST, "no region in scope was recorded")
     params = _mapping(manifest.get("params"))
     if "region_scope_errors" not in manifest and _mapping(params.get("aws")).get("regions") == "all" and account_error:
