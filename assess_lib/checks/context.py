@@ -80,7 +80,7 @@ def _mapping(value: Any) -> dict[str, Any]:
 
 
 def _scope_unknown(account_id: str, error: dict[str, Any], default_action: str) -> RegionScopeUnknown:
-    kind = str(error.get("kind") or error.get("error_kind") or ACCESS_DENIED)
+    kind = str(error.get("kind") or error.get("error_kind") or OTHER)
     return RegionScopeUnknown(
         account_id,
         kind if kind in ERROR_KIND_LABELS else OTHER,

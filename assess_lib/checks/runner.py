@@ -33,10 +33,10 @@ def run_check(
         spec.meta.get("severity", "medium"),
         domain,
     )
-    scope_unknown = spec.scope == ACCOUNT_SCOPE and is_regional(spec.datasets) and ctx.region_scope_error is not None
-    if scope_unknown:
+    unknown_scope = ctx.region_scope_error if spec.scope == ACCOUNT_SCOPE and is_regional(spec.datasets) else None
+    if unknown_scope is not None:
         # The account's regions are unknown: the check is an error naming why, whatever it reads.
-        ctx.record_missing(ctx.region_scope_error)
+        ctx.record_missing(unknown_scope)
     try:
         spec.fn(ctx)
     except EvidenceUnavailable as missing:
@@ -45,7 +45,7 @@ def run_check(
         # regional gaps are isolated by the context itself (CheckContext.per_region / regional_rows).
         ctx.record_missing(missing)
     findings = ctx.findings
-    if scope_unknown:
+    if unknown_scope is not None:
         # Failures found on the evidence there is stay; nothing regional can pass or be "not applicable"
         # while the regions it would have to cover are unknown.
         findings = [f for f in findings if f.verdict not in (Verdict.PASS, Verdict.NOT_APPLICABLE)]
