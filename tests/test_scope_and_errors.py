@@ -391,3 +391,18 @@ def test_include_that_times_out_stays_missing_evidence(spf_bundle):
     f = spf_finding(spf_bundle, "include-slow.example.jp")
     assert f.verdict.value == "error" and f.details["error_kind"] == ev.TIMEOUT
     assert "_spf.slow.example.jp" in f.message_en
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        {"regions": {ACCOUNT: "ap-northeast-1"}},  # a string where a list belongs
+        {"regions": {ACCOUNT: [TOKYO]}, "region_scope_errors": {ACCOUNT: True}},  # a cause of no known form
+        {"regions": ["not", "a", "mapping"]},
+    ],
+)
+def test_hand_edited_scope_entries_are_errors_not_crashes(tmp_path: Path, meta: dict[str, Any]):
+    bundle = scope_bundle(tmp_path, meta, [DatasetRecord("ec2.security_groups", ACCOUNT, TOKYO, "ok", rows=[OPEN_SG])])
+    findings = run_one("sg_ingress_internet", bundle)
+    assert {f.verdict.value for f in findings} == {"error"}
+    assert findings[0].details["error_kind"] == ev.OTHER and "regions in scope" in findings[0].message_en
