@@ -42,6 +42,7 @@ NOT_FOUND = "not_found"
 CONNECTION = "connection"
 TIMEOUT = "timeout"
 NOT_COLLECTED = "not_collected"
+SERVER_ERROR = "server_error"  # the service failed on its side (HTTP 5xx, InternalError, ServiceUnavailable)
 OTHER = "other"
 
 ERROR_KIND_LABELS: dict[str, dict[str, str]] = {
@@ -53,6 +54,7 @@ ERROR_KIND_LABELS: dict[str, dict[str, str]] = {
     CONNECTION: {"ja": "接続不可", "en": "endpoint unreachable"},
     TIMEOUT: {"ja": "タイムアウト", "en": "time-out"},
     NOT_COLLECTED: {"ja": "未収集", "en": "not collected"},
+    SERVER_ERROR: {"ja": "サービス側のエラー", "en": "service-side error"},
     OTHER: {"ja": "その他のエラー", "en": "other error"},
 }
 

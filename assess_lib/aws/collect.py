@@ -114,11 +114,21 @@ def collect_aws(
     regions_by_account: dict[str, list[str]] = {}
     contexts: list[AccountContext] = []
     account_errors: dict[str, dict[str, str]] = {}
+    # Accounts whose regions in scope are unknown (``regions: all`` and the region list could not be had):
+    # their regions are [] and every regional check of them is an error naming this cause (checks/context.py).
+    region_scope_errors: dict[str, dict[str, str]] = {}
     for account_id, factory, failure in targets:
         if factory is None:
             assert failure is not None
             account_errors[account_id] = {"kind": failure.kind, "code": failure.code, "message": failure.message}
             regions = [] if params.aws.regions == "all" else list(params.aws.regions)
+            if params.aws.regions == "all":
+                region_scope_errors[account_id] = _scope_error(
+                    _account_failure_kind(failure),
+                    failure.code,
+                    _account_failure_message(account_id, failure, params.aws.role_name or ""),
+                    "sts:AssumeRole",
+                )
             regions_by_account[account_id] = regions
             _record_account_failure(store, account_id, regions, failure, params.aws.role_name or "")
             continue
@@ -126,8 +136,14 @@ def collect_aws(
             try:
                 regions = enabled_regions(factory)
             except CollectionError as err:
-                regions = [factory.session.region_name or "ap-northeast-1"]
-                account_errors[account_id] = {"kind": err.kind, "code": err.code, "message": err.message}
+                # Never guess (the session's one region would make every other region look clean).
+                regions = []
+                region_scope_errors[account_id] = _scope_error(err.kind, err.code, err.message, REGIONS_ACTION)
+            else:
+                if not regions:
+                    region_scope_errors[account_id] = _scope_error(
+                        ev.OTHER, EMPTY_REGION_LIST, "ec2:DescribeRegions listed no enabled region", REGIONS_ACTION
+                    )
         else:
             regions = list(params.aws.regions)
         regions_by_account[account_id] = regions
@@ -169,15 +185,33 @@ def collect_aws(
         "accounts": [t[0] for t in targets],
         "regions": regions_by_account,
         "account_errors": account_errors,
+        "region_scope_errors": region_scope_errors,
         "organization_accounts": organization,
     }
+
+
+REGIONS_ACTION = "ec2:DescribeRegions"
+EMPTY_REGION_LIST = "EmptyRegionList"  # the code recorded when the region list came back empty
+
+
+def _scope_error(kind: str, code: str, message: str, action: str) -> dict[str, str]:
+    """The manifest's record of why an account's regions in scope are unknown."""
+    return {"kind": kind, "code": code, "message": message, "action": action}
+
+
+def _account_failure_kind(failure: CollectionError) -> str:
+    return failure.kind if failure.kind != ev.OTHER else ev.ACCESS_DENIED
+
+
+def _account_failure_message(account_id: str, failure: CollectionError, role_name: str) -> str:
+    return f"cannot assume role {role_name} in {account_id}: {failure.message}"
 
 
 def _record_account_failure(
     store: EvidenceStore, account_id: str, regions: list[str], failure: CollectionError, role_name: str
 ) -> None:
     """An account we could not enter: every dataset of it is an error naming the cause."""
-    message = f"cannot assume role {role_name} in {account_id}: {failure.message}"
+    message = _account_failure_message(account_id, failure, role_name)
     for name, info in DATASETS.items():
         if info.scope == GLOBAL_SCOPE:
             scope_regions = [GLOBAL]
@@ -192,7 +226,7 @@ def _record_account_failure(
                     account_id,
                     region,
                     "error",
-                    error_kind=failure.kind if failure.kind != ev.OTHER else ev.ACCESS_DENIED,
+                    error_kind=_account_failure_kind(failure),
                     error_code=failure.code,
                     error_message=message,
                     action="sts:AssumeRole",

@@ -8,7 +8,9 @@ dataset and region, beside the findings the rest of the evidence gives: regional
 datasets are read through ``ctx.regional_rows``/``ctx.per_region``, which skip an
 unreadable region and go on, and the runner turns any other
 :class:`EvidenceUnavailable` into an ``error`` while keeping what was found before.
-A check concludes "there is none" only when ``ctx.complete``.
+A check concludes "there is none" only when ``ctx.complete``. When an account's regions in scope are unknown
+(``regions: all`` and the region list could not be had), every check reading a regional dataset is an ``error``
+naming the cause and the permission, keeps only failures, and passes nothing (runner.run_check, context.py).
 """
 
 from __future__ import annotations

@@ -4,12 +4,95 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
-from ..evidence import GLOBAL, Bundle, EvidenceUnavailable
+from ..datasets import DATASETS, REGIONAL_SCOPE
+from ..evidence import ACCESS_DENIED, ERROR_KIND_LABELS, GLOBAL, OTHER, Bundle, EvidenceUnavailable
 from ..findings import Finding, Verdict
 
 T = TypeVar("T")
+
+REGIONS_DATASET = "ec2.regions"
+REGIONS_ACTION = "ec2:DescribeRegions"
+ASSUME_ROLE_ACTION = "sts:AssumeRole"
+EMPTY_REGION_LIST = "EmptyRegionList"  # aws/collect.py records this code when the region list came back empty
+
+
+@lru_cache(maxsize=1)
+def _scope_text() -> dict[str, Any]:
+    from .._yaml import load_packaged_yaml
+
+    with open(Path(__file__).with_name("scope.yaml"), encoding="utf-8") as handle:
+        return load_packaged_yaml(handle)
+
+
+class RegionScopeUnknown(EvidenceUnavailable):
+    """An account's regions in scope are unknown (``regions: all`` and the region list could not be had):
+    every regional check of the account is an ``error`` naming this cause and the permission behind it."""
+
+    def __init__(self, account_id: str, kind: str, code: str = "", message: str = "", action: str = REGIONS_ACTION) -> None:
+        self.empty = code == EMPTY_REGION_LIST
+        super().__init__(REGIONS_DATASET, account_id, GLOBAL, kind, code, message, action)
+
+    def describe(self, lang: str = "en") -> str:
+        key = "ja" if lang == "ja" else "en"
+        texts = _scope_text()
+        label = ERROR_KIND_LABELS.get(self.kind, ERROR_KIND_LABELS[OTHER])[key]
+        detail = f" ({self.code}: {self.message})" if self.code and self.message else f" ({self.code})" if self.code else ""
+        variant = "empty" if self.empty else "role" if self.action == ASSUME_ROLE_ACTION else "unreadable"
+        sentence = texts[variant][key].format(
+            account=self.account_id, kind=label, code=f" [{self.code}]" if self.code else "", detail=detail
+        )
+        # A refusal names the permission to grant; any other failure (throttled, server error) the call made.
+        suffix = texts["permission" if self.kind == ACCESS_DENIED else "call"][key]
+        return sentence + suffix.format(action=self.action or REGIONS_ACTION)
+
+
+def region_scope_error(bundle: Bundle, account_id: str) -> RegionScopeUnknown | None:
+    """Why ``account_id``'s regions in scope are unknown, or None when they are known.
+
+    Read from the manifest's ``region_scope_errors``; bundles made before it was recorded are read the same
+    way from what they do hold: an assessed account without any region, or (``regions: all``) an account
+    error beside a region list, which then held only the session's region in place of the unreadable list.
+    """
+    manifest = bundle.manifest
+    if account_id not in bundle.accounts:
+        return None  # e-mail domains ("dns") and attested evidence ("org") have no regions
+    recorded = _mapping(manifest.get("region_scope_errors")).get(account_id)
+    if recorded:  # whatever its form: a recorded cause means the scope is unknown
+        return _scope_unknown(account_id, _mapping(recorded), REGIONS_ACTION)
+    account_error = _mapping(manifest.get("account_errors")).get(account_id)
+    regions = _mapping(manifest.get("regions")).get(account_id)
+    if not isinstance(regions, list) or not regions:
+        if isinstance(account_error, dict):  # older bundles: the role could not be assumed
+            return _scope_unknown(account_id, account_error, ASSUME_ROLE_ACTION)
+        return RegionScopeUnknown(account_id, OTHER, EMPTY_REGION_LIST, "no region in scope was recorded")
+    params = _mapping(manifest.get("params"))
+    if "region_scope_errors" not in manifest and _mapping(params.get("aws")).get("regions") == "all" and account_error:
+        return _scope_unknown(account_id, account_error if isinstance(account_error, dict) else {}, REGIONS_ACTION)
+    return None
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _scope_unknown(account_id: str, error: dict[str, Any], default_action: str) -> RegionScopeUnknown:
+    kind = str(error.get("kind") or error.get("error_kind") or OTHER)
+    return RegionScopeUnknown(
+        account_id,
+        kind if kind in ERROR_KIND_LABELS else OTHER,
+        str(error.get("code") or error.get("error_code") or ""),
+        str(error.get("message") or error.get("error_message") or ""),
+        str(error.get("action") or default_action),
+    )
+
+
+def is_regional(datasets: tuple[str, ...] | list[str]) -> bool:
+    """True when any of ``datasets`` is gathered per region."""
+    return any(name in DATASETS and DATASETS[name].scope == REGIONAL_SCOPE for name in datasets)
 
 
 def parse_time(value: Any) -> dt.datetime | None:
@@ -40,9 +123,25 @@ class CheckContext:
     domain: str | None = None  # set for domain-scope checks (account_id is then "dns")
     findings: list[Finding] = field(default_factory=list)
     missing: list[EvidenceUnavailable] = field(default_factory=list)  # evidence recorded as ``error`` so far
+    _scope_checked: bool = field(default=False, repr=False)
+    _scope_error: RegionScopeUnknown | None = field(default=None, repr=False)
+
+    @property
+    def region_scope_error(self) -> RegionScopeUnknown | None:
+        """Why the account's regions in scope are unknown (None when known)."""
+        if not self._scope_checked:
+            self._scope_error = region_scope_error(self.bundle, self.account_id)
+            self._scope_checked = True
+        return self._scope_error
 
     @property
     def regions(self) -> list[str]:
+        """The regions in scope. When they are unknown: none, and the cause is recorded as an ``error``
+        finding, so that no check concludes anything regional (not even "there is none") without them."""
+        unknown = self.region_scope_error
+        if unknown is not None:
+            self.record_missing(unknown)
+            return []
         return self.bundle.regions(self.account_id)
 
     @property
@@ -51,7 +150,10 @@ class CheckContext:
         return not self.missing
 
     def rows(self, dataset: str, region: str = GLOBAL) -> list[dict[str, Any]]:
-        """Rows of a dataset for this account; raises EvidenceUnavailable when missing."""
+        """Rows of a dataset for this account; raises EvidenceUnavailable when missing (for a regional
+        dataset of an account whose regions are unknown: that cause, whatever the region asked)."""
+        if region != GLOBAL and is_regional([dataset]) and self.region_scope_error is not None:
+            raise self.region_scope_error
         return self.bundle.rows(dataset, self.account_id, region)
 
     def regional_rows(self, dataset: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:

@@ -6,9 +6,9 @@ import dataclasses
 from typing import Any
 
 from ..evidence import GLOBAL, Bundle, EvidenceUnavailable
-from ..findings import Finding
+from ..findings import Finding, Verdict
 from . import ACCOUNT_SCOPE, DOMAIN_SCOPE, ORG_SCOPE, CheckSpec, registry
-from .context import CheckContext, parse_time
+from .context import CheckContext, is_regional, parse_time
 
 
 def assessment_time(bundle: Bundle):
@@ -33,6 +33,10 @@ def run_check(
         spec.meta.get("severity", "medium"),
         domain,
     )
+    unknown_scope = ctx.region_scope_error if spec.scope == ACCOUNT_SCOPE and is_regional(spec.datasets) else None
+    if unknown_scope is not None:
+        # The account's regions are unknown: the check is an error naming why, whatever it reads.
+        ctx.record_missing(unknown_scope)
     try:
         spec.fn(ctx)
     except EvidenceUnavailable as missing:
@@ -41,6 +45,10 @@ def run_check(
         # regional gaps are isolated by the context itself (CheckContext.per_region / regional_rows).
         ctx.record_missing(missing)
     findings = ctx.findings
+    if unknown_scope is not None:
+        # Failures found on the evidence there is stay; nothing regional can pass or be "not applicable"
+        # while the regions it would have to cover are unknown.
+        findings = [f for f in findings if f.verdict not in (Verdict.PASS, Verdict.NOT_APPLICABLE)]
     if not findings:
         raise RuntimeError(f"check {spec.check_id} produced no finding for {account_id}")
     return [dataclasses.replace(f, control_id=control) for control in spec.controls for f in findings]

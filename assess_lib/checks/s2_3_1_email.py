@@ -96,7 +96,20 @@ def spf(ctx: CheckContext) -> None:
     if too_many:
         gaps_ja.append(f"DNS参照が{lookups}回必要です（上限{SPF_MAX_LOOKUPS}回、超過すると受信側でpermerror）")
         gaps_en.append(f"it needs {lookups} DNS look-ups (limit {SPF_MAX_LOOKUPS}; receivers return permerror beyond it)")
-    if row.get("valid") is False and not too_many:
+    broken = row.get("broken_reference")
+    broken_via = (
+        broken.get("via")
+        if isinstance(broken, dict)
+        and broken.get("via") in ("include", "redirect")
+        and broken.get("reason") in ("nxdomain", "no_spf")
+        else None
+    )
+    if broken_via:
+        ja, en = ctx.text(f"{broken_via}_{broken['reason']}", name=_short(broken.get("name"), 100))
+        gaps_ja.append(ja)
+        gaps_en.append(en)
+        facts["broken_reference"] = broken
+    elif row.get("valid") is False and not too_many:
         gaps_ja.append(f"レコードが不正です（{_short(row.get('error'))}）")
         gaps_en.append(f"the record is invalid ({_short(row.get('error'))})")
     qualifier = row.get("all")
@@ -106,7 +119,7 @@ def spf(ctx: CheckContext) -> None:
     elif qualifier == "?all":
         gaps_ja.append("末尾が ?all（中立）のため、リストにない送信元を拒否しません")
         gaps_en.append("it ends in ?all (neutral), so unlisted senders are not rejected")
-    elif qualifier is None:
+    elif qualifier is None and broken_via != "redirect":  # a broken redirect target took the all with it
         gaps_ja.append("all機構がなく、リストにない送信元は中立扱いとなります（-all または ~all で終えてください）")
         gaps_en.append("it has no all mechanism, so unlisted senders are neutral (end it with -all or ~all)")
     if gaps_en:

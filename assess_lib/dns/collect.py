@@ -164,6 +164,9 @@ def spf_rows(resolver: RecordingResolver, domain: str, settings: Settings) -> li
         "terms": [],
         "mechanisms": [],
         "warnings": [],
+        # An include/redirect target that answered "no such domain" or "no SPF record": a permanent error
+        # (permerror, RFC 7208 5.2 and 6.1) of the record, not missing evidence. {name, via, reason}.
+        "broken_reference": None,
     }
     if not spf:
         return [row]
@@ -181,6 +184,8 @@ def spf_rows(resolver: RecordingResolver, domain: str, settings: Settings) -> li
         # The legacy SPF (type 99) look-up is optional; every other failed question matters.
         _raise_failures(resolver, lambda f: f.rdtype != "SPF")
         row.update(valid=False, error=str(err), warnings=[str(w) for w in err.warnings])
+        if isinstance(err, checkdmarc.spf.SPFRecordNotFound):
+            row["broken_reference"] = _broken_reference(resolver, domain, err)
         if err.data:
             row.update({k: v for k, v in err.data.items() if k in ("dns_lookups", "void_dns_lookups")})
     else:
@@ -197,6 +202,25 @@ def spf_rows(resolver: RecordingResolver, domain: str, settings: Settings) -> li
     qualifier, source = parse.effective_spf_all(record, parsed)
     row.update(all=qualifier, all_from=source)
     return [row]
+
+
+def _broken_reference(resolver: RecordingResolver, domain: str, err: Any) -> dict[str, str] | None:
+    """The include/redirect target behind checkdmarc's "no SPF record" error, confirmed by asking again.
+
+    Only an answer counts: NXDOMAIN, or TXT records none of which is SPF. A question that goes unanswered
+    now raises :class:`DnsFailure` (the dataset is then an error: a transient failure is no verdict).
+    """
+    target = str(getattr(err, "domain", "") or "").rstrip(".").lower()
+    if not target or target == domain.lower():
+        return None
+    # checkdmarc raises the include's error "from" the target's own; a redirect target's error is its own.
+    via = "include" if isinstance(err.__cause__, checkdmarc.spf.SPFRecordNotFound) else "redirect"
+    answer = query_txt(resolver, target)
+    if answer.nxdomain:
+        return {"name": target, "via": via, "reason": "nxdomain"}
+    if not any(parse.is_spf(text) for text in answer.texts):
+        return {"name": target, "via": via, "reason": "no_spf"}
+    return None  # the target has a record now: left to the general "invalid" wording
 
 
 # --- DMARC ----------------------------------------------------------------------------------

@@ -361,12 +361,23 @@ def scope_of(assessment: "Assessment", lang: str = "en") -> dict[str, Any]:
     """Accounts with their regions, and e-mail domains, from the manifest."""
     manifest = assessment.bundle.manifest
     accounts = list(manifest.get("accounts") or [])
-    regions = manifest.get("regions") or {}
     return {
-        "accounts": [{"id": str(a), "regions": [str(r) for r in regions.get(a, [])]} for a in accounts],
+        "accounts": [{"id": str(a), "regions": scope_regions(assessment.bundle, a, lang)} for a in accounts],
         "domains": [str(d) for d in manifest.get("domains", []) or []],
         "account_errors": [_account_error(str(a), e or {}, lang) for a, e in (manifest.get("account_errors") or {}).items()],
     }
+
+
+def scope_regions(bundle: Any, account: str, lang: str) -> list[str]:
+    """An account's regions in scope as shown on the cover; an unknown scope says so (its regional checks
+    are errors naming the cause, checks/context.py)."""
+    from ..checks.context import region_scope_error
+
+    listed = (bundle.manifest.get("regions") or {}).get(account)
+    regions = [str(r) for r in listed] if isinstance(listed, list) else []
+    if region_scope_error(bundle, account) is not None:
+        regions.append(L("regions_unknown", lang))
+    return regions
 
 
 def _account_error(account: str, error: dict[str, Any], lang: str) -> dict[str, str]:

@@ -37,6 +37,7 @@ from .document import (
     check_title,
     finding_sort_key,
     findings_by_control,
+    scope_regions,
     severity_label,
     vlabel,
 )
@@ -486,7 +487,6 @@ def _about(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None:
         sha = ""
     ja = lang == "ja"
     banner = unverified_banner(assessment, lang)
-    regions = manifest.get("regions") or {}
     rows = [
         ("お客様" if ja else "Customer", manifest.get("customer", "")),
         ("評価実施者" if ja else "Assessed by", assessor(lang)),
@@ -494,7 +494,7 @@ def _about(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None:
         ("証跡収集終了" if ja else "Evidence collected until", manifest.get("finished_at", "")),
         (
             "AWSアカウント" if ja else "AWS accounts",
-            "\n".join(f"{a}: {', '.join(regions.get(a, []))}" for a in manifest.get("accounts", []) or []),
+            "\n".join(f"{a}: {', '.join(scope_regions(assessment.bundle, a, lang))}" for a in manifest.get("accounts", []) or []),
         ),
         ("メールドメイン" if ja else "E-mail domains", ", ".join(manifest.get("domains", []) or [])),
         *_verification_rows(assessment, lang),
