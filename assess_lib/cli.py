@@ -345,6 +345,7 @@ def _redact_log_record(record: logging.LogRecord) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     from .aws.collect import CredentialsError
+    from .bundle_check import BundleError
     from .outputs import OutputError, last_resort
     from .params import ParamsError
 
@@ -360,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         args.jupyter_options = unknown
     try:
         return args.func(args)
-    except (ParamsError, UserError, CredentialsError) as err:
+    except (ParamsError, UserError, CredentialsError, BundleError) as err:
         print(f"error: {mask_secrets(str(err))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OutputError as err:

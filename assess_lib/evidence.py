@@ -120,6 +120,7 @@ class DatasetRecord:
     file: str | None = None
     sha256: str | None = None
     row_count: int = 0
+    size: int | None = None  # bytes of the dataset's file (verify compares it before hashing)
 
     @property
     def ok(self) -> bool:
@@ -261,14 +262,14 @@ class EvidenceStore:
         with self._lock:
             self.records[(record.dataset, record.account_id, record.region)] = record
 
-    def add_file(self, source: Path, folder: str) -> dict[str, Any]:
-        """Keep ``source`` byte for byte as ``folder/<its name>`` in the bundle; its manifest entry.
+    def add_file(self, name: str, data: bytes, folder: str) -> dict[str, Any]:
+        """Keep ``data`` (a customer's file as it was read and validated) byte for byte as
+        ``folder/<name>`` in the bundle, written by :meth:`save`; its manifest entry.
 
-        The bytes are read here and written by :meth:`save`: the bundle keeps the file as it was when
-        collected, even if the customer edits it while the run goes on.
+        Both parts of the path are made safe names: whatever the customer called the file, the
+        manifest lists a plain relative path inside the bundle.
         """
-        data = Path(source).read_bytes()
-        rel = f"{_safe_name(folder)}/{Path(source).name}"
+        rel = f"{_safe_name(folder)}/{_safe_name(name)}"
         with self._lock:
             self.files[rel] = data
         return {"file": rel, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
@@ -326,6 +327,7 @@ def _write_rows(folder: Path, record: DatasetRecord) -> None:
         json.dump({"rows": record.rows}, handle, ensure_ascii=False, default=_json_default, indent=1)
     record.file = rel
     record.sha256 = sha256_file(path)
+    record.size = path.stat().st_size
     record.row_count = len(record.rows or [])
 
 

@@ -572,9 +572,12 @@ def test_python_m_assess_lib_prints_no_traceback(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_attestation_file_edited_during_the_run_is_not_kept_as_validated(tmp_path):
-    """The bundle must keep the bytes that were validated: a file saved again between the check and the copy
-    (simulated here by editing it just before the store reads it) is an error, not a silent mismatch."""
+def test_attestation_file_edited_during_the_run_is_kept_as_validated(tmp_path):
+    """The bundle keeps the bytes that were validated: the file saved again after it was read (simulated here
+    by editing it as the store takes it) changes neither the kept copy nor its SHA-256 (the old code read the
+    file a second time and kept whatever was on disk then)."""
+    import hashlib
+
     from assess_lib.attestations import collect_attestations
     from assess_lib.evidence import EvidenceStore
 
@@ -583,10 +586,12 @@ def test_attestation_file_edited_during_the_run_is_not_kept_as_validated(tmp_pat
     params = load_params(params_with(tmp_path, "attestations: att.yaml\n"))
 
     class EditedMeanwhile(EvidenceStore):
-        def add_file(self, source, folder):
-            Path(source).write_text(ITEM.replace("true", "false"), encoding="utf-8")
-            return super().add_file(source, folder)
+        def add_file(self, name, data, folder):
+            path.write_text(ITEM.replace("true", "false"), encoding="utf-8")
+            return super().add_file(name, data, folder)
 
     store = EditedMeanwhile(run_id="x", started_at="2025-07-01T01:00:00+00:00")
-    with pytest.raises(ParamsError, match="changed while the run read it"):
-        collect_attestations(params, store)
+    meta = collect_attestations(params, store)
+    kept = store.files[meta["attestations"]["kept_as"]]
+    assert kept == ITEM.encode("utf-8")
+    assert meta["attestations"]["sha256"] == hashlib.sha256(ITEM.encode("utf-8")).hexdigest()

@@ -199,6 +199,25 @@ class CheckContext:
             missing_permission=missing.action,
         )
 
+    def record_crash(self, crash: Exception) -> None:
+        """An ``error`` finding for a check that broke on the evidence: it names the check and the fault
+        (bounded, secrets masked), never a verdict on evidence the check could not read."""
+        from ..redact import mask_secrets
+
+        detail = mask_secrets(" ".join(f"{type(crash).__name__}: {crash}".split()))
+        detail = detail if len(detail) <= 200 else detail[:199] + "…"
+        texts = _scope_text()["crashed"]
+        self.add(
+            Verdict.ERROR,
+            self.check_id,
+            texts["ja"].format(check=self.check_id, detail=detail),
+            texts["en"].format(check=self.check_id, detail=detail),
+            GLOBAL,
+            "info",
+            error_kind=OTHER,
+            error_code=type(crash).__name__,
+        )
+
     def text(self, key: str, **values: Any) -> tuple[str, str]:
         """(ja, en) of one of the check's messages in checks.yaml (``messages.<key>``), filled with ``values``."""
         from . import check_metadata  # the package imports this module

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import dataclasses
 from typing import Any
 
@@ -9,6 +11,9 @@ from ..evidence import GLOBAL, Bundle, EvidenceUnavailable
 from ..findings import Finding, Verdict
 from . import ACCOUNT_SCOPE, DOMAIN_SCOPE, ORG_SCOPE, CheckSpec, registry
 from .context import CheckContext, is_regional, parse_time
+
+
+log = logging.getLogger(__name__)
 
 
 def assessment_time(bundle: Bundle):
@@ -44,6 +49,11 @@ def run_check(
         # Findings recorded before the gap stay (a failure is never hidden by an error elsewhere);
         # regional gaps are isolated by the context itself (CheckContext.per_region / regional_rows).
         ctx.record_missing(missing)
+    except Exception as crash:  # noqa: BLE001 - contained: one check that breaks is an error finding, never a dead run
+        # Evidence of a shape the check does not expect (an API's change, a hand-edited bundle that still
+        # verifies): the check names itself and what broke; its findings before the break stay.
+        log.warning("check %s failed on account %s: %s: %s", spec.check_id, account_id, type(crash).__name__, crash)
+        ctx.record_crash(crash)
     findings = ctx.findings
     if unknown_scope is not None:
         # Failures found on the evidence there is stay; nothing regional can pass or be "not applicable"
