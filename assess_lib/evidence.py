@@ -33,6 +33,11 @@ MANIFEST = "manifest.json"
 BUNDLE_FORMAT = 1
 ROWS_CACHE = 128  # datasets kept in memory by a Bundle reader
 
+# An account's region scope (manifest ``region_scope_errors``): written by aws/collect.py, read by checks/context.py.
+REGIONS_ACTION = "ec2:DescribeRegions"
+ASSUME_ROLE_ACTION = "sts:AssumeRole"
+EMPTY_REGION_LIST = "EmptyRegionList"  # the code recorded when the region list came back empty
+
 # Error kinds (one vocabulary for AWS and DNS failures).
 ACCESS_DENIED = "access_denied"
 THROTTLED = "throttled"
@@ -266,10 +271,11 @@ class EvidenceStore:
         """Keep ``data`` (a customer's file as it was read and validated) byte for byte as
         ``folder/<name>`` in the bundle, written by :meth:`save`; its manifest entry.
 
-        Both parts of the path are made safe names: whatever the customer called the file, the
-        manifest lists a plain relative path inside the bundle.
+        The customer's own name is kept (Japanese included), without what would make it anything but one
+        plain name inside the bundle: separators, control characters, "." and "..".
         """
-        rel = f"{_safe_name(folder)}/{_safe_name(name)}"
+        plain = re.sub(r"[\x00-\x1f\x7f/\\]", "_", name)
+        rel = f"{_safe_name(folder)}/{plain if plain.strip('.') else '_' + plain}"
         with self._lock:
             self.files[rel] = data
         return {"file": rel, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}

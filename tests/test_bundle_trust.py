@@ -229,7 +229,7 @@ def test_self_consistent_forgery_of_rows_is_refused_by_the_reader(tmp_path, caps
     entry = dataset_entry(manifest, "ec2.security_groups")
     path = run / "evidence" / entry["file"]
     path.write_text(json.dumps({"rows": [1, "x"]}), encoding="utf-8")
-    entry.update(sha256=hashlib.sha256(path.read_bytes()).hexdigest(), row_count=2)
+    entry.update(sha256=hashlib.sha256(path.read_bytes()).hexdigest(), row_count=2, size=path.stat().st_size)
     write_manifest(run, manifest)
     code, out, _ = run_main(capsys, "verify", "--bundle", str(run))
     assert code == 1 and f"  unreadable: {entry['file']} (not a dataset file (a row is not an object))" in out.splitlines()

@@ -34,6 +34,7 @@ from assess_lib.datasets import DATASETS, REGIONAL_SCOPE
 from assess_lib.checks.runner import evaluate as run_checks
 from assess_lib.demo.dns_zone import ZoneServer
 from assess_lib.dns import collect_dns
+from assess_lib.bundle_check import BundleError
 from assess_lib.evidence import GLOBAL, Bundle, DatasetRecord, EvidenceStore
 from assess_lib.params import parse_params
 from assess_lib.pipeline import collect, evaluate
@@ -393,16 +394,23 @@ def test_include_that_times_out_stays_missing_evidence(spf_bundle):
     assert "_spf.slow.example.jp" in f.message_en
 
 
-@pytest.mark.parametrize(
-    "meta",
-    [
-        {"regions": {ACCOUNT: "ap-northeast-1"}},  # a string where a list belongs
-        {"regions": {ACCOUNT: [TOKYO]}, "region_scope_errors": {ACCOUNT: True}},  # a cause of no known form
-        {"regions": ["not", "a", "mapping"]},
-    ],
-)
-def test_hand_edited_scope_entries_are_errors_not_crashes(tmp_path: Path, meta: dict[str, Any]):
+def test_hand_edited_scope_entries_are_errors_not_crashes(tmp_path: Path):
+    """A recorded cause of no known form: the account's regions are unknown, every regional check an error."""
+    meta = {"regions": {ACCOUNT: [TOKYO]}, "region_scope_errors": {ACCOUNT: True}}
     bundle = scope_bundle(tmp_path, meta, [DatasetRecord("ec2.security_groups", ACCOUNT, TOKYO, "ok", rows=[OPEN_SG])])
     findings = run_one("sg_ingress_internet", bundle)
     assert {f.verdict.value for f in findings} == {"error"}
     assert findings[0].details["error_kind"] == ev.OTHER and "regions in scope" in findings[0].message_en
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        {"regions": {ACCOUNT: "ap-northeast-1"}},  # a string where a list belongs
+        {"regions": ["not", "a", "mapping"]},
+    ],
+)
+def test_hand_edited_region_lists_are_refused_when_the_bundle_is_loaded(tmp_path: Path, meta: dict[str, Any]):
+    """Region lists of the wrong shape never reach a check: the manifest's validation names them (bundle_check)."""
+    with pytest.raises(BundleError, match="regions"):
+        scope_bundle(tmp_path, meta, [DatasetRecord("ec2.security_groups", ACCOUNT, TOKYO, "ok", rows=[OPEN_SG])])

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from .. import evidence as ev
+from ..redact import mask_secrets
 from ..datasets import DATASETS, GLOBAL_SCOPE, REGIONAL_SCOPE
 from ..evidence import GLOBAL, CollectionError, DatasetRecord, EvidenceStore
 from ..params import Params
@@ -29,8 +30,12 @@ log = logging.getLogger(__name__)
 class CredentialsError(Exception):
     """AWS cannot be used at all (no usable credentials, endpoint unreachable): raised before any work starts.
 
-    The command line prints it as one paragraph without a traceback.
+    The command line prints it as one paragraph without a traceback. Its message is made with the endpoint
+    URL and botocore's words, so it is redacted here, once, wherever it is shown (a notebook too).
     """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(mask_secrets(message))
 
 
 class EndpointUnreachable(CredentialsError):
@@ -127,7 +132,7 @@ def collect_aws(
                     _account_failure_kind(failure),
                     failure.code,
                     _account_failure_message(account_id, failure, params.aws.role_name or ""),
-                    "sts:AssumeRole",
+                    ev.ASSUME_ROLE_ACTION,
                 )
             regions_by_account[account_id] = regions
             _record_account_failure(store, account_id, regions, failure, params.aws.role_name or "")
@@ -138,11 +143,11 @@ def collect_aws(
             except CollectionError as err:
                 # Never guess (the session's one region would make every other region look clean).
                 regions = []
-                region_scope_errors[account_id] = _scope_error(err.kind, err.code, err.message, REGIONS_ACTION)
+                region_scope_errors[account_id] = _scope_error(err.kind, err.code, err.message, ev.REGIONS_ACTION)
             else:
                 if not regions:
                     region_scope_errors[account_id] = _scope_error(
-                        ev.OTHER, EMPTY_REGION_LIST, "ec2:DescribeRegions listed no enabled region", REGIONS_ACTION
+                        ev.OTHER, ev.EMPTY_REGION_LIST, "ec2:DescribeRegions listed no enabled region", ev.REGIONS_ACTION
                     )
         else:
             regions = list(params.aws.regions)
@@ -188,10 +193,6 @@ def collect_aws(
         "region_scope_errors": region_scope_errors,
         "organization_accounts": organization,
     }
-
-
-REGIONS_ACTION = "ec2:DescribeRegions"
-EMPTY_REGION_LIST = "EmptyRegionList"  # the code recorded when the region list came back empty
 
 
 def _scope_error(kind: str, code: str, message: str, action: str) -> dict[str, str]:

@@ -9,15 +9,22 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
 from ..datasets import DATASETS, REGIONAL_SCOPE
-from ..evidence import ACCESS_DENIED, ERROR_KIND_LABELS, GLOBAL, OTHER, Bundle, EvidenceUnavailable
+from ..evidence import (
+    ACCESS_DENIED,
+    ASSUME_ROLE_ACTION,
+    EMPTY_REGION_LIST,
+    ERROR_KIND_LABELS,
+    GLOBAL,
+    OTHER,
+    REGIONS_ACTION,
+    Bundle,
+    EvidenceUnavailable,
+)
 from ..findings import Finding, Verdict
 
 T = TypeVar("T")
 
 REGIONS_DATASET = "ec2.regions"
-REGIONS_ACTION = "ec2:DescribeRegions"
-ASSUME_ROLE_ACTION = "sts:AssumeRole"
-EMPTY_REGION_LIST = "EmptyRegionList"  # aws/collect.py records this code when the region list came back empty
 
 
 @lru_cache(maxsize=1)
