@@ -212,7 +212,10 @@ def open_assessment(params_file: str | None = None, run_dir: str | None = None, 
             ) from None
         from .bundle_check import recorded_problems
 
-        bundle.verification = recorded_problems(bundle)  # a re-render of a bundle that did not verify says so
+        # The bundle is checked against its manifest whenever a notebook opens it (a run folder reopened in
+        # JupyterLab may have been edited since): what does not match is shown as unverified above everything,
+        # as is a re-render that was made from a bundle that did not verify.
+        bundle.verification = bundle.verify() or recorded_problems(bundle)
         lang = language or (bundle.manifest.get("params") or {}).get("language") or "ja"
         return Walkthrough(evaluate(bundle), lang)
     if not params_file:

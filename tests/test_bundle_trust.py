@@ -482,3 +482,17 @@ def test_allow_unverified_marks_every_page_of_every_output(forged_run, tmp_path)
         if path.is_file() and path.suffix != ".xlsx":
             assert "wJalrXUtnFEMI" not in path.read_text(encoding="utf-8", errors="ignore"), path
     assert cli("verify", "--bundle", str(out)).returncode == 1, "the copy keeps the forged bytes and says so"
+
+
+def test_a_notebook_opening_an_edited_run_folder_shows_it_unverified(tmp_path):
+    """A run folder reopened later (python -m assess_lib lab) is checked again when a notebook opens it:
+    an edited dataset puts the unverified line above everything the notebook shows."""
+    from assess_lib.notebook import open_assessment
+
+    run = small_bundle(tmp_path)
+    assert open_assessment(run_dir=str(run))._unverified() == ""
+    path = run / "evidence" / dataset_entry(manifest_of(run), "ec2.security_groups")["file"]
+    path.write_text(path.read_text(encoding="utf-8").replace("sg-1", "sg-2"), encoding="utf-8")
+    walkthrough = open_assessment(run_dir=str(run), language="en")
+    assert walkthrough.assessment.bundle.verification == [f"changed: {path.relative_to(run / 'evidence').as_posix()}"]
+    assert "UNVERIFIED EVIDENCE" in walkthrough._unverified()
