@@ -147,22 +147,31 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.fixture(scope="session")
 def demo_cli_run(tmp_path_factory) -> Path:
-    """`python -m assess_lib demo --out DIR`, run once per session as a consultant runs it (read-only for tests)."""
+    """The demo run as a consultant types it, once per session (read-only for tests): in their own folder,
+    `python -m assess_lib run --params params/bank.yaml --out out/bank` with relative paths, the demo's params
+    copied there, and an AWS profile in the environment that does not exist (the demo's keys reach its clients
+    explicitly, never through the environment). tests/test_runs.py runs it once more into the same folder."""
     import os
+    import shutil
     import subprocess
     import sys
 
-    out = tmp_path_factory.mktemp("demo-cli") / "run"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     root = Path(__file__).resolve().parents[1]
+    work = tmp_path_factory.mktemp("demo-cli") / "consultant"
+    (work / "params").mkdir(parents=True)
+    shutil.copy(root / "params" / "demo.yaml", work / "params" / "bank.yaml")
+    shutil.copy(root / "params" / "attestations.example.yaml", work / "params")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["AWS_PROFILE"] = "no-such-profile"
     result = subprocess.run(
-        [sys.executable, "-m", "assess_lib", "demo", "--out", str(out), "--quiet"],
+        [sys.executable, "-m", "assess_lib", "run", "--params", "params/bank.yaml", "--out", "out/bank", "--quiet"],
         capture_output=True,
         text=True,
         timeout=600,
         env=env,
-        cwd=root,
+        cwd=work,
     )
+    out = work / "out" / "bank"
     assert result.returncode == 0, result.stderr[-3000:]
-    assert str(out / "report.html") in result.stdout
+    assert f"report: {out / 'report.html'}" in result.stdout
     return out

@@ -15,31 +15,30 @@ from unittest import mock
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_cli_run_from_another_folder_with_relative_params_and_out_twice(tmp_path):
+def test_cli_run_from_another_folder_with_relative_params_and_out_twice(demo_cli_run, tmp_path):
     """`run --params p.yaml --out out` as a consultant types it, in their own folder, then again into the same out.
 
-    The notebook threads used papermill's cwd= (os.chdir, process-wide): the run then looked for
-    notebooks/outputs/demo/controls.json in about 40 % of runs.
+    The first run is the session's (conftest.demo_cli_run, typed exactly so); a copy of that consultant's folder
+    runs it a second time here. The notebook threads used papermill's cwd= (os.chdir, process-wide): the run
+    then looked for notebooks/outputs/demo/controls.json in about 40 % of runs.
     """
     work = tmp_path / "consultant"
-    (work / "params").mkdir(parents=True)
-    shutil.copy(ROOT / "params" / "demo.yaml", work / "params" / "bank.yaml")
-    shutil.copy(ROOT / "params" / "attestations.example.yaml", work / "params")
+    shutil.copytree(demo_cli_run.parents[1], work, symlinks=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["AWS_PROFILE"] = "no-such-profile"  # the demo's keys reach its clients explicitly, never through the environment
-    run_ids = []
-    for attempt in range(2):
-        result = subprocess.run(
-            [sys.executable, "-m", "assess_lib", "run", "--params", "params/bank.yaml", "--out", "out/bank", "--quiet"],
-            cwd=work,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            env=env,
-        )
-        assert result.returncode == 0, f"attempt {attempt + 1}: {result.stderr[-3000:]}"
-        out = work / "out" / "bank"
-        assert f"report: {out / 'report.html'}" in result.stdout
+    out = work / "out" / "bank"
+    run_ids = [json.loads((out / "evidence" / "manifest.json").read_text(encoding="utf-8"))["run_id"]]
+    result = subprocess.run(
+        [sys.executable, "-m", "assess_lib", "run", "--params", "params/bank.yaml", "--out", "out/bank", "--quiet"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"report: {out / 'report.html'}" in result.stdout
+    for run in (demo_cli_run, out):
         for name in (
             "controls.json",
             "findings.json",
@@ -48,12 +47,12 @@ def test_cli_run_from_another_folder_with_relative_params_and_out_twice(tmp_path
             "findings.xlsx",
             "notebooks/00_summary.ipynb",
         ):
-            assert (out / name).is_file(), f"attempt {attempt + 1}: {name}"
-        manifest = json.loads((out / "evidence" / "manifest.json").read_text(encoding="utf-8"))
-        run_ids.append(manifest["run_id"])
+            assert (run / name).is_file(), f"{run}: {name}"
+    run_ids.append(json.loads((out / "evidence" / "manifest.json").read_text(encoding="utf-8"))["run_id"])
     assert run_ids[0] != run_ids[1], "the second run replaced the first"
-    assert sorted(p.name for p in work.iterdir()) == ["out", "params"]
-    assert sorted(p.name for p in (work / "out").iterdir()) == ["bank"], "no staging folder left behind"
+    for folder in (demo_cli_run.parents[1], work):
+        assert sorted(p.name for p in folder.iterdir()) == ["out", "params"]
+        assert sorted(p.name for p in (folder / "out").iterdir()) == ["bank"], "no staging folder left behind"
     assert not (ROOT / "notebooks" / "out").exists() and not (work / "params" / "out").exists()
 
 
