@@ -239,7 +239,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     try:
         control = catalog.get(args.control_id)
     except KeyError:
-        raise UserError(f"unknown control ID '{args.control_id}'. Fix: use <section>-<item>, e.g. 2.3.1-5 or 2.1.1-b") from None
+        from .safe_input import shown
+
+        raise UserError(
+            f"unknown control ID '{shown(args.control_id, 40)}'. Fix: use <section>-<item>, e.g. 2.3.1-5 or 2.1.1-b"
+        ) from None
     lang = args.language
     specs = registry()
     print(f"{control.control_id}  {control.title(lang)}  [{control.kind}, mode {control.mode}]")

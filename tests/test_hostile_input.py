@@ -595,3 +595,13 @@ def test_attestation_file_edited_during_the_run_is_kept_as_validated(tmp_path):
     kept = store.files[meta["attestations"]["kept_as"]]
     assert kept == ITEM.encode("utf-8")
     assert meta["attestations"]["sha256"] == hashlib.sha256(ITEM.encode("utf-8")).hexdigest()
+
+
+def test_an_unknown_control_id_is_named_within_bounds(capsys):
+    """`show` echoed the whole argument (5,000 characters, control characters and all) into its message."""
+    from assess_lib.cli import main
+
+    assert main(["show", "A" * 5000 + "\x1b[2J"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown control ID 'AAAA") and "Fix:" in err
+    assert len(err) < 300 and "\x1b" not in err
