@@ -24,6 +24,8 @@ import stat
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Iterable
 
+from .safe_input import file_kind
+
 if TYPE_CHECKING:
     from .evidence import Bundle
 
@@ -89,23 +91,6 @@ _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _O_BINARY = getattr(os, "O_BINARY", 0)
 _DIR_FD = os.open in os.supports_dir_fd and os.lstat in os.supports_dir_fd
-
-
-def file_kind(mode: int) -> str:
-    """What a file is, in words."""
-    if stat.S_ISREG(mode):
-        return "regular file"
-    if stat.S_ISDIR(mode):
-        return "folder"
-    if stat.S_ISLNK(mode):
-        return "symbolic link"
-    if stat.S_ISFIFO(mode):
-        return "FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "device"
-    if stat.S_ISSOCK(mode):
-        return "socket"
-    return "special file"
 
 
 def _refuse(rel: str, st: os.stat_result, shown: str, root: Path | None = None, dir_fd: int | None = None) -> MemberProblem:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
-import hashlib
 import io
 import json
 import os
@@ -33,6 +32,8 @@ import uuid
 import zipfile
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
+
+from .evidence import sha256_file
 
 try:
     import fcntl
@@ -286,14 +287,6 @@ def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _listing(folder: Path) -> dict[str, Any]:
     """Every folder and regular file under ``folder`` (markers excluded), as the run marker records them.
 
@@ -311,7 +304,7 @@ def _listing(folder: Path) -> dict[str, Any]:
                 dirs.append(rel)
                 walk(Path(entry.path), rel + "/")
             elif entry.is_file(follow_symlinks=False):
-                files[rel] = [entry.stat(follow_symlinks=False).st_size, _sha256(Path(entry.path))]
+                files[rel] = [entry.stat(follow_symlinks=False).st_size, sha256_file(Path(entry.path))]
 
     walk(folder, "")
     return {"dirs": sorted(dirs), "files": dict(sorted(files.items()))}
@@ -416,7 +409,7 @@ def _differences(out: Path, marker: dict[str, Any]) -> list[str]:
                 expected = files.get(rel)
                 if not isinstance(expected, list) or len(expected) != 2:
                     found.append(rel)
-                elif entry.stat(follow_symlinks=False).st_size != expected[0] or _sha256(Path(entry.path)) != expected[1]:
+                elif entry.stat(follow_symlinks=False).st_size != expected[0] or sha256_file(Path(entry.path)) != expected[1]:
                     found.append(f"{rel} (changed since the kit wrote it)")
             else:
                 found.append(f"{rel} (not a regular file)")

@@ -77,19 +77,28 @@ def shown(value: Any, limit: int = SHOWN_CHARS) -> str:
 # --- reading files -----------------------------------------------------------------------------------------
 
 
+def file_kind(mode: int) -> str:
+    """What a file is, in words."""
+    if stat.S_ISREG(mode):
+        return "regular file"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if stat.S_ISLNK(mode):
+        return "symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "special file"
+
+
 def _kind(mode: int) -> str | None:
     """What a non-regular file is, for the message; None for a regular file."""
     if stat.S_ISREG(mode):
         return None
-    if stat.S_ISDIR(mode):
-        return "a folder, not a file"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO), not a regular file"
-    if stat.S_ISSOCK(mode):
-        return "a socket, not a regular file"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device, not a regular file"
-    return "not a regular file"
+    return f"a {file_kind(mode)}, not a regular file"
 
 
 def _size(n: int) -> str:
@@ -390,6 +399,7 @@ __all__ = [
     "InputError",
     "check_regular_file",
     "decode_text",
+    "file_kind",
     "load_yaml",
     "load_yaml_file",
     "read_input_bytes",
