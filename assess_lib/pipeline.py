@@ -13,16 +13,16 @@ import os
 import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from . import __version__
 from .attestations import collect_attestations
-from .catalog import Catalog, load_catalog
+from .catalog import load_catalog
 from .checks.runner import evaluate as run_checks
 from .evidence import Bundle, EvidenceStore
-from .findings import DECIDED, VERDICT_ORDER, Finding, Verdict, explain_rollup, finding_basis, item_basis, rollup
+from .core.model import Assessment
+from .core.rollup import item_results
 from .outputs import staged_output
 from .params import Params
 from .report.export import write_findings_json
@@ -96,84 +96,22 @@ def _call_counts(store: EvidenceStore) -> dict[str, Any]:
     return counts
 
 
-@dataclass
-class Assessment:
-    """Findings and control verdicts of one bundle."""
-
-    bundle: Bundle
-    findings: list[Finding]
-    controls: list[dict[str, Any]]
-    catalog: Catalog
-
-
 def evaluate(bundle: Bundle, thresholds: dict[str, Any] | None = None) -> Assessment:
-    """Run every check over the bundle and roll findings up to every catalogue item."""
-    if thresholds is None:
-        thresholds = bundle.manifest.get("params", {}).get("thresholds") or {}
-    from .thresholds import DEFAULT_THRESHOLDS
+    """Run every check over the bundle and roll findings up to every catalogue item.
 
-    effective = {**DEFAULT_THRESHOLDS, **thresholds}
-    catalog = load_catalog()
-    findings = run_checks(bundle, effective)
-    return Assessment(bundle, findings, control_results(catalog, findings), catalog)
-
-
-def control_results(catalog: Catalog, findings: list[Finding]) -> list[dict[str, Any]]:
-    """One result per catalogue item (contract fields first).
-
-    ``automated_verdict`` rolls up the machine checks alone; ``verdict`` also
-    counts what they cannot see: a hybrid item whose checks all pass still
-    needs a human for its organisational part, so it is ``manual``. Both honour
-    severity (:func:`findings.explain_rollup`): a failing critical or high finding
-    makes the item ``fail``. ``basis`` says what a decided verdict rests on:
-    ``evidence`` (checks on AWS / DNS evidence), ``answer`` (the customer's
-    attested answers) or a list of both; None while the item is undecided.
+    ``thresholds`` (the params file's) override the checks' parameters by name; by default those the bundle
+    was collected with.
     """
     from .checks import registry
+    from .thresholds import DEFAULT_THRESHOLDS
 
-    specs = registry()
-    by_control: dict[str, list[Finding]] = {}
-    for finding in findings:
-        by_control.setdefault(finding.control_id, []).append(finding)
-    results = []
-    for control in catalog:
-        own = by_control.get(control.control_id, [])
-        automated = rollup(own) if own else None
-        inputs: list[Finding | Verdict] = list(own)
-        if control.mode != "auto" or not own:
-            inputs.append(Verdict.MANUAL)
-        verdict, rule = explain_rollup(inputs)
-        counts = {v: 0 for v in VERDICT_ORDER}
-        for f in own:
-            counts[f.verdict.value] += 1
-        # The findings that decided the verdict: those of its own value (a fail rests on the failures,
-        # not on the passes beside it), or every decided finding for a partial or not-applicable item.
-        deciding = [
-            f
-            for f in own
-            if f.verdict.value in DECIDED and (verdict.value in ("partial", "not_applicable") or f.verdict == verdict)
-        ]
-        basis = item_basis(
-            verdict.value,
-            (finding_basis(f, specs[f.check_id].datasets if f.check_id in specs else ()) for f in deciding),
-        )
-        results.append(
-            {
-                "control_id": control.control_id,
-                "verdict": verdict.value,
-                "title_ja": control.title_ja,
-                "title_en": control.title_en,
-                "basis": basis,
-                "section": control.section,
-                "kind": control.kind,
-                "mode": control.mode,
-                "checks": list(control.checks),
-                "automated_verdict": automated.value if automated else None,
-                "rollup_rule": rule,
-                "finding_counts": counts,
-            }
-        )
-    return results
+    if thresholds is None:
+        thresholds = bundle.manifest.get("params", {}).get("thresholds") or {}
+    parameters = {**DEFAULT_THRESHOLDS, **thresholds}
+    catalog = load_catalog()
+    findings = run_checks(bundle, parameters)
+    datasets = {check_id: spec.datasets for check_id, spec in registry().items()}
+    return Assessment(bundle, findings, item_results(catalog, findings, datasets), catalog, parameters)
 
 
 def write_results(run_dir: Path, assessment: Assessment) -> None:

@@ -1,119 +1,233 @@
-"""Checks: pure functions over evidence, registered with their controls and datasets.
+"""Checks: pure functions over evidence, each with one metadata record (``checks/<module>.yaml``).
 
-A check is ``fn(ctx: CheckContext) -> list[Finding]``. It reads evidence only
-through ``ctx.rows(...)`` (never boto3, ``aws/`` or ``dns/``), and the IAM
-actions it needs follow from the datasets it declares. Missing evidence becomes
-an ``error`` finding naming the cause and the missing permission, once per
-dataset and region, beside the findings the rest of the evidence gives: regional
-datasets are read through ``ctx.regional_rows``/``ctx.per_region``, which skip an
-unreadable region and go on, and the runner turns any other
-:class:`EvidenceUnavailable` into an ``error`` while keeping what was found before.
-A check concludes "there is none" only when ``ctx.complete``. When an account's regions in scope are unknown
-(``regions: all`` and the region list could not be had), every check reading a regional dataset is an ``error``
-naming the cause and the permission, keeps only failures, and passes nothing (runner.run_check, context.py).
+A check is a generator ``fn(ctx: CheckContext)`` decorated with ``@check("check_id")``, yielding
+:class:`~.result.Result` objects (``passed``, ``failed``, ``not_applicable``, ``manual``) with the facts behind
+them. It reads evidence only through ``ctx.rows(...)`` (never boto3, ``aws/`` or ``dns/``) and, for a composite
+check, other checks' results through ``ctx.results(...)``. Its record (:mod:`.records`) says everything else: title,
+severity, scope, datasets, parameters, messages, remediation, references. The runner (:mod:`.runner`) owns what is
+generic: iterating the scope, turning missing evidence into ``error`` findings per account and region, "nothing to
+assess", rendering messages, and containing a crash. Which guideline items a check serves is said by the catalogue
+alone (``catalog/controls.yaml``, ``checks:``). Check modules are discovered: every module of this package with a
+record file of the same name.
+
+Transitional (until every module is moved): a module without a record file registers its checks with
+``@check(id, controls=..., datasets=..., scope=...)``, keeps its words in ``checks.yaml`` and records findings
+through ``ctx.passed/failed/...``.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-from typing import Any, Callable
+from importlib import resources
+from typing import Any
 
 from .._yaml import load_packaged_yaml
-from ..datasets import BASE_ACTIONS, DATASETS, actions_for
+from ..core.text import render
+from ..datasets import BASE_ACTIONS, actions_for
 from .context import CheckContext
+from .records import CheckRecord, load_records, read_order
+from .result import Result, failed, manual, not_applicable, passed
 
-CheckFn = Callable[[CheckContext], list]
+CheckFn = Callable[[CheckContext], Iterable[Result] | None]
 
-# Modules holding checks, one per guideline section.
-CHECK_MODULES = (
-    "s2_3_1_access",
-    "s2_3_1_identity",
-    "s2_3_1_email",
-    "s2_1_governance",
-    "s2_3_defense",
-    "s2_3_1_remote",
-    "s2_3_1_physical",
-    "s2_3_4_dns",
-)
+ACCOUNT_SCOPE = "account"  # once per AWS account of the bundle
+REGION_SCOPE = "region"  # once per AWS account and region in scope (the runner iterates the regions)
+DOMAIN_SCOPE = "domain"  # once per e-mail domain of the bundle (account_id "dns")
+ORG_SCOPE = "organisation"  # once per assessment, on attested evidence (account_id "org")
+AWS_SCOPES = (ACCOUNT_SCOPE, REGION_SCOPE)
+
+# Modules of this package that hold the machinery, not checks.
+_MACHINERY = frozenset({"context", "records", "result", "runner"})
 
 
-ACCOUNT_SCOPE = "account"  # run once per AWS account of the bundle
-DOMAIN_SCOPE = "domain"  # run once per e-mail domain of the bundle (account_id "dns")
-ORG_SCOPE = "organisation"  # run once per assessment, on attested evidence (account_id "org")
+def check(check_id: str, controls: list[str] | None = None, datasets: list[str] | None = None, scope: str | None = None):
+    """Mark ``fn`` as the function of check ``check_id`` (its record says the rest)."""
+
+    def mark(fn: CheckFn) -> CheckFn:
+        fn.__check_id__ = check_id  # type: ignore[attr-defined]
+        fn.__legacy__ = None if controls is None else (tuple(controls), tuple(datasets or ()), scope or ACCOUNT_SCOPE)  # type: ignore[attr-defined]
+        return fn
+
+    return mark
 
 
 @dataclass(frozen=True)
 class CheckSpec:
-    check_id: str
-    controls: tuple[str, ...]
-    datasets: tuple[str, ...]
+    """A check: its record and its function."""
+
+    record: CheckRecord
     fn: CheckFn
-    scope: str = ACCOUNT_SCOPE
+    legacy_controls: tuple[str, ...] | None = None  # transitional: controls named by the decorator
+
+    @property
+    def check_id(self) -> str:
+        return self.record.check_id
+
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        return self.record.datasets
+
+    @property
+    def scope(self) -> str:
+        return self.record.scope
+
+    @property
+    def severity(self) -> str:
+        return self.record.severity
+
+    @property
+    def parameters(self) -> Mapping[str, Any]:
+        return self.record.parameters
+
+    @property
+    def legacy(self) -> bool:
+        return self.legacy_controls is not None
+
+    @property
+    def controls(self) -> tuple[str, ...]:
+        """The guideline items the catalogue maps this check to."""
+        if self.legacy_controls is not None:
+            return self.legacy_controls
+        return tuple(_controls_by_check().get(self.check_id, ()))
 
     @property
     def permissions(self) -> list[str]:
-        """IAM actions behind the check's AWS datasets (DNS datasets need none)."""
+        """IAM actions behind the check's AWS datasets (DNS and attested datasets need none)."""
         return [a for a in actions_for(self.datasets) if ":" in a]
 
-    @property
-    def meta(self) -> dict[str, Any]:
-        return check_metadata()[self.check_id]
-
     def title(self, lang: str = "ja") -> str:
-        return self.meta[f"title_{lang}"]
+        return self.record.title["en" if lang == "en" else "ja"]
 
-    def remediation(self, lang: str = "ja") -> str:
-        return self.meta[f"remediation_{lang}"]
+    def remediation(self, lang: str = "ja", parameters: Mapping[str, Any] | None = None) -> str:
+        """The remediation, quoting the parameters in force (defaults unless ``parameters`` say otherwise)."""
+        values = {**self.parameters, **{k: v for k, v in (parameters or {}).items() if k in self.parameters}}
+        return render(self.record.remediation["en" if lang == "en" else "ja"], lang, values)
 
+    def message(self, key: str, lang: str, values: Mapping[str, Any]) -> str:
+        """The record's message ``key`` in ``lang``, filled with ``values`` (Phrases of this check's messages
+        or of the catalogue rendered in the same language)."""
+        return render(self.record.messages[key]["en" if lang == "en" else "ja"], lang, values, self._lookup)
 
-_REGISTRY: dict[str, CheckSpec] = {}
+    def _lookup(self, key: str) -> Mapping[str, str]:
+        if "." in key:
+            from ..core.text import entry
 
-
-def check(check_id: str, controls: list[str], datasets: list[str], scope: str = ACCOUNT_SCOPE) -> Callable[[CheckFn], CheckFn]:
-    """Register a check for ``controls`` reading ``datasets`` (per account, or per domain)."""
-    for name in datasets:
-        if name not in DATASETS:
-            raise ValueError(f"check {check_id}: unknown dataset {name}")
-
-    def register(fn: CheckFn) -> CheckFn:
-        if check_id in _REGISTRY:
-            raise ValueError(f"check {check_id} registered twice")
-        _REGISTRY[check_id] = CheckSpec(check_id, tuple(controls), tuple(datasets), fn, scope)
-        return fn
-
-    return register
-
-
-def registry() -> dict[str, CheckSpec]:
-    """Every registered check (importing the check modules on first use)."""
-    for module in CHECK_MODULES:
-        importlib.import_module(f"{__name__}.{module}")
-    return dict(_REGISTRY)
+            return entry(key)
+        return self.record.messages[key]
 
 
 @lru_cache(maxsize=1)
-def check_metadata() -> dict[str, dict[str, Any]]:
-    """Titles, severities and remediation per check (checks.yaml)."""
-    with open(Path(__file__).with_name("checks.yaml"), encoding="utf-8") as handle:
-        return load_packaged_yaml(handle)
+def _controls_by_check() -> dict[str, list[str]]:
+    from ..catalog import load_catalog
+
+    out: dict[str, list[str]] = {}
+    for control in load_catalog():
+        for check_id in control.checks:
+            out.setdefault(check_id, []).append(control.control_id)
+    return out
+
+
+def _check_modules() -> list[str]:
+    return [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_") and m.name not in _MACHINERY]
+
+
+@lru_cache(maxsize=1)
+def _legacy_records() -> dict[str, dict[str, Any]]:
+    """Transitional: the words of the checks not yet moved to a record file."""
+    path = resources.files(__package__) / "checks.yaml"
+    return load_packaged_yaml(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _legacy_record(check_id: str, module: str, datasets: tuple[str, ...], scope: str) -> CheckRecord:
+    meta = _legacy_records()[check_id]
+    return CheckRecord(
+        check_id=check_id,
+        module=module,
+        title={"ja": meta["title_ja"], "en": meta["title_en"]},
+        severity=meta.get("severity", "medium"),
+        scope=scope,
+        datasets=datasets,
+        messages=dict(meta.get("messages") or {}),
+        remediation={"ja": meta["remediation_ja"], "en": meta["remediation_en"]},
+        parameters=dict(meta.get("parameters") or {}),
+        subject=check_id,
+    )
+
+
+@lru_cache(maxsize=1)
+def _discover() -> dict[str, CheckSpec]:
+    records = load_records()
+    found: dict[str, CheckSpec] = {}
+    for module in _check_modules():
+        loaded = importlib.import_module(f"{__name__}.{module}")
+        for value in vars(loaded).values():
+            check_id = getattr(value, "__check_id__", None)
+            if check_id is None or getattr(value, "__module__", None) != loaded.__name__:
+                continue
+            if check_id in found:
+                raise ValueError(f"check {check_id} has two functions ({found[check_id].record.module} and {module})")
+            legacy = getattr(value, "__legacy__", None)
+            if check_id in records:
+                if records[check_id].module != module:
+                    raise ValueError(
+                        f"check {check_id}: its record is in checks/{records[check_id].module}.yaml, not {module}.yaml"
+                    )
+                found[check_id] = CheckSpec(records[check_id], value)
+            elif legacy is not None:
+                controls, datasets, scope = legacy
+                found[check_id] = CheckSpec(_legacy_record(check_id, module, datasets, scope), value, controls)
+            else:
+                raise ValueError(f"check {check_id} (checks/{module}.py) has no record in checks/{module}.yaml")
+    orphans = sorted(set(records) - set(found))
+    if orphans:
+        raise ValueError(f"check record {orphans[0]} (checks/{records[orphans[0]].module}.yaml) has no function")
+    order = read_order({c: s.record for c, s in found.items()})
+    return {check_id: found[check_id] for check_id in order}
+
+
+def registry() -> dict[str, CheckSpec]:
+    """Every check, discovered, each after the checks whose results it reads."""
+    return dict(_discover())
 
 
 def required_actions() -> list[str]:
-    """Every IAM action the registered checks need (the kit's read-only policy)."""
+    """Every IAM action the checks need (the kit's read-only policy)."""
     return sorted({a for spec in registry().values() for a in spec.permissions} | set(BASE_ACTIONS))
+
+
+def check_metadata() -> dict[str, dict[str, Any]]:
+    """Transitional: titles, severities and remediation per check in the old flat shape."""
+    return {
+        c: {
+            "title_ja": s.title("ja"),
+            "title_en": s.title("en"),
+            "severity": s.severity,
+            "remediation_ja": s.remediation("ja"),
+            "remediation_en": s.remediation("en"),
+            "messages": s.record.messages,
+        }
+        for c, s in registry().items()
+    }
 
 
 __all__ = [
     "ACCOUNT_SCOPE",
+    "AWS_SCOPES",
     "DOMAIN_SCOPE",
     "ORG_SCOPE",
+    "REGION_SCOPE",
     "CheckContext",
     "CheckSpec",
+    "Result",
     "check",
-    "check_metadata",
+    "failed",
+    "manual",
+    "not_applicable",
+    "passed",
     "registry",
     "required_actions",
 ]

@@ -3,36 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
+from ..core.model import ErrorKind, Finding, Verdict, error_kind_label
+from ..core.text import t
 from ..datasets import DATASETS, REGIONAL_SCOPE
 from ..evidence import (
     ACCESS_DENIED,
     ASSUME_ROLE_ACTION,
     EMPTY_REGION_LIST,
-    ERROR_KIND_LABELS,
     GLOBAL,
     OTHER,
     REGIONS_ACTION,
     Bundle,
     EvidenceUnavailable,
 )
-from ..findings import Finding, Verdict
 
 T = TypeVar("T")
 
 REGIONS_DATASET = "ec2.regions"
-
-
-@lru_cache(maxsize=1)
-def _scope_text() -> dict[str, Any]:
-    from .._yaml import load_packaged_yaml
-
-    with open(Path(__file__).with_name("scope.yaml"), encoding="utf-8") as handle:
-        return load_packaged_yaml(handle)
 
 
 class RegionScopeUnknown(EvidenceUnavailable):
@@ -44,17 +36,19 @@ class RegionScopeUnknown(EvidenceUnavailable):
         super().__init__(REGIONS_DATASET, account_id, GLOBAL, kind, code, message, action)
 
     def describe(self, lang: str = "en") -> str:
-        key = "ja" if lang == "ja" else "en"
-        texts = _scope_text()
-        label = ERROR_KIND_LABELS.get(self.kind, ERROR_KIND_LABELS[OTHER])[key]
         detail = f" ({self.code}: {self.message})" if self.code and self.message else f" ({self.code})" if self.code else ""
         variant = "empty" if self.empty else "role" if self.action == ASSUME_ROLE_ACTION else "unreadable"
-        sentence = texts[variant][key].format(
-            account=self.account_id, kind=label, code=f" [{self.code}]" if self.code else "", detail=detail
+        sentence = t(
+            f"runner.scope_unknown.{variant}",
+            lang,
+            account=self.account_id,
+            kind=error_kind_label(self.kind, lang),
+            code=f" [{self.code}]" if self.code else "",
+            detail=detail,
         )
         # A refusal names the permission to grant; any other failure (throttled, server error) the call made.
-        suffix = texts["permission" if self.kind == ACCESS_DENIED else "call"][key]
-        return sentence + suffix.format(action=self.action or REGIONS_ACTION)
+        suffix = "permission" if self.kind == ACCESS_DENIED else "call"
+        return sentence + t(f"runner.scope_unknown.{suffix}", lang, action=self.action or REGIONS_ACTION)
 
 
 def region_scope_error(bundle: Bundle, account_id: str) -> RegionScopeUnknown | None:
@@ -90,7 +84,7 @@ def _scope_unknown(account_id: str, error: dict[str, Any], default_action: str) 
     kind = str(error.get("kind") or error.get("error_kind") or OTHER)
     return RegionScopeUnknown(
         account_id,
-        kind if kind in ERROR_KIND_LABELS else OTHER,
+        kind if kind in {k.value for k in ErrorKind} else OTHER,
         str(error.get("code") or error.get("error_code") or ""),
         str(error.get("message") or error.get("error_message") or ""),
         str(error.get("action") or default_action),
@@ -118,8 +112,9 @@ def parse_time(value: Any) -> dt.datetime | None:
 
 @dataclass
 class CheckContext:
-    """One check's view of one account. ``now`` is the collection time, so a bundle
-    re-evaluated a year later gives the same verdicts."""
+    """One check's view of one account (and, for a region-scope check, one region). ``now`` is the collection
+    time, so a bundle re-evaluated a year later gives the same verdicts. ``params`` are the check's parameters in
+    force (its record's defaults, overridden by the params file's ``thresholds:``)."""
 
     check_id: str
     bundle: Bundle
@@ -128,6 +123,10 @@ class CheckContext:
     now: dt.datetime
     default_severity: str = "medium"
     domain: str | None = None  # set for domain-scope checks (account_id is then "dns")
+    params: Mapping[str, Any] = field(default_factory=dict)
+    region: str | None = None  # set by the runner for region-scope checks
+    reads: tuple[str, ...] = ()  # the checks whose results this one may read
+    prior: Mapping[str, list[Finding]] = field(default_factory=dict)  # their findings for this account
     findings: list[Finding] = field(default_factory=list)
     missing: list[EvidenceUnavailable] = field(default_factory=list)  # evidence recorded as ``error`` so far
     _scope_checked: bool = field(default=False, repr=False)
@@ -156,9 +155,22 @@ class CheckContext:
         """True while no evidence the check asked for was missing: only then may it conclude "none found"."""
         return not self.missing
 
-    def rows(self, dataset: str, region: str = GLOBAL) -> list[dict[str, Any]]:
-        """Rows of a dataset for this account; raises EvidenceUnavailable when missing (for a regional
-        dataset of an account whose regions are unknown: that cause, whatever the region asked)."""
+    def in_region(self, region: str) -> CheckContext:
+        """This context narrowed to one region (findings and missing evidence are shared)."""
+        return dataclasses.replace(self, region=region)
+
+    def results(self, check_id: str) -> list[Finding]:
+        """The findings of another check (named in this check's record ``reads``) for this account."""
+        if check_id not in self.reads:
+            raise ValueError(f"check {self.check_id} reads the results of {check_id} without naming it in its record (reads:)")
+        return list(self.prior.get(check_id, []))
+
+    def rows(self, dataset: str, region: str | None = None) -> list[dict[str, Any]]:
+        """Rows of a dataset for this account (a regional dataset: in ``region``, by default the context's);
+        raises EvidenceUnavailable when missing (for a regional dataset of an account whose regions are
+        unknown: that cause, whatever the region asked)."""
+        if region is None:
+            region = self.region if self.region is not None and is_regional([dataset]) else GLOBAL
         if region != GLOBAL and is_regional([dataset]) and self.region_scope_error is not None:
             raise self.region_scope_error
         return self.bundle.rows(dataset, self.account_id, region)
@@ -212,14 +224,13 @@ class CheckContext:
         from ..redact import mask_secrets
 
         detail = mask_secrets(" ".join(f"{type(crash).__name__}: {crash}".split()))
-        detail = detail if len(detail) <= 200 else detail[:199] + "…"
-        texts = _scope_text()["crashed"]
+        detail = detail if len(detail) <= 200 else detail[:199] + "\u2026"
         self.add(
             Verdict.ERROR,
             self.check_id,
-            texts["ja"].format(check=self.check_id, detail=detail),
-            texts["en"].format(check=self.check_id, detail=detail),
-            GLOBAL,
+            t("runner.crashed", "ja", check=self.check_id, detail=detail),
+            t("runner.crashed", "en", check=self.check_id, detail=detail),
+            self.region or GLOBAL,
             "info",
             error_kind=OTHER,
             error_code=type(crash).__name__,
