@@ -15,6 +15,8 @@ A check module ``checks/<name>.py`` has a record file ``checks/<name>.yaml`` map
       none: {ja, en}                                # nothing to assess (no result, complete evidence): required
     remediation: {ja, en}                           # may quote parameters: {access_key_max_age_days}
     references: {cis: ["1.14"], fsbp: ["IAM.3"]}    # optional
+    always_applies: why there is always something to assess (e.g. every account has a password policy setting);
+                    then ``none`` is not required, and the runner's "nothing to assess" would be a defect
 
 Records are validated at load like Prowler's check metadata: an unknown or missing key, a dataset no collector
 declares, a message without both languages, a template field that is neither a parameter nor a name the runner
@@ -37,7 +39,7 @@ from ..core.text import LANGS
 
 SCOPES: tuple[str, ...] = ("account", "region", "domain", "organisation")
 REQUIRED = ("title", "severity", "scope", "datasets", "messages", "remediation")
-OPTIONAL = ("parameters", "reads", "subject", "references")
+OPTIONAL = ("parameters", "reads", "subject", "references", "always_applies")
 # Names the runner fills into every message besides the result's facts and the parameters.
 RUNNER_FIELDS = ("resource", "region", "account", "domain")
 NOTHING_TO_ASSESS = "none"
@@ -62,6 +64,7 @@ class CheckRecord:
     reads: tuple[str, ...] = ()
     subject: str = ""
     references: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    always_applies: str = ""  # why "nothing to assess" cannot happen (then no "none" message)
 
 
 def _bilingual(value: Any, where: str) -> dict[str, str]:
@@ -103,10 +106,14 @@ def parse_record(check_id: str, data: Any, source: str, module: str, known_datas
     for name in datasets:
         if name not in known_datasets:
             raise RecordError(f"{where}.datasets: no collector declares the dataset {name!r}")
+    always = data.get("always_applies", "")
+    if not isinstance(always, str):
+        raise RecordError(f"{where}.always_applies: expected the reason there is always something to assess")
     messages = data["messages"]
-    if not isinstance(messages, Mapping) or NOTHING_TO_ASSESS not in messages:
+    if not isinstance(messages, Mapping) or not messages or (NOTHING_TO_ASSESS not in messages and not always):
         raise RecordError(
-            f"{where}.messages: expected a mapping of message keys with at least {NOTHING_TO_ASSESS!r} (nothing to assess)"
+            f"{where}.messages: expected a mapping of message keys with {NOTHING_TO_ASSESS!r} (nothing to assess), "
+            "or always_applies: <why there is always something to assess>"
         )
     parsed_messages = {str(key): _bilingual(text, f"{where}.messages.{key}") for key, text in messages.items()}
     parameters = data.get("parameters") or {}
@@ -136,6 +143,7 @@ def parse_record(check_id: str, data: Any, source: str, module: str, known_datas
         reads=tuple(reads),
         subject=subject or check_id,
         references={str(k): tuple(str(x) for x in v) for k, v in references.items()},
+        always_applies=always,
     )
 
 

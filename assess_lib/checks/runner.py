@@ -103,8 +103,13 @@ def _run(
             view.record_crash(crash)
             crashed = True
     if not spec.legacy and not produced and ctx.complete and not crashed:
-        # Nothing to assess: complete evidence and no resource the check applies to.
-        ctx.findings.append(_finding(spec, ctx, Result(Verdict.NOT_APPLICABLE, spec.record.subject, NOTHING_TO_ASSESS), None))
+        # Nothing to assess: complete evidence and no resource the check applies to. (A check whose record says
+        # it always applies and yields nothing is a defect: its "none" message is missing, which is contained
+        # as a crash naming the check.)
+        try:
+            ctx.findings.append(_finding(spec, ctx, Result(Verdict.NOT_APPLICABLE, spec.record.subject, NOTHING_TO_ASSESS), None))
+        except KeyError as crash:
+            ctx.record_crash(crash)
     findings = ctx.findings
     if unknown_scope is not None:
         # Failures found on the evidence there is stay; nothing regional can pass or be "not applicable"
