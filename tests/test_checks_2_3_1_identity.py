@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 from conftest import make_bundle, run_one, verdicts
 
 from assess_lib import evidence as ev
@@ -340,3 +341,324 @@ def test_organisation_accounts_are_not_third_parties(tmp_path):
     }
     vendor = next(f for f in findings if f.resource == "role/vendor")
     assert vendor.details["external_accounts"] == [CONTRACTOR] and sibling in vendor.message_en
+
+
+# --- the new contract (issue 12): every check seen passing, failing, with nothing to assess, and without evidence ---
+
+DENIED = CollectionError(ev.ACCESS_DENIED, "AccessDenied", "User is not authorized")
+TOKYO, OSAKA = "ap-northeast-1", "ap-northeast-3"
+IDENTITY_CHECKS = {
+    "iam_external_trust_without_external_id": ["2.3.1-1"],
+    "iam_unused_roles": ["2.3.1-1"],
+    "iam_shared_accounts": ["2.3.1-2"],
+    "iam_identity_center_usage": ["2.3.1-2"],
+    "secrets_rotation": ["2.3.1-3"],
+    "cloudtrail_cloudwatch_logs": ["2.3.1-4"],
+    "cloudtrail_kms_encryption": ["2.3.1-4"],
+    "cloudtrail_bucket_tamper_resistance": ["2.3.1-4"],
+    "iam_saml_provider_certificates": ["2.3.1-7"],
+    "iam_federated_role_conditions": ["2.3.1-7"],
+}
+
+
+def test_the_catalogue_maps_each_check_to_the_items_its_decorator_named():
+    """The catalogue alone says which items a check serves: exactly what the decorators said before the move."""
+    from assess_lib.checks import registry
+
+    specs = registry()
+    assert {c: list(specs[c].controls) for c in IDENTITY_CHECKS} == IDENTITY_CHECKS
+    assert not any(specs[c].legacy for c in IDENTITY_CHECKS), "moved to a record file"
+
+
+def test_record_parameters_have_the_defaults_of_the_thresholds_file():
+    from assess_lib.checks import registry
+    from assess_lib.thresholds import DEFAULT_THRESHOLDS
+
+    specs = registry()
+    assert dict(specs["iam_unused_roles"].parameters) == {"unused_credential_days": DEFAULT_THRESHOLDS["unused_credential_days"]}
+    assert dict(specs["iam_saml_provider_certificates"].parameters) == {
+        "certificate_expiry_warning_days": DEFAULT_THRESHOLDS["certificate_expiry_warning_days"]
+    }
+
+
+# Evidence complete and holding nothing a check applies to: (datasets, resource and English message of the finding).
+NOTHING = {
+    "iam_external_trust_without_external_id": (
+        {("iam.authorization_details", "global"): [role("svc", trust({"Service": "ec2.amazonaws.com"}))]},
+        "IAM roles",
+        "No IAM role can be assumed from another account.",
+    ),
+    "iam_unused_roles": (
+        {("iam.authorization_details", "global"): [{**role("AWSServiceRoleForSupport", {}), "path": "/aws-service-role/x/"}]},
+        "IAM roles",
+        "There are no IAM roles.",
+    ),
+    "iam_shared_accounts": (
+        {
+            ("iam.credential_report", "global"): [report_user("<root_account>"), report_user("batch", console=False)],
+            ("iam.authorization_details", "global"): [],
+        },
+        "IAM users",
+        "No IAM user has a console password.",
+    ),
+    "iam_identity_center_usage": (
+        {("iam.credential_report", "global"): [report_user("batch", console=False)], ("sso.instances", TOKYO): []},
+        "IAM Identity Center",
+        "No IAM user signs in to the console and IAM Identity Center is not enabled (no human access).",
+    ),
+    "secrets_rotation": ({("secretsmanager.secrets", TOKYO): []}, "Secrets Manager", "There are no Secrets Manager secrets."),
+    "cloudtrail_bucket_tamper_resistance": (
+        {("cloudtrail.trails", TOKYO): [], ("s3.trail_bucket_protection", "global"): []},
+        "CloudTrail",
+        "There is no trail, so no log bucket.",
+    ),
+    "iam_saml_provider_certificates": (
+        {("iam.saml_providers", "global"): []},
+        "SAML providers",
+        "There are no SAML identity providers.",
+    ),
+    "iam_federated_role_conditions": (
+        {
+            ("iam.authorization_details", "global"): [role("own", trust({"AWS": f"arn:aws:iam::{OWN}:root"}))],
+            ("iam.oidc_providers", "global"): [],
+        },
+        "federated roles",
+        "No IAM role trusts an external identity provider.",
+    ),
+}
+
+
+@pytest.mark.parametrize("check_id", sorted(NOTHING))
+def test_nothing_to_assess_is_one_not_applicable_finding(tmp_path, check_id):
+    data, resource, message = NOTHING[check_id]
+    findings = run_one(check_id, make_bundle(tmp_path, data, started_at=NOW.isoformat()))
+    assert [(f.verdict.value, f.resource, f.region, f.message_en) for f in findings] == [
+        ("not_applicable", resource, "global", message)
+    ]
+    assert findings[0].message_ja and findings[0].severity == "info"
+
+
+@pytest.mark.parametrize("check_id", ["cloudtrail_cloudwatch_logs", "cloudtrail_kms_encryption"])
+def test_no_trail_at_all_fails(tmp_path, check_id):
+    """These two always apply: an account without a trail fails, once every region was read."""
+    findings = run_one(check_id, make_bundle(tmp_path, {("cloudtrail.trails", TOKYO): []}))
+    assert [(f.verdict.value, f.resource, f.severity, f.message_en) for f in findings] == [
+        ("fail", "CloudTrail", "high", "There is no CloudTrail trail.")
+    ]
+
+
+@pytest.mark.parametrize("check_id", sorted(IDENTITY_CHECKS))
+def test_missing_evidence_is_an_error_and_never_a_verdict(tmp_path, check_id):
+    """Every dataset of the check refused (in both regions for a regional one): errors naming it, nothing else."""
+    from assess_lib.checks import registry
+    from assess_lib.datasets import DATASETS, REGIONAL_SCOPE
+
+    data = {
+        (name, region): DENIED
+        for name in registry()[check_id].datasets
+        for region in ([TOKYO, OSAKA] if DATASETS[name].scope == REGIONAL_SCOPE else ["global"])
+    }
+    findings = run_one(check_id, make_bundle(tmp_path, data, regions=[TOKYO, OSAKA]))
+    assert findings and {f.verdict.value for f in findings} == {"error"}
+    assert {f.resource for f in findings} <= set(registry()[check_id].datasets)
+    assert all(f.details["error_kind"] == ev.ACCESS_DENIED for f in findings)
+
+
+def test_secrets_a_denied_region_is_an_error_beside_the_other_regions_verdicts(tmp_path):
+    """Region by region: Osaka refused is an error in Osaka; Tokyo's secrets are judged all the same."""
+    rows = [{"name": "static", "rotation_enabled": False}]
+    bundle = make_bundle(
+        tmp_path,
+        {("secretsmanager.secrets", TOKYO): rows, ("secretsmanager.secrets", OSAKA): DENIED},
+        regions=[TOKYO, OSAKA],
+    )
+    found = [(f.verdict.value, f.resource, f.region) for f in run_one("secrets_rotation", bundle)]
+    assert found == [("fail", "static", TOKYO), ("error", "secretsmanager.secrets", OSAKA)]
+    # Both regions empty but one unread: never "there are no secrets".
+    empty = make_bundle(
+        tmp_path / "b", {("secretsmanager.secrets", TOKYO): [], ("secretsmanager.secrets", OSAKA): DENIED}, regions=[TOKYO, OSAKA]
+    )
+    assert [f.verdict.value for f in run_one("secrets_rotation", empty)] == ["error"]
+
+
+def test_secrets_messages_name_the_interval(tmp_path):
+    rows = [
+        {"name": "rotating", "rotation_enabled": True, "rotation_days": 30, "last_rotated": ago(10)},
+        {"name": "stuck", "rotation_enabled": True, "rotation_days": 30, "last_rotated": ago(200)},
+        {"name": "scheduled", "rotation_enabled": True, "rotation_days": None, "last_rotated": ago(10)},
+    ]
+    bundle = make_bundle(tmp_path, {("secretsmanager.secrets", TOKYO): rows}, started_at=NOW.isoformat())
+    found = {f.resource: f for f in run_one("secrets_rotation", bundle)}
+    assert found["rotating"].message_en == "Secret rotating rotates automatically (every 30 days)."
+    assert found["stuck"].message_en == "Secret stuck should rotate every 30 days but was last rotated 200 days ago."
+    assert found["stuck"].message_ja == "シークレット stuck はローテーション設定（30日）がありますが、200日間ローテーションされていません。"
+    assert found["scheduled"].verdict.value == "pass" and "-" not in found["scheduled"].message_en
+    assert all(f.region == TOKYO for f in found.values())
+
+
+def test_unused_credential_days_is_a_parameter_quoted_from_its_value(tmp_path):
+    """The params file's thresholds override the record's default by name; messages and remediation quote it."""
+    from assess_lib.checks import registry
+
+    rows = [role("monthly", {}, last_used=ago(45), create_date=ago(500))]
+    default = run_one("iam_unused_roles", authz(tmp_path / "a", rows))
+    assert [(f.verdict.value, f.message_en) for f in default] == [
+        ("pass", "IAM role monthly was used 45 days ago (limit 90 days).")
+    ]
+    strict = run_one("iam_unused_roles", authz(tmp_path / "b", rows), {"unused_credential_days": 30})
+    assert [(f.verdict.value, f.severity) for f in strict] == [("fail", "low")]
+    assert strict[0].message_en == (
+        "IAM role monthly has not been used for 45 days (limit 30 days). Delete it if it is no longer needed."
+    )
+    assert "（上限 30日）" in strict[0].message_ja and "90" not in strict[0].message_ja
+    spec = registry()["iam_unused_roles"]
+    assert "30日以上" in spec.remediation("ja", {"unused_credential_days": 30})
+    assert "unused for 90 days" in spec.remediation("en")
+
+
+def test_unused_roles_messages_per_case(tmp_path):
+    rows = [
+        role("never", {}, last_used=None, create_date=ago(120)),
+        role("fresh", {}, last_used=None, create_date=ago(5)),
+        role("undated", {}, last_used=None, create_date=None),
+    ]
+    found = {f.resource: f for f in run_one("iam_unused_roles", authz(tmp_path, rows))}
+    assert found["role/never"].message_en == (
+        "IAM role never has never been used in the 120 days since it was created (limit 90 days). "
+        "Delete it if it is no longer needed."
+    )
+    assert found["role/fresh"].message_en == "IAM role fresh was created 5 days ago, within the 90-day limit."
+    assert found["role/undated"].verdict.value == "fail" and "None" not in found["role/undated"].message_en
+
+
+def test_a_role_used_during_the_collection_is_not_used_a_negative_number_of_days_ago(tmp_path):
+    """Fixed: the kit's own role, used after collection started, read "was used -1 days ago"."""
+    rows = [role("FsaAssessmentReadOnly", {}, last_used=(NOW + dt.timedelta(minutes=3)).isoformat(), create_date=ago(400))]
+    [finding] = run_one("iam_unused_roles", authz(tmp_path, rows))
+    assert finding.verdict.value == "pass" and finding.details["last_used_days"] == 0
+    assert finding.message_en == "IAM role FsaAssessmentReadOnly was used within the last day."
+    assert finding.message_ja == "IAMロール FsaAssessmentReadOnly は過去1日以内に使用されています。"
+
+
+def test_identity_center_counts_console_users_in_good_english(tmp_path):
+    """Fixed: one console user read "(1 IAM users still sign in to the console)"."""
+    sso = {("sso.instances", TOKYO): [{"instance_arn": "arn:aws:sso:::instance/x"}]}
+    one = make_bundle(tmp_path / "a", {("iam.credential_report", "global"): [report_user("kato.misaki")], **sso})
+    [finding] = run_one("iam_identity_center_usage", one)
+    assert finding.message_en.endswith("(1 IAM user still signs in to the console).")
+    assert finding.details["console_users"] == ["kato.misaki"]
+    two = make_bundle(tmp_path / "b", {("iam.credential_report", "global"): [report_user("a.b"), report_user("c.d")], **sso})
+    assert run_one("iam_identity_center_usage", two)[0].message_en.endswith("(2 IAM users still sign in to the console).")
+    alone = make_bundle(tmp_path / "c", {("iam.credential_report", "global"): [report_user("a.b")], ("sso.instances", TOKYO): []})
+    [failing] = run_one("iam_identity_center_usage", alone)
+    assert failing.verdict.value == "fail" and "1 IAM user signs in with long-lived credentials" in failing.message_en
+
+
+def test_identity_center_in_a_readable_region_passes_beside_the_unreadable_one(tmp_path):
+    users = [report_user("tanaka.taro")]
+    bundle = make_bundle(
+        tmp_path,
+        {
+            ("iam.credential_report", "global"): users,
+            ("sso.instances", TOKYO): [{"instance_arn": "arn:aws:sso:::instance/x"}],
+            ("sso.instances", OSAKA): DENIED,
+        },
+        regions=[TOKYO, OSAKA],
+    )
+    assert [(f.verdict.value, f.region) for f in run_one("iam_identity_center_usage", bundle)] == [
+        ("error", OSAKA),
+        ("pass", "global"),
+    ]
+    # Not found in Tokyo, Osaka unread: whether it is enabled is unknown, so no verdict at all.
+    unknown = make_bundle(
+        tmp_path / "b",
+        {("iam.credential_report", "global"): users, ("sso.instances", TOKYO): [], ("sso.instances", OSAKA): DENIED},
+        regions=[TOKYO, OSAKA],
+    )
+    assert [f.verdict.value for f in run_one("iam_identity_center_usage", unknown)] == ["error"]
+
+
+def test_an_unreadable_log_bucket_names_the_permissions_for_the_appendix(tmp_path):
+    """Fixed: the error for a log bucket whose settings were refused carried no error kind or permission, so the
+    report's missing-permission appendix did not list the actions to grant."""
+    rows = [{"bucket": "central-logs", "error_kind": "access_denied", "error_code": "AccessDenied", "error_message": "no"}]
+    bundle = make_bundle(
+        tmp_path, {("cloudtrail.trails", TOKYO): [trail("t")], ("s3.trail_bucket_protection", "global"): rows}
+    )
+    [finding] = run_one("cloudtrail_bucket_tamper_resistance", bundle)
+    assert finding.verdict.value == "error" and finding.severity == "info"
+    assert finding.details["error_kind"] == "access_denied"
+    assert finding.details["missing_permission"] == "s3:GetBucketObjectLockConfiguration, s3:GetBucketVersioning"
+    assert finding.message_en == (
+        "The tamper protection of log bucket central-logs could not be read (AccessDenied: no). "
+        "Required permissions: s3:GetBucketObjectLockConfiguration, s3:GetBucketVersioning"
+    )
+
+
+def test_bucket_protection_unread_is_an_error_beside_nothing_else(tmp_path):
+    bundle = make_bundle(
+        tmp_path, {("cloudtrail.trails", TOKYO): [trail("t")], ("s3.trail_bucket_protection", "global"): DENIED}
+    )
+    findings = run_one("cloudtrail_bucket_tamper_resistance", bundle)
+    assert [(f.verdict.value, f.resource) for f in findings] == [("error", "s3.trail_bucket_protection")]
+
+
+def test_bucket_tamper_messages(tmp_path):
+    rows = [
+        {"bucket": "locked", "object_lock": True, "retention_mode": "COMPLIANCE", "retention_days": 2555, "mfa_delete": False},
+        {"bucket": "plain", "object_lock": False, "mfa_delete": False, "versioning": "Disabled"},
+    ]
+    bundle = make_bundle(
+        tmp_path, {("cloudtrail.trails", TOKYO): [trail("t")], ("s3.trail_bucket_protection", "global"): rows}
+    )
+    found = {f.resource: f for f in run_one("cloudtrail_bucket_tamper_resistance", bundle)}
+    assert found["locked"].message_en == "Log bucket locked has S3 Object Lock (mode COMPLIANCE, retention 2555 days)."
+    assert found["plain"].details["versioning"] == "Disabled" and found["plain"].severity == "high"
+
+
+def test_certificate_expiry_warning_days_is_a_parameter_quoted_from_its_value(tmp_path):
+    rows = [{"name": "idp", "certificate_expiries": [(NOW + dt.timedelta(days=45, hours=1)).isoformat()]}]
+    bundle = make_bundle(tmp_path, {("iam.saml_providers", "global"): rows}, started_at=NOW.isoformat())
+    [default] = run_one("iam_saml_provider_certificates", bundle)
+    assert default.verdict.value == "pass"
+    assert default.message_en == "SAML provider idp's signing certificate is valid until 2026-12-16."
+    [early] = run_one("iam_saml_provider_certificates", bundle, {"certificate_expiry_warning_days": 60})
+    assert (early.verdict.value, early.severity) == ("fail", "medium")
+    assert early.message_en == (
+        "SAML provider idp's signing certificate expires in 45 days (2026-12-16), within the 60-day warning period; renew it."
+    )
+    assert "残り60日以内" in early.message_ja and early.details["expires"].startswith("2026-12-16T")
+
+
+def test_saml_expired_and_unreadable_messages(tmp_path):
+    rows = [
+        {"name": "expired", "certificate_expiries": [(NOW - dt.timedelta(days=1)).isoformat()]},
+        {"name": "unreadable", "certificate_expiries": ["not a date"]},
+    ]
+    bundle = make_bundle(tmp_path, {("iam.saml_providers", "global"): rows}, started_at=NOW.isoformat())
+    found = {f.resource: f for f in run_one("iam_saml_provider_certificates", bundle)}
+    assert (found["expired"].severity, found["expired"].message_en) == (
+        "high",
+        "SAML provider expired's signing certificate expired on 2026-10-31.",
+    )
+    assert found["unreadable"].verdict.value == "manual" and "IdP側で有効期限を確認" in found["unreadable"].message_ja
+
+
+def test_federated_failure_names_the_missing_conditions(tmp_path):
+    gh = f"arn:aws:iam::{OWN}:oidc-provider/token.actions.githubusercontent.com"
+    rows = [role("gh-open", trust({"Federated": gh}))]
+    oidc = [{"arn": gh, "url": "https://token.actions.githubusercontent.com", "client_ids": ["sts.amazonaws.com"]}]
+    [finding] = run_one("iam_federated_role_conditions", authz(tmp_path, rows, {("iam.oidc_providers", "global"): oidc}))
+    assert finding.details["missing_conditions"] == (
+        "token.actions.githubusercontent.com:aud, token.actions.githubusercontent.com:sub"
+    )
+    assert finding.message_en.startswith(
+        "IAM role gh-open trusts an external identity provider without the condition(s) token.actions.githubusercontent.com:aud, "
+    )
+    assert finding.details["providers"] == [gh] and finding.severity == "high"
+
+
+def test_external_trust_any_account_is_critical(tmp_path):
+    [finding] = run_one("iam_external_trust_without_external_id", authz(tmp_path, [role("anyone", trust({"AWS": "*"}))]))
+    assert (finding.verdict.value, finding.severity) == ("fail", "critical")
+    assert finding.message_en == 'IAM role anyone can be assumed by any AWS account (Principal "*").'

@@ -1,19 +1,48 @@
-"""More checks for 2.3.1: contractor trust, account lifecycle, central identity, secrets,
-tamper-resistant logs, remote administration, federation."""
+"""More checks for 2.3.1: contractor trust, account lifecycle, central identity, secrets, tamper-resistant
+logs, federation. Their words, severities and parameters are in ``s2_3_1_identity.yaml``."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import check
+from ..core.model import Verdict
+from ..datasets import actions_for
+from . import check, failed, manual, passed
 from .context import CheckContext, parse_time
-from .s2_3_1_access import _as_list, _truthy, _users, each_trail, log_buckets
+from .result import GLOBAL, Result
 
 SERVICE_ROLE_PATH = "/aws-service-role/"
+ROOT = "<root_account>"  # the credential report's row for the root user
+TRAILS = "cloudtrail.trails"
+TRAIL_BUCKET_PROTECTION = "s3.trail_bucket_protection"
+
+
+# --- evidence helpers (local: the other 2.3.1 modules keep their own) ----------------------------
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in ("true", "1", "yes")
+
+
+def _console_users(ctx: CheckContext) -> list[str]:
+    """IAM users (not root) who can sign in to the console, in credential-report order."""
+    return [
+        str(row["user"])
+        for row in ctx.rows("iam.credential_report")
+        if row.get("user") != ROOT and _truthy(row.get("password_enabled"))
+    ]
 
 
 def _roles(ctx: CheckContext) -> list[dict[str, Any]]:
+    """The account's IAM roles, without AWS's service-linked roles (the customer cannot change those)."""
     return [
         r
         for r in ctx.rows("iam.authorization_details")
@@ -43,8 +72,18 @@ def _principal_accounts(principal: Any) -> list[str]:
     for value in _as_list(aws):
         value = str(value)
         match = _ACCOUNT_IN_ARN.match(value)
-        accounts.append(match.group(1) if match else ("*" if value == "*" else value if value.isdigit() else value))
+        accounts.append(match.group(1) if match else value)
     return accounts
+
+
+def _trails(ctx: CheckContext) -> dict[str, dict[str, Any]]:
+    """Every trail listed in a readable in-scope region, once (a multi-region trail is listed in every region);
+    an unreadable region is an ``error`` finding."""
+    trails: dict[str, dict[str, Any]] = {}
+    for _region, rows in ctx.regional_rows(TRAILS):
+        for trail in rows:
+            trails.setdefault(trail["arn"] or trail["name"], trail)
+    return trails
 
 
 # --- ① contractor access and account lifecycle --------------------------------------------------
@@ -67,15 +106,15 @@ def _org_restricted(conditions: dict[str, Any]) -> bool:
     return any(key in conditions for key in ("aws:principalorgid", "aws:principalorgpaths"))
 
 
-@check("iam_external_trust_without_external_id", controls=["2.3.1-1"], datasets=["iam.authorization_details"])
-def external_trust(ctx: CheckContext) -> None:
+@check("iam_external_trust_without_external_id")
+def external_trust(ctx: CheckContext) -> Iterator[Result]:
     """Roles a third party's account (a contractor, a vendor) can assume must require sts:ExternalId.
 
     The institution's own accounts (those assessed, and its Organization's when known) are not third
     parties: a role they alone can assume, such as the kit's own read-only role, passes.
     """
     own = own_accounts(ctx)
-    found = False
+    assessed = sorted(own)
     for role in _roles(ctx):
         name = role["name"]
         internal: list[str] = []
@@ -90,60 +129,46 @@ def external_trust(ctx: CheckContext) -> None:
             outsiders = [a for a in accounts if a not in own]
             if not outsiders:
                 continue
-            found = external = True
-            facts = {"external_accounts": outsiders, "assessed_accounts": sorted(own)}
+            external = True
+            facts = {
+                "role": name,
+                "external_accounts": outsiders,
+                "assessed_accounts": assessed,
+                "external_list": ", ".join(outsiders),
+                "own_list": _shown(assessed),
+            }
             if "*" in outsiders and "sts:externalid" not in conditions:
-                ja, en = ctx.text("any_account", name=name)
-                ctx.failed(f"role/{name}", ja, en, severity="critical", **facts)
+                yield failed(f"role/{name}", "any_account", severity="critical", **facts)
             elif "sts:externalid" in conditions:
-                ja, en = ctx.text("external_with_id", name=name, who=", ".join(outsiders), own=_shown(sorted(own)))
-                ctx.passed(f"role/{name}", ja, en, **facts)
+                yield passed(f"role/{name}", "external_with_id", **facts)
             else:
-                ja, en = ctx.text("external_without_id", name=name, who=", ".join(outsiders), own=_shown(sorted(own)))
-                ctx.failed(f"role/{name}", ja, en, severity="high", **facts)
+                yield failed(f"role/{name}", "external_without_id", **facts)
         if internal and not external:
-            found = True
-            who = ", ".join(dict.fromkeys(internal))
-            ja, en = ctx.text("own_accounts_only", name=name, who=who)
-            ctx.passed(f"role/{name}", ja, en, trusted_own_accounts=list(dict.fromkeys(internal)))
-    if not found:
-        ja, en = ctx.text("none")
-        ctx.not_applicable("IAM roles", ja, en)
+            trusted = list(dict.fromkeys(internal))
+            yield passed(f"role/{name}", "own_accounts_only", role=name, trusted_own_accounts=trusted, own_list=", ".join(trusted))
 
 
-@check("iam_unused_roles", controls=["2.3.1-1"], datasets=["iam.authorization_details"])
-def unused_roles(ctx: CheckContext) -> None:
-    limit = ctx.thresholds["unused_credential_days"]
-    roles = _roles(ctx)
-    for role in roles:
+@check("iam_unused_roles")
+def unused_roles(ctx: CheckContext) -> Iterator[Result]:
+    """Roles unused for longer than ``unused_credential_days`` (or never used since then) are stale access."""
+    limit = ctx.params["unused_credential_days"]
+    for role in _roles(ctx):
         name = role["name"]
         used = ctx.days_since(role.get("last_used"))
         age = ctx.days_since(role.get("create_date"))
-        if used is not None and used <= limit:
-            ctx.passed(
-                f"role/{name}",
-                f"IAMロール {name} は {used}日前に使用されています。",
-                f"IAM role {name} was used {used} days ago.",
-                last_used_days=used,
-            )
+        if used is not None and used <= 0:
+            # Used on the day of the collection (the kit's own role is used while it collects: after the start).
+            yield passed(f"role/{name}", "used_today", role=name, last_used_days=0)
+        elif used is not None and used <= limit:
+            yield passed(f"role/{name}", "used", role=name, last_used_days=used)
         elif used is None and age is not None and age <= limit:
-            ctx.passed(
-                f"role/{name}",
-                f"IAMロール {name} は作成後 {age}日で、未使用期間の上限（{limit}日）に達していません。",
-                f"IAM role {name} was created {age} days ago, within the {limit}-day limit.",
-            )
+            yield passed(f"role/{name}", "new", role=name, age_days=age)
+        elif used is not None:
+            yield failed(f"role/{name}", "unused", role=name, last_used_days=used)
+        elif age is not None:
+            yield failed(f"role/{name}", "never_used", role=name, last_used_days=None, age_days=age)
         else:
-            since = f"{used}日間使用されていません" if used is not None else f"作成後{age}日間一度も使用されていません"
-            since_en = f"has not been used for {used} days" if used is not None else f"has never been used in {age} days"
-            ctx.failed(
-                f"role/{name}",
-                f"IAMロール {name} は{since}（上限 {limit}日）。不要であれば削除してください。",
-                f"IAM role {name} {since_en} (limit {limit}). Delete it if it is no longer needed.",
-                severity="low",
-                last_used_days=used,
-            )
-    if not roles:
-        ctx.not_applicable("IAM roles", "IAMロールはありません。", "There are no IAM roles.")
+            yield failed(f"role/{name}", "no_dates", role=name, last_used_days=None)
 
 
 # --- ② individual accounts -------------------------------------------------------------------
@@ -155,227 +180,150 @@ _SHARED_NAME = re.compile(
 )
 
 
-@check("iam_shared_accounts", controls=["2.3.1-2"], datasets=["iam.credential_report", "iam.authorization_details"])
-def shared_accounts(ctx: CheckContext) -> None:
+@check("iam_shared_accounts")
+def shared_accounts(ctx: CheckContext) -> Iterator[Result]:
     """Console users whose names suggest a shared account (admin, ops, vendor...): access must be personal."""
-    tags = {r["name"]: r for r in ctx.rows("iam.authorization_details") if r["entity_type"] == "user"}
-    people = [u for u in _users(ctx) if _truthy(u.get("password_enabled"))]
-    for user in people:
-        name = user["user"]
+    users = {r["name"]: r for r in ctx.rows("iam.authorization_details") if r["entity_type"] == "user"}
+    for name in _console_users(ctx):
         if _SHARED_NAME.search(name):
-            ctx.failed(
-                name,
-                f"コンソールユーザー {name} は名称から共用アカウントと考えられます。利用者個人を特定できるよう個人単位のアカウントにしてください。",
-                f"Console user {name} looks like a shared account by its name. Give each person an individual account.",
-                severity="medium",
-                groups=tags.get(name, {}).get("groups", []),
-            )
+            yield failed(name, groups=users.get(name, {}).get("groups", []))
         else:
-            ctx.passed(
-                name,
-                f"コンソールユーザー {name} は個人単位のアカウントと考えられます。",
-                f"Console user {name} looks like an individual account.",
-            )
-    if not people:
-        ctx.not_applicable(
-            "IAM users", "コンソールパスワードを持つIAMユーザーはいません。", "No IAM user has a console password."
-        )
+            yield passed(name)
 
 
-@check("iam_identity_center_usage", controls=["2.3.1-2"], datasets=["sso.instances", "iam.credential_report"])
-def identity_center_usage(ctx: CheckContext) -> None:
-    """Central identity (IAM Identity Center) versus long-lived IAM users for people."""
+@check("iam_identity_center_usage")
+def identity_center_usage(ctx: CheckContext) -> Iterator[Result]:
+    """Central identity (IAM Identity Center) versus long-lived IAM users for people. An account without
+    either has no human access to assess (the runner says so)."""
     instances = [i for _region, rows in ctx.regional_rows("sso.instances") for i in rows]
-    console = [u["user"] for u in _users(ctx) if _truthy(u.get("password_enabled"))]
+    console = _console_users(ctx)
     if not instances and not ctx.complete:
         return  # Identity Center may be enabled in the region that could not be read: the error says which
+    count = len(console)
     if instances:
-        extra_ja = f"（ただしIAMユーザー {len(console)}名がコンソールを利用しています）" if console else ""
-        extra_en = f" ({len(console)} IAM users still sign in to the console)" if console else ""
-        ctx.passed(
-            "IAM Identity Center",
-            f"IAM Identity Centerが有効で、個人単位のアクセスと一時的な権限付与を一元管理できます{extra_ja}。",
-            f"IAM Identity Center is enabled: personal access and temporary permissions are managed centrally{extra_en}.",
-            console_users=console,
-        )
+        message = "pass" if not console else "pass_one_console_user" if count == 1 else "pass_console_users"
+        yield passed("IAM Identity Center", message, console_users=console, console_user_count=count)
     elif console:
-        ctx.failed(
-            "IAM Identity Center",
-            f"IAM Identity Centerが有効ではなく、{len(console)}名のIAMユーザーが長期の認証情報でコンソールを利用しています。"
-            "承認に基づく時間制限付きのアクセス付与を行うにはIAM Identity Centerの利用を推奨します。",
-            f"IAM Identity Center is not enabled and {len(console)} IAM users sign in with long-lived credentials. "
-            "Use IAM Identity Center to grant approved, time-limited access.",
-            severity="low",
-            console_users=console,
-        )
-    else:
-        ctx.not_applicable(
-            "IAM Identity Center",
-            "コンソールを利用するIAMユーザーはおらず、IAM Identity Centerも有効ではありません（人による利用なし）。",
-            "No IAM user signs in to the console and IAM Identity Center is not enabled (no human access).",
-        )
+        message = "fail_one_console_user" if count == 1 else "fail"
+        yield failed("IAM Identity Center", message, console_users=console, console_user_count=count)
 
 
 # --- ③ secrets ---------------------------------------------------------------------------------
 
 
-@check("secrets_rotation", controls=["2.3.1-3"], datasets=["secretsmanager.secrets"])
-def secrets_rotation(ctx: CheckContext) -> None:
-    found = False
-    for region, rows in ctx.regional_rows("secretsmanager.secrets"):
-        for secret in rows:
-            found = True
-            name = secret["name"]
-            if not secret["rotation_enabled"]:
-                ctx.failed(
-                    name,
-                    f"シークレット {name} の自動ローテーションが無効です。APIに組み込む認証情報は定期的に更新してください。",
-                    f"Secret {name} has no automatic rotation. Rotate credentials embedded in applications and APIs.",
-                    region,
-                    severity="medium",
-                )
-                continue
-            days = secret.get("rotation_days")
-            since = ctx.days_since(secret.get("last_rotated"))
-            if days and since is not None and since > 2 * int(days):
-                ctx.failed(
-                    name,
-                    f"シークレット {name} はローテーション設定（{days}日）がありますが、{since}日間ローテーションされていません。",
-                    f"Secret {name} should rotate every {days} days but was last rotated {since} days ago.",
-                    region,
-                    severity="medium",
-                )
-            else:
-                ctx.passed(
-                    name,
-                    f"シークレット {name} は自動ローテーションが有効です（{days or '-'}日ごと）。",
-                    f"Secret {name} rotates automatically (every {days or '-'} days).",
-                    region,
-                )
-    if not found and ctx.complete:
-        ctx.not_applicable(
-            "Secrets Manager", "Secrets Managerのシークレットはありません。", "There are no Secrets Manager secrets."
-        )
+@check("secrets_rotation")
+def secrets_rotation(ctx: CheckContext) -> Iterator[Result]:
+    """Secrets rotate automatically, and did rotate within twice their interval (region by region)."""
+    for secret in ctx.rows("secretsmanager.secrets"):
+        name = secret["name"]
+        if not secret["rotation_enabled"]:
+            yield failed(name, "no_rotation")
+            continue
+        days = secret.get("rotation_days")
+        since = ctx.days_since(secret.get("last_rotated"))
+        if days and since is not None and since > 2 * int(days):
+            # Twice the interval: one missed rotation may be a retry in progress, two are a broken rotation.
+            yield failed(name, "overdue", rotation_days=days, days_since_rotation=since)
+        elif days:
+            yield passed(name, rotation_days=days)
+        else:
+            yield passed(name, "pass_schedule")
 
 
 # --- ④ CloudTrail completeness -------------------------------------------------------------------
 
 
-@check("cloudtrail_cloudwatch_logs", controls=["2.3.1-4"], datasets=["cloudtrail.trails"])
-def cloudwatch_delivery(ctx: CheckContext) -> None:
-    each_trail(
-        ctx,
-        lambda trail: trail.get("cloudwatch_logs_group"),
-        (
-            "証跡 {name} はCloudWatch Logsへ配信され、操作の監視・アラートに利用できます。",
-            "Trail {name} delivers to CloudWatch Logs for monitoring and alerts.",
-        ),
-        (
-            "証跡 {name} はCloudWatch Logsへ配信されていません。不正操作をリアルタイムに検知できません。",
-            "Trail {name} does not deliver to CloudWatch Logs: suspicious activity cannot be alerted on in real time.",
-        ),
-    )
+def _each_trail(ctx: CheckContext, holds: Callable[[dict[str, Any]], Any]) -> Iterator[Result]:
+    """One result per trail, in its home region: ``holds(trail)`` passes it, else it fails. No trail at all
+    fails, once every region was read (a single-region trail is listed only in its own region)."""
+    trails = _trails(ctx)
+    if not trails and ctx.complete:
+        yield failed("CloudTrail", "no_trail", severity="high")
+    for trail in trails.values():
+        region = trail.get("home_region") or GLOBAL
+        yield (passed if holds(trail) else failed)(trail["name"], region=region)
 
 
-@check("cloudtrail_kms_encryption", controls=["2.3.1-4"], datasets=["cloudtrail.trails"])
-def kms_encryption(ctx: CheckContext) -> None:
-    each_trail(
-        ctx,
-        lambda trail: trail.get("kms_key_id"),
-        ("証跡 {name} のログはKMSキーで暗号化されています。", "Trail {name} encrypts its logs with a KMS key."),
-        (
-            "証跡 {name} のログはKMSのカスタマー管理キーで暗号化されていません（S3既定の暗号化のみ）。",
-            "Trail {name} does not encrypt its logs with a customer-managed KMS key (S3 default encryption only).",
-        ),
-    )
+@check("cloudtrail_cloudwatch_logs")
+def cloudwatch_delivery(ctx: CheckContext) -> Iterator[Result]:
+    """Every trail delivers to CloudWatch Logs (real-time alerting on its events)."""
+    yield from _each_trail(ctx, lambda trail: trail.get("cloudwatch_logs_group"))
 
 
-@check("cloudtrail_bucket_tamper_resistance", controls=["2.3.1-4"], datasets=["cloudtrail.trails", "s3.trail_bucket_protection"])
-def bucket_tamper_resistance(ctx: CheckContext) -> None:
-    """The seed promises logs kept 改ざん不可能な形で: Object Lock (or MFA delete) on the log bucket."""
-    for row in log_buckets(ctx, "s3.trail_bucket_protection", ("改ざん防止設定", "tamper protection")):
+@check("cloudtrail_kms_encryption")
+def kms_encryption(ctx: CheckContext) -> Iterator[Result]:
+    """Every trail encrypts its logs with a customer-managed KMS key."""
+    yield from _each_trail(ctx, lambda trail: trail.get("kms_key_id"))
+
+
+@check("cloudtrail_bucket_tamper_resistance")
+def bucket_tamper_resistance(ctx: CheckContext) -> Iterator[Result]:
+    """The seed promises logs kept tamper-proof: Object Lock (or MFA delete) on every trail's log bucket.
+
+    A bucket whose settings could not be read (a central log bucket in another account, say) is an
+    ``error`` naming the permissions the dataset declares; no trail means no log bucket (the runner's
+    "nothing to assess", only when every region's trails were read)."""
+    if not _trails(ctx):
+        return
+    rows = ctx.rows(TRAIL_BUCKET_PROTECTION)
+    permissions = ", ".join(actions_for([TRAIL_BUCKET_PROTECTION]))
+    for row in rows:
+        if row.get("error_kind"):
+            cause = f"{row.get('error_code')}: {row.get('error_message')}"
+            facts = {
+                "cause": cause,
+                "error_kind": row["error_kind"],
+                "error_code": row.get("error_code") or "",
+                "missing_permission": permissions,
+            }
+            yield Result(Verdict.ERROR, row["bucket"], "unreadable", GLOBAL, None, facts)
+    for row in rows:
+        if row.get("error_kind"):
+            continue
         bucket = row["bucket"]
         if row.get("object_lock"):
-            mode = row.get("retention_mode") or "-"
-            days = row.get("retention_days") or "-"
-            ctx.passed(
-                bucket,
-                f"ログ保存先バケット {bucket} はオブジェクトロックが有効です（モード {mode}、保持 {days}日）。",
-                f"Log bucket {bucket} has S3 Object Lock (mode {mode}, retention {days} days).",
-            )
+            mode, days = row.get("retention_mode") or "-", row.get("retention_days") or "-"
+            yield passed(bucket, "object_lock", retention_mode=mode, retention_days=days)
         elif row.get("mfa_delete"):
-            ctx.passed(
-                bucket, f"ログ保存先バケット {bucket} はMFA削除が有効です。", f"Log bucket {bucket} has MFA delete enabled."
-            )
+            yield passed(bucket, "mfa_delete")
         else:
-            ctx.failed(
-                bucket,
-                f"ログ保存先バケット {bucket} はオブジェクトロックもMFA削除も無効で、ログを改ざん・削除できる状態です。",
-                f"Log bucket {bucket} has neither Object Lock nor MFA delete: logs can be altered or deleted.",
-                severity="high",
-                versioning=row.get("versioning"),
-            )
+            yield failed(bucket, versioning=row.get("versioning"))
 
 
 # --- ⑦ federation ----------------------------------------------------------------------------------
 
 
-@check("iam_saml_provider_certificates", controls=["2.3.1-7"], datasets=["iam.saml_providers"])
-def saml_certificates(ctx: CheckContext) -> None:
-    warn = ctx.thresholds["certificate_expiry_warning_days"]
-    providers = ctx.rows("iam.saml_providers")
-    for provider in providers:
+@check("iam_saml_provider_certificates")
+def saml_certificates(ctx: CheckContext) -> Iterator[Result]:
+    """SAML providers' signing certificates are valid for more than ``certificate_expiry_warning_days``."""
+    warn = ctx.params["certificate_expiry_warning_days"]
+    for provider in ctx.rows("iam.saml_providers"):
         name = provider["name"]
-        expiries = [parse_time(e) for e in provider.get("certificate_expiries", [])]
-        expiries = [e for e in expiries if e is not None]
+        expiries = [e for e in (parse_time(x) for x in provider.get("certificate_expiries", [])) if e is not None]
         if not expiries:
-            ctx.manual(
-                name,
-                f"SAMLプロバイダー {name} のメタデータから署名証明書を読み取れませんでした。IdP側で有効期限を確認してください。",
-                f"No signing certificate could be read from SAML provider {name}'s metadata; check its expiry at the IdP.",
-            )
+            yield manual(name, "unreadable")
             continue
         latest = max(expiries)
         days = (latest - ctx.now).days
+        expires = latest.isoformat()
         if days < 0:
-            ctx.failed(
-                name,
-                f"SAMLプロバイダー {name} の署名証明書は {latest.date()} に失効しています。",
-                f"SAML provider {name}'s signing certificate expired on {latest.date()}.",
-                severity="high",
-                expires=latest.isoformat(),
-            )
+            yield failed(name, "expired", severity="high", expires=expires)
         elif days <= warn:
-            ctx.failed(
-                name,
-                f"SAMLプロバイダー {name} の署名証明書は {days}日後（{latest.date()}）に失効します。更新してください。",
-                f"SAML provider {name}'s signing certificate expires in {days} days ({latest.date()}); renew it.",
-                severity="medium",
-                expires=latest.isoformat(),
-            )
+            yield failed(name, "expiring", expires=expires, days_left=days)
         else:
-            ctx.passed(
-                name,
-                f"SAMLプロバイダー {name} の署名証明書は {latest.date()} まで有効です。",
-                f"SAML provider {name}'s signing certificate is valid until {latest.date()}.",
-                expires=latest.isoformat(),
-            )
-    if not providers:
-        ctx.not_applicable("SAML providers", "SAML IDプロバイダーはありません。", "There are no SAML identity providers.")
+            yield passed(name, expires=expires)
 
 
-@check("iam_federated_role_conditions", controls=["2.3.1-7"], datasets=["iam.authorization_details", "iam.oidc_providers"])
-def federated_role_conditions(ctx: CheckContext) -> None:
+@check("iam_federated_role_conditions")
+def federated_role_conditions(ctx: CheckContext) -> Iterator[Result]:
     """Roles trusted by SAML or OIDC providers must restrict the audience (and the subject for OIDC)."""
     oidc_hosts = {str(p.get("url") or "").removeprefix("https://"): p for p in ctx.rows("iam.oidc_providers")}
-    found = False
     for role in _roles(ctx):
         for statement in _statements(role.get("trust_policy")):
             principal = statement.get("Principal")
             federated = [str(f) for f in _as_list(principal.get("Federated") if isinstance(principal, dict) else None)]
             if not federated:
                 continue
-            found = True
             keys = _condition_keys(statement)
             name = role["name"]
             missing: list[str] = []
@@ -392,25 +340,6 @@ def federated_role_conditions(ctx: CheckContext) -> None:
                     if host not in oidc_hosts and not any(host.startswith(h) for h in oidc_hosts if h):
                         missing.append(f"(unknown provider {host})")
             if missing:
-                ctx.failed(
-                    f"role/{name}",
-                    f"IAMロール {name} は外部IDプロバイダーからの引受けに対象者等の条件（{', '.join(missing)}）がありません。"
-                    "他のアプリケーションやリポジトリのトークンで引き受けられるおそれがあります。",
-                    f"IAM role {name} trusts an external identity provider without the condition(s) {', '.join(missing)}: "
-                    "tokens issued to other applications or repositories could assume it.",
-                    severity="high",
-                    providers=federated,
-                )
+                yield failed(f"role/{name}", role=name, providers=federated, missing_conditions=", ".join(missing))
             else:
-                ctx.passed(
-                    f"role/{name}",
-                    f"IAMロール {name} は外部IDプロバイダーからの引受けを対象者条件で制限しています。",
-                    f"IAM role {name} restricts federated sign-in with audience conditions.",
-                    providers=federated,
-                )
-    if not found:
-        ctx.not_applicable(
-            "federated roles",
-            "外部IDプロバイダーを信頼するIAMロールはありません。",
-            "No IAM role trusts an external identity provider.",
-        )
+                yield passed(f"role/{name}", role=name, providers=federated)
