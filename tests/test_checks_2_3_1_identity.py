@@ -491,7 +491,10 @@ def test_secrets_messages_name_the_interval(tmp_path):
     found = {f.resource: f for f in run_one("secrets_rotation", bundle)}
     assert found["rotating"].message_en == "Secret rotating rotates automatically (every 30 days)."
     assert found["stuck"].message_en == "Secret stuck should rotate every 30 days but was last rotated 200 days ago."
-    assert found["stuck"].message_ja == "シークレット stuck はローテーション設定（30日）がありますが、200日間ローテーションされていません。"
+    assert (
+        found["stuck"].message_ja
+        == "シークレット stuck はローテーション設定（30日）がありますが、200日間ローテーションされていません。"
+    )
     assert found["scheduled"].verdict.value == "pass" and "-" not in found["scheduled"].message_en
     assert all(f.region == TOKYO for f in found.values())
 
@@ -582,9 +585,7 @@ def test_an_unreadable_log_bucket_names_the_permissions_for_the_appendix(tmp_pat
     """Fixed: the error for a log bucket whose settings were refused carried no error kind or permission, so the
     report's missing-permission appendix did not list the actions to grant."""
     rows = [{"bucket": "central-logs", "error_kind": "access_denied", "error_code": "AccessDenied", "error_message": "no"}]
-    bundle = make_bundle(
-        tmp_path, {("cloudtrail.trails", TOKYO): [trail("t")], ("s3.trail_bucket_protection", "global"): rows}
-    )
+    bundle = make_bundle(tmp_path, {("cloudtrail.trails", TOKYO): [trail("t")], ("s3.trail_bucket_protection", "global"): rows})
     [finding] = run_one("cloudtrail_bucket_tamper_resistance", bundle)
     assert finding.verdict.value == "error" and finding.severity == "info"
     assert finding.details["error_kind"] == "access_denied"
@@ -596,9 +597,7 @@ def test_an_unreadable_log_bucket_names_the_permissions_for_the_appendix(tmp_pat
 
 
 def test_bucket_protection_unread_is_an_error_beside_nothing_else(tmp_path):
-    bundle = make_bundle(
-        tmp_path, {("cloudtrail.trails", TOKYO): [trail("t")], ("s3.trail_bucket_protection", "global"): DENIED}
-    )
+    bundle = make_bundle(tmp_path, {("cloudtrail.trails", TOKYO): [trail("t")], ("s3.trail_bucket_protection", "global"): DENIED})
     findings = run_one("cloudtrail_bucket_tamper_resistance", bundle)
     assert [(f.verdict.value, f.resource) for f in findings] == [("error", "s3.trail_bucket_protection")]
 
@@ -608,9 +607,7 @@ def test_bucket_tamper_messages(tmp_path):
         {"bucket": "locked", "object_lock": True, "retention_mode": "COMPLIANCE", "retention_days": 2555, "mfa_delete": False},
         {"bucket": "plain", "object_lock": False, "mfa_delete": False, "versioning": "Disabled"},
     ]
-    bundle = make_bundle(
-        tmp_path, {("cloudtrail.trails", TOKYO): [trail("t")], ("s3.trail_bucket_protection", "global"): rows}
-    )
+    bundle = make_bundle(tmp_path, {("cloudtrail.trails", TOKYO): [trail("t")], ("s3.trail_bucket_protection", "global"): rows})
     found = {f.resource: f for f in run_one("cloudtrail_bucket_tamper_resistance", bundle)}
     assert found["locked"].message_en == "Log bucket locked has S3 Object Lock (mode COMPLIANCE, retention 2555 days)."
     assert found["plain"].details["versioning"] == "Disabled" and found["plain"].severity == "high"

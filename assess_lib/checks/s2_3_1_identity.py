@@ -145,7 +145,9 @@ def external_trust(ctx: CheckContext) -> Iterator[Result]:
                 yield failed(f"role/{name}", "external_without_id", **facts)
         if internal and not external:
             trusted = list(dict.fromkeys(internal))
-            yield passed(f"role/{name}", "own_accounts_only", role=name, trusted_own_accounts=trusted, own_list=", ".join(trusted))
+            yield passed(
+                f"role/{name}", "own_accounts_only", role=name, trusted_own_accounts=trusted, own_list=", ".join(trusted)
+            )
 
 
 @check("iam_unused_roles")
@@ -241,7 +243,10 @@ def _each_trail(ctx: CheckContext, holds: Callable[[dict[str, Any]], Any]) -> It
         yield failed("CloudTrail", "no_trail", severity="high")
     for trail in trails.values():
         region = trail.get("home_region") or GLOBAL
-        yield (passed if holds(trail) else failed)(trail["name"], region=region)
+        if holds(trail):
+            yield passed(trail["name"], region=region)
+        else:
+            yield failed(trail["name"], region=region)
 
 
 @check("cloudtrail_cloudwatch_logs")
