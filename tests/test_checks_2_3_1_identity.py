@@ -659,3 +659,28 @@ def test_external_trust_any_account_is_critical(tmp_path):
     [finding] = run_one("iam_external_trust_without_external_id", authz(tmp_path, [role("anyone", trust({"AWS": "*"}))]))
     assert (finding.verdict.value, finding.severity) == ("fail", "critical")
     assert finding.message_en == 'IAM role anyone can be assumed by any AWS account (Principal "*").'
+
+
+def test_federated_trust_in_an_unregistered_provider_fails_in_the_readers_language(tmp_path):
+    """A role trusting an OIDC provider the account does not have fails (as before); the Japanese sentence
+    says so in Japanese (it quoted an English "(unknown provider ...)" fragment)."""
+    other = f"arn:aws:iam::{OWN}:oidc-provider/oidc.example.jp"
+    gh = f"arn:aws:iam::{OWN}:oidc-provider/token.actions.githubusercontent.com"
+    rows = [
+        role("stale", trust({"Federated": other}, {"StringEquals": {"oidc.example.jp:aud": "bank"}})),
+        role("stale-open", trust({"Federated": other})),
+    ]
+    oidc = [{"arn": gh, "url": "https://token.actions.githubusercontent.com", "client_ids": ["sts.amazonaws.com"]}]
+    found = {
+        f.resource: f
+        for f in run_one("iam_federated_role_conditions", authz(tmp_path, rows, {("iam.oidc_providers", "global"): oidc}))
+    }
+    assert {r: f.verdict.value for r, f in found.items()} == {"role/stale": "fail", "role/stale-open": "fail"}
+    stale, both = found["role/stale"], found["role/stale-open"]
+    assert stale.details["unknown_providers"] == "oidc.example.jp" and "missing_conditions" not in stale.details
+    assert (
+        "not registered in this account" in stale.message_en and "登録されていないOpenID Connectプロバイダー" in stale.message_ja
+    )
+    assert both.details["missing_conditions"] == "oidc.example.jp:aud"
+    assert "without the condition(s) oidc.example.jp:aud" in both.message_en and "oidc.example.jp" in both.message_ja
+    assert all("unknown provider" not in f.message_ja for f in found.values())

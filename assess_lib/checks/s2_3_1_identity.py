@@ -332,6 +332,7 @@ def federated_role_conditions(ctx: CheckContext) -> Iterator[Result]:
             keys = _condition_keys(statement)
             name = role["name"]
             missing: list[str] = []
+            unknown: list[str] = []  # OIDC providers the account does not have (deleted, or a typo in the policy)
             for provider in federated:
                 if ":saml-provider/" in provider:
                     if "saml:aud" not in keys:
@@ -343,8 +344,17 @@ def federated_role_conditions(ctx: CheckContext) -> Iterator[Result]:
                     if host.startswith("token.actions.githubusercontent.com") and f"{host}:sub".lower() not in keys:
                         missing.append(f"{host}:sub")
                     if host not in oidc_hosts and not any(host.startswith(h) for h in oidc_hosts if h):
-                        missing.append(f"(unknown provider {host})")
+                        unknown.append(host)
+            facts: dict[str, Any] = {"role": name, "providers": federated}
+            if unknown:
+                facts["unknown_providers"] = ", ".join(unknown)
             if missing:
-                yield failed(f"role/{name}", role=name, providers=federated, missing_conditions=", ".join(missing))
+                facts["missing_conditions"] = ", ".join(missing)
+            if missing and unknown:
+                yield failed(f"role/{name}", "fail_and_unknown_provider", **facts)
+            elif missing:
+                yield failed(f"role/{name}", **facts)
+            elif unknown:
+                yield failed(f"role/{name}", "unknown_provider", **facts)
             else:
-                yield passed(f"role/{name}", role=name, providers=federated)
+                yield passed(f"role/{name}", **facts)
