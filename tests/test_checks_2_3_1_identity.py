@@ -606,11 +606,17 @@ def test_bucket_tamper_messages(tmp_path):
     rows = [
         {"bucket": "locked", "object_lock": True, "retention_mode": "COMPLIANCE", "retention_days": 2555, "mfa_delete": False},
         {"bucket": "plain", "object_lock": False, "mfa_delete": False, "versioning": "Disabled"},
+        {"bucket": "no-default", "object_lock": True, "retention_mode": None, "retention_days": None, "mfa_delete": False},
     ]
     bundle = make_bundle(tmp_path, {("cloudtrail.trails", TOKYO): [trail("t")], ("s3.trail_bucket_protection", "global"): rows})
     found = {f.resource: f for f in run_one("cloudtrail_bucket_tamper_resistance", bundle)}
     assert found["locked"].message_en == "Log bucket locked has S3 Object Lock (mode COMPLIANCE, retention 2555 days)."
     assert found["plain"].details["versioning"] == "Disabled" and found["plain"].severity == "high"
+    # Object Lock without a default retention: a pass as before, without "mode -, retention - days".
+    assert found["no-default"].verdict.value == "pass" and "mode -" not in found["no-default"].message_en
+    assert found["no-default"].message_ja == (
+        "ログ保存先バケット no-default はオブジェクトロックが有効です（既定の保持期間は設定されていません）。"
+    )
 
 
 def test_certificate_expiry_warning_days_is_a_parameter_quoted_from_its_value(tmp_path):

@@ -86,7 +86,7 @@ def _trails(ctx: CheckContext) -> dict[str, dict[str, Any]]:
     return trails
 
 
-# --- ① contractor access and account lifecycle --------------------------------------------------
+# --- (1) contractor access and account lifecycle --------------------------------------------------
 
 
 def own_accounts(ctx: CheckContext) -> set[str]:
@@ -173,7 +173,7 @@ def unused_roles(ctx: CheckContext) -> Iterator[Result]:
             yield failed(f"role/{name}", "no_dates", role=name, last_used_days=None)
 
 
-# --- ② individual accounts -------------------------------------------------------------------
+# --- (2) individual accounts -------------------------------------------------------------------
 
 _SHARED_NAME = re.compile(
     r"(^|[-_.])(admin(istrator)?|root|shared|common|generic|team|group|guest|test|tmp|temp|ope(rator)?|ops|support|"
@@ -210,7 +210,7 @@ def identity_center_usage(ctx: CheckContext) -> Iterator[Result]:
         yield failed("IAM Identity Center", message, console_users=console, console_user_count=count)
 
 
-# --- ③ secrets ---------------------------------------------------------------------------------
+# --- (3) secrets ---------------------------------------------------------------------------------
 
 
 @check("secrets_rotation")
@@ -232,7 +232,7 @@ def secrets_rotation(ctx: CheckContext) -> Iterator[Result]:
             yield passed(name, "pass_schedule")
 
 
-# --- ④ CloudTrail completeness -------------------------------------------------------------------
+# --- (4) CloudTrail completeness -------------------------------------------------------------------
 
 
 def _each_trail(ctx: CheckContext, holds: Callable[[dict[str, Any]], Any]) -> Iterator[Result]:
@@ -286,16 +286,18 @@ def bucket_tamper_resistance(ctx: CheckContext) -> Iterator[Result]:
         if row.get("error_kind"):
             continue
         bucket = row["bucket"]
-        if row.get("object_lock"):
+        if row.get("object_lock") and (row.get("retention_mode") or row.get("retention_days")):
             mode, days = row.get("retention_mode") or "-", row.get("retention_days") or "-"
             yield passed(bucket, "object_lock", retention_mode=mode, retention_days=days)
+        elif row.get("object_lock"):
+            yield passed(bucket, "object_lock_no_default")
         elif row.get("mfa_delete"):
             yield passed(bucket, "mfa_delete")
         else:
             yield failed(bucket, versioning=row.get("versioning"))
 
 
-# --- ⑦ federation ----------------------------------------------------------------------------------
+# --- (7) federation ----------------------------------------------------------------------------------
 
 
 @check("iam_saml_provider_certificates")
