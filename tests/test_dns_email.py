@@ -90,6 +90,8 @@ SCENARIOS: list[tuple[str, str, Any]] = [
     *[(f"h{i}.many.example.jp", "A", f"198.51.100.{i + 1}") for i in range(11)],
     *z("long.example.jp"),
     ("long.example.jp", "TXT", LONG_SPF),
+    ("_dmarc.long.example.jp", "TXT", "v=DMARC1; p=quarantine; pct=100; rua=mailto:d@long.example.jp"),  # pct stated
+    ("_dmarc.many.example.jp", "TXT", "hello world"),  # no DMARC record, and checkdmarc's complaint about the TXT
     # Two shortcomings at once: the sentence lists both, in each language's own way.
     *z("twogaps.example.jp"),
     ("twogaps.example.jp", "TXT", "v=spf1 ip4:192.0.2.1 frobnicate:x ?all"),
@@ -281,6 +283,33 @@ def test_subdomain_inheriting_a_weak_subdomain_policy_fails_on_it(scenario):
     assert verdict("email_dmarc_reporting", scenario[2], "mail.softfail.example.jp") == "pass"
 
 
+def test_dmarc_pass_and_no_record_wordings(scenario):
+    bundle = scenario[2]
+    stated = finding("email_dmarc_policy", bundle, "long.example.jp")
+    assert stated.verdict.value == "pass" and stated.details["effect"] == "quarantine"
+    assert stated.message_en == (
+        "The DMARC policy of domain long.example.jp is p=quarantine, sp=quarantine, pct=100: forged mail is quarantined."
+    )
+    assert (
+        stated.message_ja
+        == "ドメイン long.example.jp のDMARCポリシーは p=quarantine、sp=quarantine、pct=100 で、なりすましメールを隔離します。"
+    )
+    for check_id, tail in (
+        ("email_dmarc_policy", "Publish one DMARC record with p=quarantine or p=reject."),
+        ("email_dmarc_reporting", "Hence no aggregate (rua) reports arrive either, and spoofing of the domain goes unseen."),
+    ):
+        f = finding(check_id, bundle, "many.example.jp")
+        assert f.verdict.value == "fail" and f.details["reason"] == "no_record_error", check_id
+        assert f.message_en.startswith(
+            'Domain many.example.jp publishes no DMARC record (TXT "v=DMARC1; …" at _dmarc.many.example.jp) ('
+        )
+        assert "Unrelated TXT records" in f.message_en and f.message_en.endswith(tail)
+        assert f.message_ja.startswith(
+            "ドメイン many.example.jp にDMARCレコード（_dmarc.many.example.jp のTXT「v=DMARC1; …」）がありません（"
+        )
+        assert len(f.message_en) < 400  # the collector's long complaint is quoted bounded
+
+
 def test_dmarc_pct_is_parsed_although_checkdmarc_drops_it(scenario):
     row = scenario[2].rows("dns.dmarc", "dns", "plusall.example.jp")[0]
     assert row["pct"] == 50 and row["p"] == "reject" and row["valid"] is True
@@ -340,7 +369,18 @@ def test_dkim_recommended_key_length_is_a_parameter_quoted_in_messages(scenario)
     assert weak.verdict.value == "fail" and "Replace it with a 3072-bit key." in weak.message_en
     spec = registry()["email_dkim"]
     assert spec.parameters == {"dkim_recommended_rsa_bits": 2048}
-    assert "2048-bit RSA" in spec.remediation("en") and "3072ビット" in spec.remediation("ja", {"dkim_recommended_rsa_bits": 3072})
+    assert "2048-bit RSA" in spec.remediation("en") and "3072ビット" in spec.remediation(
+        "ja", {"dkim_recommended_rsa_bits": 3072}
+    )
+
+
+def test_dkim_key_of_a_shape_the_parser_never_gives_passes_without_claiming_a_length(tmp_path):
+    """Hand-built: the collector flags a key whose length it cannot read; an edited older bundle may not."""
+    row = {"selector": "s1", "name": "s1._domainkey.odd.example.jp", "present": True, "key_type": "rsa", "key_bits": None}
+    bundle = make_bundle(tmp_path, {("dns.dkim", "odd.example.jp"): [row]}, domains=["odd.example.jp"])
+    f = run_one("email_dkim", bundle, domain="odd.example.jp")[0]
+    assert f.verdict.value == "pass"
+    assert f.message_en == "Domain odd.example.jp publishes a DKIM key (key type rsa) for selector s1."
 
 
 def test_dkim_every_selector_gets_a_finding_and_none_configured_is_manual(tmp_path):
@@ -527,9 +567,15 @@ def test_ses_mail_from_unverified_is_fail(tmp_path):
 
 @pytest.mark.parametrize("check_id", SES_CHECKS)
 def test_ses_without_identities_is_not_applicable(tmp_path, check_id):
-    bundle = make_bundle(tmp_path, {("ses.identities", "ap-northeast-1"): [], ("ses.identities", "us-east-1"): []}, regions=["ap-northeast-1", "us-east-1"])
+    bundle = make_bundle(
+        tmp_path,
+        {("ses.identities", "ap-northeast-1"): [], ("ses.identities", "us-east-1"): []},
+        regions=["ap-northeast-1", "us-east-1"],
+    )
     found = run_one(check_id, bundle)
-    assert [(f.verdict.value, f.resource, f.region) for f in found] == [("not_applicable", "SES", "global")]  # once, not per region
+    assert [(f.verdict.value, f.resource, f.region) for f in found] == [
+        ("not_applicable", "SES", "global")
+    ]  # once, not per region
     assert found[0].message_en.startswith("There are no Amazon SES identities (sending domains or addresses);")
 
 

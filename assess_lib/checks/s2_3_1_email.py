@@ -212,7 +212,8 @@ def dkim(ctx: CheckContext) -> Iterator[Result]:
     for row in rows:
         name = row.get("name") or f"{row.get('selector')}._domainkey.{domain}"
         facts = {
-            k: row.get(k) for k in ("selector", "record", "canonical_name", "key_type", "key_bits", "revoked", "testing", "problems")
+            k: row.get(k)
+            for k in ("selector", "record", "canonical_name", "key_type", "key_bits", "revoked", "testing", "problems")
         }
         bits = row.get("key_bits")
         problems = [str(p) for p in row.get("problems") or []]
