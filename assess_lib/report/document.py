@@ -123,14 +123,16 @@ def _cell(value: Any, lang: str = "en") -> str:
     return display.format_value(value, lang, limit=None)
 
 
-def scope_of(view: ReportView) -> dict[str, Any]:
-    """Accounts with their regions, and e-mail domains, from the manifest."""
-    manifest = view.bundle.manifest
+def scope_of(source: Any, lang: str | None = None) -> dict[str, Any]:
+    """Accounts with their regions, and e-mail domains, from the manifest (``source``: a view or an assessment)."""
+    lang = lang or getattr(source, "lang", "en")
+    bundle = source.bundle
+    manifest = bundle.manifest
     accounts = list(manifest.get("accounts") or [])
     return {
-        "accounts": [{"id": str(a), "regions": scope_regions(view.bundle, a, view.lang)} for a in accounts],
+        "accounts": [{"id": str(a), "regions": scope_regions(bundle, a, lang)} for a in accounts],
         "domains": [str(d) for d in manifest.get("domains", []) or []],
-        "account_errors": [_account_error(str(a), e or {}, view.lang) for a, e in (manifest.get("account_errors") or {}).items()],
+        "account_errors": [_account_error(str(a), e or {}, lang) for a, e in (manifest.get("account_errors") or {}).items()],
     }
 
 
