@@ -276,8 +276,10 @@ def frame_html(frame: pd.DataFrame) -> str:
 def layers_frame(findings: Iterable[Finding], lang: str) -> pd.DataFrame:
     """One row per account: the state of each defense layer and the verdict (:func:`view.layer_rows`)."""
     rows = layer_rows(findings, lang)
-    names = {"account": t("account", lang), "verdict": t("verdict", lang)}
-    return pd.DataFrame([{names.get(k, _text(f"layer.{k}", lang)): v for k, v in row.items()} for row in rows])
+    def heading(key: str) -> str:
+        return t(key, lang) if key in ("account", "verdict") else _text(f"layer.{key}", lang)
+
+    return pd.DataFrame([{heading(k): v for k, v in row.items()} for row in rows])
 
 
 def section_summary_frame(assessment: Any, lang: str) -> pd.DataFrame:
