@@ -111,6 +111,9 @@ def test_no_python_object_in_any_output(run, pdf_text):
     for name in ("report.html", "report.en.html"):
         html = (run / name).read_text(encoding="utf-8")
         assert "built-in method" not in html and "object at 0x" not in html
+        assert "{&#34;" not in html and "{&#39;" not in html, "a mapping printed as text"
+    # an English limitation with a colon was read from YAML as a mapping and printed as one
+    assert "the verdict is &#39;evidence unavailable&#39;: neither" in (run / "report.en.html").read_text(encoding="utf-8")
     for lang in ("ja", "en"):
         text = "".join(pdf_text[lang])
         assert "built-in method" not in text and "object at 0x" not in text

@@ -276,6 +276,7 @@ def frame_html(frame: pd.DataFrame) -> str:
 def layers_frame(findings: Iterable[Finding], lang: str) -> pd.DataFrame:
     """One row per account: the state of each defense layer and the verdict (:func:`view.layer_rows`)."""
     rows = layer_rows(findings, lang)
+
     def heading(key: str) -> str:
         return t(key, lang) if key in ("account", "verdict") else _text(f"layer.{key}", lang)
 
