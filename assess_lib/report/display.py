@@ -317,7 +317,7 @@ def verdict_chart(results: list[Any], findings: list[Finding], lang: str, title:
         if not any(values):
             continue
         ax.barh(ids, values, left=left, color=VERDICT_COLOURS[verdict], label=verdict_label(verdict, lang))
-        left = [a + b for a, b in zip(left, values)]
+        left = [a + b for a, b in zip(left, values, strict=True)]
     ax.invert_yaxis()
     ax.set_xlabel(t("n_findings", lang))
     ax.set_title(title or chart_title(lang))

@@ -111,9 +111,9 @@ def date_text(timestamp: str | None, lang: str) -> tuple[str, str]:
     except ValueError:
         return timestamp, timestamp
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     local = when.astimezone(JST)
-    utc = when.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    utc = when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     shown = t("report.doc.date_value", lang, year=local.year, month=local.month, day=local.day, month_name=local.strftime("%B"))
     return shown, utc
 
@@ -380,7 +380,7 @@ def chart_png(view: ReportView) -> bytes:
         if not any(values):
             continue
         ax_bar.barh(labels, values, left=left, color=VERDICT_COLOURS[verdict], label=verdict_label(verdict, lang), height=0.62)
-        left = [a + b for a, b in zip(left, values)]
+        left = [a + b for a, b in zip(left, values, strict=True)]
     ax_bar.invert_yaxis()
     ax_bar.tick_params(axis="y", labelsize=7, length=0)
     ax_bar.tick_params(axis="x", labelsize=7)

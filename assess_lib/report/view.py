@@ -196,7 +196,7 @@ def _format(value: Any, lang: str) -> str:
         except ValueError:
             return text
         if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.timezone.utc)
+            when = when.replace(tzinfo=dt.UTC)
         return when.astimezone(_JST).strftime("%Y-%m-%d %H:%M JST")
     return text
 
@@ -408,7 +408,10 @@ def evidence_table(frame: pd.DataFrame, dataset: str, lang: str, limit: int | No
             c
             for c in others
             if any(cells[c])
-            and all(len(v) <= EVIDENCE_SHORT_CELL and not isinstance(r.get(c), (dict, list)) for v, r in zip(cells[c], records))
+            and all(
+                len(v) <= EVIDENCE_SHORT_CELL and not isinstance(r.get(c), (dict, list))
+                for v, r in zip(cells[c], records, strict=True)
+            )
         ]
         keep = fixed + (short or others)[: EVIDENCE_MAX_COLUMNS - len(fixed)]
     narrowed = len(keep) < len(names)
