@@ -496,3 +496,14 @@ def test_layer_table_reads_catalogued_facts_of_any_check():
     assert rows == [
         {"account": "123456789012", "entrance": "対策あり", "internal": "一部", "exit": "対策なし", "verdict": "不適合"}
     ]
+
+
+def test_notebook_blocks_read_the_view_model(assessment):
+    """The notebooks' item block is built from the same view as the report: the same rows and words."""
+    view = display.ReportView(assessment, "ja")
+    html = display.item_html(view, "2.3.1-8")
+    assert "回答" in html and "オンプレミス" in html
+    assert "サイバーセキュリティ管理の基本方針を策定していますか" not in html  # 2.1.1-1's question
+    assert t("basis.answer_only_note", "ja") in html
+    table = display.items_table_html(view, view.items)
+    assert table.count("<tr>") == len(view.items) + 1 and t("report.column.basis", "ja") in table

@@ -350,3 +350,42 @@ def chart_html(fig: Any, alt: str) -> str:
     fig.savefig(buffer, format="png", dpi=100)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<figure style="margin:0"><img src="data:image/png;base64,{data}" alt="{esc(alt)}" style="max-width:100%"></figure>'
+
+
+# --- the notebooks' blocks, read from the view model --------------------------------------------------------
+
+
+def items_table_html(view: ReportView, items: Iterable[Any]) -> str:
+    """Items with their verdict and the basis in a few words (a section's header, the summary)."""
+    lang = view.lang
+    rows = "".join(
+        f"<tr><td>{esc(i.id)}</td><td>{esc(i.title)}</td><td>{verdict_badge(i.verdict, lang)}</td>"
+        f"<td>{esc(basis_label(i.result.basis, lang, short=True) if i.basis else '')}</td></tr>"
+        for i in items
+    )
+    head = "".join(f"<th>{esc(t(k, lang))}</th>" for k in ("item_id", "title", "verdict", "basis"))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def item_html(view: ReportView, control_id: str, finding_rows: int = 50, evidence_rows: int = 15) -> str:
+    """One item as a notebook shows it: text, verdict and basis, the ``finding_rows`` most serious findings,
+    remediation, the evidence rows its findings refer to (the report's selection) and the missing evidence."""
+    lang = view.lang
+    item = view.item(control_id)
+    parts = [control_html(item.control, item.result, lang)]
+    parts.append(findings_html([f.finding for f in item.findings], lang, limit=finding_rows, item=control_id))
+    if item.remediation:
+        remedies = "".join(f"<li><b>{esc(c.title)}</b>: {esc(c.remediation)}</li>" for c in item.remediation)
+        parts.append(f"<h4>{esc(t('remediation', lang))}</h4><ul>{remedies}</ul>")
+    tables = view.evidence(control_id)
+    if tables:
+        parts.append(f'<p class="note">{esc(t("evidence_scope_note", lang))}</p>')
+        for shown in tables:
+            table = evidence_table(shown["frame"], shown["dataset"], lang, evidence_rows)
+            caption = dataset_caption(shown["dataset"], table["total"], table["shown"], lang)
+            parts.append(f"<p><b>{esc(caption)}</b></p>{evidence_table_html(table)}")
+    if item.evidence_errors:
+        parts.append(
+            f"<p><b>{esc(t('evidence_errors', lang))}</b></p>{frame_html(evidence_errors_frame(view, item.datasets, lang))}"
+        )
+    return "".join(parts)
