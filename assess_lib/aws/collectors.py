@@ -326,7 +326,7 @@ def _policy_is_public(calls: Calls, bucket: str) -> bool:
     return bool(status.get("PolicyStatus", {}).get("IsPublic"))
 
 
-# --- SES (e-mail sending identities, 2.3.1 ⑥) -----------------------------------------------
+# --- SES (e-mail sending identities, 2.3.1-6) ----------------------------------------------
 
 _SES_BATCH = 100  # the Get*Attributes calls take at most 100 identities
 

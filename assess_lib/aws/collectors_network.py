@@ -1,7 +1,7 @@
-"""Network collectors for guideline item 2.3 ① (defense in depth): entrance, internal and exit layers.
+"""Network collectors for guideline item 2.3-1 (defense in depth): entrance, internal and exit layers.
 
 Rows are plain, normalised facts (no verdicts). ``ec2.security_groups`` is shared with other checks
-(2.3.1 ⑤ "SSH/RDP reachable from the internet"), so its row shape is documented on the collector.
+(2.3.1-5 "SSH/RDP reachable from the internet"), so its row shape is documented on the collector.
 """
 
 from __future__ import annotations
