@@ -230,21 +230,22 @@ def _load_file(source: str, data: Any, into: _Declarations) -> None:
         into.collection_actions[group] = listed
 
 
-def declaration_files() -> list[Traversable]:
-    """Every dataset declaration of the package: ``*datasets.yaml`` in its subpackages, in path order."""
+def declaration_files() -> list[tuple[str, Traversable]]:
+    """Every dataset declaration of the package, ``(package-relative path, file)``: ``*datasets.yaml`` in its
+    subpackages, in path order."""
     root = resources.files(PACKAGE)
     found = []
     for folder in sorted((e for e in root.iterdir() if e.is_dir()), key=lambda e: e.name):
-        found += sorted(
-            (e for e in folder.iterdir() if e.name.endswith(DECLARATION_SUFFIX) and e.is_file()), key=lambda e: e.name
-        )
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith(DECLARATION_SUFFIX) and entry.is_file():
+                found.append((f"{PACKAGE}/{folder.name}/{entry.name}", entry))
     return found
 
 
 def load_declarations(files: Iterable[tuple[str, str]] | None = None) -> _Declarations:
     """Declarations from ``files`` (``(source, yaml text)``; default: the package's), validated."""
     if files is None:
-        files = [(f"{PACKAGE}/{f.parent.name}/{f.name}", f.read_text(encoding="utf-8")) for f in declaration_files()]  # type: ignore[attr-defined]
+        files = [(source, entry.read_text(encoding="utf-8")) for source, entry in declaration_files()]
     out = _Declarations()
     for source, text in files:
         try:
