@@ -110,7 +110,9 @@ class DatasetInfo:
 
 
 @dataclass
-class _Declarations:
+class Declarations:
+    """Every declaration file's contents, merged: datasets, operations' IAM actions, the collection's own actions."""
+
     datasets: dict[str, DatasetInfo] = field(default_factory=dict)
     operation_actions: dict[str, str] = field(default_factory=dict)
     collection_actions: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -193,7 +195,7 @@ def _dataset(source: str, name: Any, body: Any) -> DatasetInfo:
     return DatasetInfo(name, scope, actions, description["en"], description["ja"], key, item_key, columns, extra, source)
 
 
-def _load_file(source: str, data: Any, into: _Declarations) -> None:
+def _load_file(source: str, data: Any, into: Declarations) -> None:
     if not isinstance(data, Mapping) or not isinstance(data.get("datasets"), Mapping) or not data["datasets"]:
         raise _fail(source, "the file", "has no 'datasets:' mapping", "declare the datasets under 'datasets:'")
     unknown = sorted(set(data) - _FILE_KEYS)
@@ -225,8 +227,10 @@ def _load_file(source: str, data: Any, into: _Declarations) -> None:
     for group, actions in (data.get("collection_actions") or {}).items():
         listed = _string_list(source, f"collection_actions.{group}", actions, "list IAM actions")
         bad = [a for a in listed if not _ACTION.match(a)]
-        if bad or group in into.collection_actions:
-            raise _fail(source, f"collection_actions.{group}", f"{bad or 'declared twice'}", "list service:Action names once")
+        if bad:
+            raise _fail(source, f"collection_actions.{group}", f"{bad} are not IAM actions", "write service:Action names")
+        if group in into.collection_actions:
+            raise _fail(source, f"collection_actions.{group}", "is declared in another file too", "declare it once")
         into.collection_actions[group] = listed
 
 
@@ -242,11 +246,11 @@ def declaration_files() -> list[tuple[str, Traversable]]:
     return found
 
 
-def load_declarations(files: Iterable[tuple[str, str]] | None = None) -> _Declarations:
+def load_declarations(files: Iterable[tuple[str, str]] | None = None) -> Declarations:
     """Declarations from ``files`` (``(source, yaml text)``; default: the package's), validated."""
     if files is None:
         files = [(source, entry.read_text(encoding="utf-8")) for source, entry in declaration_files()]
-    out = _Declarations()
+    out = Declarations()
     for source, text in files:
         try:
             data = load_packaged_yaml(text)
@@ -356,6 +360,7 @@ __all__ = [
     "SCOPES",
     "Column",
     "DatasetDeclarationError",
+    "Declarations",
     "DatasetInfo",
     "actions_for",
     "aws_datasets",
