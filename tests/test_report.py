@@ -303,7 +303,10 @@ def test_missing_evidence_lists_missing_permissions(demo_run):
     )
     assessment = replace(base, bundle=Bundle(base.bundle.path, manifest))
     model = doc_mod.build_document(assessment, "en")
-    assert "iam:GetAccountPasswordPolicy" in model["missing_permissions"]
+    refused = {row["action"]: row for row in model["missing_permissions"]}
+    # Each refused action names the evidence it would have given (from the datasets' declarations).
+    assert refused["iam:GetAccountPasswordPolicy"]["datasets"] == ["iam.password_policy"]
+    assert refused["iam:GetAccountPasswordPolicy"]["evidence"] == ["Account password policy"]
     assert any(r["dataset"] == "iam.password_policy" and not r["ok"] for r in model["inventory"])
     html = doc_mod.render_html(model)
     assert "Missing permissions (IAM actions)" in html and "210987654321" in html

@@ -29,10 +29,11 @@ import jinja2
 from markupsafe import Markup
 
 from .. import __version__
-from ..core import SEVERITY_ORDER, VERDICT_COLOURS, VERDICT_ORDER, Severity, t
+from ..core import SEVERITY_ORDER, VERDICT_COLOURS, VERDICT_ORDER, Severity, severity_label, t
 from ..core.model import BLOCKING_SEVERITIES
 from ..core.rollup import BASIS_ORDER, basis_label, rollup_rules
 from ..core.text import keys
+from ..datasets import permission_rows
 from ..redact import mask_secrets
 from . import display
 from .view import EVIDENCE_CELL_CHARS, ItemView, ReportView, dataset_description, evidence_table, group_heading, verdict_label
@@ -315,12 +316,8 @@ def _inventory(view: ReportView) -> list[dict[str, Any]]:
 
 
 def _check_list(view: ReportView) -> list[dict[str, Any]]:
-    """Appendix E: every check of the catalogue, its title, the most serious severity it found, its items and
-    the permissions its datasets need."""
-    found: dict[str, str] = {}
-    for finding in view.findings:  # most serious first: the first failure of a check is its most serious
-        if finding.verdict == "fail":
-            found.setdefault(finding.check_id, finding.severity_label)
+    """Appendix E: every check of the catalogue, its title, the severity of its failures, its items and the
+    permissions its datasets need."""
     rows = []
     for check_id in view.catalog.check_ids():
         check = view.check(check_id)
@@ -328,7 +325,7 @@ def _check_list(view: ReportView) -> list[dict[str, Any]]:
             {
                 "id": check_id,
                 "title": check.title,
-                "severity": found.get(check_id, ""),
+                "severity": severity_label(check.severity, view.lang) if check.severity else "",
                 "controls": ", ".join(c.control_id for c in view.catalog.controls_for_check(check_id)),
                 "permissions": ", ".join(check.permissions),
             }
@@ -519,7 +516,7 @@ def build_document(assessment: Any, lang: str, workbook: str | None = None, view
         "inventory": _inventory(view),
         "errors": view.error_rows,
         "error_findings": view.merged(("error",)),
-        "missing_permissions": view.missing_permissions(),
+        "missing_permissions": permission_rows(view.lang, view.missing_permissions()),
         "headline": headline,
         "method": _paragraphs("report.method", lang),
         "method_tables": _method(lang),

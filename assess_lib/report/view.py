@@ -109,6 +109,7 @@ class CheckText:
     title: str
     remediation: str
     datasets: tuple[str, ...] = ()
+    severity: str = ""  # of a failure, as the check's record declares it
 
     @property
     def permissions(self) -> list[str]:
@@ -116,13 +117,15 @@ class CheckText:
         return sorted({a for d in self.datasets if (info := DATASETS.get(d)) for a in info.actions if ":" in a})
 
 
-def check_texts(lang: str) -> dict[str, CheckText]:
-    """Every registered check's :class:`CheckText` in ``lang``."""
+def check_texts(lang: str, parameters: dict[str, Any] | None = None) -> dict[str, CheckText]:
+    """Every registered check's :class:`CheckText` in ``lang``; remediation quotes the parameters in force."""
     from ..checks import registry
 
     out = {}
     for check_id, spec in registry().items():
-        out[check_id] = CheckText(check_id, spec.title(lang), spec.remediation(lang), tuple(spec.datasets))
+        out[check_id] = CheckText(
+            check_id, spec.title(lang), spec.remediation(lang, parameters), tuple(spec.datasets), spec.severity
+        )
     return out
 
 
@@ -270,7 +273,7 @@ EVIDENCE_COLUMNS: dict[str, list[str]] = {
 
 def dataset_description(dataset: str, lang: str) -> str:
     info = DATASETS.get(dataset)
-    return (info.description_ja if lang == "ja" else info.description_en) if info else dataset
+    return info.description(lang) if info else dataset
 
 
 def _row_matches(row: dict[str, Any], keys_: Iterable[str], resource: str) -> bool:
@@ -611,7 +614,7 @@ class ReportView:
         self.bundle = self.assessment.bundle
         self.catalog = self.assessment.catalog
         self.labels = labels(self.lang)
-        self.checks = check_texts(self.lang) if checks is None else checks
+        self.checks = check_texts(self.lang, self.assessment.parameters) if checks is None else checks
         lang_ = self.lang
         self.findings: list[FindingView] = [
             finding_view(f, lang_, self.checks) for f in most_serious_first(self.assessment.findings)
