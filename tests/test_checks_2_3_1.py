@@ -597,3 +597,12 @@ def test_every_region_covered_by_single_region_trails_still_fails_without_naming
 def test_log_validation_without_trails_is_high(tmp_path):
     [finding] = run_one("cloudtrail_log_validation", trail_bundle(tmp_path, {}, {}))
     assert (finding.resource, finding.severity, finding.message_en) == ("CloudTrail", "high", "There is no CloudTrail trail.")
+
+
+def test_access_key_of_unknown_age_fails_and_says_so(tmp_path):
+    users = [user("mystery", access_key_1_active="true", access_key_1_last_rotated="N/A")]
+    [finding] = run_one("iam_access_key_age", iam_bundle(tmp_path, users))
+    assert (finding.resource, finding.verdict.value, finding.severity) == ("mystery (key 1)", "fail", "medium")
+    assert finding.message_en == "The creation date of mystery (key 1) is unknown."
+    assert finding.message_ja == "mystery (key 1) の作成日が不明です。"
+    assert finding.details == {"age_days": None}

@@ -110,7 +110,8 @@ def password_policy(ctx: CheckContext) -> Iterator[Result]:
     if p["require_password_max_age"] and (not max_age or int(max_age) > p["password_max_age_days"]):
         gaps.append(Phrase("max_age", age=max_age or Phrase("no_max_age"), needed=p["password_max_age_days"]))
     if gaps:
-        yield failed("password policy", gaps=gaps, **{key: policy.get(key) for key in sorted(policy)})
+        settings: dict[str, Any] = {key: policy[key] for key in sorted(policy)}  # the policy itself, kept in the details
+        yield failed("password policy", gaps=gaps, **settings)
     else:
         yield passed("password policy", "pass" if p["require_password_max_age"] else "pass_without_expiry")
 
