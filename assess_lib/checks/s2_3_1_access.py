@@ -1,5 +1,5 @@
 """Checks for guideline section 2.3.1 (authentication and access management): the root user, IAM users' console
-MFA, password policy and access keys, administrator privileges, and the CloudTrail trail that records it all.
+MFA, password policy and access keys, administrator privileges, and the CloudTrail trails that record their use.
 
 Every sentence these checks say is a template in ``s2_3_1_access.yaml``; the thresholds (key age, unused days,
 password rules) are that record's parameters, overridable from the params file's ``thresholds:`` by name.
