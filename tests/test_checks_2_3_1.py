@@ -434,6 +434,14 @@ def test_unreadable_log_bucket_names_the_cause_and_permissions_in_both_languages
     assert finding.message_en.startswith("The public exposure of log bucket central could not be read (AccessDenied: denied)")
     assert "s3:GetBucketAcl" in finding.message_en and "s3:GetBucketAcl" in finding.message_ja
     assert "公開設定を取得できませんでした" in finding.message_ja
+    # Like any missing evidence: its kind, code and the permissions behind it (the report's permission appendix).
+    assert finding.details["error_kind"] == "access_denied" and finding.details["error_code"] == "AccessDenied"
+    assert finding.details["missing_permission"].split(", ") == [
+        "s3:GetBucketPublicAccessBlock",
+        "s3:GetBucketPolicyStatus",
+        "s3:GetBucketAcl",
+        "s3:GetAccountPublicAccessBlock",
+    ]
 
 
 # --- parameters: thresholds overridable by name and quoted from their values in force ---------------------

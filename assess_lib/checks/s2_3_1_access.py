@@ -277,12 +277,14 @@ def per_log_bucket(ctx: CheckContext, dataset: str, judge: Callable[[dict[str, A
 
 
 def _unreadable(row: Mapping[str, Any], dataset: str, facts: Mapping[str, Any]) -> Result:
-    # Evidence missing for one bucket only: an error about that bucket, never a verdict on it.
+    # Evidence missing for one bucket only: an error about that bucket, never a verdict on it. Its details are
+    # those of any missing evidence (kind, code, the permissions behind it), so the report lists them alike.
     facts = {
         **facts,
+        "error_kind": row.get("error_kind"),
         "error_code": row.get("error_code"),
         "error_message": row.get("error_message"),
-        "permissions": ", ".join(DATASETS[dataset].actions),
+        "missing_permission": ", ".join(DATASETS[dataset].actions),
     }
     return Result(Verdict.ERROR, row["bucket"], "bucket_unreadable", facts=facts)
 
