@@ -673,7 +673,9 @@ def test_review_interval_is_a_parameter_quoted_from_its_value(tmp_path):
     assert "every 6 months" in spec.remediation("en", {"review_within_months": 6})
     assert "every 12 months" in spec.remediation("en")
     regulations_spec = registry()["attest_regulations"]
-    finding = only(runner.run_check(regulations_spec, bundle_of(tmp_path / "r", regulations()), ORG_ACCOUNT, {"review_within_months": 2}))
+    finding = only(
+        runner.run_check(regulations_spec, bundle_of(tmp_path / "r", regulations()), ORG_ACCOUNT, {"review_within_months": 2})
+    )
     assert finding.verdict.value == "fail" and "within 2 months" in finding.message_en
 
 
@@ -748,5 +750,10 @@ def test_no_japanese_in_the_python_of_attestations_and_their_checks():
         package / "checks" / "s2_3_1_physical.py",
         package / "report" / "questionnaire.py",
     ]
-    found = [f"{p.name}:{n}" for p in files for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if japanese.search(line)]
+    found = [
+        f"{p.name}:{n}"
+        for p in files
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if japanese.search(line)
+    ]
     assert not found, found

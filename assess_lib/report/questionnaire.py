@@ -138,7 +138,14 @@ def write_questionnaire(path: Path | str, language: str = "ja", prefill: dict[st
         row += 1
         for question in questions.questions:
             _row(
-                ws, row, control_id, "question", question.id, _bi(question.ja, question.en, language), _format_hint(question, language), language
+                ws,
+                row,
+                control_id,
+                "question",
+                question.id,
+                _bi(question.ja, question.en, language),
+                _format_hint(question, language),
+                language,
             )
             answer = _put(
                 ws.cell(row=row, column=COL["answer"]), _answer_text(question, attested.get("answers", {}).get(question.id))
