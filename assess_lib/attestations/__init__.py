@@ -34,9 +34,9 @@ _FIX = "check the path of the attestation file (attestations: in the params file
 
 
 def _today(now: dt.datetime | None = None) -> dt.date:
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     if now.tzinfo is None:
-        now = now.replace(tzinfo=dt.timezone.utc)
+        now = now.replace(tzinfo=dt.UTC)
     return now.astimezone(JST).date()
 
 

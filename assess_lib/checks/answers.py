@@ -61,9 +61,13 @@ class AttestedItem:
         """The answer (dates as :class:`datetime.date`), or ``default`` when not answered."""
         value = self.answers.get(question_id, default)
         questions = item_questions(self.control_id)
-        if isinstance(value, str) and questions and question_id in questions.question_ids():
-            if questions.question(question_id).type == "date":
-                return _date(value)
+        if (
+            isinstance(value, str)
+            and questions
+            and question_id in questions.question_ids()
+            and questions.question(question_id).type == "date"
+        ):
+            return _date(value)
         return value
 
     def missing_topics(self, question_id: str) -> list[Option] | None:
