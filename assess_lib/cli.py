@@ -202,7 +202,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_questionnaire(args: argparse.Namespace) -> int:
     """Generate the Excel questionnaire (optionally prefilled from an existing attestation file)."""
     from .attestations import load_attestations
-    from .attestations.questionnaire import write_questionnaire
+    from .report.questionnaire import write_questionnaire
     from .outputs import check_output_file, output_path, write_new_file
 
     out = output_path(args.out)

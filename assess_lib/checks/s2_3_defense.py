@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..attestations import ANSWERS_DATASET, DOCUMENTS_DATASET, attested
+from .answers import ANSWERS_DATASET, DOCUMENTS_DATASET, attested
 from ..evidence import GLOBAL, EvidenceUnavailable
 from ..findings import Verdict
 from . import check

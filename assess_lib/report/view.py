@@ -435,7 +435,7 @@ def evidence_table(frame: pd.DataFrame, dataset: str, lang: str, limit: int | No
 
 def _answer_value(row: dict[str, Any], lang: str) -> Any:
     """An attested answer with its options named as the questionnaire words them (not their ids)."""
-    from ..attestations.questions import item_questions
+    from ..catalog.questions import item_questions
 
     value = row.get("answer")
     questions = item_questions(str(row.get("control_id") or ""))
