@@ -314,3 +314,25 @@ def test_presentation_reads_results_and_never_evaluates_or_collects():
         or name in ("assess_lib.pipeline.evaluate", "assess_lib.pipeline.collect")
     ]
     assert not bad, bad
+
+
+def test_details_keep_facts_and_states_never_catalogue_words():
+    from assess_lib.checks.result import details_of
+
+    facts = {
+        "count": 3,
+        "state": Phrase("in_use"),
+        "gap": Phrase("max_age", age=Phrase("no_max_age"), needed=90),
+        "gaps": [Phrase("min_length", length=8), Phrase("symbols")],
+        "joined": Phrase("several", parts=[Phrase("a"), Phrase("b")]),
+        "sentence": Phrase("answers.sentences", parts=[Phrase("x")]),
+        "words": Phrase("value.list_separator"),
+    }
+    assert details_of(facts) == {
+        "count": 3,
+        "state": "in_use",
+        "gap": "max_age",
+        "gaps": ["min_length", "symbols"],
+        "joined": ["a", "b"],
+        "sentence": ["x"],
+    }

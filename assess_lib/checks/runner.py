@@ -15,7 +15,7 @@ from ..evidence import GLOBAL, Bundle, EvidenceUnavailable
 from . import AWS_SCOPES, DOMAIN_SCOPE, ORG_SCOPE, REGION_SCOPE, CheckSpec, registry
 from .context import CheckContext, is_regional, parse_time
 from .records import NOTHING_TO_ASSESS
-from .result import Result, stored
+from .result import Result, details_of
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def _finding(spec: CheckSpec, ctx: CheckContext, result: Result, region: str | N
         resource=result.resource,
         message_ja=spec.message(result.message, "ja", values),
         message_en=spec.message(result.message, "en", values),
-        details={name: stored(value) for name, value in result.facts.items()},
+        details=details_of(result.facts),
         severity=(result.severity or spec.severity) if failing else "info",
     )
 
