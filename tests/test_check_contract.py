@@ -336,3 +336,13 @@ def test_details_keep_facts_and_states_never_catalogue_words():
         "joined": ["a", "b"],
         "sentence": ["x"],
     }
+
+
+def test_every_parameter_has_one_default_and_is_described_in_both_languages():
+    from assess_lib.core.text import keys, t
+    from assess_lib.thresholds import DEFAULT_THRESHOLDS
+
+    described = {k.split(".", 1)[1] for k in keys("parameter")}
+    assert described == set(DEFAULT_THRESHOLDS)
+    for name in DEFAULT_THRESHOLDS:
+        assert t(f"parameter.{name}", "ja") != t(f"parameter.{name}", "en")

@@ -291,21 +291,21 @@ def _key_findings(view: ReportView) -> tuple[list[dict[str, Any]], int]:
 
 
 def _thresholds(view: ReportView) -> list[dict[str, Any]]:
-    from ..thresholds import DEFAULT_THRESHOLDS, threshold_specs
+    """Appendix D: every check parameter with the value used, its default and what it means."""
+    from ..thresholds import DEFAULT_THRESHOLDS, describe
 
     given = (view.bundle.manifest.get("params") or {}).get("thresholds") or {}
     used = {**DEFAULT_THRESHOLDS, **given}
-    specs = threshold_specs()
     rows = []
     for name, value in used.items():
-        spec = specs.get(name, {})
+        known = name in DEFAULT_THRESHOLDS
         rows.append(
             {
                 "name": name,
                 "value": _cell(value),
-                "default": _cell(spec.get("default", "")),
-                "changed": name in specs and value != spec.get("default"),
-                "description": spec.get(view.lang, ""),
+                "default": _cell(DEFAULT_THRESHOLDS.get(name, "")),
+                "changed": known and value != DEFAULT_THRESHOLDS[name],
+                "description": describe(name, view.lang) if known else "",
             }
         )
     return rows
