@@ -841,7 +841,9 @@ def test_nothing_to_assess_per_check(tmp_path):
     }
     for check_id, (resource, message) in expected.items():
         findings = run_one(check_id, b)
-        assert [(f.verdict.value, f.resource, f.message_en) for f in findings] == [("not_applicable", resource, message)], check_id
+        assert [(f.verdict.value, f.resource, f.message_en) for f in findings] == [("not_applicable", resource, message)], (
+            check_id
+        )
         assert findings[0].message_ja.endswith("ありません。"), check_id
 
 
@@ -850,9 +852,7 @@ def test_layer_summary_with_nothing_in_any_layer_is_not_applicable(tmp_path):
     cannot be collected (its regions would be unknown, an error), so the component results are made here."""
     spec = registry()["defense_in_depth_layers"]
     nothing = {
-        c: [
-            Finding(c, "2.3-1", Verdict.NOT_APPLICABLE, ACCOUNT, GLOBAL, registry()[c].record.subject, "-", "-", {}, "info")
-        ]
+        c: [Finding(c, "2.3-1", Verdict.NOT_APPLICABLE, ACCOUNT, GLOBAL, registry()[c].record.subject, "-", "-", {}, "info")]
         for c in spec.record.reads
     }
     findings = runner.run_check(spec, bundle(tmp_path), ACCOUNT, {}, prior=nothing)

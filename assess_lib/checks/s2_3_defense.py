@@ -140,7 +140,12 @@ def _sg_ingress(ctx: CheckContext, region: str) -> list[Result]:
         everything_open = internet_ingress(group)
         exposures = [e for e in everything_open if e.beyond_web]
         attached = bool(group.get("attached"))
-        base = {"group_name": group.get("group_name"), "vpc_id": group.get("vpc_id"), "attached": attached, "group": _group(group)}
+        base: dict[str, Any] = {
+            "group_name": group.get("group_name"),
+            "vpc_id": group.get("vpc_id"),
+            "attached": attached,
+            "group": _group(group),
+        }
         if not exposures:
             if everything_open:
                 web = sorted({e.sort_key: e for e in everything_open}.values(), key=lambda e: e.sort_key)
@@ -199,7 +204,7 @@ def _nacls(ctx: CheckContext, region: str) -> list[Result]:
         subnets = acl.get("subnet_ids", [])
         decisions = nacl_decisions(acl)
         opened = [d for d in decisions if d["action"] == "allow"]
-        facts = {
+        facts: dict[str, Any] = {
             "vpc_id": acl.get("vpc_id"),
             "is_default": acl.get("is_default"),
             "subnet_ids": subnets,
@@ -214,7 +219,9 @@ def _nacls(ctx: CheckContext, region: str) -> list[Result]:
                 Phrase("opened_port", cidr=d["cidr"], port=d["port"], name=ADMIN_PORTS[d["port"]], rule=_rule(d["rule_number"]))
                 for d in opened
             ]
-            results.append(failed(acl_id, region=region, severity="high" if subnets else "low", **facts, items=_chain("items", items)))
+            results.append(
+                failed(acl_id, region=region, severity="high" if subnets else "low", **facts, items=_chain("items", items))
+            )
         else:
             denies = sorted({d["rule_number"] for d in decisions if d["rule_number"] not in (None, 32767)})
             how = Phrase("deny_first", rules=", ".join(map(str, denies))) if denies else ""
@@ -227,7 +234,7 @@ def _waf_regional(ctx: CheckContext, region: str) -> list[Result]:
     for row in ctx.rows("wafv2.web_acl_associations", region):
         name = row.get("resource_name") or row["resource_arn"]
         acl = row.get("web_acl_arn")
-        facts = {"resource_arn": row["resource_arn"], "web_acl_arn": acl}
+        facts: dict[str, Any] = {"resource_arn": row["resource_arn"], "web_acl_arn": acl}
         if acl:
             results.append(passed(name, "pass_alb", region=region, **facts, acl=_acl_name(acl)))
         else:
@@ -237,7 +244,7 @@ def _waf_regional(ctx: CheckContext, region: str) -> list[Result]:
             continue  # reachable only from inside a VPC: not an internet entrance
         name = f"{stage.get('api_name')}/{stage.get('stage_name')}"
         acl = stage.get("web_acl_arn")
-        facts = {
+        facts: dict[str, Any] = {
             "resource_arn": stage.get("arn"),
             "web_acl_arn": acl,
             "endpoint_types": stage.get("endpoint_types"),
@@ -261,7 +268,12 @@ def _waf_cloudfront(ctx: CheckContext) -> list[Result]:
         if dist.get("comment"):
             shown = f"{shown}, {dist['comment']}"
         acl = dist.get("web_acl_id")
-        facts = {"resource_arn": dist.get("arn"), "web_acl_id": acl, "domain_name": dist.get("domain_name"), "shown": shown}
+        facts: dict[str, Any] = {
+            "resource_arn": dist.get("arn"),
+            "web_acl_id": acl,
+            "domain_name": dist.get("domain_name"),
+            "shown": shown,
+        }
         if acl:
             results.append(passed(dist["id"], "pass_cloudfront", **facts, acl=_acl_name(acl)))
         else:
@@ -275,7 +287,7 @@ def _waf_cloudfront(ctx: CheckContext) -> list[Result]:
 def _guardduty(ctx: CheckContext, region: str) -> list[Result]:
     detectors = ctx.rows("guardduty.detectors", region)
     enabled = [d for d in detectors if str(d.get("status")).upper() == "ENABLED"]
-    facts = {"detectors": [{"id": d["detector_id"], "status": d.get("status")} for d in detectors]}
+    facts: dict[str, Any] = {"detectors": [{"id": d["detector_id"], "status": d.get("status")} for d in detectors]}
     resource = f"GuardDuty {region}"
     if enabled:
         return [passed(resource, "pass_guardduty", region=region, **facts, detector=enabled[0]["detector_id"])]
@@ -287,7 +299,7 @@ def _guardduty(ctx: CheckContext, region: str) -> list[Result]:
 
 def _host_ips(ctx: CheckContext) -> Result:
     state, product, coverage = host_ips_state(ctx)
-    facts = {"product": product, "coverage": coverage, "question": Phrase("host_question")}
+    facts: dict[str, Any] = {"product": product, "coverage": coverage, "question": Phrase("host_question")}
     if state == "present":
         key = "pass_host_all" if coverage == "all" else "pass_host_critical"
         return passed(HOST_RESOURCE, key, **facts)
@@ -305,7 +317,7 @@ def _flow_logs(ctx: CheckContext, region: str) -> list[Result]:
         active = [f for f in own if str(f.get("status") or "ACTIVE").upper() == "ACTIVE"]
         failing = [f for f in active if str(f.get("deliver_status") or "").upper() == "FAILED"]
         healthy = [f for f in active if f not in failing]
-        facts = {
+        facts: dict[str, Any] = {
             "is_default": vpc.get("is_default"),
             "flow_logs": [f.get("flow_log_id") for f in own],
             "vpc": _vpc(vpc),
@@ -600,7 +612,12 @@ def _forward_errors(ctx: CheckContext) -> None:
 
 def _gap_text(gaps: dict[str, list[str]]) -> Phrase | str:
     parts = [
-        Phrase("gap_count", gap=Phrase(f"gap_{key}"), count=len(items), shown=", ".join(items[:3]) + ("\u2026" if len(items) > 3 else ""))
+        Phrase(
+            "gap_count",
+            gap=Phrase(f"gap_{key}"),
+            count=len(items),
+            shown=", ".join(items[:3]) + ("\u2026" if len(items) > 3 else ""),
+        )
         for key, items in gaps.items()
     ]
     return _chain("items", parts)
