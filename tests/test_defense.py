@@ -443,7 +443,7 @@ def test_fully_layered_account_passes_with_layer_table(tmp_path):
     details = findings[0].details
     assert (details["entrance"], details["internal"], details["exit"]) == ("present", "present", "present")
     assert details["host_ips_edr"] == "present"
-    assert "入口対策: 実装" in findings[0].message_ja and "exit (egress): present" in findings[0].message_en
+    assert "入口対策: 対策あり" in findings[0].message_ja and "Exit: present" in findings[0].message_en
     for check_id in CHECKS[:-1]:
         assert "fail" not in {f.verdict.value for f in run_one(check_id, bundle(tmp_path / check_id))}, check_id
 
@@ -459,8 +459,8 @@ def test_missing_exit_layer_fails_naming_it(tmp_path):
     assert [f.verdict.value for f in findings] == ["fail"]
     details = findings[0].details
     assert (details["entrance"], details["internal"], details["exit"]) == ("present", "present", "missing")
-    assert "未実装の層: 出口対策" in findings[0].message_ja
-    assert "Missing layer(s): exit (egress)" in findings[0].message_en
+    assert "対策のない層: 出口対策" in findings[0].message_ja
+    assert "Missing layer(s): Exit" in findings[0].message_en
     assert details["layers"]["exit"]["gaps"] == {"egress": ["vpc-1 (ap-northeast-1)"]}
     assert findings[0].severity == "high"
 
@@ -880,7 +880,7 @@ def test_layer_summary_reads_results_not_evidence(tmp_path):
         "flow_logs": ["vpc-9 (ap-northeast-1)"]
     }
     assert "Internal (partial): 1 VPC(s) without flow logs: vpc-9 (ap-northeast-1)." in summary[0].message_en
-    assert "内部対策（一部のみ）: フローログのないVPC 1件: vpc-9 (ap-northeast-1)。" in summary[0].message_ja
+    assert "内部対策（一部）: フローログのないVPC 1件: vpc-9 (ap-northeast-1)。" in summary[0].message_ja
 
 
 def test_layer_summary_without_its_component_results_is_an_error(tmp_path):
@@ -912,7 +912,7 @@ def test_layer_words_are_the_catalogue_words(tmp_path):
     details = findings[0].details
     for lang, message in (("ja", findings[0].message_ja), ("en", findings[0].message_en)):
         for layer in ("entrance", "internal", "exit"):
-            shown = f"{t(f'defense.layer.{layer}.name', lang)}: {t(f'defense.state.{details[layer]}', lang)}"
+            shown = f"{t(f'layer.{layer}', lang)}: {t(f'layer_state.{details[layer]}', lang)}"
             assert shown in message, (lang, shown, message)
 
 

@@ -640,7 +640,7 @@ def defense_in_depth_layers(ctx: CheckContext) -> Iterator[Result]:
         yield not_applicable(ctx.account_id, **details)
         return
     summary = [
-        Phrase("layer_state", layer=Phrase(f"defense.layer.{layer}.name"), state=Phrase(f"defense.state.{states[layer]}"))
+        Phrase("layer_state", layer=Phrase(f"layer.{layer}"), state=Phrase(f"layer_state.{states[layer]}"))
         for layer in LAYERS
     ]
     host_note = "" if host_state != "unknown" else Phrase("host_unconfirmed")
@@ -649,13 +649,13 @@ def defense_in_depth_layers(ctx: CheckContext) -> Iterator[Result]:
         return
     sentences: list[Phrase] = []
     if missing:
-        sentences.append(Phrase("missing_layers", layers=[Phrase(f"defense.layer.{layer}.name") for layer in missing]))
+        sentences.append(Phrase("missing_layers", layers=[Phrase(f"layer.{layer}") for layer in missing]))
     for layer in missing + partial:
         sentences.append(
             Phrase(
                 "layer_gaps",
-                layer=Phrase(f"defense.layer.{layer}.heading"),
-                state=Phrase(f"defense.state.{states[layer]}"),
+                layer=Phrase(f"layer.{layer}"),
+                state=Phrase(f"layer_state.{states[layer]}"),
                 gaps=_gap_text(table[layer]["gaps"]),
             )
         )
