@@ -640,8 +640,7 @@ def defense_in_depth_layers(ctx: CheckContext) -> Iterator[Result]:
         yield not_applicable(ctx.account_id, **details)
         return
     summary = [
-        Phrase("layer_state", layer=Phrase(f"layer.{layer}"), state=Phrase(f"layer_state.{states[layer]}"))
-        for layer in LAYERS
+        Phrase("layer_state", layer=Phrase(f"layer.{layer}"), state=Phrase(f"layer_state.{states[layer]}")) for layer in LAYERS
     ]
     host_note = "" if host_state != "unknown" else Phrase("host_unconfirmed")
     if not missing and not partial:
