@@ -244,7 +244,7 @@ def _waf_regional(ctx: CheckContext, region: str) -> list[Result]:
             continue  # reachable only from inside a VPC: not an internet entrance
         name = f"{stage.get('api_name')}/{stage.get('stage_name')}"
         acl = stage.get("web_acl_arn")
-        facts: dict[str, Any] = {
+        facts = {
             "resource_arn": stage.get("arn"),
             "web_acl_arn": acl,
             "endpoint_types": stage.get("endpoint_types"),
