@@ -202,7 +202,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_questionnaire(args: argparse.Namespace) -> int:
     """Generate the Excel questionnaire (optionally prefilled from an existing attestation file)."""
     from .attestations import load_attestations
-    from .attestations.questionnaire import write_questionnaire
+    from .report.questionnaire import write_questionnaire
     from .outputs import check_output_file, output_path, write_new_file
 
     out = output_path(args.out)
@@ -216,16 +216,10 @@ def cmd_questionnaire(args: argparse.Namespace) -> int:
 
 
 def cmd_iam_policy(args: argparse.Namespace) -> int:
-    from .checks import required_actions
-    from .datasets import MULTI_ACCOUNT_ACTIONS
+    """The read-only IAM policy, made from the datasets' declarations (assess_lib/*/*datasets.yaml)."""
+    from .datasets import iam_policy
 
-    statements = [{"Sid": "FsaAssessmentReadOnly", "Effect": "Allow", "Action": required_actions(), "Resource": "*"}]
-    if args.multi_account:
-        # For the caller of a multi-account run: list the organisation, assume the read-only role.
-        statements.append(
-            {"Sid": "FsaAssessmentAccounts", "Effect": "Allow", "Action": sorted(MULTI_ACCOUNT_ACTIONS), "Resource": "*"}
-        )
-    print(json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2))
+    print(json.dumps(iam_policy(multi_account=args.multi_account), indent=2))
     return 0
 
 

@@ -22,10 +22,13 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from .core.model import ErrorKind, error_kind_label
+from .core.text import t
 from .redact import mask_secrets, redact_value
 
 GLOBAL = "global"  # region name used for global services (IAM, CloudFront, DNS...)
@@ -38,30 +41,38 @@ REGIONS_ACTION = "ec2:DescribeRegions"
 ASSUME_ROLE_ACTION = "sts:AssumeRole"
 EMPTY_REGION_LIST = "EmptyRegionList"  # the code recorded when the region list came back empty
 
-# Error kinds (one vocabulary for AWS and DNS failures).
-ACCESS_DENIED = "access_denied"
-THROTTLED = "throttled"
-NOT_IMPLEMENTED = "not_implemented"
-REGION_DISABLED = "region_disabled"
-NOT_FOUND = "not_found"
-CONNECTION = "connection"
-TIMEOUT = "timeout"
-NOT_COLLECTED = "not_collected"
-SERVER_ERROR = "server_error"  # the service failed on its side (HTTP 5xx, InternalError, ServiceUnavailable)
-OTHER = "other"
+# Error kinds (one vocabulary for AWS and DNS failures: core.model.ErrorKind).
+ACCESS_DENIED = ErrorKind.ACCESS_DENIED.value
+THROTTLED = ErrorKind.THROTTLED.value
+NOT_IMPLEMENTED = ErrorKind.NOT_IMPLEMENTED.value
+REGION_DISABLED = ErrorKind.REGION_DISABLED.value
+NOT_FOUND = ErrorKind.NOT_FOUND.value
+CONNECTION = ErrorKind.CONNECTION.value
+TIMEOUT = ErrorKind.TIMEOUT.value
+NOT_COLLECTED = ErrorKind.NOT_COLLECTED.value
+SERVER_ERROR = ErrorKind.SERVER_ERROR.value  # the service failed on its side (HTTP 5xx, InternalError, ServiceUnavailable)
+OTHER = ErrorKind.OTHER.value
 
-ERROR_KIND_LABELS: dict[str, dict[str, str]] = {
-    ACCESS_DENIED: {"ja": "権限不足", "en": "access denied"},
-    THROTTLED: {"ja": "スロットリング", "en": "throttled"},
-    NOT_IMPLEMENTED: {"ja": "API未対応", "en": "API not implemented"},
-    REGION_DISABLED: {"ja": "リージョン無効", "en": "region disabled"},
-    NOT_FOUND: {"ja": "対象なし", "en": "not found"},
-    CONNECTION: {"ja": "接続不可", "en": "endpoint unreachable"},
-    TIMEOUT: {"ja": "タイムアウト", "en": "time-out"},
-    NOT_COLLECTED: {"ja": "未収集", "en": "not collected"},
-    SERVER_ERROR: {"ja": "サービス側のエラー", "en": "service-side error"},
-    OTHER: {"ja": "その他のエラー", "en": "other error"},
-}
+
+class _ErrorKindLabels(Mapping[str, dict[str, str]]):
+    """``{kind: {ja, en}}`` read from the text catalogue (``error_kind.*``) when asked, so importing this
+    module does not load the catalogue; unknown kinds are not in it (``.get(kind, LABELS["other"])``)."""
+
+    _KINDS = tuple(k.value for k in ErrorKind)
+
+    def __getitem__(self, kind: str) -> dict[str, str]:
+        if kind not in self._KINDS:
+            raise KeyError(kind)
+        return {"ja": error_kind_label(kind, "ja"), "en": error_kind_label(kind, "en")}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._KINDS)
+
+    def __len__(self) -> int:
+        return len(self._KINDS)
+
+
+ERROR_KIND_LABELS: Mapping[str, dict[str, str]] = _ErrorKindLabels()
 
 
 class EvidenceUnavailable(Exception):
@@ -92,19 +103,23 @@ class EvidenceUnavailable(Exception):
 
     def describe(self, lang: str = "en") -> str:
         """One sentence naming the dataset, the cause and the missing permission."""
-        label = ERROR_KIND_LABELS.get(self.kind, ERROR_KIND_LABELS[OTHER])
-        where = f"{self.account_id}/{self.region}"
-        detail = f" ({self.code}: {self.message})" if self.code or self.message else ""
-        is_permission = ":" in self.action  # IAM actions; DNS and attestation datasets name a query or file
-        if lang == "ja":
-            # The library's message is English: a Japanese sentence gives the kind and the raw code only.
-            code = f" [{self.code}]" if self.code else ""
-            label_ja = "必要な権限" if is_permission else "照会内容"
-            action = f"。{label_ja}: {self.action}" if self.action else ""
-            return f"証跡 {self.dataset} を取得できませんでした（{where}、{label['ja']}{code}）{action}"
-        label_en = "required permission" if is_permission else "query"
-        action = f"; {label_en}: {self.action}" if self.action else ""
-        return f"Evidence {self.dataset} could not be gathered ({where}, {label['en']}{detail}){action}"
+        lang = "ja" if lang == "ja" else "en"
+        # The library's message is English: a Japanese sentence gives the kind and the raw code only.
+        shown = bool(self.code) if lang == "ja" else bool(self.code or self.message)
+        detail = t("evidence_unavailable.detail", lang, code=self.code, message=self.message) if shown else ""
+        need = ""
+        if self.action:
+            is_permission = ":" in self.action  # IAM actions; DNS and attestation datasets name a query or file
+            need = t(f"evidence_unavailable.{'permission' if is_permission else 'query'}", lang, action=self.action)
+        return t(
+            "evidence_unavailable.sentence",
+            lang,
+            dataset=self.dataset,
+            where=f"{self.account_id}/{self.region}",
+            kind=error_kind_label(self.kind, lang),
+            detail=detail,
+            need=need,
+        )
 
 
 @dataclass

@@ -1,26 +1,19 @@
-"""Check thresholds: data in thresholds.yaml, overridable per params file."""
+"""Check parameters (a params file's ``thresholds:``): declared with their defaults by the checks' records
+(``parameters:`` in checks/<module>.yaml), described in the text catalogue (``parameter.<name>``)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
+from .checks.records import parameter_defaults
+from .core.text import t
 
-from ._yaml import load_packaged_yaml
-
-_FILE = Path(__file__).with_name("thresholds.yaml")
-
-
-@lru_cache(maxsize=1)
-def threshold_specs() -> dict[str, dict[str, Any]]:
-    """Every threshold with its default and its ja/en description."""
-    with open(_FILE, encoding="utf-8") as handle:
-        return load_packaged_yaml(handle)
+DEFAULT_THRESHOLDS: dict[str, Any] = parameter_defaults()
 
 
-def _defaults() -> dict[str, Any]:
-    return {name: spec["default"] for name, spec in threshold_specs().items()}
+def describe(name: str, lang: str = "ja") -> str:
+    """What parameter ``name`` means, in ``lang``."""
+    return t(f"parameter.{name}", lang)
 
 
-DEFAULT_THRESHOLDS: dict[str, Any] = _defaults()
+__all__ = ["DEFAULT_THRESHOLDS", "describe"]

@@ -101,44 +101,67 @@ def verdicts(findings) -> dict[str, str]:
 __all__ = ["ACCOUNT", "GLOBAL", "Aws", "make_bundle", "run_one", "verdicts"]
 
 
-# --- meta: every check must be seen passing and failing somewhere in the suite ----------------------
+# --- meta: every check must be seen in each of its outcomes somewhere in the suite ----------------------
 
+# check_id -> outcomes seen in this process: pass, fail, not_applicable, missing (an error finding for missing
+# evidence, not a crash). Checks run in subprocesses (the CLI) are not seen: each check needs in-process tests.
 OBSERVED: dict[str, set[str]] = {}
+OUTCOMES = ("pass", "fail", "not_applicable", "missing")
 
 
-def _record_verdicts() -> None:
+def _outcome(finding) -> str:
+    if finding.verdict.value == "error":
+        return "missing" if "missing_permission" in finding.details else "crash"
+    return finding.verdict.value
+
+
+def _record_outcomes() -> None:
     from assess_lib.checks import runner
 
-    original = runner.run_check
+    original = runner.check_findings
 
     def recording(spec, *args, **kwargs):
         findings = original(spec, *args, **kwargs)
-        OBSERVED.setdefault(spec.check_id, set()).update(f.verdict.value for f in findings)
+        OBSERVED.setdefault(spec.check_id, set()).update(_outcome(f) for f in findings)
         return findings
 
-    runner.run_check = recording
+    runner.check_findings = recording
 
 
-_record_verdicts()
+_record_outcomes()
+
+
+def expected_outcomes(spec) -> set[str]:
+    """What the suite must show of a check: pass, fail, missing evidence, and nothing to assess unless its
+    record says it always applies."""
+    wanted = set(OUTCOMES)
+    if spec.record.always_applies:
+        wanted.discard("not_applicable")
+    return wanted
+
+
+def whole_suite(config) -> bool:
+    """True when pytest runs its configured test paths unfiltered (the meta-test judges only whole runs)."""
+    default = config.args_source == pytest.Config.ArgsSource.TESTPATHS or [Path(a).name for a in config.args] == ["tests"]
+    return default and not config.option.keyword and not config.option.markexpr and not config.option.deselect
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """When the whole suite ran, fail it if a registered check was never seen to pass and to fail."""
+    """When the whole suite ran, fail it if a check was never seen in one of its outcomes."""
     config = session.config
-    whole_suite = not config.args or [Path(a).name for a in config.args] in (["tests"], ["tests", "notebooks"])
-    if not whole_suite or config.option.keyword or config.option.markexpr or exitstatus != 0:
+    if not whole_suite(config) or exitstatus != 0:
         return
     from assess_lib.checks import registry
 
     missing = {
-        check_id: sorted({"pass", "fail"} - OBSERVED.get(check_id, set()))
-        for check_id in registry()
-        if not {"pass", "fail"} <= OBSERVED.get(check_id, set())
+        check_id: sorted(expected_outcomes(spec) - OBSERVED.get(check_id, set()))
+        for check_id, spec in registry().items()
+        if expected_outcomes(spec) - OBSERVED.get(check_id, set())
     }
     if missing:
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter:
-            reporter.write_line(f"META-TEST FAILED: checks never observed with these verdicts: {missing}", red=True)
+            reporter.write_line(f"META-TEST FAILED: checks never seen (in this process) with these outcomes: {missing}", red=True)
         session.exitstatus = 1
 
 

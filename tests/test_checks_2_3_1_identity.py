@@ -370,15 +370,15 @@ def test_the_catalogue_maps_each_check_to_the_items_its_decorator_named():
     assert not any(specs[c].legacy for c in IDENTITY_CHECKS), "moved to a record file"
 
 
-def test_record_parameters_have_the_defaults_of_the_thresholds_file():
+def test_record_parameters_keep_the_defaults_of_the_former_thresholds_file():
+    """90 days (CIS AWS Foundations) and 30 days: the defaults thresholds.yaml gave, now the records' own."""
     from assess_lib.checks import registry
     from assess_lib.thresholds import DEFAULT_THRESHOLDS
 
     specs = registry()
-    assert dict(specs["iam_unused_roles"].parameters) == {"unused_credential_days": DEFAULT_THRESHOLDS["unused_credential_days"]}
-    assert dict(specs["iam_saml_provider_certificates"].parameters) == {
-        "certificate_expiry_warning_days": DEFAULT_THRESHOLDS["certificate_expiry_warning_days"]
-    }
+    assert dict(specs["iam_unused_roles"].parameters) == {"unused_credential_days": 90}
+    assert dict(specs["iam_saml_provider_certificates"].parameters) == {"certificate_expiry_warning_days": 30}
+    assert DEFAULT_THRESHOLDS["unused_credential_days"] == 90 and DEFAULT_THRESHOLDS["certificate_expiry_warning_days"] == 30
 
 
 # Evidence complete and holding nothing a check applies to: (datasets, resource and English message of the finding).
@@ -515,8 +515,8 @@ def test_unused_credential_days_is_a_parameter_quoted_from_its_value(tmp_path):
     )
     assert "（上限 30日）" in strict[0].message_ja and "90" not in strict[0].message_ja
     spec = registry()["iam_unused_roles"]
-    assert "30日以上" in spec.remediation("ja", {"unused_credential_days": 30})
-    assert "unused for 90 days" in spec.remediation("en")
+    assert "30日を超えて" in spec.remediation("ja", {"unused_credential_days": 30})
+    assert "unused for more than 90 days" in spec.remediation("en")
 
 
 def test_unused_roles_messages_per_case(tmp_path):
@@ -589,10 +589,10 @@ def test_an_unreadable_log_bucket_names_the_permissions_for_the_appendix(tmp_pat
     [finding] = run_one("cloudtrail_bucket_tamper_resistance", bundle)
     assert finding.verdict.value == "error" and finding.severity == "info"
     assert finding.details["error_kind"] == "access_denied"
-    assert finding.details["missing_permission"] == "s3:GetBucketObjectLockConfiguration, s3:GetBucketVersioning"
+    assert finding.details["missing_permission"] == "s3:GetBucketVersioning, s3:GetBucketObjectLockConfiguration"
     assert finding.message_en == (
         "The tamper protection of log bucket central-logs could not be read (AccessDenied: no). "
-        "Required permissions: s3:GetBucketObjectLockConfiguration, s3:GetBucketVersioning"
+        "Required permissions: s3:GetBucketVersioning, s3:GetBucketObjectLockConfiguration"
     )
 
 

@@ -6,14 +6,19 @@ bundles cover what is easier to state exactly (rule ordering, IPv6, attestations
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
-from conftest import ACCOUNT, make_bundle, run_one, verdicts
+from conftest import ACCOUNT, make_bundle, verdicts
+from conftest import run_one as run_single
 
 from assess_lib import evidence as ev
 from assess_lib.attestations.model import ANSWERS_DATASET, DOCUMENTS_DATASET, FILE_DATASET
-from assess_lib.checks.s2_3_defense import Exposure, internet_ingress, nacl_decisions
+from assess_lib.checks import registry, runner
+from assess_lib.checks._exposure import Exposure, internet_ingress, nacl_decisions
+from assess_lib.core.model import Finding, Verdict
+from assess_lib.core.text import t
 from assess_lib.demo.seed import DemoClients
 from assess_lib.demo.seed_network import seed_network
 from assess_lib.evidence import GLOBAL, Bundle, CollectionError
@@ -32,6 +37,16 @@ CHECKS = (
     "sg_egress_unrestricted",
     "defense_in_depth_layers",
 )
+
+
+def run_one(check_id: str, bundle: Bundle):
+    """Findings of one check; a composite check first gets the results of the checks it reads, for the same
+    account, as the runner gives them (pipeline.evaluate runs them in that order)."""
+    spec = registry()[check_id]
+    if not spec.record.reads:
+        return run_single(check_id, bundle)
+    prior = {c: [f for f in run_one(c, bundle) if f.control_id == registry()[c].controls[0]] for c in spec.record.reads}
+    return runner.run_check(spec, bundle, bundle.accounts[0], {}, prior=prior)
 
 
 # --- collectors on the emulator -------------------------------------------------------------------
@@ -428,7 +443,7 @@ def test_fully_layered_account_passes_with_layer_table(tmp_path):
     details = findings[0].details
     assert (details["entrance"], details["internal"], details["exit"]) == ("present", "present", "present")
     assert details["host_ips_edr"] == "present"
-    assert "入口対策: 実装" in findings[0].message_ja and "exit (egress): present" in findings[0].message_en
+    assert "入口対策: 対策あり" in findings[0].message_ja and "Exit: present" in findings[0].message_en
     for check_id in CHECKS[:-1]:
         assert "fail" not in {f.verdict.value for f in run_one(check_id, bundle(tmp_path / check_id))}, check_id
 
@@ -444,8 +459,8 @@ def test_missing_exit_layer_fails_naming_it(tmp_path):
     assert [f.verdict.value for f in findings] == ["fail"]
     details = findings[0].details
     assert (details["entrance"], details["internal"], details["exit"]) == ("present", "present", "missing")
-    assert "未実装の層: 出口対策" in findings[0].message_ja
-    assert "Missing layer(s): exit (egress)" in findings[0].message_en
+    assert "対策のない層: 出口対策" in findings[0].message_ja
+    assert "Missing layer(s): Exit" in findings[0].message_en
     assert details["layers"]["exit"]["gaps"] == {"egress": ["vpc-1 (ap-northeast-1)"]}
     assert findings[0].severity == "high"
 
@@ -805,3 +820,131 @@ def test_guardduty_failure_stands_beside_an_unreadable_attestation(tmp_path):
     findings = run_one("internal_threat_detection", make_bundle(tmp_path, data, regions=[TOKYO]))
     seen = {(f.verdict.value, f.resource) for f in findings}
     assert ("fail", f"GuardDuty {TOKYO}") in seen and ("error", ANSWERS_DATASET) in seen, seen
+
+
+# --- nothing to assess, the composite reads results, one model of exposure (issue 12) -------------------------
+
+
+def test_nothing_to_assess_per_check(tmp_path):
+    """An account without the resources a check looks at: one not_applicable finding naming what is absent."""
+    empty = estate(
+        **{"ec2.security_groups": [], "ec2.network_acls": [], "ec2.vpcs": [], "ec2.flow_logs": [], "ec2.route_tables": []}
+    )
+    b = bundle(tmp_path, {TOKYO: empty})
+    expected = {
+        "sg_ingress_internet": ("security groups", "There are no security groups."),
+        "sg_egress_unrestricted": ("security groups", "There are no security groups."),
+        "nacl_admin_ports": ("network ACLs", "There are no network ACLs."),
+        "vpc_flow_logs": ("VPCs", "There are no VPCs."),
+        "egress_filtering": ("VPCs", "There are no VPCs."),
+        "remote_admin_from_internet": ("security groups", "There are no security groups."),
+    }
+    for check_id, (resource, message) in expected.items():
+        findings = run_one(check_id, b)
+        assert [(f.verdict.value, f.resource, f.message_en) for f in findings] == [("not_applicable", resource, message)], (
+            check_id
+        )
+        assert findings[0].message_ja.endswith("ありません。"), check_id
+
+
+def test_layer_summary_with_nothing_in_any_layer_is_not_applicable(tmp_path):
+    """Every layer check had nothing to assess. Hand-built results: an account without any region in scope
+    cannot be collected (its regions would be unknown, an error), so the component results are made here."""
+    spec = registry()["defense_in_depth_layers"]
+    nothing = {
+        c: [Finding(c, "2.3-1", Verdict.NOT_APPLICABLE, ACCOUNT, GLOBAL, registry()[c].record.subject, "-", "-", {}, "info")]
+        for c in spec.record.reads
+    }
+    findings = runner.run_check(spec, bundle(tmp_path), ACCOUNT, {}, prior=nothing)
+    assert [(f.verdict.value, f.resource) for f in findings] == [("not_applicable", ACCOUNT)]
+    assert findings[0].details["entrance"] == "not_applicable" and findings[0].details["host_ips_edr"] == "unknown"
+    assert "no VPCs, internet-facing endpoints or regions" in findings[0].message_en
+
+
+def test_layer_summary_reads_results_not_evidence(tmp_path):
+    """The summary follows its component checks' results: the same well-defended evidence, but a flow-log
+    result that failed, gives a partial internal layer (the old summary recomputed it from the evidence)."""
+    b = bundle(tmp_path, answers={"host_ips_edr_product": "EDR", "host_ips_edr_coverage": "all"})
+    spec = registry()["defense_in_depth_layers"]
+    prior = {c: run_one(c, b) for c in spec.record.reads}
+    assert verdicts(prior["vpc_flow_logs"]) == {"vpc-1": "pass"}
+    assert [f.verdict.value for f in runner.run_check(spec, b, ACCOUNT, {}, prior=prior)] == ["pass"]
+    flow = prior["vpc_flow_logs"][0]
+    prior["vpc_flow_logs"] = [
+        dataclasses.replace(flow, verdict=Verdict.FAIL, resource="vpc-9", region=TOKYO),
+        dataclasses.replace(flow, resource="vpc-1"),
+    ]
+    summary = runner.run_check(spec, b, ACCOUNT, {}, prior=prior)
+    assert [f.verdict.value for f in summary] == ["fail"]
+    assert summary[0].details["internal"] == "partial" and summary[0].details["layers"]["internal"]["gaps"] == {
+        "flow_logs": ["vpc-9 (ap-northeast-1)"]
+    }
+    assert "Internal (partial): 1 VPC(s) without flow logs: vpc-9 (ap-northeast-1)." in summary[0].message_en
+    assert "内部対策（一部）: フローログのないVPC 1件: vpc-9 (ap-northeast-1)。" in summary[0].message_ja
+
+
+def test_layer_summary_without_its_component_results_is_an_error(tmp_path):
+    """Run alone (its component checks not run first) the summary names the missing results: never a verdict."""
+    findings = run_single("defense_in_depth_layers", bundle(tmp_path))
+    assert [f.verdict.value for f in findings] == ["error"]
+    assert "waf_internet_endpoints" in findings[0].message_en and findings[0].resource == "defense_in_depth_layers"
+
+
+def test_layer_summary_fails_on_a_gap_beside_unreadable_attested_answers(tmp_path):
+    """GuardDuty off is a missing internal layer even when the attested answers (host IPS/EDR) are unreadable:
+    fail, with the answers' error beside it. Before, the unreadable answers made the whole summary one error."""
+    region = estate(**{"guardduty.detectors": []})
+    data: dict[tuple[str, str], Any] = {("cloudfront.distributions", GLOBAL): []}
+    data.update({(name, TOKYO): rows for name, rows in region.items()})
+    broken = CollectionError(ev.OTHER, "ParseError", "the attestation file could not be read")
+    data.update({(DOCUMENTS_DATASET, GLOBAL): [], (ANSWERS_DATASET, GLOBAL): broken})
+    summary = run_one("defense_in_depth_layers", make_bundle(tmp_path, data, regions=[TOKYO]))
+    seen = {(f.verdict.value, f.resource) for f in summary}
+    assert ("fail", ACCOUNT) in seen and ("error", ANSWERS_DATASET) in seen, seen
+    failed = next(f for f in summary if f.verdict.value == "fail")
+    assert failed.details["internal"] == "partial" and failed.details["host_ips_edr"] == "unknown"
+    assert len(summary) == 2, "one error per dataset, however many component checks reported it"
+
+
+def test_layer_words_are_the_catalogue_words(tmp_path):
+    """One wording of the layers and their states: the summary's sentences use the text catalogue's words."""
+    findings = run_one("defense_in_depth_layers", bundle(tmp_path, {TOKYO: estate(**{"network_firewall.firewalls": []})}))
+    details = findings[0].details
+    for lang, message in (("ja", findings[0].message_ja), ("en", findings[0].message_en)):
+        for layer in ("entrance", "internal", "exit"):
+            shown = f"{t(f'layer.{layer}', lang)}: {t(f'layer_state.{details[layer]}', lang)}"
+            assert shown in message, (lang, shown, message)
+
+
+def test_remote_admin_and_security_group_ingress_share_one_model_of_exposure(tmp_path):
+    """2.3.1 ⑤ flags exactly the groups whose SSH/RDP 2.3 ① finds open to the internet (one model, _exposure)."""
+    groups = [
+        sg("sg-v6-rdp", [rule("tcp", 3389, v6=[ANY6])]),
+        sg("sg-range", [rule("tcp", 20, 3389, v4=[ANY4])], attached=False),
+        sg("sg-all", [rule("-1", v4=[ANY4])]),
+        sg("sg-numeric", [rule("6", 22, v4=[ANY4])]),  # protocol as a number: TCP
+        sg("sg-udp", [rule("udp", 22, 3389, v4=[ANY4])]),
+        sg("sg-narrow", [rule("tcp", 22, v4=["203.0.113.0/24"])]),
+        sg("sg-web", [rule("tcp", 443, v4=[ANY4])]),
+        sg("sg-db", [rule("tcp", 5432, v4=[ANY4])]),
+    ]
+    b = bundle(tmp_path, {TOKYO: estate(**{"ec2.security_groups": groups})})
+    ingress = {f.resource: f for f in run_one("sg_ingress_internet", b)}
+    remote = {f.resource.split()[0]: f for f in run_one("remote_admin_from_internet", b)}
+    admin_open = {r for r, f in ingress.items() if {22, 3389} & set(f.details.get("admin_ports") or [])}
+    assert admin_open == {"sg-v6-rdp", "sg-range", "sg-all", "sg-numeric"}
+    assert {r for r, f in remote.items() if f.verdict.value == "fail"} == admin_open
+    assert remote["sg-range"].details["ports"] == [22, 3389] and remote["sg-range"].severity == "medium"
+    assert remote["sg-v6-rdp"].severity == "high" and "RDP(3389)" in remote["sg-v6-rdp"].message_en
+    assert "（使用中）" in remote["sg-all"].message_ja and " (in use)" in remote["sg-all"].message_en
+    assert ingress["sg-numeric"].severity == "critical" and "TCP 22 (SSH) from 0.0.0.0/0" in ingress["sg-numeric"].message_en
+    closed = run_one("remote_admin_from_internet", bundle(tmp_path / "b", {TOKYO: estate()}))
+    assert [(f.verdict.value, f.details["groups_checked"]) for f in closed] == [("pass", 1)]
+    assert closed[0].message_en == "None of 1 security groups exposes SSH or RDP to the internet."
+
+
+def test_outbound_to_both_address_spaces_reads_naturally(tmp_path):
+    groups = [sg("sg-both", egress=[rule("-1", v4=[ANY4], v6=[ANY6])], vpc="vpc-2")]
+    found = run_one("sg_egress_unrestricted", bundle(tmp_path, {TOKYO: estate(**{"ec2.security_groups": groups})}))
+    assert "to 0.0.0.0/0 and ::/0 on every protocol" in found[0].message_en
+    assert "0.0.0.0/0・::/0 への全プロトコル" in found[0].message_ja

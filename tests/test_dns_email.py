@@ -90,13 +90,20 @@ SCENARIOS: list[tuple[str, str, Any]] = [
     *[(f"h{i}.many.example.jp", "A", f"198.51.100.{i + 1}") for i in range(11)],
     *z("long.example.jp"),
     ("long.example.jp", "TXT", LONG_SPF),
+    ("_dmarc.long.example.jp", "TXT", "v=DMARC1; p=quarantine; pct=100; rua=mailto:d@long.example.jp"),  # pct stated
+    ("_dmarc.many.example.jp", "TXT", "hello world"),  # no DMARC record, and checkdmarc's complaint about the TXT
+    # Two shortcomings at once: the sentence lists both, in each language's own way.
+    *z("twogaps.example.jp"),
+    ("twogaps.example.jp", "TXT", "v=spf1 ip4:192.0.2.1 frobnicate:x ?all"),
+    ("_dmarc.twogaps.example.jp", "TXT", "v=DMARC1; p=none; pct=50; rua=mailto:d@twogaps.example.jp"),
     # Hostile content: markup, quotes and bytes that are not UTF-8 stay inert strings.
     *z("hostile.example.jp"),
     ("hostile.example.jp", "TXT", [b"v=spf1 -all \xff<script>"]),
     ("_dmarc.hostile.example.jp", "TXT", 'v=DMARC1; p=reject; rua=mailto:"><script>alert(1)</script>'),
     dkim("hostile.example.jp", "v=DKIM1; p=<img src=x onerror=alert(1)>"),
 ]
-DOMAINS = sorted({name for name, rtype, _ in SCENARIOS if rtype == "SOA"}) + [f"mail-out.{GOOD}"]
+# Subdomains without a DMARC record of their own: one inherits good's sp=reject, one softfail's sp=none.
+DOMAINS = sorted({name for name, rtype, _ in SCENARIOS if rtype == "SOA"}) + [f"mail-out.{GOOD}", "mail.softfail.example.jp"]
 
 
 @pytest.fixture(autouse=True)
@@ -235,6 +242,74 @@ def test_dmarc_policy(scenario, domain, expected, phrase):
     assert phrase in f.message_en, f.message_en
 
 
+def test_several_shortcomings_are_one_sentence_in_each_language(scenario):
+    """Parts of a failure message are joined as each language writes them (。 / ;), not as a list of items."""
+    bundle = scenario[2]
+    spf = finding("email_spf", bundle, "twogaps.example.jp")
+    assert spf.verdict.value == "fail" and spf.severity == "high"
+    assert spf.message_en.startswith("The SPF record of domain twogaps.example.jp falls short: the record is invalid (")
+    assert spf.message_en.endswith("); it ends in ?all (neutral), so unlisted senders are not rejected.")
+    assert spf.message_ja.startswith("ドメイン twogaps.example.jp のSPFレコードに問題があります: レコードが不正です（")
+    assert spf.message_ja.endswith("）。末尾が ?all（中立）のため、リストにない送信元を拒否しません。")
+    dmarc = finding("email_dmarc_policy", bundle, "twogaps.example.jp")
+    assert (dmarc.verdict.value, dmarc.severity, dmarc.resource) == ("fail", "high", "_dmarc.twogaps.example.jp")
+    assert dmarc.message_en == (
+        "The DMARC policy of domain twogaps.example.jp is insufficient: the policy is none (monitoring only), so forged mail "
+        "failing authentication is neither quarantined nor rejected; pct=50 applies the policy to only 50% of the failing mail."
+    )
+    assert dmarc.message_ja == (
+        "ドメイン twogaps.example.jp のDMARCポリシーが不十分です: ポリシーが none（監視のみ）のため、認証に失敗したなりすましメールも"
+        "隔離・拒否されません。pct=50 のため、ポリシーは該当メールの50%にしか適用されません。"
+    )
+    assert dmarc.details["p"] == "none" and dmarc.details["pct"] == 50
+
+
+def test_subdomain_inheriting_a_weak_subdomain_policy_fails_on_it(scenario):
+    f = finding("email_dmarc_policy", scenario[2], "mail.softfail.example.jp")
+    assert (f.verdict.value, f.severity, f.resource, f.region) == (
+        "fail",
+        "high",
+        "_dmarc.softfail.example.jp",
+        "mail.softfail.example.jp",
+    )
+    assert f.message_en == (
+        "The DMARC policy of domain mail.softfail.example.jp is insufficient (inherited from organisational domain "
+        "softfail.example.jp, whose subdomain policy sp=none applies): the policy is none (monitoring only), so forged mail "
+        "failing authentication is neither quarantined nor rejected."
+    )
+    assert "組織ドメイン softfail.example.jp のレコードを継承、サブドメインポリシー sp=none が適用" in f.message_ja
+    assert f.details["inherited"] is True and f.details["location"] == "softfail.example.jp"
+    # Reporting reads the inherited record's rua.
+    assert verdict("email_dmarc_reporting", scenario[2], "mail.softfail.example.jp") == "pass"
+
+
+def test_dmarc_pass_and_no_record_wordings(scenario):
+    bundle = scenario[2]
+    stated = finding("email_dmarc_policy", bundle, "long.example.jp")
+    assert stated.verdict.value == "pass" and stated.details["effect"] == "quarantine"
+    assert stated.message_en == (
+        "The DMARC policy of domain long.example.jp is p=quarantine, sp=quarantine, pct=100: forged mail is quarantined."
+    )
+    assert (
+        stated.message_ja
+        == "ドメイン long.example.jp のDMARCポリシーは p=quarantine、sp=quarantine、pct=100 で、なりすましメールを隔離します。"
+    )
+    for check_id, tail in (
+        ("email_dmarc_policy", "Publish one DMARC record with p=quarantine or p=reject."),
+        ("email_dmarc_reporting", "Hence no aggregate (rua) reports arrive either, and spoofing of the domain goes unseen."),
+    ):
+        f = finding(check_id, bundle, "many.example.jp")
+        assert f.verdict.value == "fail" and f.details["reason"] == "no_record_error", check_id
+        assert f.message_en.startswith(
+            'Domain many.example.jp publishes no DMARC record (TXT "v=DMARC1; …" at _dmarc.many.example.jp) ('
+        )
+        assert "Unrelated TXT records" in f.message_en and f.message_en.endswith(tail)
+        assert f.message_ja.startswith(
+            "ドメイン many.example.jp にDMARCレコード（_dmarc.many.example.jp のTXT「v=DMARC1; …」）がありません（"
+        )
+        assert len(f.message_en) < 400  # the collector's long complaint is quoted bounded
+
+
 def test_dmarc_pct_is_parsed_although_checkdmarc_drops_it(scenario):
     row = scenario[2].rows("dns.dmarc", "dns", "plusall.example.jp")[0]
     assert row["pct"] == 50 and row["p"] == "reject" and row["valid"] is True
@@ -278,6 +353,34 @@ def test_dkim(scenario, domain, expected, phrase):
     assert f.verdict.value == expected, f.message_en
     assert phrase in f.message_en, f.message_en
     assert f.resource == f"selector1._domainkey.{domain}"
+
+
+def test_dkim_recommended_key_length_is_a_parameter_quoted_in_messages(scenario):
+    bundle = scenario[2]
+    default = finding("email_dkim", bundle, GOOD)  # 2048-bit RSA
+    assert default.verdict.value == "pass" and "recommended" not in default.message_en
+    raised = run_one("email_dkim", bundle, {"dkim_recommended_rsa_bits": 4096}, domain=GOOD)[0]
+    assert raised.verdict.value == "pass"
+    assert "(4096-bit keys are recommended)" in raised.message_en and "4096ビットへの移行を推奨します" in raised.message_ja
+    lowered = run_one("email_dkim", bundle, {"dkim_recommended_rsa_bits": 1024}, domain="softfail.example.jp")[0]
+    assert lowered.verdict.value == "pass" and "recommended" not in lowered.message_en  # a 1024-bit key
+    # Below RFC 8301's 1024 bits a key fails whatever is recommended; the advice quotes the parameter.
+    weak = run_one("email_dkim", bundle, {"dkim_recommended_rsa_bits": 3072}, domain="plusall.example.jp")[0]
+    assert weak.verdict.value == "fail" and "Replace it with a 3072-bit key." in weak.message_en
+    spec = registry()["email_dkim"]
+    assert spec.parameters == {"dkim_recommended_rsa_bits": 2048}
+    assert "2048-bit RSA" in spec.remediation("en") and "3072ビット" in spec.remediation(
+        "ja", {"dkim_recommended_rsa_bits": 3072}
+    )
+
+
+def test_dkim_key_of_a_shape_the_parser_never_gives_passes_without_claiming_a_length(tmp_path):
+    """Hand-built: the collector flags a key whose length it cannot read; an edited older bundle may not."""
+    row = {"selector": "s1", "name": "s1._domainkey.odd.example.jp", "present": True, "key_type": "rsa", "key_bits": None}
+    bundle = make_bundle(tmp_path, {("dns.dkim", "odd.example.jp"): [row]}, domains=["odd.example.jp"])
+    f = run_one("email_dkim", bundle, domain="odd.example.jp")[0]
+    assert f.verdict.value == "pass"
+    assert f.message_en == "Domain odd.example.jp publishes a DKIM key (key type rsa) for selector s1."
 
 
 def test_dkim_every_selector_gets_a_finding_and_none_configured_is_manual(tmp_path):
@@ -441,6 +544,16 @@ def test_ses_dkim_rules_on_hand_built_evidence(tmp_path):
         "off.example.jp": "fail",
         "new.example.jp": "not_applicable",
     }
+    found = {f.resource: f for f in run_one("ses_dkim", bundle)}
+    assert found["pending.example.jp"].message_en == (
+        "SES identity pending.example.jp (ap-northeast-1) has DKIM enabled but not verified (status: Pending); "
+        "publish its DKIM CNAME records in DNS."
+    )
+    assert "DKIM署名が無効です" in found["off.example.jp"].message_ja and found["off.example.jp"].severity == "medium"
+    assert found["new.example.jp"].message_en == (
+        "SES identity new.example.jp (ap-northeast-1) is not verified (Pending), cannot send, and the DKIM check does not apply."
+    )
+    assert found["new.example.jp"].region == "ap-northeast-1" and found["ok.example.jp"].details["dkim_token_count"] == 3
 
 
 def test_ses_mail_from_unverified_is_fail(tmp_path):
@@ -454,8 +567,16 @@ def test_ses_mail_from_unverified_is_fail(tmp_path):
 
 @pytest.mark.parametrize("check_id", SES_CHECKS)
 def test_ses_without_identities_is_not_applicable(tmp_path, check_id):
-    bundle = make_bundle(tmp_path, {("ses.identities", "ap-northeast-1"): []})
-    assert [f.verdict.value for f in run_one(check_id, bundle)] == ["not_applicable"]
+    bundle = make_bundle(
+        tmp_path,
+        {("ses.identities", "ap-northeast-1"): [], ("ses.identities", "us-east-1"): []},
+        regions=["ap-northeast-1", "us-east-1"],
+    )
+    found = run_one(check_id, bundle)
+    assert [(f.verdict.value, f.resource, f.region) for f in found] == [
+        ("not_applicable", "SES", "global")
+    ]  # once, not per region
+    assert found[0].message_en.startswith("There are no Amazon SES identities (sending domains or addresses);")
 
 
 @pytest.mark.parametrize("check_id", SES_CHECKS)
@@ -470,6 +591,16 @@ def test_ses_region_without_evidence_is_error_and_others_still_judged(tmp_path, 
     )
     found = {(f.region, f.verdict.value) for f in run_one(check_id, bundle)}
     assert found == {("ap-northeast-1", "pass"), ("us-east-1", "error")}
+    # No identity where the evidence is there does not make "nothing to assess" while a region is unread.
+    partial = make_bundle(
+        tmp_path / "partial",
+        {
+            ("ses.identities", "ap-northeast-1"): [],
+            ("ses.identities", "us-east-1"): CollectionError("access_denied", "AccessDenied", "not authorised"),
+        },
+        regions=["ap-northeast-1", "us-east-1"],
+    )
+    assert [(f.region, f.verdict.value) for f in run_one(check_id, partial)] == [("us-east-1", "error")]
 
 
 # --- registry ---------------------------------------------------------------------------------
@@ -483,7 +614,9 @@ def test_checks_are_registered_for_2_3_1_6_and_dns_needs_no_iam_permission():
     assert control.mode == "hybrid" and sorted(control.checks) == sorted(EMAIL_CHECKS + SES_CHECKS)
     for check_id in EMAIL_CHECKS + SES_CHECKS:
         assert specs[check_id].controls == ("2.3.1-6",)
-        assert specs[check_id].meta["title_ja"] and specs[check_id].meta["remediation_en"]
+        assert specs[check_id].title("ja") and specs[check_id].remediation("en")
+        assert not specs[check_id].legacy and specs[check_id].record.module == "s2_3_1_email"
     assert all(specs[c].scope == "domain" and specs[c].permissions == [] for c in EMAIL_CHECKS)
+    assert all(specs[c].scope == "region" for c in SES_CHECKS)
     actions = required_actions()
     assert "ses:GetIdentityDkimAttributes" in actions and not any(a.startswith("DNS") for a in actions)

@@ -4,21 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assess_lib.findings import (
-    BLOCKING_SEVERITIES,
-    SEVERITY_ORDER,
-    Finding,
-    Verdict,
-    answer_only,
-    basis_label,
-    explain_rollup,
-    finding_basis,
-    item_basis,
-    rollup,
-    rollup_rules,
-    severity_label,
-    severity_levels,
-)
+from assess_lib.core import BLOCKING_SEVERITIES, SEVERITY_ORDER, Finding, Severity, Verdict, severity_label
+from assess_lib.core.rollup import answer_only, basis_label, explain_rollup, finding_basis, item_basis, rollup, rollup_rules
 
 P, F, E, M, N = Verdict.PASS, Verdict.FAIL, Verdict.ERROR, Verdict.MANUAL, Verdict.NOT_APPLICABLE
 
@@ -80,7 +67,7 @@ def test_rollup_honours_severity(items, expected, rule):
 
 
 def test_rollup_rules_in_words_are_the_rules_in_code():
-    """findings.yaml names exactly the rules explain_rollup applies, in both languages."""
+    """The catalogue (text/core.yaml) names exactly the rules explain_rollup applies, in both languages."""
     ids = [r["id"] for r in rollup_rules("ja")["rules"]]
     assert ids == [r["id"] for r in rollup_rules("en")["rules"]]
     combos = [[], [N], [finding(F, "high")], [finding(F), E], [finding(F), P], [finding(F)], [P, E], [P, M], [P]]
@@ -90,9 +77,9 @@ def test_rollup_rules_in_words_are_the_rules_in_code():
 
 
 def test_severity_levels_defined_once():
-    levels = severity_levels()
-    assert [level["id"] for level in levels] == SEVERITY_ORDER
-    assert {level["id"] for level in levels if level["blocking"]} == BLOCKING_SEVERITIES == {"critical", "high"}
+    assert [level.value for level in Severity] == SEVERITY_ORDER
+    assert BLOCKING_SEVERITIES == {"critical", "high"}
+    assert all(level.label(lang) and level.definition(lang) for level in Severity for lang in ("ja", "en"))
     assert severity_label("critical", "ja") == "緊急" and severity_label("high", "en") == "High"
 
 

@@ -24,10 +24,10 @@ import pytest
 import resource
 from openpyxl import load_workbook
 
-import assess_lib.attestations.questionnaire  # noqa: F401 - imported now, so no case pays for (or measures) imports
+import assess_lib.report.questionnaire  # noqa: F401 - imported now, so no case pays for (or measures) imports
 import assess_lib.pipeline  # noqa: F401 - cmd_run imports it before reading the params
 from assess_lib.attestations import load_attestations
-from assess_lib.attestations.questionnaire import ANSWER_SHEET, COL, write_questionnaire
+from assess_lib.report.questionnaire import ANSWER_SHEET, COL, write_questionnaire
 from assess_lib.cli import main
 from assess_lib.params import ParamsError, load_params
 from assess_lib.safe_input import shown
@@ -53,7 +53,7 @@ BOMB = (
 @pytest.fixture(scope="module", autouse=True)
 def _warm():
     """Packaged data the checks of any case read (catalogue, questions, regions) is loaded once, before timing."""
-    from assess_lib.attestations import question_bank
+    from assess_lib.catalog.questions import question_bank
     from assess_lib.catalog import load_catalog
     from assess_lib.params import known_regions
 
@@ -469,7 +469,7 @@ CHILD = textwrap.dedent(
     """
     import contextlib, io, json, resource, signal, sys, time
     from assess_lib.cli import main
-    import assess_lib.attestations.questionnaire, assess_lib.pipeline
+    import assess_lib.attestations.xlsx, assess_lib.pipeline
 
     def alarm(*_):
         raise TimeoutError("still running after 20 s")

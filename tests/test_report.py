@@ -17,10 +17,13 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from assess_lib.checks import registry
+from assess_lib.core import VERDICT_COLOURS, Assessment, Finding, Verdict
+from assess_lib.core.rollup import item_results
 from assess_lib.evidence import Bundle
-from assess_lib.findings import VERDICT_COLOURS, VERDICT_LABELS, Finding, Verdict
-from assess_lib.pipeline import Assessment, control_results, load_assessment
+from assess_lib.pipeline import load_assessment
 from assess_lib.report import document as doc_mod
+from assess_lib.report.view import core_assessment
 from assess_lib.report.pdf import font_path, render_pdf
 from assess_lib.report.publish import publish
 from assess_lib.report.xlsx import HEADERS
@@ -144,7 +147,7 @@ def test_workbook_matrix_layout_and_verdicts(demo_run, controls):
     assert len(rows) == len(controls) == 176
     item = rows["2.3.1-5"]
     expected = controls["2.3.1-5"]["verdict"]
-    assert item[6].value == VERDICT_LABELS[expected]["ja"]
+    assert item[6].value == Verdict(expected).label("ja")
     assert item[6].fill.start_color.rgb.endswith(VERDICT_COLOURS[expected].lstrip("#").upper())
     assert item[1].value == "⑤" and item[2].value == "基本的な対応事項"
     assert "検出事項" in item[7].value
@@ -214,7 +217,7 @@ def test_cover_states_scope_and_bundle_identity(demo_run, manifest):
 
 
 def hostile_assessment(run_dir: Path) -> Assessment:
-    base = load_assessment(run_dir)
+    base = core_assessment(load_assessment(run_dir))
     manifest = dict(base.bundle.manifest, customer='<b>悪意</b> & "Co" =cmd|calc')
     bundle = Bundle(base.bundle.path, manifest)
     extra = [
@@ -242,7 +245,8 @@ def hostile_assessment(run_dir: Path) -> Assessment:
         ),
     ]
     findings = extra + list(base.findings)
-    return Assessment(bundle, findings, control_results(base.catalog, findings), base.catalog)
+    datasets = {check_id: spec.datasets for check_id, spec in registry().items()}
+    return Assessment(bundle, findings, item_results(base.catalog, findings, datasets), base.catalog)
 
 
 def test_hostile_names_are_escaped_and_neutralised(demo_run, tmp_path):
@@ -299,7 +303,10 @@ def test_missing_evidence_lists_missing_permissions(demo_run):
     )
     assessment = replace(base, bundle=Bundle(base.bundle.path, manifest))
     model = doc_mod.build_document(assessment, "en")
-    assert "iam:GetAccountPasswordPolicy" in model["missing_permissions"]
+    refused = {row["action"]: row for row in model["missing_permissions"]}
+    # Each refused action names the evidence it would have given (from the datasets' declarations).
+    assert refused["iam:GetAccountPasswordPolicy"]["datasets"] == ["iam.password_policy"]
+    assert refused["iam:GetAccountPasswordPolicy"]["evidence"] == ["Account password policy"]
     assert any(r["dataset"] == "iam.password_policy" and not r["ok"] for r in model["inventory"])
     html = doc_mod.render_html(model)
     assert "Missing permissions (IAM actions)" in html and "210987654321" in html
@@ -331,3 +338,15 @@ def test_assessor_from_environment(monkeypatch):
     assert doc_mod.assessor("en") == "AWS Partner (assessor)"
     monkeypatch.setenv(doc_mod.ASSESSOR_ENV, "株式会社サンプル / Sample K.K.")
     assert doc_mod.assessor("ja") == "株式会社サンプル" and doc_mod.assessor("en") == "Sample K.K."
+
+
+def test_no_japanese_in_the_report_code():
+    """Customer text lives in the catalogue (assess_lib/text/*.yaml), not in the report's Python."""
+    import assess_lib.report
+
+    japanese = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u9fff\uff00-\uffef]")
+    files = sorted(Path(assess_lib.report.__file__).parent.glob("*.py"))
+    assert files
+    for path in files:
+        found = japanese.search(path.read_text(encoding="utf-8"))
+        assert not found, f"{path.name}: {found.group()!r}"

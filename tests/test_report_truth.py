@@ -18,13 +18,19 @@ from markupsafe import escape
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from assess_lib.core import BLOCKING_SEVERITIES, Severity, t
+from assess_lib.core.rollup import rollup_rules
 from assess_lib.evidence import Bundle, EvidenceUnavailable
-from assess_lib.findings import BLOCKING_SEVERITIES, answer_only_note, rollup_rules, severity_levels
 from assess_lib.notebook import Walkthrough
 from assess_lib.pipeline import load_assessment
 from assess_lib.report import display
 from assess_lib.report import document as doc_mod
+from assess_lib.report.view import labels as report_labels
 from assess_lib.report.xlsx import SHEET_NAMES
+
+
+def answer_only_note(lang: str) -> str:
+    return t("basis.answer_only_note", lang)
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +99,8 @@ def test_method_appendix_prints_rollup_and_severities_from_data(run, lang):
     html = (run / ("report.html" if lang == "ja" else "report.en.html")).read_text(encoding="utf-8")
     for rule in rollup_rules(lang)["rules"]:
         assert str(escape(rule["text"])) in html, rule["id"]
-    for level in severity_levels():
-        assert str(escape(level[f"def_{lang}"])) in html
+    for level in Severity:
+        assert str(escape(level.definition(lang))) in html
     assert escape(answer_only_note(lang)) in html
 
 
@@ -105,6 +111,9 @@ def test_no_python_object_in_any_output(run, pdf_text):
     for name in ("report.html", "report.en.html"):
         html = (run / name).read_text(encoding="utf-8")
         assert "built-in method" not in html and "object at 0x" not in html
+        assert "{&#34;" not in html and "{&#39;" not in html, "a mapping printed as text"
+    # an English limitation with a colon was read from YAML as a mapping and printed as one
+    assert "the verdict is &#39;evidence unavailable&#39;: neither" in (run / "report.en.html").read_text(encoding="utf-8")
     for lang in ("ja", "en"):
         text = "".join(pdf_text[lang])
         assert "built-in method" not in text and "object at 0x" not in text
@@ -113,7 +122,8 @@ def test_no_python_object_in_any_output(run, pdf_text):
 
 def test_labels_cannot_clash_with_dict_methods():
     """The template reads labels as attributes (T.items was dict.items)."""
-    labels = set(doc_mod.LABELS) | set(display.TEXT)
+    labels = set(report_labels("ja")) | set(report_labels("en"))
+    assert labels >= {"verdict", "findings", "guideline"}
     assert not labels & set(dir(dict))
 
 
@@ -385,3 +395,115 @@ def test_every_item_prints_its_footnotes_after_its_text(run, assessment, lang, n
         block = html[start : end if end > 0 else len(html)]
         for note in control.footnotes(lang):
             assert str(escape(note)) in block, f"{control.control_id}: footnote missing ({lang})"
+
+
+# --- issue 12: one wording per concept and one order of findings in every output -------------------------
+
+
+def _header(sheet) -> list[str]:
+    return [c for c in next(sheet.iter_rows(max_row=1, values_only=True)) if c is not None]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_same_concept_same_words_in_html_pdf_and_workbook(run, pdf_text, lang):
+    suffix = "" if lang == "ja" else ".en"
+    html = (run / f"report{suffix}.html").read_text(encoding="utf-8")
+    pdf = squeeze("".join(pdf_text[lang]))
+    workbook = load_workbook(run / f"findings{suffix}.xlsx", read_only=True)
+    sheets = {
+        key: t(f"report.heading.{heading}", lang)
+        for key, heading in (
+            ("matrix", "matrix"),
+            ("findings", "findings"),
+            ("errors", "evidence_errors"),
+            ("inventory", "evidence_inventory"),
+            ("about", "about"),
+        )
+    }
+    assert workbook.sheetnames == list(sheets.values()) == list(SHEET_NAMES[lang].values())
+    # the report names the content of a sheet in the sheet's words (the findings caption, appendix A)
+    for key in ("findings", "inventory"):
+        assert str(escape(sheets[key])) in html and squeeze(sheets[key]) in pdf, sheets[key]
+
+    def heading(key: str) -> str:
+        return t(f"report.column.{key}", lang)
+
+    # the findings tables: the report's and the findings sheet's column headings
+    findings_sheet = _header(workbook[sheets["findings"]])
+    for key in ("verdict", "severity", "check", "resource"):
+        assert f">{escape(heading(key))}</th>" in html and heading(key) in findings_sheet and squeeze(heading(key)) in pdf, key
+    # the evidence inventory: appendix A and its sheet
+    inventory_sheet = _header(workbook[sheets["inventory"]])
+    for key in ("dataset", "account", "region", "status", "rows"):
+        assert f">{escape(heading(key))}</th>" in html and heading(key) in inventory_sheet, key
+    # the seed matrix's columns: the same words above an item's paragraphs in the report
+    matrix = _header(workbook[sheets["matrix"]])
+    for key in ("consultant", "aws", "verdict", "remediation", "basis"):
+        assert heading(key) in matrix and str(escape(heading(key))) in html and squeeze(heading(key)) in pdf, key
+    # and in the notebooks' tables
+    frame = display.findings_frame([], lang)
+    assert {heading("verdict"), heading("resource"), heading("account"), heading("region")} <= set(frame.columns)
+
+
+def test_html_pdf_workbook_and_notebooks_order_findings_alike(run, assessment, pdf_text):
+    from assess_lib.core import most_serious_first
+    from assess_lib.redact import mask_secrets
+    from assess_lib.report.xlsx import clean
+
+    sheet = load_workbook(run / "findings.xlsx", read_only=True)[SHEET_NAMES["ja"]["findings"]]
+    header = _header(sheet)
+    at = {k: header.index(t(f"report.column.{k}", "ja")) for k in ("item_id", "check_id", "account", "region", "resource")}
+    in_sheet = [tuple(r[at[k]] for k in at) for r in sheet.iter_rows(min_row=2, values_only=True)]
+    # the workbook lists every finding in the core's one order
+    ordered = most_serious_first(assessment.findings)
+    assert in_sheet == [(f.control_id, f.check_id, f.account_id, f.region, clean(f.resource)) for f in ordered]
+    assert [f.verdict.value for f in ordered][:1] == ["fail"]
+    # the document (HTML and PDF) lists each item's findings as the first of that item's rows in the workbook
+    model = doc_mod.build_document(assessment, "ja")
+    html = (run / "report.html").read_text(encoding="utf-8")
+    checked = 0
+    for block in (b for ch in model["chapters"] for b in ch["blocks"] if b["type"] == "item"):
+        listed = [(block["id"], f["check_id"], f["account"], f["region"], clean(f["resource"])) for f in block["findings"]]
+        assert listed == [r for r in in_sheet if r[0] == block["id"]][: len(listed)], block["id"]
+        start = html.index(f'id="item-{block["id"]}"')
+        end = html.find("<article", start + 1)
+        article = html[start : end if end > 0 else len(html)]
+        position = 0
+        for row in block["findings"]:
+            position = article.index(str(escape(mask_secrets(row["message"]))), position) + 1
+        checked += len(listed) > 1
+        # the notebooks show an item's findings in the same order
+        own = [f for f in assessment.findings if f.control_id == block["id"]]
+        frame = display.findings_frame(own, "ja")
+        assert list(frame[t("report.column.resource", "ja")]) == [mask_secrets(f.resource) for f in most_serious_first(own)]
+    assert checked >= 5  # items listing several findings
+    # the PDF's most serious findings, in the model's order
+    text = squeeze("".join(pdf_text["ja"][2:6]))
+    position = 0
+    for row in model["key_findings"]:
+        position = text.index(squeeze(mask_secrets(row["message"]))[:24], position) + 1
+
+
+def test_layer_table_reads_catalogued_facts_of_any_check():
+    """The layer table needs no check's name: a finding stating a catalogued state for every layer is shown."""
+    from assess_lib.core import Finding, Verdict
+    from assess_lib.report.view import layer_rows
+
+    facts = {"entrance": "present", "internal": "partial", "exit": "missing"}
+    finding = Finding("some_new_layer_check", "2.3-1", Verdict.FAIL, "123456789012", "global", "x", "ja", "en", facts)
+    other = Finding("iam_root_mfa", "2.3.1-5", Verdict.FAIL, "123456789012", "global", "root", "ja", "en", {"entrance": "?"})
+    rows = layer_rows([finding, other, finding], "ja")
+    assert rows == [
+        {"account": "123456789012", "entrance": "対策あり", "internal": "一部", "exit": "対策なし", "verdict": "不適合"}
+    ]
+
+
+def test_notebook_blocks_read_the_view_model(assessment):
+    """The notebooks' item block is built from the same view as the report: the same rows and words."""
+    view = display.ReportView(assessment, "ja")
+    html = display.item_html(view, "2.3.1-8")
+    assert "回答" in html and "オンプレミス" in html
+    assert "サイバーセキュリティ管理の基本方針を策定していますか" not in html  # 2.1.1-1's question
+    assert t("basis.answer_only_note", "ja") in html
+    table = display.items_table_html(view, view.items)
+    assert table.count("<tr>") == len(view.items) + 1 and t("report.column.basis", "ja") in table

@@ -48,8 +48,14 @@ def is_regional(datasets) -> bool:
     return any(DATASETS[name].scope == REGIONAL_SCOPE for name in datasets)
 
 
-REGIONAL_CHECKS = sorted(c for c, s in registry().items() if s.scope == ACCOUNT_SCOPE and is_regional(s.datasets))
-GLOBAL_CHECKS = sorted(c for c, s in registry().items() if s.scope == ACCOUNT_SCOPE and not is_regional(s.datasets))
+def rests_on(check_id: str) -> list[str]:
+    """The datasets a check's verdicts rest on: its own and, for a composite check, those of the checks it reads."""
+    spec = registry()[check_id]
+    return [*spec.datasets, *(name for other in spec.record.reads for name in rests_on(other))]
+
+
+REGIONAL_CHECKS = sorted(c for c, s in registry().items() if s.scope == ACCOUNT_SCOPE and is_regional(rests_on(c)))
+GLOBAL_CHECKS = sorted(c for c, s in registry().items() if s.scope == ACCOUNT_SCOPE and not is_regional(rests_on(c)))
 TOKYO = "ap-northeast-1"
 OPEN_SG = {
     "group_id": "sg-open",

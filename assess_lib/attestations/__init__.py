@@ -1,16 +1,16 @@
-"""Attestations: the customer's manual evidence for organisational items.
+"""Attestations: collecting the customer's manual evidence for organisational items.
 
-The customer answers per guideline item (documents with title, approver, approval
-date, last review date and location, plus the item's questions from
-``questions.yaml``) in a YAML file or in the Excel questionnaire the kit generates
-(``python -m assess_lib questionnaire --out FILE.xlsx``). The params key
-``attestations:`` names the file. Collection validates it and stores it in the
-evidence bundle (account ``org``, region ``global``), so evaluation stays offline;
-checks read it back with :func:`attested`.
+The customer answers per guideline item (documents with title, approver, approval date, last review date and
+location, plus the item's questions from ``catalog/questions.yaml``) in a YAML file or in the Excel
+questionnaire the kit generates (``python -m assess_lib questionnaire --out FILE.xlsx``). The params key
+``attestations:`` names the file. Collection validates it and stores it in the evidence bundle (account
+``org``, region ``global``), so evaluation stays offline.
 
-Layers: ``questions`` (packaged data) -> ``schema`` (validation, one normalised form
-for both file types) -> ``model`` (bundle rows <-> typed items) -> ``questionnaire``
-(xlsx, loaded lazily: openpyxl is only needed for .xlsx files).
+This package is collection only: ``schema`` (validation, one normalised form for both file types), ``xlsx``
+(reading a filled questionnaire, loaded lazily: openpyxl is only needed for .xlsx files), ``layout`` (the
+questionnaire's sheets and columns, shared with its writer) and ``model`` (the bundle's rows). It imports
+nothing from the checks or the report: the checks read the rows back with ``checks/answers.py``, and the
+questionnaire is written by ``report/questionnaire.py``.
 """
 
 from __future__ import annotations
@@ -22,22 +22,7 @@ from typing import Any
 from ..evidence import GLOBAL, DatasetRecord, EvidenceStore
 from ..params import Params, ParamsError
 from ..safe_input import MAX_XLSX_BYTES, MAX_YAML_BYTES, decode_text, read_input_bytes, shown
-from .model import (
-    ANSWERS_DATASET,
-    DATASETS,
-    DOCUMENTS_DATASET,
-    FILE_DATASET,
-    JST,
-    ORG_ACCOUNT,
-    AttestedDocument,
-    AttestedItem,
-    add_months,
-    assessment_date,
-    attestation_file,
-    attested,
-    to_rows,
-)
-from .questions import ItemQuestions, Option, Question, item_questions, question_bank
+from .model import ANSWERS_DATASET, DATASETS, DOCUMENTS_DATASET, FILE_DATASET, JST, ORG_ACCOUNT, to_rows
 from .schema import load_yaml_text, parse_attestations
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -49,9 +34,9 @@ _FIX = "check the path of the attestation file (attestations: in the params file
 
 
 def _today(now: dt.datetime | None = None) -> dt.date:
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     if now.tzinfo is None:
-        now = now.replace(tzinfo=dt.timezone.utc)
+        now = now.replace(tzinfo=dt.UTC)
     return now.astimezone(JST).date()
 
 
@@ -80,7 +65,7 @@ def load_attestations(path: Path | str, today: dt.date | None = None) -> dict[st
 def _load(path: Path, today: dt.date) -> tuple[dict[str, Any], bytes]:
     """The normalised attestations and the exact bytes they were read from (read once, bounded)."""
     if file_format(path) == "xlsx":
-        from .questionnaire import read_questionnaire
+        from .xlsx import read_questionnaire
 
         content = read_input_bytes(path, _WHAT, MAX_XLSX_BYTES, _FIX)
         raw, locate = read_questionnaire(path, content)
@@ -93,8 +78,8 @@ def _load(path: Path, today: dt.date) -> tuple[dict[str, Any], bytes]:
 def collect_attestations(params: Params, store: EvidenceStore) -> dict[str, Any]:
     """Validate the params' attestation file (if any) and store it in the bundle; return manifest metadata.
 
-    Without a file nothing is stored: :func:`attested` then finds nothing and checks say
-    ``manual`` (nothing attested), not ``error`` (evidence could not be gathered).
+    Without a file nothing is stored: the checks then find nothing attested and say ``manual``,
+    not ``error`` (evidence could not be gathered).
     """
     path = params.attestations
     if path is None:
@@ -134,19 +119,8 @@ __all__ = [
     "DOCUMENTS_DATASET",
     "FILE_DATASET",
     "ORG_ACCOUNT",
-    "AttestedDocument",
-    "AttestedItem",
-    "ItemQuestions",
-    "Option",
-    "Question",
-    "add_months",
-    "assessment_date",
-    "attestation_file",
-    "attested",
     "collect_attestations",
     "file_format",
-    "item_questions",
     "load_attestations",
     "parse_attestations",
-    "question_bank",
 ]

@@ -17,26 +17,26 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..catalog import load_catalog
+from ..catalog.questions import Question, item_questions, normalise_label, question_bank
 from ..params import ParamsError
 from ..safe_input import load_yaml, shown
-from .questions import Question, item_questions, normalise_label
 
 FORMAT_VERSION = 1
 TOP_KEYS = ("version", "organisation", "prepared_by", "prepared_on", "items")
 ITEM_KEYS = ("documents", "answers", "notes")
 DOCUMENT_KEYS = ("title", "approver", "approval_date", "last_review_date", "location")
-DOCUMENT_DATES = {"approval_date": ("approval date", "承認日"), "last_review_date": ("last review date", "最終見直し日")}
+DOCUMENT_DATES = {"approval_date": "approval date", "last_review_date": "last review date"}
 NOTES = "notes"  # reserved answer id under which an item's notes are stored in the bundle
 
-YES = {"yes", "y", "true", "はい", "有", "あり", "○", "〇", "1"}
-NO = {"no", "n", "false", "いいえ", "無", "なし", "×", "0"}
-_SPLIT = re.compile(r"[,，、;；\n]+")
+# Separators between topics: ASCII or full-width comma, ideographic comma, semicolon (either width), new line.
+_SPLIT = re.compile(r"[,\uff0c\u3001;\uff1b\n]+")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
-Locate = Callable[[str | None, str], str | None]  # (item, field) -> e.g. "回答シート!F12"
+Locate = Callable[[str | None, str], str | None]  # (item, field) -> the cell, e.g. "<answer sheet>!F12"
 
 
 MAX_TEXT_CHARS = 10_000  # one answer, note or document field; a longer one is a paste gone wrong
@@ -125,12 +125,15 @@ class _Validator:
         if question.type == "yes_no":
             if isinstance(value, bool):
                 return value
+            bank = question_bank()  # the spellings of yes and no (catalog/questions.yaml answer_words)
             word = normalise_label(value)
-            if word in YES:
+            if word in bank.yes_words:
                 return True
-            if word in NO:
+            if word in bank.no_words:
                 return False
-            raise self.error(item, field, f"'{shown(value)}' is not yes or no", "write true or false (はい / いいえ)")
+            raise self.error(
+                item, field, f"'{shown(value)}' is not yes or no", f"write true or false ({bank.written_yes} / {bank.written_no})"
+            )
         if question.type == "choice":
             option = question.option(str(value))
             if option is None:
@@ -141,14 +144,14 @@ class _Validator:
         if isinstance(value, list):
             raw = value
         else:
-            # Labels that themselves hold a separator (関係主体等（顧客、地域社会…）) are taken whole first.
+            # Labels that themselves hold a separator (a list in brackets, with commas) are taken whole first.
             text = unicodedata.normalize("NFKC", str(value))
             for option in question.options:
                 for name in sorted(option.names(), key=len, reverse=True):
                     name = unicodedata.normalize("NFKC", name)
                     if _SPLIT.search(name) and name in text:
                         chosen.add(option.id)
-                        text = text.replace(name, "、")
+                        text = text.replace(name, "\u3001")
             raw = _SPLIT.split(text)
         for entry in raw:
             if entry is None or not str(entry).strip():
@@ -229,7 +232,7 @@ def _item(check: _Validator, item: str, raw: Any) -> dict[str, Any] | None:
             raise check.error(item, prefix, "expected a mapping", f"give the document as keys {', '.join(DOCUMENT_KEYS)}")
         check.keys(item, f"{prefix}.", doc, DOCUMENT_KEYS)
         normalised = {key: check.text(item, f"{prefix}.{key}", doc.get(key)) for key in ("title", "approver", "location")}
-        for key, (what, _) in DOCUMENT_DATES.items():
+        for key, what in DOCUMENT_DATES.items():
             normalised[key] = check.date(item, f"{prefix}.{key}", doc.get(key), what)
         if not any(normalised.values()):
             continue

@@ -1,4 +1,5 @@
-"""Collectors: one function per dataset of :mod:`assess_lib.datasets`.
+"""Collectors: one function per dataset, declared beside this module in ``collectors.datasets.yaml``
+(scope, the IAM actions the function calls, the shape of its rows; loaded by :mod:`assess_lib.datasets`).
 
 A collector receives a :class:`Calls` helper (which counts API calls and
 classifies failures in one place) and returns plain rows. Collectors never
@@ -326,7 +327,7 @@ def _policy_is_public(calls: Calls, bucket: str) -> bool:
     return bool(status.get("PolicyStatus", {}).get("IsPublic"))
 
 
-# --- SES (e-mail sending identities, 2.3.1 ⑥) -----------------------------------------------
+# --- SES (e-mail sending identities, 2.3.1-6) ----------------------------------------------
 
 _SES_BATCH = 100  # the Get*Attributes calls take at most 100 identities
 

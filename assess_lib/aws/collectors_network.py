@@ -1,7 +1,8 @@
-"""Network collectors for guideline item 2.3 ① (defense in depth): entrance, internal and exit layers.
+"""Network collectors for guideline item 2.3-1 (defense in depth): entrance, internal and exit layers.
 
-Rows are plain, normalised facts (no verdicts). ``ec2.security_groups`` is shared with other checks
-(2.3.1 ⑤ "SSH/RDP reachable from the internet"), so its row shape is documented on the collector.
+Rows are plain, normalised facts (no verdicts), declared with their IAM actions in
+``collectors_network.datasets.yaml``. ``ec2.security_groups`` is shared with other checks (2.3.1-5 "SSH/RDP
+reachable from the internet"), so its row shape is documented on the collector too.
 """
 
 from __future__ import annotations

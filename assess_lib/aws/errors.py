@@ -150,4 +150,4 @@ def is_unreachable(error: ev.CollectionError) -> bool:
 
 def _short(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"

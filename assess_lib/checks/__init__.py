@@ -41,7 +41,7 @@ ORG_SCOPE = "organisation"  # once per assessment, on attested evidence (account
 AWS_SCOPES = (ACCOUNT_SCOPE, REGION_SCOPE)
 
 # Modules of this package that hold the machinery, not checks.
-_MACHINERY = frozenset({"context", "records", "result", "runner"})
+_MACHINERY = frozenset({"answers", "context", "records", "result", "runner"})
 
 
 def check(check_id: str, controls: list[str] | None = None, datasets: list[str] | None = None, scope: str | None = None):

@@ -15,7 +15,7 @@ from ..evidence import GLOBAL, Bundle, EvidenceUnavailable
 from . import AWS_SCOPES, DOMAIN_SCOPE, ORG_SCOPE, REGION_SCOPE, CheckSpec, registry
 from .context import CheckContext, is_regional, parse_time
 from .records import NOTHING_TO_ASSESS
-from .result import Result, stored
+from .result import Result, details_of
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +51,12 @@ def _finding(spec: CheckSpec, ctx: CheckContext, result: Result, region: str | N
         resource=result.resource,
         message_ja=spec.message(result.message, "ja", values),
         message_en=spec.message(result.message, "en", values),
-        details={name: stored(value) for name, value in result.facts.items()},
+        details=details_of(result.facts),
         severity=(result.severity or spec.severity) if failing else "info",
     )
 
 
-def _run(
+def check_findings(
     spec: CheckSpec,
     bundle: Bundle,
     account_id: str,
@@ -64,6 +64,7 @@ def _run(
     domain: str | None,
     prior: Mapping[str, list[Finding]],
 ) -> list[Finding]:
+    """Findings of one check for one account (or domain), before they are expanded to guideline items."""
     ctx = CheckContext(
         spec.check_id,
         bundle,
@@ -129,7 +130,7 @@ def run_check(
     prior: Mapping[str, list[Finding]] | None = None,
 ) -> list[Finding]:
     """Findings of one check for one account (or domain), expanded to each of its guideline items."""
-    findings = _run(spec, bundle, account_id, parameters, domain, prior or {})
+    findings = check_findings(spec, bundle, account_id, parameters, domain, prior or {})
     return [dataclasses.replace(f, control_id=control) for control in spec.controls for f in findings]
 
 
@@ -142,7 +143,7 @@ def evaluate(bundle: Bundle, parameters: Mapping[str, Any]) -> list[Finding]:
         done: dict[str, list[Finding]] = {}
         for spec in specs:
             if spec.scope in scopes:
-                own = _run(spec, bundle, account_id, parameters, domain, done)
+                own = check_findings(spec, bundle, account_id, parameters, domain, done)
                 done[spec.check_id] = own
                 findings.extend(dataclasses.replace(f, control_id=c) for c in spec.controls for f in own)
 
@@ -154,4 +155,13 @@ def evaluate(bundle: Bundle, parameters: Mapping[str, Any]) -> list[Finding]:
     return findings
 
 
-__all__ = ["DNS_ACCOUNT", "GLOBAL", "ORG_ACCOUNT", "assessment_time", "evaluate", "parameters_in_force", "run_check"]
+__all__ = [
+    "DNS_ACCOUNT",
+    "GLOBAL",
+    "ORG_ACCOUNT",
+    "assessment_time",
+    "check_findings",
+    "evaluate",
+    "parameters_in_force",
+    "run_check",
+]

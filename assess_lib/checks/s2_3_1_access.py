@@ -1,17 +1,28 @@
-"""Checks for guideline section 2.3.1 認証・アクセス管理 (Authentication and Access Management)."""
+"""Checks for guideline section 2.3.1 (authentication and access management): the root user, IAM users' console
+MFA, password policy and access keys, administrator privileges, and the CloudTrail trails that record their use.
+
+Every sentence these checks say is a template in ``s2_3_1_access.yaml``; the thresholds (key age, unused days,
+password rules) are that record's parameters, overridable from the params file's ``thresholds:`` by name.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
+from ..core.model import Verdict
+from ..core.text import Phrase, render
 from ..datasets import DATASETS
 from ..evidence import GLOBAL
-from ..findings import Verdict
-from . import check
+from . import check, failed, passed
 from .context import CheckContext
+from .result import Result
 
 ROOT = "<root_account>"
 ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
+SERVICE_ROLE_PATH = "/aws-service-role/"
+CREDENTIAL_REPORT = "iam.credential_report"
+TRAILS = "cloudtrail.trails"
 
 
 def _truthy(value: Any) -> bool:
@@ -19,249 +30,151 @@ def _truthy(value: Any) -> bool:
 
 
 def _users(ctx: CheckContext) -> list[dict[str, Any]]:
-    return [row for row in ctx.rows("iam.credential_report") if row.get("user") != ROOT]
+    return [row for row in ctx.rows(CREDENTIAL_REPORT) if row.get("user") != ROOT]
 
 
 def _root_row(ctx: CheckContext) -> dict[str, Any] | None:
-    return next((row for row in ctx.rows("iam.credential_report") if row.get("user") == ROOT), None)
+    return next((row for row in ctx.rows(CREDENTIAL_REPORT) if row.get("user") == ROOT), None)
 
 
-# --- root account -----------------------------------------------------------------------------
-
-
-@check("iam_root_mfa", controls=["2.3.1-5"], datasets=["iam.account_summary", "iam.credential_report"])
-def root_mfa(ctx: CheckContext) -> None:
-    summary = ctx.rows("iam.account_summary")[0]
-    root = _root_row(ctx)
-    enabled = int(summary.get("AccountMFAEnabled", 0)) == 1 or (root is not None and _truthy(root.get("mfa_active")))
-    if enabled:
-        ctx.passed(
-            "root",
-            "ルートユーザーに多要素認証（MFA）が設定されています。",
-            "The root user has multi-factor authentication (MFA).",
-        )
-    else:
-        ctx.failed(
-            "root",
-            "ルートユーザーに多要素認証（MFA）が設定されていません。最上位の特権アカウントがパスワードのみで保護されています。",
-            "The root user has no multi-factor authentication (MFA): the most privileged account is protected by a password alone.",
-            severity="critical",
-        )
-
-
-@check(
-    "iam_root_access_keys",
-    controls=["2.3.1-1", "2.3.1-3"],
-    datasets=["iam.account_summary", "iam.credential_report"],
-)
-def root_access_keys(ctx: CheckContext) -> None:
-    summary = ctx.rows("iam.account_summary")[0]
-    root = _root_row(ctx)
-    active = int(summary.get("AccountAccessKeysPresent", 0)) > 0 or (
-        root is not None and (_truthy(root.get("access_key_1_active")) or _truthy(root.get("access_key_2_active")))
-    )
-    if active:
-        ctx.failed(
-            "root",
-            "ルートユーザーにアクセスキーが存在します。ルートのアクセスキーは権限を制限できないため削除してください。",
-            "The root user has an access key. Root keys cannot be restricted by any policy and must be deleted.",
-            severity="critical",
-        )
-    else:
-        ctx.passed("root", "ルートユーザーにアクセスキーはありません。", "The root user has no access keys.")
-
-
-# --- users ------------------------------------------------------------------------------------
-
-
-@check("iam_user_console_mfa", controls=["2.3.1-5"], datasets=["iam.credential_report"])
-def user_console_mfa(ctx: CheckContext) -> None:
-    console_users = [u for u in _users(ctx) if _truthy(u.get("password_enabled"))]
-    if not console_users:
-        ctx.not_applicable(
-            "IAM users", "コンソールパスワードを持つIAMユーザーはいません。", "No IAM user has a console password."
-        )
-    for user in console_users:
-        name = user["user"]
-        if _truthy(user.get("mfa_active")):
-            ctx.passed(
-                name,
-                f"IAMユーザー {name} はコンソールログインにMFAを使用しています。",
-                f"IAM user {name} signs in to the console with MFA.",
-            )
-        else:
-            ctx.failed(
-                name,
-                f"IAMユーザー {name} はコンソールパスワードを持ちますが、MFAが設定されていません。",
-                f"IAM user {name} has a console password but no MFA device.",
-                severity="high",
-                arn=user.get("arn"),
-            )
-
-
-@check("iam_password_policy", controls=["2.3.1-3"], datasets=["iam.password_policy"])
-def password_policy(ctx: CheckContext) -> None:
-    th = ctx.thresholds
-    rows = ctx.rows("iam.password_policy")
-    if not rows:
-        ctx.failed(
-            "password policy",
-            "アカウントにパスワードポリシーが設定されていません（AWS既定の弱い要件が適用されます）。",
-            "The account has no password policy (AWS's weak defaults apply).",
-            severity="high",
-        )
-        return
-    policy = rows[0]
-    gaps_ja: list[str] = []
-    gaps_en: list[str] = []
-    length = int(policy.get("MinimumPasswordLength", 0))
-    if length < th["password_min_length"]:
-        gaps_ja.append(f"最小文字数 {length}（{th['password_min_length']}以上が必要）")
-        gaps_en.append(f"minimum length {length} (needs {th['password_min_length']} or more)")
-    for key, ja, en in (
-        ("RequireUppercaseCharacters", "大文字", "upper-case letters"),
-        ("RequireLowercaseCharacters", "小文字", "lower-case letters"),
-        ("RequireNumbers", "数字", "numbers"),
-        ("RequireSymbols", "記号", "symbols"),
-    ):
-        if not policy.get(key):
-            gaps_ja.append(f"{ja}を必須としていない")
-            gaps_en.append(f"{en} not required")
-    reuse = int(policy.get("PasswordReusePrevention", 0) or 0)
-    if reuse < th["password_reuse_prevention"]:
-        gaps_ja.append(f"再利用禁止 {reuse}世代（{th['password_reuse_prevention']}世代以上が必要）")
-        gaps_en.append(f"reuse prevention {reuse} (needs {th['password_reuse_prevention']} or more)")
-    max_age = policy.get("MaxPasswordAge")
-    if th["require_password_max_age"] and (not max_age or int(max_age) > th["password_max_age_days"]):
-        shown = max_age or "なし"
-        gaps_ja.append(f"有効期限 {shown}（{th['password_max_age_days']}日以内が必要）")
-        gaps_en.append(f"maximum age {max_age or 'none'} (needs {th['password_max_age_days']} days or less)")
-    if gaps_en:
-        ctx.failed(
-            "password policy",
-            "パスワードポリシーが要件を満たしていません: " + "、".join(gaps_ja) + "。",
-            "The password policy falls short: " + "; ".join(gaps_en) + ".",
-            severity="medium",
-            **{k: policy.get(k) for k in sorted(policy)},
-        )
-    else:
-        ctx.passed(
-            "password policy",
-            "パスワードポリシーは長さ・文字種・再利用禁止・有効期限の要件を満たしています。",
-            "The password policy meets the length, character, reuse and expiry requirements.",
-        )
-
-
-def _active_keys(user: dict[str, Any]) -> list[int]:
+def _active_keys(user: Mapping[str, Any]) -> list[int]:
     return [slot for slot in (1, 2) if _truthy(user.get(f"access_key_{slot}_active"))]
 
 
-@check("iam_access_key_age", controls=["2.3.1-3"], datasets=["iam.credential_report"])
-def access_key_age(ctx: CheckContext) -> None:
-    limit = ctx.thresholds["access_key_max_age_days"]
-    found = False
+# --- root user ----------------------------------------------------------------------------------
+
+
+@check("iam_root_mfa")
+def root_mfa(ctx: CheckContext) -> Iterator[Result]:
+    """The root user has MFA (account summary, or the credential report's root row)."""
+    summary = ctx.rows("iam.account_summary")[0]
+    root = _root_row(ctx)
+    if int(summary.get("AccountMFAEnabled", 0)) == 1 or (root is not None and _truthy(root.get("mfa_active"))):
+        yield passed("root")
+    else:
+        yield failed("root")
+
+
+@check("iam_root_access_keys")
+def root_access_keys(ctx: CheckContext) -> Iterator[Result]:
+    """The root user has no access key (account summary, or an active key on the report's root row)."""
+    summary = ctx.rows("iam.account_summary")[0]
+    root = _root_row(ctx)
+    active = int(summary.get("AccountAccessKeysPresent", 0)) > 0 or (
+        root is not None and any(_truthy(root.get(f"access_key_{slot}_active")) for slot in (1, 2))
+    )
+    yield failed("root") if active else passed("root")
+
+
+# --- IAM users ------------------------------------------------------------------------------------
+
+
+@check("iam_user_console_mfa")
+def user_console_mfa(ctx: CheckContext) -> Iterator[Result]:
+    """Every IAM user with a console password has MFA (no such user: nothing to assess)."""
+    for user in _users(ctx):
+        if not _truthy(user.get("password_enabled")):
+            continue
+        if _truthy(user.get("mfa_active")):
+            yield passed(user["user"])
+        else:
+            yield failed(user["user"], arn=user.get("arn"))
+
+
+# The character classes a password policy may require, in the order the gaps are named.
+_CHARACTER_RULES = (
+    ("RequireUppercaseCharacters", "uppercase_not_required"),
+    ("RequireLowercaseCharacters", "lowercase_not_required"),
+    ("RequireNumbers", "numbers_not_required"),
+    ("RequireSymbols", "symbols_not_required"),
+)
+
+
+@check("iam_password_policy")
+def password_policy(ctx: CheckContext) -> Iterator[Result]:
+    """The account password policy meets the length, character, reuse and expiry parameters."""
+    rows = ctx.rows("iam.password_policy")
+    if not rows:
+        yield failed("password policy", "no_policy", severity="high")
+        return
+    policy, p = rows[0], ctx.params
+    gaps: list[Phrase] = []
+    length = int(policy.get("MinimumPasswordLength", 0))
+    if length < p["password_min_length"]:
+        gaps.append(Phrase("min_length", length=length, needed=p["password_min_length"]))
+    gaps += [Phrase(gap) for key, gap in _CHARACTER_RULES if not policy.get(key)]
+    reuse = int(policy.get("PasswordReusePrevention", 0) or 0)
+    if reuse < p["password_reuse_prevention"]:
+        gaps.append(Phrase("reuse_prevention", reuse=reuse, needed=p["password_reuse_prevention"]))
+    max_age = policy.get("MaxPasswordAge")
+    if p["require_password_max_age"] and (not max_age or int(max_age) > p["password_max_age_days"]):
+        gaps.append(Phrase("max_age", age=max_age or Phrase("no_max_age"), needed=p["password_max_age_days"]))
+    if gaps:
+        settings: dict[str, Any] = {key: policy[key] for key in sorted(policy)}  # the policy itself, kept in the details
+        yield failed("password policy", gaps=gaps, **settings)
+    else:
+        yield passed("password policy", "pass" if p["require_password_max_age"] else "pass_without_expiry")
+
+
+@check("iam_access_key_age")
+def access_key_age(ctx: CheckContext) -> Iterator[Result]:
+    """Every active access key of an IAM user was rotated within ``access_key_max_age_days``."""
+    limit = ctx.params["access_key_max_age_days"]
     for user in _users(ctx):
         for slot in _active_keys(user):
-            found = True
             name = f"{user['user']} (key {slot})"
             age = ctx.days_since(user.get(f"access_key_{slot}_last_rotated"))
             if age is None:
-                ctx.failed(name, f"{name} の作成日が不明です。", f"The creation date of {name} is unknown.", age_days=None)
+                yield failed(name, "unknown_date", age_days=None)
             elif age > limit:
-                ctx.failed(
-                    name,
-                    f"IAMユーザー {user['user']} のアクセスキー{slot}は {age}日間ローテーションされていません（上限 {limit}日）。",
-                    f"Access key {slot} of IAM user {user['user']} has not been rotated for {age} days (limit {limit}).",
-                    severity="medium",
-                    age_days=age,
-                )
+                yield failed(name, user=user["user"], slot=slot, age_days=age)
             else:
-                ctx.passed(
-                    name,
-                    f"IAMユーザー {user['user']} のアクセスキー{slot}は作成後 {age}日です（上限 {limit}日）。",
-                    f"Access key {slot} of IAM user {user['user']} is {age} days old (limit {limit}).",
-                    age_days=age,
-                )
-    if not found:
-        ctx.not_applicable(
-            "access keys", "有効なIAMユーザーのアクセスキーはありません。", "No IAM user has an active access key."
-        )
+                yield passed(name, user=user["user"], slot=slot, age_days=age)
 
 
-@check("iam_unused_credentials", controls=["2.3.1-3"], datasets=["iam.credential_report"])
-def unused_credentials(ctx: CheckContext) -> None:
-    limit = ctx.thresholds["unused_credential_days"]
-    found = False
+def _stale(ctx: CheckContext, what: str, used: Any, issued: Any, limit: int, **values: Any) -> Phrase | None:
+    """A credential unused for more than ``limit`` days (never used: counted from when it was issued), or None."""
+    days = ctx.days_since(used)
+    never = days is None
+    since = ctx.days_since(issued) if never else days
+    if since is None or since <= limit:
+        return None
+    return Phrase(f"{what}_never_used" if never else f"{what}_unused", days=since, **values)
+
+
+@check("iam_unused_credentials")
+def unused_credentials(ctx: CheckContext) -> Iterator[Result]:
+    """No IAM user's active password or access key has gone unused for more than ``unused_credential_days``."""
+    limit = ctx.params["unused_credential_days"]
     for user in _users(ctx):
-        name = user["user"]
-        stale_ja: list[str] = []
-        stale_en: list[str] = []
+        stale: list[Phrase | None] = []
         has_credential = False
         if _truthy(user.get("password_enabled")):
             has_credential = True
-            used = ctx.days_since(user.get("password_last_used"))
-            since = (
-                used if used is not None else ctx.days_since(user.get("password_last_changed") or user.get("user_creation_time"))
-            )
-            if since is not None and since > limit:
-                how = f"{since}日間未使用" if used is not None else f"発行後{since}日間一度も未使用"
-                stale_ja.append(f"パスワード（{how}）")
-                stale_en.append(f"password ({'unused for' if used is not None else 'never used in'} {since} days)")
+            issued = user.get("password_last_changed") or user.get("user_creation_time")
+            stale.append(_stale(ctx, "password", user.get("password_last_used"), issued, limit))
         for slot in _active_keys(user):
             has_credential = True
-            used = ctx.days_since(user.get(f"access_key_{slot}_last_used_date"))
-            since = used if used is not None else ctx.days_since(user.get(f"access_key_{slot}_last_rotated"))
-            if since is not None and since > limit:
-                how = f"{since}日間未使用" if used is not None else f"発行後{since}日間一度も未使用"
-                stale_ja.append(f"アクセスキー{slot}（{how}）")
-                stale_en.append(f"access key {slot} ({'unused for' if used is not None else 'never used in'} {since} days)")
+            used, issued = user.get(f"access_key_{slot}_last_used_date"), user.get(f"access_key_{slot}_last_rotated")
+            stale.append(_stale(ctx, "access_key", used, issued, limit, slot=slot))
         if not has_credential:
             continue
-        found = True
-        if stale_en:
-            ctx.failed(
-                name,
-                f"IAMユーザー {name} に {limit}日以上使われていない有効な認証情報があります: "
-                + "、".join(stale_ja)
-                + "。無効化してください。",
-                f"IAM user {name} has credentials unused for more than {limit} days: " + "; ".join(stale_en) + ". Disable them.",
-                severity="medium",
-            )
-        else:
-            ctx.passed(
-                name,
-                f"IAMユーザー {name} の有効な認証情報は {limit}日以内に使用されています。",
-                f"IAM user {name}'s active credentials were used within {limit} days.",
-            )
-    if not found:
-        ctx.not_applicable("IAM users", "有効な認証情報を持つIAMユーザーはいません。", "No IAM user has an active credential.")
+        found = [phrase for phrase in stale if phrase is not None]
+        yield failed(user["user"], stale=found) if found else passed(user["user"])
 
 
-@check("iam_multiple_active_keys", controls=["2.3.1-3"], datasets=["iam.credential_report"])
-def multiple_active_keys(ctx: CheckContext) -> None:
-    found = False
+@check("iam_multiple_active_keys")
+def multiple_active_keys(ctx: CheckContext) -> Iterator[Result]:
+    """No IAM user has more than one active access key."""
     for user in _users(ctx):
         keys = _active_keys(user)
-        if not keys:
-            continue
-        found = True
-        name = user["user"]
         if len(keys) > 1:
-            ctx.failed(
-                name,
-                f"IAMユーザー {name} に有効なアクセスキーが {len(keys)}個あります（1個まで）。",
-                f"IAM user {name} has {len(keys)} active access keys (at most one).",
-                severity="low",
-            )
-        else:
-            ctx.passed(name, f"IAMユーザー {name} の有効なアクセスキーは1個です。", f"IAM user {name} has one active access key.")
-    if not found:
-        ctx.not_applicable(
-            "access keys", "有効なIAMユーザーのアクセスキーはありません。", "No IAM user has an active access key."
-        )
+            yield failed(user["user"], count=len(keys))
+        elif keys:
+            yield passed(user["user"])
 
 
-# --- privileges ----------------------------------------------------------------------------
+# --- privileges --------------------------------------------------------------------------------------
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -299,182 +212,91 @@ def _requires_mfa(trust_policy: Any) -> bool:
     return True
 
 
-@check("iam_admin_privileges", controls=["2.3.1-1"], datasets=["iam.authorization_details"])
-def admin_privileges(ctx: CheckContext) -> None:
+@check("iam_admin_privileges")
+def admin_privileges(ctx: CheckContext) -> Iterator[Result]:
+    """No user, group or role holds unrestricted administrator rights, except roles that require MFA to assume."""
     rows = ctx.rows("iam.authorization_details")
     admin_policies = {ADMIN_POLICY_ARN} | {
         r["arn"] for r in rows if r["entity_type"] == "policy" and grants_full_admin(r.get("document"))
     }
-    kinds = {"user": ("IAMユーザー", "IAM user"), "group": ("IAMグループ", "IAM group"), "role": ("IAMロール", "IAM role")}
-    checked = 0
+    checked = failures = 0
     for row in rows:
         kind = row["entity_type"]
-        if kind not in kinds or (kind == "role" and str(row.get("path", "")).startswith("/aws-service-role/")):
+        if kind not in ("user", "group", "role") or (kind == "role" and str(row.get("path", "")).startswith(SERVICE_ROLE_PATH)):
             continue
         checked += 1
         via = [arn.rsplit("/", 1)[-1] for arn in row.get("attached_policies", []) if arn in admin_policies]
         via += [f"inline:{p['name']}" for p in row.get("inline_policies", []) if grants_full_admin(p.get("document"))]
-        ja_kind, en_kind = kinds[kind]
-        name = row["name"]
         if not via:
             continue
-        joined = ", ".join(via)
+        facts = {"kind": Phrase(kind), "name": row["name"], "granted_by": ", ".join(via), "policies": via}
         if kind == "role" and _requires_mfa(row.get("trust_policy")):
-            ctx.passed(
-                f"{kind}/{name}",
-                f"{ja_kind} {name} は管理者権限（{joined}）を持ちますが、引受けにMFAが必須です。",
-                f"{en_kind} {name} has full administrator rights ({joined}) but can only be assumed with MFA.",
-                policies=via,
-            )
+            yield passed(f"{kind}/{row['name']}", "pass_mfa_role", **facts)
             continue
-        ctx.failed(
-            f"{kind}/{name}",
-            f"{ja_kind} {name} に全リソースへの全操作を許可する管理者権限（{joined}）が付与されています。"
-            "特権は必要最小限とし、MFA必須・時間制限付きの引受けロールで管理してください。",
-            f"{en_kind} {name} has full administrator rights ({joined}): every action on every resource. "
-            "Keep privileges to the minimum and manage them through MFA-protected, time-limited roles.",
-            severity="high" if kind != "role" else "medium",
-            policies=via,
-        )
-    if not any(f.verdict == Verdict.FAIL for f in ctx.findings) and checked:
-        ctx.passed(
-            "IAM principals",
-            f"{checked}件のユーザー・グループ・ロールのうち、制限のない管理者権限を持つものはありません。",
-            f"None of {checked} users, groups and roles has unrestricted administrator rights.",
-            principals_checked=checked,
-        )
-    elif not checked:
-        ctx.not_applicable(
-            "IAM principals", "IAMユーザー・グループ・ロールはありません。", "There are no IAM users, groups or roles."
-        )
+        failures += 1
+        # A role is assumed for a session; a user or group holds the rights all the time.
+        yield failed(f"{kind}/{row['name']}", severity="high" if kind != "role" else "medium", **facts)
+    if checked and not failures:
+        yield passed("IAM principals", principals_checked=checked)
 
 
-# --- CloudTrail ----------------------------------------------------------------------------
+# --- CloudTrail ------------------------------------------------------------------------------------
+# The helpers below are shared with the other CloudTrail checks of 2.3.1 (s2_3_1_identity.py).
 
 
-def _trails(ctx: CheckContext) -> dict[str, dict[str, Any]]:
+def trails(ctx: CheckContext) -> dict[str, dict[str, Any]]:
+    """Every trail listed in a readable in-scope region, by ARN (an unreadable region is an ``error`` finding)."""
+    found: dict[str, dict[str, Any]] = {}
+    for _region, rows in ctx.regional_rows(TRAILS):
+        for trail in rows:
+            found.setdefault(trail["arn"] or trail["name"], trail)
+    return found
+
+
+def per_trail(ctx: CheckContext, holds: Callable[[dict[str, Any]], Any]) -> Iterator[Result]:
+    """One result per trail, in its home region: ``pass`` when ``holds(trail)``, else ``fail``; no trail at all
+    (every region read) fails with ``no_trail`` (high). The check's record has those three messages."""
+    found = trails(ctx)
+    if not found and ctx.complete:
+        # A single-region trail is listed only in its own region: "no trail" needs every region read.
+        yield failed("CloudTrail", "no_trail", severity="high")
+    for trail in found.values():
+        region = trail.get("home_region") or GLOBAL
+        yield passed(trail["name"], region=region) if holds(trail) else failed(trail["name"], region=region)
+
+
+def per_log_bucket(ctx: CheckContext, dataset: str, judge: Callable[[dict[str, Any]], Result], **facts: Any) -> Iterator[Result]:
+    """``judge(row)`` for every readable row of a per-log-bucket dataset. A bucket that could not be read (a central
+    log bucket in another account, say) is an ``error`` with the record's ``bucket_unreadable`` message, the
+    ``facts`` given, the error and the permissions the dataset declares; no trail at all leaves nothing to assess
+    (the record's ``none``)."""
+    if not trails(ctx):
+        return  # no trail, no log bucket (or a region could not be read: its error finding says why)
+    for row in ctx.rows(dataset):
+        yield _unreadable(row, dataset, facts) if row.get("error_kind") else judge(row)
+
+
+def _unreadable(row: Mapping[str, Any], dataset: str, facts: Mapping[str, Any]) -> Result:
+    # Evidence missing for one bucket only: an error about that bucket, never a verdict on it. Its details are
+    # those of any missing evidence (kind, code, the permissions behind it), so the report lists them alike.
+    facts = {
+        **facts,
+        "error_kind": row.get("error_kind"),
+        "error_code": row.get("error_code"),
+        "error_message": row.get("error_message"),
+        "missing_permission": ", ".join(DATASETS[dataset].actions),
+    }
+    return Result(Verdict.ERROR, row["bucket"], "bucket_unreadable", facts=facts)
+
+
+def _trails_with_status(ctx: CheckContext) -> dict[str, dict[str, Any]]:
     """Every trail visible from any in-scope region, by ARN, with its logging status."""
-    trails = {arn: dict(trail) for arn, trail in _trails_only(ctx).items()}
+    found = {arn: dict(trail) for arn, trail in trails(ctx).items()}
     for _region, rows in ctx.regional_rows("cloudtrail.trail_status"):
         for status in rows:
-            if status["arn"] in trails:
-                trails[status["arn"]]["is_logging"] = status["is_logging"]
-    return trails
-
-
-@check(
-    "cloudtrail_multiregion_logging",
-    controls=["2.3.1-4"],
-    datasets=["cloudtrail.trails", "cloudtrail.trail_status"],
-)
-def multiregion_logging(ctx: CheckContext) -> None:
-    trails = _trails(ctx)
-    regions = ctx.regions
-    good = [t for t in trails.values() if t["is_multi_region"] and t.get("is_logging")]
-    if good:
-        names = ", ".join(sorted(t["name"] for t in good))
-        ctx.passed(
-            names,
-            f"マルチリージョン証跡（{names}）がログを記録しており、対象の全{len(regions)}リージョンを網羅しています。",
-            f"Multi-region trail(s) {names} are logging and cover all {len(regions)} regions in scope.",
-        )
-        return
-    unknown = any(t["is_multi_region"] and "is_logging" not in t for t in trails.values())
-    if not ctx.complete and (unknown or not _read_any(ctx, "cloudtrail.trails")):
-        return  # whether a multi-region trail logs is unknown: the error findings say which evidence is missing
-    unread = {m.region for m in ctx.missing}  # a region whose trails or their status are unknown is not named
-    covered = {t["home_region"] for t in trails.values() if t.get("is_logging")}
-    missing = [r for r in regions if r not in covered and r not in unread]
-    # A multi-region trail is listed in every region (shadow trails), so one readable region shows whether there is one.
-    idle_multi = [t["name"] for t in trails.values() if t["is_multi_region"]]
-    reason_ja = (
-        "マルチリージョン証跡がありません"
-        if not idle_multi
-        else f"マルチリージョン証跡（{', '.join(idle_multi)}）がログを記録していません"
-    )
-    reason_en = (
-        "there is no multi-region trail" if not idle_multi else f"multi-region trail(s) {', '.join(idle_multi)} are not logging"
-    )
-    gap_ja = f"。ログが記録されないリージョン: {', '.join(missing)}" if missing else ""
-    gap_en = f". Regions without logging: {', '.join(missing)}" if missing else ""
-    ctx.failed(
-        "CloudTrail",
-        f"全リージョンのAPI操作を記録する証跡がありません: {reason_ja}{gap_ja}。",
-        f"No trail records API activity in every region: {reason_en}{gap_en}.",
-        severity="high",
-        regions_without_logging=missing,
-    )
-
-
-@check("cloudtrail_log_validation", controls=["2.3.1-4"], datasets=["cloudtrail.trails"])
-def log_validation(ctx: CheckContext) -> None:
-    each_trail(
-        ctx,
-        lambda trail: trail["log_file_validation"],
-        ("証跡 {name} はログファイルの整合性検証が有効です。", "Trail {name} has log file integrity validation."),
-        (
-            "証跡 {name} はログファイルの整合性検証が無効です。ログの改ざんを検知できません。",
-            "Trail {name} has log file integrity validation disabled: tampering with logs would go unnoticed.",
-        ),
-    )
-
-
-def log_buckets(ctx: CheckContext, dataset: str, what: tuple[str, str]) -> list[dict[str, Any]]:
-    """The readable rows of a per-log-bucket dataset.
-
-    No trail gives one ``not_applicable``; a bucket that could not be read (a central log bucket in
-    another account, say) gives ``error`` naming the permissions the dataset declares.
-    """
-    if not _trails_only(ctx):
-        if not ctx.complete:
-            return []  # a region could not be read (a trail may be there): the error findings say why
-        ctx.not_applicable(
-            "CloudTrail", "CloudTrailの証跡がないため、ログ保存先バケットはありません。", "There is no trail, so no log bucket."
-        )
-        return []
-    actions = ", ".join(DATASETS[dataset].actions)
-    readable = []
-    for row in ctx.rows(dataset):
-        if not row.get("error_kind"):
-            readable.append(row)
-            continue
-        bucket, cause = row["bucket"], f"{row.get('error_code')}: {row.get('error_message')}"
-        ctx.add(
-            Verdict.ERROR,
-            bucket,
-            f"ログ保存先バケット {bucket} の{what[0]}を取得できませんでした（{cause}）。必要な権限: {actions}",
-            f"The {what[1]} of log bucket {bucket} could not be read ({cause}). Required permissions: {actions}",
-            severity="info",
-        )
-    return readable
-
-
-def each_trail(
-    ctx: CheckContext, holds: Callable[[dict[str, Any]], Any], passed: tuple[str, str], failed: tuple[str, str]
-) -> None:
-    """One finding per trail: ``holds(trail)`` passes it, else it fails; no trail at all fails.
-
-    ``passed``/``failed`` are (ja, en) messages with ``{name}`` for the trail's name.
-    """
-    trails = _trails_only(ctx)
-    if not trails and ctx.complete:
-        # A single-region trail is listed only in its own region: "no trail" needs every region read.
-        ctx.failed("CloudTrail", "CloudTrailの証跡がありません。", "There is no CloudTrail trail.", severity="high")
-    for trail in trails.values():
-        name, region = trail["name"], trail.get("home_region") or GLOBAL
-        if holds(trail):
-            ctx.passed(name, passed[0].format(name=name), passed[1].format(name=name), region)
-        else:
-            ctx.failed(name, failed[0].format(name=name), failed[1].format(name=name), region)
-
-
-def _trails_only(ctx: CheckContext) -> dict[str, dict[str, Any]]:
-    """Every trail listed in a readable in-scope region (an unreadable region is an ``error`` finding)."""
-    trails: dict[str, dict[str, Any]] = {}
-    for _region, rows in ctx.regional_rows("cloudtrail.trails"):
-        for trail in rows:
-            trails.setdefault(trail["arn"] or trail["name"], trail)
-    return trails
+            if status["arn"] in found:
+                found[status["arn"]]["is_logging"] = status["is_logging"]
+    return found
 
 
 def _read_any(ctx: CheckContext, dataset: str) -> bool:
@@ -483,34 +305,98 @@ def _read_any(ctx: CheckContext, dataset: str) -> bool:
     return any(region not in unread for region in ctx.regions)
 
 
-@check(
-    "cloudtrail_bucket_not_public",
-    controls=["2.3.1-4"],
-    datasets=["cloudtrail.trails", "s3.trail_bucket_exposure"],
-)
-def bucket_not_public(ctx: CheckContext) -> None:
-    for row in log_buckets(ctx, "s3.trail_bucket_exposure", ("公開設定", "public exposure")):
-        bucket = row["bucket"]
+@check("cloudtrail_multiregion_logging")
+def multiregion_logging(ctx: CheckContext) -> Iterator[Result]:
+    """A multi-region trail is logging (it covers every region in scope)."""
+    found = _trails_with_status(ctx)
+    regions = ctx.regions
+    good = sorted(t["name"] for t in found.values() if t["is_multi_region"] and t.get("is_logging"))
+    if good:
+        yield passed(", ".join(good), region_count=len(regions))
+        return
+    unknown = any(t["is_multi_region"] and "is_logging" not in t for t in found.values())
+    if not ctx.complete and (unknown or not _read_any(ctx, TRAILS)):
+        return  # whether a multi-region trail logs is unknown: the error findings say which evidence is missing
+    unread = {m.region for m in ctx.missing}  # a region whose trails or their status are unknown is not named
+    covered = {t["home_region"] for t in found.values() if t.get("is_logging")}
+    missing = [r for r in regions if r not in covered and r not in unread]
+    # A multi-region trail is listed in every region (shadow trails), so one readable region shows whether there is one.
+    idle = [t["name"] for t in found.values() if t["is_multi_region"]]
+    reason = Phrase("idle_multi_region", trails=", ".join(idle)) if idle else Phrase("no_multi_region")
+    if missing:
+        yield failed("CloudTrail", reason=reason, regions_without_logging=missing, uncovered=", ".join(missing))
+    else:
+        yield failed("CloudTrail", "fail_all_covered", reason=reason, regions_without_logging=missing)
+
+
+@check("cloudtrail_log_validation")
+def log_validation(ctx: CheckContext) -> Iterator[Result]:
+    """Every trail validates its log files (digest files that reveal tampering)."""
+    yield from per_trail(ctx, lambda trail: trail["log_file_validation"])
+
+
+@check("cloudtrail_bucket_not_public")
+def bucket_not_public(ctx: CheckContext) -> Iterator[Result]:
+    """No bucket receiving CloudTrail logs is public (ACL or policy, unless Block Public Access overrides it)."""
+
+    def judge(row: dict[str, Any]) -> Result:
         blocks = [b for b in (row.get("account_block"), row.get("bucket_block")) if b]
         fully_blocked = any(all(b.values()) for b in blocks)
-        public = (row.get("acl_public") or row.get("policy_is_public")) and not fully_blocked
-        if public:
-            via = [x for x, on in (("ACL", row.get("acl_public")), ("bucket policy", row.get("policy_is_public"))) if on]
-            ctx.failed(
-                bucket,
-                f"CloudTrailログ保存先バケット {bucket} が公開されています（{', '.join(via)}）。",
-                f"CloudTrail log bucket {bucket} is public (via {', '.join(via)}).",
-                severity="critical",
-            )
-        elif fully_blocked:
-            ctx.passed(
-                bucket,
-                f"ログ保存先バケット {bucket} はパブリックアクセスがブロックされています。",
-                f"Log bucket {bucket} blocks all public access.",
-            )
+        if (row.get("acl_public") or row.get("policy_is_public")) and not fully_blocked:
+            via = [
+                Phrase(name)
+                for name, on in (("acl", row.get("acl_public")), ("bucket_policy", row.get("policy_is_public")))
+                if on
+            ]
+            return failed(row["bucket"], via=via)
+        return passed(row["bucket"], "pass_blocked" if fully_blocked else "pass")
+
+    yield from per_log_bucket(ctx, "s3.trail_bucket_exposure", judge, what=Phrase("exposure"))
+
+
+# --- transitional: the CloudTrail checks of s2_3_1_identity.py, not yet moved, record through these -------------
+
+
+def _own_text(check_id: str, key: str, ja: Mapping[str, Any], en: Mapping[str, Any]) -> tuple[str, str]:
+    """(ja, en) of one of this module's record messages, filled per language."""
+    from .records import load_records
+
+    message = load_records()[check_id].messages[key]
+    return render(message["ja"], "ja", ja), render(message["en"], "en", en)
+
+
+def each_trail(ctx: CheckContext, holds: Callable[[dict[str, Any]], Any], ok: tuple[str, str], bad: tuple[str, str]) -> None:
+    """Transitional form of :func:`per_trail` for a check recording through ``ctx``: ``ok``/``bad`` are (ja, en)
+    messages with ``{name}`` for the trail's name."""
+    for result in per_trail(ctx, holds):
+        if result.message == "no_trail":
+            ja, en = _own_text("cloudtrail_log_validation", "no_trail", {}, {})
+            ctx.failed(result.resource, ja, en, severity=result.severity)
+            continue
+        ja, en = ok if result.verdict == Verdict.PASS else bad
+        texts = ja.format(name=result.resource), en.format(name=result.resource)
+        if result.verdict == Verdict.PASS:
+            ctx.passed(result.resource, *texts, result.region)
         else:
-            ctx.passed(
-                bucket,
-                f"ログ保存先バケット {bucket} は公開されていません（ただしパブリックアクセスブロックの有効化を推奨します）。",
-                f"Log bucket {bucket} is not public (enabling S3 Block Public Access is still recommended).",
-            )
+            ctx.failed(result.resource, *texts, result.region)
+
+
+def log_buckets(ctx: CheckContext, dataset: str, what: tuple[str, str]) -> list[dict[str, Any]]:
+    """Transitional form of :func:`per_log_bucket` for a check recording through ``ctx``: the readable rows.
+    ``what`` names in (ja, en) what could not be read of an unreadable bucket."""
+    if not trails(ctx):
+        if ctx.complete:
+            ctx.not_applicable("CloudTrail", *_own_text("cloudtrail_bucket_not_public", "none", {}, {}))
+        return []
+    readable = []
+    for row in ctx.rows(dataset):
+        if not row.get("error_kind"):
+            readable.append(row)
+            continue
+        result = _unreadable(row, dataset, {})
+        values = {**result.facts, "resource": result.resource}
+        ja, en = _own_text(
+            "cloudtrail_bucket_not_public", "bucket_unreadable", {**values, "what": what[0]}, {**values, "what": what[1]}
+        )
+        ctx.add(Verdict.ERROR, result.resource, ja, en, severity="info")
+    return readable

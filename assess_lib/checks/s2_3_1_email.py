@@ -1,43 +1,44 @@
-"""Checks for guideline item 2.3.1 ⑥: e-mail domain authentication (SPF/DKIM/DMARC) and Amazon SES.
+"""Checks for guideline item 2.3.1-6: e-mail domain authentication (SPF/DKIM/DMARC) and Amazon SES.
 
-Domain checks run once per e-mail domain on DNS evidence (account ``dns``, region = the
-domain); the SES checks run per AWS account. Record text in the evidence is
-customer-controlled: it is only compared and quoted, never interpreted further here.
+Domain checks run once per e-mail domain on DNS evidence (account ``dns``, region = the domain); the SES
+checks run per AWS account and region. Record text in the evidence is customer-controlled: it is only
+compared and quoted (bounded), never interpreted further here. The words are in ``s2_3_1_email.yaml``.
 
-Verdict rules (issue: FSA 2.3.1 ⑥):
+Verdict rules:
 
-* ``email_spf``: one valid SPF record, at most 10 DNS look-ups, ending in ``-all`` or
-  ``~all`` (own or via ``redirect=``). Missing, several, invalid, ``+all``, ``?all`` or no
-  ``all`` fail.
-* ``email_dmarc_policy``: one valid DMARC record with ``p=quarantine`` or ``p=reject``;
-  ``sp`` weaker than ``p`` fails; ``pct`` below 100 fails (the policy is applied to part of
-  the mail only). Missing, several or malformed records fail. A subdomain without a record
-  of its own is judged on the subdomain policy it inherits.
-* ``email_dmarc_reporting``: aggregate reports (``rua``) are requested. A domain without a
-  usable DMARC record fails here too: it receives no reports either.
-* ``email_dkim``: every configured selector has exactly one key; missing, revoked (empty
-  ``p=``), malformed, testing mode (``t=y``) or an RSA key below 1024 bits fail; 1024 to
-  2047 bits pass with a note that 2048 is recommended. No selector configured: ``manual``.
-* ``email_mta_sts`` / ``email_tls_rpt``: recommended, not required by the guideline:
-  present and well-formed passes, absent is ``manual`` with advice, present but malformed
-  fails (low severity: a broken record the owner meant to publish).
-* ``ses_dkim`` / ``ses_custom_mail_from``: per verified SES identity, DKIM enabled and
-  verified; a custom MAIL FROM domain verified. No identities: ``not_applicable``.
+* ``email_spf``: one valid SPF record, at most 10 DNS look-ups, ending in ``-all`` or ``~all`` (own or via
+  ``redirect=``). Missing, several, invalid, ``+all``, ``?all`` or no ``all`` fail.
+* ``email_dmarc_policy``: one valid DMARC record with ``p=quarantine`` or ``p=reject``; ``sp`` weaker than
+  ``p`` fails; ``pct`` below 100 fails (the policy is applied to part of the mail only). Missing, several
+  or malformed records fail. A subdomain without a record of its own is judged on the subdomain policy it
+  inherits.
+* ``email_dmarc_reporting``: aggregate reports (``rua``) are requested. A domain without a usable DMARC
+  record fails here too: it receives no reports either.
+* ``email_dkim``: every configured selector has exactly one key; missing, revoked (empty ``p=``), malformed,
+  testing mode (``t=y``) or an RSA key below 1024 bits (RFC 8301) fail; from 1024 bits up to the parameter
+  ``dkim_recommended_rsa_bits`` pass with a note recommending it. No selector configured: ``manual``.
+* ``email_mta_sts`` / ``email_tls_rpt``: recommended, not required by the guideline: present and
+  well-formed passes, absent is ``manual`` with advice, present but malformed fails (low severity: a broken
+  record the owner meant to publish).
+* ``ses_dkim`` / ``ses_custom_mail_from``: per verified SES identity, DKIM enabled and verified; a custom
+  MAIL FROM domain verified. Unverified identities cannot send: ``not_applicable``. No identities at all:
+  the runner's "nothing to assess".
 
-A DNS question that could not be answered never reaches these functions as a verdict: the
-dataset is an error and the runner reports ``error`` with the cause.
+A DNS question that could not be answered never reaches these functions as a verdict: the dataset is an
+error and the runner reports ``error`` with the cause.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from . import DOMAIN_SCOPE, check
+from ..core.text import Phrase
+from . import check, failed, manual, not_applicable, passed
 from .context import CheckContext
+from .result import Result
 
-CONTROL = "2.3.1-6"
 DKIM_MIN_BITS = 1024  # below this a key can be factored; RFC 8301 forbids verifiers to accept < 1024
-DKIM_RECOMMENDED_BITS = 2048
 SPF_MAX_LOOKUPS = 10  # RFC 7208 4.6.4
 _POLICY_ORDER = ("none", "quarantine", "reject")
 
@@ -49,53 +50,46 @@ def _one(ctx: CheckContext, dataset: str) -> dict[str, Any]:
 
 
 def _short(text: Any, limit: int = 160) -> str:
+    """Customer-controlled text as quoted in a message: one line, bounded."""
     text = " ".join(str(text or "").split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _article(word: str) -> str:
-    return "an" if word[:1].upper() in "AEIOUMS" else "a"  # "an MTA-STS", "an SMTP ..." (said as letters)
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 def _strength(policy: str | None) -> int:
     return _POLICY_ORDER.index(policy) if policy in _POLICY_ORDER else 0
 
 
+def _sentences(parts: Sequence[Phrase]) -> Phrase:
+    """Shortcomings as one run of text: each part a message of the check, joined by its ``several_gaps``
+    (a full stop in Japanese, a semicolon in English; the catalogue's list separator would be a comma)."""
+    joined = parts[-1]
+    for part in reversed(parts[:-1]):
+        joined = Phrase("several_gaps", first=part, rest=joined)
+    return joined
+
+
 # --- SPF --------------------------------------------------------------------------------------
 
 
-@check("email_spf", controls=[CONTROL], datasets=["dns.spf"], scope=DOMAIN_SCOPE)
-def spf(ctx: CheckContext) -> None:
+@check("email_spf")
+def spf(ctx: CheckContext) -> Iterator[Result]:
+    """One valid SPF record within 10 look-ups, ending in -all or ~all."""
     domain = ctx.domain or ""
     row = _one(ctx, "dns.spf")
     facts = {
         k: row.get(k) for k in ("record", "record_count", "dns_lookups", "void_dns_lookups", "all", "all_from", "valid", "error")
     }
     if not row.get("present"):
-        ctx.failed(
-            domain,
-            f"ドメイン {domain} にSPFレコード（{domain} のTXT「v=spf1 …」）がありません。受信側は正規の送信元を判別できず、なりすましメールを防げません。",
-            f'Domain {domain} publishes no SPF record (TXT "v=spf1 …" at {domain}): receivers cannot tell its legitimate senders from forgers.',
-            domain,
-            **facts,
-        )
+        yield failed(domain, "missing", region=domain, **facts)
         return
     if row.get("record_count", 1) > 1:
-        ctx.failed(
-            domain,
-            f"ドメイン {domain} にSPFレコードが{row['record_count']}件あります。複数のSPFレコードは恒久エラー（permerror）となり、SPFが機能しません。1件に統合してください。",
-            f"Domain {domain} publishes {row['record_count']} SPF records; several records are a permanent error (permerror), so SPF does not work. Merge them into one.",
-            domain,
-            **facts,
-        )
+        yield failed(domain, "several", region=domain, **facts)
         return
-    gaps_ja: list[str] = []
-    gaps_en: list[str] = []
+    gaps: list[Phrase] = []
     lookups = row.get("dns_lookups")
     too_many = isinstance(lookups, int) and lookups > SPF_MAX_LOOKUPS
     if too_many:
-        gaps_ja.append(f"DNS参照が{lookups}回必要です（上限{SPF_MAX_LOOKUPS}回、超過すると受信側でpermerror）")
-        gaps_en.append(f"it needs {lookups} DNS look-ups (limit {SPF_MAX_LOOKUPS}; receivers return permerror beyond it)")
+        gaps.append(Phrase("too_many_lookups", lookups=lookups))
     broken = row.get("broken_reference")
     broken_via = (
         broken.get("via")
@@ -104,68 +98,38 @@ def spf(ctx: CheckContext) -> None:
         and broken.get("reason") in ("nxdomain", "no_spf")
         else None
     )
-    if broken_via:
-        ja, en = ctx.text(f"{broken_via}_{broken['reason']}", name=_short(broken.get("name"), 100))
-        gaps_ja.append(ja)
-        gaps_en.append(en)
+    if isinstance(broken, dict) and broken_via:
+        gaps.append(Phrase(f"{broken_via}_{broken['reason']}", name=_short(broken.get("name"), 100)))
         facts["broken_reference"] = broken
     elif row.get("valid") is False and not too_many:
-        gaps_ja.append(f"レコードが不正です（{_short(row.get('error'))}）")
-        gaps_en.append(f"the record is invalid ({_short(row.get('error'))})")
+        gaps.append(Phrase("invalid", error=_short(row.get("error"))))
     qualifier = row.get("all")
     if qualifier == "+all":
-        gaps_ja.append("末尾が +all のため、あらゆる送信元を正規として認めています")
-        gaps_en.append("it ends in +all, which authorises every sender on the Internet")
+        gaps.append(Phrase("plus_all"))
     elif qualifier == "?all":
-        gaps_ja.append("末尾が ?all（中立）のため、リストにない送信元を拒否しません")
-        gaps_en.append("it ends in ?all (neutral), so unlisted senders are not rejected")
+        gaps.append(Phrase("neutral_all"))
     elif qualifier is None and broken_via != "redirect":  # a broken redirect target took the all with it
-        gaps_ja.append("all機構がなく、リストにない送信元は中立扱いとなります（-all または ~all で終えてください）")
-        gaps_en.append("it has no all mechanism, so unlisted senders are neutral (end it with -all or ~all)")
-    if gaps_en:
-        ctx.failed(
-            domain,
-            f"ドメイン {domain} のSPFレコードに問題があります: " + "。".join(gaps_ja) + "。",
-            f"The SPF record of domain {domain} falls short: " + "; ".join(gaps_en) + ".",
-            domain,
-            **facts,
-        )
-        return
-    via = f"（{row['all_from']} へのredirect経由）" if row.get("all_from") else ""
-    via_en = f" (through redirect to {row['all_from']})" if row.get("all_from") else ""
-    ctx.passed(
-        domain,
-        f"ドメイン {domain} のSPFレコードは有効で、DNS参照は{lookups}回（上限{SPF_MAX_LOOKUPS}回）、末尾は {qualifier}{via} です。",
-        f"The SPF record of domain {domain} is valid, needs {lookups} DNS look-ups (limit {SPF_MAX_LOOKUPS}) and ends in {qualifier}{via_en}.",
-        domain,
-        **facts,
-    )
+        gaps.append(Phrase("no_all"))
+    if gaps:
+        yield failed(domain, "fail", region=domain, gaps=_sentences(gaps), **facts)
+    else:
+        yield passed(domain, "pass_redirect" if row.get("all_from") else "pass", region=domain, **facts)
 
 
 # --- DMARC ------------------------------------------------------------------------------------
 
 
-def _dmarc_unusable(ctx: CheckContext, row: dict[str, Any]) -> tuple[str, str] | None:
-    """(ja, en) reason when there is no single valid DMARC record, else None."""
-    domain = ctx.domain or ""
+def _dmarc_unusable(domain: str, row: dict[str, Any]) -> Phrase | None:
+    """Why there is no single valid DMARC record (a message shared by both DMARC checks), else None."""
     name = row.get("name") or f"_dmarc.{domain}"
     if row.get("record_count", 0) > 1:
-        return (
-            f"{name} にDMARCレコードが{row['record_count']}件あります。複数のレコードがあると受信側はすべて無視するため、DMARCが機能しません",
-            f"{name} holds {row['record_count']} DMARC records; receivers ignore them all, so DMARC does not work",
-        )
+        return Phrase("several_records", name=name, count=row["record_count"])
     if not row.get("present"):
-        note = f"（{_short(row['error'])}）" if row.get("error") else ""
-        note_en = f" ({_short(row['error'])})" if row.get("error") else ""
-        return (
-            f"ドメイン {domain} にDMARCレコード（{name} のTXT「v=DMARC1; …」）がありません{note}",
-            f'Domain {domain} publishes no DMARC record (TXT "v=DMARC1; …" at {name}){note_en}',
-        )
+        if row.get("error"):
+            return Phrase("no_record_error", domain=domain, name=name, error=_short(row["error"]))
+        return Phrase("no_record", domain=domain, name=name)
     if row.get("valid") is False:
-        return (
-            f"ドメイン {domain} のDMARCレコードが不正です（{_short(row.get('error'))}）。受信側はこのレコードを無視します",
-            f"The DMARC record of domain {domain} is malformed ({_short(row.get('error'))}); receivers ignore it",
-        )
+        return Phrase("malformed_record", domain=domain, error=_short(row.get("error")))
     return None
 
 
@@ -174,347 +138,170 @@ def _dmarc_facts(row: dict[str, Any]) -> dict[str, Any]:
     return {k: row.get(k) for k in keys}
 
 
-@check("email_dmarc_policy", controls=[CONTROL], datasets=["dns.dmarc"], scope=DOMAIN_SCOPE)
-def dmarc_policy(ctx: CheckContext) -> None:
+@check("email_dmarc_policy")
+def dmarc_policy(ctx: CheckContext) -> Iterator[Result]:
+    """One valid DMARC record whose policy (for a subdomain: the inherited sp) quarantines or rejects."""
     domain = ctx.domain or ""
     row = _one(ctx, "dns.dmarc")
     facts = _dmarc_facts(row)
-    unusable = _dmarc_unusable(ctx, row)
+    unusable = _dmarc_unusable(domain, row)
     if unusable:
-        ja, en = unusable
-        ctx.failed(
-            f"_dmarc.{domain}",
-            ja + "。p=quarantine 以上のDMARCレコードを1件公開してください。",
-            en + ". Publish one DMARC record with p=quarantine or p=reject.",
-            domain,
-            severity="high",
-            **facts,
-        )
+        yield failed(f"_dmarc.{domain}", "unusable", region=domain, reason=unusable, **facts)
         return
     inherited = bool(row.get("inherited"))
     location = row.get("location") or domain
     p, sp, pct = row.get("p"), row.get("sp"), row.get("pct")
     # A subdomain without its own record is governed by its organisational domain's sp.
     effective = sp if inherited else p
-    source_ja = f"（組織ドメイン {location} のレコードを継承、サブドメインポリシー sp={sp} が適用）" if inherited else ""
-    source_en = f" (inherited from organisational domain {location}, whose subdomain policy sp={sp} applies)" if inherited else ""
-    gaps_ja: list[str] = []
-    gaps_en: list[str] = []
+    gaps: list[Phrase] = []
     if _strength(effective) < _strength("quarantine"):
-        gaps_ja.append(f"ポリシーが {effective}（監視のみ）のため、認証に失敗したなりすましメールも隔離・拒否されません")
-        gaps_en.append(
-            f"the policy is {effective} (monitoring only), so forged mail failing authentication is neither quarantined nor rejected"
-        )
+        gaps.append(Phrase("monitoring_only", policy=effective))
     if not inherited and _strength(sp) < _strength(p):
-        gaps_ja.append(f"サブドメインポリシー sp={sp} が p={p} より弱く、サブドメインを騙るメールが素通りします")
-        gaps_en.append(f"the subdomain policy sp={sp} is weaker than p={p}, so mail forging subdomains gets through")
+        gaps.append(Phrase("weak_subdomain_policy", sp=sp, p=p))
     if isinstance(pct, int) and pct < 100:
-        gaps_ja.append(f"pct={pct} のため、ポリシーは該当メールの{pct}%にしか適用されません")
-        gaps_en.append(f"pct={pct} applies the policy to only {pct}% of the failing mail")
-    if gaps_en:
-        ctx.failed(
-            f"_dmarc.{location}",
-            f"ドメイン {domain} のDMARCポリシーが不十分です{source_ja}: " + "。".join(gaps_ja) + "。",
-            f"The DMARC policy of domain {domain} is insufficient{source_en}: " + "; ".join(gaps_en) + ".",
-            domain,
-            severity="high" if _strength(effective) == 0 else "medium",
-            **facts,
-        )
+        gaps.append(Phrase("partial_pct", pct=pct))
+    suffix = "_inherited" if inherited else ""
+    if gaps:
+        severity = "high" if _strength(effective) == 0 else "medium"
+        yield failed(f"_dmarc.{location}", "fail" + suffix, region=domain, severity=severity, gaps=_sentences(gaps), **facts)
         return
-    pct_text = f"、pct={pct}" if row.get("pct_explicit") else ""
-    ctx.passed(
-        f"_dmarc.{location}",
-        f"ドメイン {domain} のDMARCポリシーは p={p}、sp={sp}{pct_text} で、なりすましメールを{'拒否' if effective == 'reject' else '隔離'}します{source_ja}。",
-        f"The DMARC policy of domain {domain} is p={p}, sp={sp}{pct_text.replace('、', ', ')}: forged mail is "
-        f"{'rejected' if effective == 'reject' else 'quarantined'}{source_en}.",
-        domain,
-        **facts,
-    )
+    key = "pass" + suffix + ("_pct" if row.get("pct_explicit") else "")
+    effect = Phrase("reject" if effective == "reject" else "quarantine")
+    yield passed(f"_dmarc.{location}", key, region=domain, effect=effect, **facts)
 
 
-@check("email_dmarc_reporting", controls=[CONTROL], datasets=["dns.dmarc"], scope=DOMAIN_SCOPE)
-def dmarc_reporting(ctx: CheckContext) -> None:
+@check("email_dmarc_reporting")
+def dmarc_reporting(ctx: CheckContext) -> Iterator[Result]:
+    """Aggregate DMARC reports (rua) are requested."""
     domain = ctx.domain or ""
     row = _one(ctx, "dns.dmarc")
     facts = _dmarc_facts(row)
-    unusable = _dmarc_unusable(ctx, row)
+    unusable = _dmarc_unusable(domain, row)
     if unusable:
-        ja, en = unusable
-        ctx.failed(
-            f"_dmarc.{domain}",
-            ja + "。そのため集計レポート（rua）も届かず、なりすましの状況を把握できません。",
-            en + ". Hence no aggregate (rua) reports arrive either, and spoofing of the domain goes unseen.",
-            domain,
-            **facts,
-        )
+        yield failed(f"_dmarc.{domain}", "unusable", region=domain, reason=unusable, **facts)
         return
     rua = row.get("rua") or []
     location = row.get("location") or domain
     if not rua:
-        ctx.failed(
-            f"_dmarc.{location}",
-            f"ドメイン {domain} のDMARCレコードに集計レポートの送付先（rua）がありません。なりすましや設定漏れの送信元を把握できません。",
-            f"The DMARC record of domain {domain} requests no aggregate reports (no rua tag): spoofing and unauthenticated senders go unseen.",
-            domain,
-            **facts,
-        )
+        yield failed(f"_dmarc.{location}", "fail", region=domain, **facts)
         return
-    shown = ", ".join(_short(u, 80) for u in rua)
-    ctx.passed(
-        f"_dmarc.{location}",
-        f"ドメイン {domain} のDMARC集計レポートは {shown} に送付されます。",
-        f"DMARC aggregate reports for domain {domain} go to {shown}.",
-        domain,
-        **facts,
-    )
+    report_to = ", ".join(_short(u, 80) for u in rua)
+    yield passed(f"_dmarc.{location}", region=domain, report_to=report_to, **facts)
 
 
 # --- DKIM -------------------------------------------------------------------------------------
 
 
-@check("email_dkim", controls=[CONTROL], datasets=["dns.dkim"], scope=DOMAIN_SCOPE)
-def dkim(ctx: CheckContext) -> None:
+def _dkim_pass_message(row: dict[str, Any], recommended_bits: int) -> str:
+    key_type, bits = row.get("key_type"), row.get("key_bits")
+    if not isinstance(bits, int):
+        return "pass_other"
+    if key_type == "rsa":
+        return "pass_rsa_short" if bits < recommended_bits else "pass_rsa"
+    return "pass_ed25519" if key_type == "ed25519" else "pass_other"
+
+
+@check("email_dkim")
+def dkim(ctx: CheckContext) -> Iterator[Result]:
+    """Every configured selector publishes one usable key (RSA of at least 1024 bits, not in testing)."""
     domain = ctx.domain or ""
     rows = ctx.rows("dns.dkim", domain)
     if not rows:
-        ctx.manual(
-            domain,
-            f"ドメイン {domain} のDKIMセレクタが指定されていないため、DKIM公開鍵を確認できません。送信サービスのセレクタをparamsファイルの dns.dkim_selectors に指定してください。",
-            f"No DKIM selector is configured, so the DKIM keys of domain {domain} cannot be checked. List the sending services' selectors under dns.dkim_selectors in the params file.",
-            domain,
-        )
+        yield manual(domain, "no_selectors", region=domain)
         return
     for row in rows:
         name = row.get("name") or f"{row.get('selector')}._domainkey.{domain}"
-        selector = row.get("selector")
         facts = {
             k: row.get(k)
             for k in ("selector", "record", "canonical_name", "key_type", "key_bits", "revoked", "testing", "problems")
         }
         bits = row.get("key_bits")
-        problems = list(row.get("problems") or [])
+        problems = [str(p) for p in row.get("problems") or []]
         if not row.get("present"):
-            ctx.failed(
-                name,
-                f"ドメイン {domain} のDKIMセレクタ {selector} の公開鍵（{name} のTXT）がありません。このセレクタで署名したメールは検証できません。",
-                f"Domain {domain} publishes no DKIM key for selector {selector} (TXT at {name}): mail signed with it cannot be verified.",
-                domain,
-                **facts,
-            )
+            yield failed(name, "missing", region=domain, **facts)
         elif row.get("revoked"):
-            ctx.failed(
-                name,
-                f"ドメイン {domain} のDKIMセレクタ {selector} の公開鍵は空（p=）で、失効しています。このセレクタで署名したメールは検証に失敗します。",
-                f"The DKIM key of domain {domain} for selector {selector} is empty (p=), i.e. revoked: mail signed with it fails verification.",
-                domain,
-                **facts,
-            )
+            yield failed(name, "revoked", region=domain, **facts)
         elif problems:
-            ctx.failed(
-                name,
-                f"ドメイン {domain} のDKIMセレクタ {selector} のレコードが不正です（{_short('; '.join(problems))}）。",
-                f"The DKIM record of domain {domain} for selector {selector} is malformed ({_short('; '.join(problems))}).",
-                domain,
-                **facts,
-            )
+            yield failed(name, "malformed", region=domain, problem_summary=_short("; ".join(problems)), **facts)
         elif row.get("key_type") == "rsa" and isinstance(bits, int) and bits < DKIM_MIN_BITS:
-            ctx.failed(
-                name,
-                f"ドメイン {domain} のDKIMセレクタ {selector} のRSA鍵長は{bits}ビットで、{DKIM_MIN_BITS}ビット未満です。"
-                f"解読されるおそれがあり受信側も拒否します。{DKIM_RECOMMENDED_BITS}ビットの鍵に交換してください。",
-                f"The DKIM key of domain {domain} for selector {selector} is {bits}-bit RSA, below {DKIM_MIN_BITS} bits: it can be broken "
-                f"and receivers reject it. Replace it with a {DKIM_RECOMMENDED_BITS}-bit key.",
-                domain,
-                severity="high",
-                **facts,
-            )
+            yield failed(name, "weak_key", region=domain, severity="high", **facts)
         elif row.get("testing"):
-            ctx.failed(
-                name,
-                f"ドメイン {domain} のDKIMセレクタ {selector} はテストモード（t=y）のため、受信側は署名を未署名と同様に扱います。",
-                f"The DKIM key of domain {domain} for selector {selector} is in testing mode (t=y): receivers treat its signatures as absent.",
-                domain,
-                severity="low",
-                **facts,
-            )
+            yield failed(name, "testing", region=domain, severity="low", **facts)
         else:
-            size = f"{bits}ビット" if bits else "長さ不明"
-            size_en = f"{bits}-bit" if bits else "unknown-length"
-            note = (
-                f"（{DKIM_RECOMMENDED_BITS}ビットへの移行を推奨します）"
-                if row.get("key_type") == "rsa" and isinstance(bits, int) and bits < DKIM_RECOMMENDED_BITS
-                else ""
-            )
-            note_en = (
-                f" ({DKIM_RECOMMENDED_BITS}-bit keys are recommended)"
-                if row.get("key_type") == "rsa" and isinstance(bits, int) and bits < DKIM_RECOMMENDED_BITS
-                else ""
-            )
-            ctx.passed(
-                name,
-                f"ドメイン {domain} のDKIMセレクタ {selector} に{str(row.get('key_type')).upper()} {size}の公開鍵があります{note}。",
-                f"Domain {domain} publishes a {size_en} {str(row.get('key_type')).upper()} DKIM key for selector {selector}{note_en}.",
-                domain,
-                **facts,
-            )
+            yield passed(name, _dkim_pass_message(row, ctx.params["dkim_recommended_rsa_bits"]), region=domain, **facts)
 
 
 # --- MTA-STS and TLS-RPT (recommended, not required) ------------------------------------------
 
 
-def _recommended_record(ctx: CheckContext, dataset: str, what_ja: str, what_en: str, advice_ja: str, advice_en: str) -> None:
+def _recommended_record(ctx: CheckContext, dataset: str) -> Iterator[Result]:
+    """Present and well-formed passes; absent is a recommendation (manual); malformed fails (low)."""
     domain = ctx.domain or ""
     row = _one(ctx, dataset)
     name = row.get("name") or domain
     facts = {k: row.get(k) for k in ("record", "record_count", "problems")}
+    problems = [str(p) for p in row.get("problems") or []]
     if not row.get("present"):
-        ctx.manual(
-            name,
-            f"ドメイン {domain} に{what_ja}（{name} のTXT）がありません。ガイドラインの必須事項ではありませんが、{advice_ja}",
-            f"Domain {domain} publishes no {what_en} record (TXT at {name}). The guideline does not require it, but {advice_en}",
-            domain,
-            **facts,
-        )
-        return
-    problems = row.get("problems") or []
-    if problems:
-        ctx.failed(
-            name,
-            f"ドメイン {domain} の{what_ja}（{name}）が不正で、効果がありません（{_short('; '.join(problems))}）。",
-            f"The {what_en} record of domain {domain} ({name}) is malformed and has no effect ({_short('; '.join(problems))}).",
-            domain,
-            severity="low",
-            **facts,
-        )
-        return
-    ctx.passed(
-        name,
-        f"ドメイン {domain} は{what_ja}を公開しています（{name}）。",
-        f"Domain {domain} publishes {_article(what_en)} {what_en} record ({name}).",
-        domain,
-        **facts,
-    )
+        yield manual(name, "absent", region=domain, **facts)
+    elif problems:
+        yield failed(name, region=domain, severity="low", problem_summary=_short("; ".join(problems)), **facts)
+    else:
+        yield passed(name, region=domain, **facts)
 
 
-@check("email_mta_sts", controls=[CONTROL], datasets=["dns.mta_sts"], scope=DOMAIN_SCOPE)
-def mta_sts(ctx: CheckContext) -> None:
-    _recommended_record(
-        ctx,
-        "dns.mta_sts",
-        "MTA-STSのレコード",
-        "MTA-STS",
-        "受信メールのTLS暗号化を強制し盗聴・改ざんを防ぐため、MTA-STS（DNSレコードとHTTPSのポリシーファイル）の導入を検討してください。",
-        "consider MTA-STS (a DNS record plus an HTTPS policy file) so that senders must use TLS and mail cannot be intercepted or downgraded.",
-    )
+@check("email_mta_sts")
+def mta_sts(ctx: CheckContext) -> Iterator[Result]:
+    """An MTA-STS record, if published, is well-formed (recommended)."""
+    yield from _recommended_record(ctx, "dns.mta_sts")
 
 
-@check("email_tls_rpt", controls=[CONTROL], datasets=["dns.tls_rpt"], scope=DOMAIN_SCOPE)
-def tls_rpt(ctx: CheckContext) -> None:
-    _recommended_record(
-        ctx,
-        "dns.tls_rpt",
-        "TLS-RPT（SMTP TLSレポート）のレコード",
-        "SMTP TLS reporting (TLS-RPT)",
-        "受信時のTLS接続の失敗を把握するため、TLS-RPTの導入を検討してください。",
-        "consider TLS-RPT so that failures of TLS delivery to the domain are reported to you.",
-    )
+@check("email_tls_rpt")
+def tls_rpt(ctx: CheckContext) -> Iterator[Result]:
+    """A TLS-RPT record, if published, is well-formed (recommended)."""
+    yield from _recommended_record(ctx, "dns.tls_rpt")
 
 
-# --- Amazon SES (account scope) ---------------------------------------------------------------
+# --- Amazon SES (per account and region) ------------------------------------------------------
 
 
-def _ses_identities(ctx: CheckContext) -> list[tuple[str, dict[str, Any]]]:
-    """(region, identity row) for every region; a region whose evidence is missing gets an error finding."""
-    found: list[tuple[str, dict[str, Any]]] = []
-    for region, rows in ctx.regional_rows("ses.identities"):
-        found.extend((region, row) for row in rows)
-    return found
+def _unverified(row: dict[str, Any]) -> Result | None:
+    """An identity that is not verified cannot send: the check does not apply to it."""
+    if row.get("verification_status") == "Success":
+        return None
+    return not_applicable(str(row.get("identity")), "unverified_identity", verification_status=row.get("verification_status"))
 
 
-def _ses_verified(ctx: CheckContext, check_ja: str, check_en: str) -> list[tuple[str, dict[str, Any]]]:
-    """Verified identities; unverified ones cannot send, so they are not applicable."""
-    identities = _ses_identities(ctx)
-    if not identities and not ctx.findings:
-        ctx.not_applicable(
-            "SES",
-            f"Amazon SESのID（送信ドメイン・アドレス）はありません。{check_ja}の対象外です。",
-            f"There are no Amazon SES identities (sending domains or addresses); {check_en} does not apply.",
-        )
-    verified = []
-    for region, row in identities:
-        identity = row.get("identity")
-        if row.get("verification_status") != "Success":
-            ctx.not_applicable(
-                identity,
-                f"SESのID {identity}（{region}）は未検証（{row.get('verification_status')}）のため送信に使えず、{check_ja}の対象外です。",
-                f"SES identity {identity} ({region}) is not verified ({row.get('verification_status')}), cannot send, and {check_en} does not apply.",
-                region,
-            )
+@check("ses_dkim")
+def ses_dkim(ctx: CheckContext) -> Iterator[Result]:
+    """Every verified SES identity signs with DKIM, and its DKIM setup is verified."""
+    for row in ctx.rows("ses.identities"):
+        skipped = _unverified(row)
+        if skipped:
+            yield skipped
             continue
-        verified.append((region, row))
-    return verified
-
-
-@check("ses_dkim", controls=[CONTROL], datasets=["ses.identities"])
-def ses_dkim(ctx: CheckContext) -> None:
-    for region, row in _ses_verified(ctx, "DKIM署名の確認", "the DKIM check"):
         identity = row["identity"]
         facts = {k: row.get(k) for k in ("identity_type", "dkim_enabled", "dkim_verification_status", "dkim_token_count")}
-        status = row.get("dkim_verification_status")
-        if row.get("dkim_enabled") and status == "Success":
-            ctx.passed(
-                identity,
-                f"SESのID {identity}（{region}）はDKIM署名が有効で、DKIMの検証が完了しています。",
-                f"SES identity {identity} ({region}) signs with DKIM, and its DKIM setup is verified.",
-                region,
-                **facts,
-            )
+        if row.get("dkim_enabled") and row.get("dkim_verification_status") == "Success":
+            yield passed(identity, **facts)
         elif not row.get("dkim_enabled"):
-            ctx.failed(
-                identity,
-                f"SESのID {identity}（{region}）はDKIM署名が無効です。送信メールにDKIM署名が付かず、DMARCの認証をSPFのみに頼ることになります。",
-                f"SES identity {identity} ({region}) has DKIM signing disabled: its mail carries no DKIM signature and DMARC relies on SPF alone.",
-                region,
-                **facts,
-            )
+            yield failed(identity, "disabled", **facts)
         else:
-            ctx.failed(
-                identity,
-                f"SESのID {identity}（{region}）はDKIMの検証が完了していません（状態: {status}）。DNSにDKIMのCNAMEレコードを登録してください。",
-                f"SES identity {identity} ({region}) has DKIM enabled but not verified (status: {status}); publish its DKIM CNAME records in DNS.",
-                region,
-                **facts,
-            )
+            yield failed(identity, "unverified_dkim", **facts)
 
 
-@check("ses_custom_mail_from", controls=[CONTROL], datasets=["ses.identities"])
-def ses_custom_mail_from(ctx: CheckContext) -> None:
-    for region, row in _ses_verified(ctx, "カスタムMAIL FROMドメインの確認", "the custom MAIL FROM check"):
+@check("ses_custom_mail_from")
+def ses_custom_mail_from(ctx: CheckContext) -> Iterator[Result]:
+    """Every verified SES identity uses a verified custom MAIL FROM domain (so SPF aligns for DMARC)."""
+    for row in ctx.rows("ses.identities"):
+        skipped = _unverified(row)
+        if skipped:
+            yield skipped
+            continue
         identity = row["identity"]
         facts = {k: row.get(k) for k in ("identity_type", "mail_from_domain", "mail_from_status", "behavior_on_mx_failure")}
-        mail_from = row.get("mail_from_domain")
-        status = row.get("mail_from_status")
-        if mail_from and status == "Success":
-            ctx.passed(
-                identity,
-                f"SESのID {identity}（{region}）はカスタムMAIL FROMドメイン {mail_from} を使用しており、SPFがDMARCに整合します。",
-                f"SES identity {identity} ({region}) uses the custom MAIL FROM domain {mail_from}, so SPF aligns for DMARC.",
-                region,
-                **facts,
-            )
-        elif mail_from:
-            ctx.failed(
-                identity,
-                f"SESのID {identity}（{region}）のカスタムMAIL FROMドメイン {mail_from} が検証されていません（状態: {status}）。MXとSPFのDNSレコードを確認してください。",
-                f"The custom MAIL FROM domain {mail_from} of SES identity {identity} ({region}) is not verified (status: {status}); check its MX and SPF records.",
-                region,
-                **facts,
-            )
+        if row.get("mail_from_domain") and row.get("mail_from_status") == "Success":
+            yield passed(identity, **facts)
+        elif row.get("mail_from_domain"):
+            yield failed(identity, "unverified_mail_from", **facts)
         else:
-            ctx.failed(
-                identity,
-                f"SESのID {identity}（{region}）はカスタムMAIL FROMドメインを設定していません。エンベロープ送信者がamazonses.comとなり、SPFがDMARCに整合しません。",
-                f"SES identity {identity} ({region}) has no custom MAIL FROM domain: the envelope sender is amazonses.com, so SPF does not align for DMARC.",
-                region,
-                **facts,
-            )
+            yield failed(identity, **facts)

@@ -4,22 +4,19 @@ logs, federation. Their words, severities and parameters are in ``s2_3_1_identit
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from ..core.model import Verdict
-from ..datasets import actions_for
 from . import check, failed, manual, passed
 from .context import CheckContext, parse_time
-from .result import GLOBAL, Result
+from .result import Result
+from .s2_3_1_access import per_log_bucket, per_trail
 
 SERVICE_ROLE_PATH = "/aws-service-role/"
 ROOT = "<root_account>"  # the credential report's row for the root user
-TRAILS = "cloudtrail.trails"
-TRAIL_BUCKET_PROTECTION = "s3.trail_bucket_protection"
 
 
-# --- evidence helpers (local: the other 2.3.1 modules keep their own) ----------------------------
+# --- evidence helpers (the CloudTrail ones are shared with s2_3_1_access.py, which holds them) ------
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -74,16 +71,6 @@ def _principal_accounts(principal: Any) -> list[str]:
         match = _ACCOUNT_IN_ARN.match(value)
         accounts.append(match.group(1) if match else value)
     return accounts
-
-
-def _trails(ctx: CheckContext) -> dict[str, dict[str, Any]]:
-    """Every trail listed in a readable in-scope region, once (a multi-region trail is listed in every region);
-    an unreadable region is an ``error`` finding."""
-    trails: dict[str, dict[str, Any]] = {}
-    for _region, rows in ctx.regional_rows(TRAILS):
-        for trail in rows:
-            trails.setdefault(trail["arn"] or trail["name"], trail)
-    return trails
 
 
 # --- (1) contractor access and account lifecycle --------------------------------------------------
@@ -235,66 +222,35 @@ def secrets_rotation(ctx: CheckContext) -> Iterator[Result]:
 # --- (4) CloudTrail completeness -------------------------------------------------------------------
 
 
-def _each_trail(ctx: CheckContext, holds: Callable[[dict[str, Any]], Any]) -> Iterator[Result]:
-    """One result per trail, in its home region: ``holds(trail)`` passes it, else it fails. No trail at all
-    fails, once every region was read (a single-region trail is listed only in its own region)."""
-    trails = _trails(ctx)
-    if not trails and ctx.complete:
-        yield failed("CloudTrail", "no_trail", severity="high")
-    for trail in trails.values():
-        region = trail.get("home_region") or GLOBAL
-        if holds(trail):
-            yield passed(trail["name"], region=region)
-        else:
-            yield failed(trail["name"], region=region)
-
-
 @check("cloudtrail_cloudwatch_logs")
 def cloudwatch_delivery(ctx: CheckContext) -> Iterator[Result]:
     """Every trail delivers to CloudWatch Logs (real-time alerting on its events)."""
-    yield from _each_trail(ctx, lambda trail: trail.get("cloudwatch_logs_group"))
+    yield from per_trail(ctx, lambda trail: trail.get("cloudwatch_logs_group"))
 
 
 @check("cloudtrail_kms_encryption")
 def kms_encryption(ctx: CheckContext) -> Iterator[Result]:
     """Every trail encrypts its logs with a customer-managed KMS key."""
-    yield from _each_trail(ctx, lambda trail: trail.get("kms_key_id"))
+    yield from per_trail(ctx, lambda trail: trail.get("kms_key_id"))
 
 
 @check("cloudtrail_bucket_tamper_resistance")
 def bucket_tamper_resistance(ctx: CheckContext) -> Iterator[Result]:
-    """The seed promises logs kept tamper-proof: Object Lock (or MFA delete) on every trail's log bucket.
+    """The seed promises logs kept tamper-proof: Object Lock (or MFA delete) on every trail's log bucket. A bucket
+    whose settings could not be read is an ``error`` naming the permissions; no trail leaves nothing to assess."""
 
-    A bucket whose settings could not be read (a central log bucket in another account, say) is an
-    ``error`` naming the permissions the dataset declares; no trail means no log bucket (the runner's
-    "nothing to assess", only when every region's trails were read)."""
-    if not _trails(ctx):
-        return
-    rows = ctx.rows(TRAIL_BUCKET_PROTECTION)
-    permissions = ", ".join(actions_for([TRAIL_BUCKET_PROTECTION]))
-    for row in rows:
-        if row.get("error_kind"):
-            cause = f"{row.get('error_code')}: {row.get('error_message')}"
-            facts = {
-                "cause": cause,
-                "error_kind": row["error_kind"],
-                "error_code": row.get("error_code") or "",
-                "missing_permission": permissions,
-            }
-            yield Result(Verdict.ERROR, row["bucket"], "unreadable", GLOBAL, None, facts)
-    for row in rows:
-        if row.get("error_kind"):
-            continue
+    def judge(row: dict[str, Any]) -> Result:
         bucket = row["bucket"]
         if row.get("object_lock") and (row.get("retention_mode") or row.get("retention_days")):
             mode, days = row.get("retention_mode") or "-", row.get("retention_days") or "-"
-            yield passed(bucket, "object_lock", retention_mode=mode, retention_days=days)
-        elif row.get("object_lock"):
-            yield passed(bucket, "object_lock_no_default")
-        elif row.get("mfa_delete"):
-            yield passed(bucket, "mfa_delete")
-        else:
-            yield failed(bucket, versioning=row.get("versioning"))
+            return passed(bucket, "object_lock", retention_mode=mode, retention_days=days)
+        if row.get("object_lock"):
+            return passed(bucket, "object_lock_no_default")
+        if row.get("mfa_delete"):
+            return passed(bucket, "mfa_delete")
+        return failed(bucket, versioning=row.get("versioning"))
+
+    yield from per_log_bucket(ctx, "s3.trail_bucket_protection", judge)
 
 
 # --- (7) federation ----------------------------------------------------------------------------------

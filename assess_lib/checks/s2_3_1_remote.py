@@ -1,64 +1,45 @@
-"""2.3.1 ⑤: remote administration (SSH/RDP) reachable from the internet, i.e. without MFA."""
+"""2.3.1 ⑤: remote administration (SSH/RDP) reachable from the internet, i.e. without MFA.
+
+SSH or RDP open to the whole internet is remote access authenticated by a key or a password alone. What
+"open to the internet" means is modelled once, in :mod:`._exposure`, and shared with 2.3 ① (security group
+ingress and the defense-in-depth layers).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
 
-from . import check
+from . import check, failed, passed
+from ._exposure import REMOTE_ADMIN_PORTS, remote_admin_exposed
 from .context import CheckContext
+from .result import Phrase, Result
 
-# --- ⑤ remote administration from the internet --------------------------------------------------
-
-REMOTE_ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
-_WORLD = ("0.0.0.0/0", "::/0")
+SG = "ec2.security_groups"
 
 
-def _open_admin_ports(rule: dict[str, Any]) -> list[int]:
-    protocol = str(rule.get("protocol", "")).lower()
-    if protocol not in ("-1", "all", "tcp", "6"):
-        return []
-    if not any(c in _WORLD for c in [*rule.get("cidrs", []), *rule.get("ipv6_cidrs", [])]):
-        return []
-    low, high = rule.get("from_port"), rule.get("to_port")
-    if protocol in ("-1", "all") or low is None:
-        return sorted(REMOTE_ADMIN_PORTS)
-    return [p for p in sorted(REMOTE_ADMIN_PORTS) if int(low) <= p <= int(high if high is not None else low)]
-
-
-@check("remote_admin_from_internet", controls=["2.3.1-5"], datasets=["ec2.security_groups"])
-def remote_admin_from_internet(ctx: CheckContext) -> None:
+@check("remote_admin_from_internet")
+def remote_admin_from_internet(ctx: CheckContext) -> Iterator[Result]:
     """SSH/RDP open to the internet is remote access authenticated by key or password alone, without MFA."""
     exposed = 0
     groups = 0
-    for region, rows in ctx.regional_rows("ec2.security_groups"):
+    for region, rows in ctx.regional_rows(SG):
         for group in rows:
             groups += 1
-            ports = sorted({p for rule in group.get("ingress", []) for p in _open_admin_ports(rule)})
+            ports = remote_admin_exposed(group)
             if not ports:
                 continue
             exposed += 1
-            names = ", ".join(f"{REMOTE_ADMIN_PORTS[p]}({p})" for p in ports)
             attached = group.get("attached")
-            state_ja = "（使用中）" if attached else "（未使用ですが、割り当てればすぐに公開されます）"
-            state_en = " (in use)" if attached else " (unused, but exposed as soon as it is attached)"
-            label = f"{group.get('group_id')} ({group.get('group_name')})"
-            ctx.failed(
-                label,
-                f"セキュリティグループ {label} はインターネット全体から {names} を許可しています{state_ja}。"
-                "多要素認証のないリモート管理アクセスとなるため、Session ManagerやMFA付きの踏み台経由にしてください。",
-                f"Security group {label} allows {names} from the whole internet{state_en}: remote administration without MFA. "
-                "Use Session Manager or an MFA-protected bastion instead.",
-                region,
+            yield failed(
+                f"{group.get('group_id')} ({group.get('group_name')})",
+                region=region,
                 severity="high" if attached else "medium",
                 ports=ports,
                 attached=attached,
+                names=", ".join(f"{REMOTE_ADMIN_PORTS[p]}({p})" for p in ports),
+                state=Phrase("in_use" if attached else "unused"),
             )
     if groups and not exposed:
-        ctx.passed(
-            "security groups",
-            f"{groups}件のセキュリティグループのいずれもSSH/RDPをインターネットに公開していません。",
-            f"None of {groups} security groups exposes SSH or RDP to the internet.",
-            groups_checked=groups,
-        )
-    elif not groups and ctx.complete:
-        ctx.not_applicable("security groups", "セキュリティグループはありません。", "There are no security groups.")
+        # One finding for the account: no group it could read exposes them (a region it could not read
+        # is an error beside it).
+        yield passed("security groups", groups_checked=groups)

@@ -1,79 +1,61 @@
-"""Checks for guideline item 2.3 ① 多層防御 (defense in depth): entrance, internal and exit layers.
+"""Checks for guideline item 2.3 ① defense in depth: entrance, internal and exit layers.
 
-The guideline asks for several layers combined: perimeter controls against intrusion (入口対策),
-internal controls against misuse of systems (内部対策) and controls against leakage to the outside
-(出口対策). Each layer has its own checks; ``defense_in_depth_layers`` recomputes all of them from
-the same evidence with the same helpers and gives one verdict per account with a layer table.
+The guideline asks for several layers combined: perimeter controls against intrusion (entrance), internal
+controls against misuse of systems (internal) and controls against leakage to the outside (exit). Each
+layer has its own checks; ``defense_in_depth_layers`` reads their results (never the evidence) and gives one
+verdict per account with a layer table. What "open to the internet" means is modelled once in
+:mod:`._exposure` (2.3.1 ⑤ uses it too).
 
-Every check records missing evidence per (dataset, region) as ``error`` findings and goes on with the
-other regions. The layer summary fails on the gaps the gathered evidence shows, beside those errors, but
-never passes on evidence that was not gathered (a layer cannot be "present" then).
+Each region is evaluated on its own (``ctx.per_region``): evidence missing in one region is an ``error``
+finding for that region and the others still give verdicts. A region's results are computed in full before
+any is yielded, so a gap found part-way never leaves half a region assessed. The layer summary fails on the
+gaps its component checks show, beside their errors, but never passes while one of them lacks evidence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..attestations import ANSWERS_DATASET, DOCUMENTS_DATASET, attested
-from ..evidence import GLOBAL, EvidenceUnavailable
-from ..findings import Verdict
-from . import check
+from ..core.model import Finding, Verdict
+from ..core.text import Phrase, entry
+from ..evidence import GLOBAL, OTHER, EvidenceUnavailable
+from . import check, failed, manual, not_applicable, passed
+from .answers import attested
+from ._exposure import (
+    ADMIN_PORTS,
+    ANY_V4,
+    ANY_V6,
+    Exposure,
+    internet_ingress,
+    nacl_decisions,
+    unrestricted_egress,
+)
 from .context import CheckContext
+from .result import Result
 
 CONTROL = "2.3-1"
 SG = "ec2.security_groups"
-ANY_V4 = "0.0.0.0/0"
-ANY_V6 = "::/0"
-ANYWHERE = (ANY_V4, ANY_V6)
-
-# What may be open to the whole internet: web traffic (HTTP, HTTPS and HTTP/3 over QUIC).
-WEB_PORTS = {("tcp", 80), ("tcp", 443), ("udp", 443)}
-# Remote administration, file sharing and database ports: called out by name when exposed.
-ADMIN_PORTS: dict[int, str] = {
-    21: "FTP",
-    22: "SSH",
-    23: "Telnet",
-    135: "MS RPC",
-    139: "NetBIOS",
-    445: "SMB",
-    1433: "SQL Server",
-    1521: "Oracle",
-    2049: "NFS",
-    2375: "Docker API",
-    3306: "MySQL",
-    3389: "RDP",
-    5432: "PostgreSQL",
-    5900: "VNC",
-    5985: "WinRM",
-    5986: "WinRM",
-    6379: "Redis",
-    6443: "Kubernetes API",
-    9200: "Elasticsearch",
-    11211: "Memcached",
-    27017: "MongoDB",
-}
-# Network ACLs are coarse: only the remote administration ports are required to be closed (CIS 5.1).
-NACL_ADMIN_PORTS = (22, 3389)
+HOST_RESOURCE = "host IPS/EDR"
 
 # Questions of item 2.3-1 in the attestation questionnaire (attestations/questions.yaml).
-HOST_IPS_PRODUCT = "host_ips_edr_product"  # text; "なし"/"none" when there is none
+HOST_IPS_PRODUCT = "host_ips_edr_product"  # text; a word of "none" (text/defense.yaml: defense.answer_none)
 HOST_IPS_COVERAGE = "host_ips_edr_coverage"  # all | critical | none
 EGRESS_PROXY = "egress_proxy"  # yes/no
 PROXY_BLOCKS_UNCATEGORISED = "proxy_blocks_uncategorised"  # yes/no
-QUESTIONS: dict[str, tuple[str, str]] = {
-    "host_ips_edr": (
-        "ホスト型IPS/EDR（例: Trend Micro Cloud One）の導入状況",
-        "Deployment of a host-based IPS/EDR (e.g. Trend Micro Cloud One)",
-    ),
-    "egress_proxy": (
-        "出口対策としてプロキシ経由でのみ外部と通信しているか",
-        "Whether outbound traffic goes through an egress proxy only",
-    ),
-}
-ATTESTATION_DATASETS = [DOCUMENTS_DATASET, ANSWERS_DATASET]
-_NONE_WORDS = {"", "なし", "無し", "none", "no", "n/a", "-", "未導入"}
+
+__all__ = [
+    "ADMIN_PORTS",
+    "CONTROL",
+    "LAYERS",
+    "Exposure",
+    "egress_proxy",
+    "host_ips_state",
+    "internet_ingress",
+    "layer_table",
+    "nacl_decisions",
+    "unrestricted_egress",
+]
 
 
 def _answer(ctx: CheckContext, question_id: str) -> Any:
@@ -82,12 +64,17 @@ def _answer(ctx: CheckContext, question_id: str) -> Any:
     return item.answer(question_id) if item else None
 
 
+def _none_words() -> set[str]:
+    words = entry("defense.answer_none")
+    return {"", *(w.strip().lower() for lang in ("ja", "en") for w in words[lang].split("|"))}
+
+
 def host_ips_state(ctx: CheckContext) -> tuple[str, str | None, str | None]:
     """("present" | "missing" | "unknown", product, coverage) of the host-based IPS/EDR, as attested."""
     product = _answer(ctx, HOST_IPS_PRODUCT)
     coverage = _answer(ctx, HOST_IPS_COVERAGE)
     product_text = str(product).strip() if product is not None else None
-    if coverage == "none" or (product_text is not None and product_text.lower() in _NONE_WORDS):
+    if coverage == "none" or (product_text is not None and product_text.lower() in _none_words()):
         return "missing", product_text, coverage
     if product_text and coverage in ("all", "critical"):
         return "present", product_text, coverage
@@ -100,41 +87,11 @@ def egress_proxy(ctx: CheckContext) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
-# --- results shared by the layer checks and the layer summary --------------------------------------
-
-PASS, FAIL, MANUAL, NA = Verdict.PASS, Verdict.FAIL, Verdict.MANUAL, Verdict.NOT_APPLICABLE
-
-
-@dataclass
-class Result:
-    """One evaluated resource: what a check reports and what the layer table counts."""
-
-    verdict: Verdict
-    resource: str
-    ja: str
-    en: str
-    region: str = GLOBAL
-    severity: str | None = None
-    component: str = ""  # waf | sg_ingress | nacl | guardduty | flow_logs | egress | sg_egress
-    counts: bool = True  # False: reported, but not an element of the layer (unattached groups...)
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-def _emit(ctx: CheckContext, results: Iterable[Result]) -> None:
-    for r in results:
-        severity = "info" if r.verdict in (PASS, NA, MANUAL) else (r.severity or ctx.default_severity)
-        ctx.add(r.verdict, r.resource, r.ja, r.en, r.region, severity, **r.details)
-
-
-def _per_region(ctx: CheckContext, evaluate: Callable[[CheckContext, str], list[Result]]) -> list[Result]:
-    """Evaluate every in-scope region; a region whose evidence is missing gives an ``error`` finding
-    (CheckContext.per_region) and the other regions still give their results."""
-    return [r for results in ctx.per_region(lambda region: evaluate(ctx, region)) for r in results]
-
-
-def _cap(text: str) -> str:
-    """Upper-case the first letter only (str.capitalize would lower-case resource names)."""
-    return text[:1].upper() + text[1:]
+def _per_region(ctx: CheckContext, evaluate: Callable[[CheckContext, str], list[Result]]) -> Iterator[Result]:
+    """Every in-scope region's results; a region whose evidence is missing gives an ``error`` finding
+    (CheckContext.per_region) and the other regions still give theirs."""
+    for results in ctx.per_region(lambda region: evaluate(ctx, region)):
+        yield from results
 
 
 def _acl_name(arn_or_id: str | None) -> str:
@@ -145,287 +102,165 @@ def _acl_name(arn_or_id: str | None) -> str:
     return parts[-2] if len(parts) >= 3 else str(arn_or_id)
 
 
-# --- security group rules (public helpers: 2.3.1 ⑤ reuses them) ----------------------------------
+def _chain(key: str, items: list[Phrase] | list[str]) -> Phrase | str:
+    """Items joined by ``defense.join.<key>`` (a separator per language), as one Phrase."""
+    if not items:
+        return ""
+    joined: Phrase | str = items[-1]
+    for item in reversed(items[:-1]):
+        joined = Phrase(f"defense.join.{key}", head=item, tail=joined)
+    return joined
 
 
-@dataclass(frozen=True)
-class Exposure:
-    """One ingress rule reachable from the whole internet (0.0.0.0/0 or ::/0)."""
-
-    protocol: str  # tcp | udp | icmp | icmpv6 | -1 (all) | a protocol number
-    from_port: int | None
-    to_port: int | None
-    cidr: str
-
-    @property
-    def all_traffic(self) -> bool:
-        return self.protocol == "-1"
-
-    @property
-    def port_range(self) -> tuple[int, int] | None:
-        """Ports covered for TCP/UDP (all ports when unspecified); None for other protocols."""
-        if self.all_traffic:
-            return (0, 65535)
-        if self.protocol not in ("tcp", "udp"):
-            return None
-        lo = self.from_port if self.from_port not in (None, -1) else 0
-        hi = self.to_port if self.to_port not in (None, -1) else 65535
-        return (int(lo), int(hi))
-
-    @property
-    def all_ports(self) -> bool:
-        rng = self.port_range
-        return rng is not None and rng[0] <= 1 and rng[1] >= 65535
-
-    @property
-    def admin_ports(self) -> list[int]:
-        """Named administration/database ports this rule exposes (TCP or all protocols)."""
-        rng = self.port_range
-        if rng is None or self.protocol == "udp":
-            return []
-        return [p for p in ADMIN_PORTS if rng[0] <= p <= rng[1]]
-
-    def includes_port(self, port: int, protocol: str = "tcp") -> bool:
-        rng = self.port_range
-        return (self.all_traffic or self.protocol == protocol) and rng is not None and rng[0] <= port <= rng[1]
-
-    @property
-    def beyond_web(self) -> bool:
-        """True unless the rule opens only HTTP/HTTPS (TCP 80, TCP 443, UDP 443)."""
-        rng = self.port_range
-        return not (rng is not None and rng[0] == rng[1] and (self.protocol, rng[0]) in WEB_PORTS)
-
-    def label(self, lang: str) -> str:
-        """e.g. 'TCP 22（SSH）', 'all protocols and ports', 'TCP 1000-2000'."""
-        ja = lang == "ja"
-        if self.all_traffic:
-            return "全プロトコル・全ポート" if ja else "all protocols and ports"
-        if self.protocol in ("icmp", "icmpv6"):
-            return self.protocol.upper()
-        rng = self.port_range
-        if rng is None:
-            return f"プロトコル番号{self.protocol}" if ja else f"IP protocol {self.protocol}"
-        proto = self.protocol.upper()
-        lo, hi = rng
-        if lo == hi:
-            name = ADMIN_PORTS.get(lo) if self.protocol == "tcp" else None
-            return f"{proto} {lo}" + (f"（{name}）" if ja and name else f" ({name})" if name else "")
-        if self.all_ports:
-            return f"{proto} 全ポート（0-65535）" if ja else f"{proto} all ports (0-65535)"
-        named = [f"{ADMIN_PORTS[p]} {p}" for p in self.admin_ports]
-        if not named:
-            return f"{proto} {lo}-{hi}"
-        shown = ", ".join(named[:4]) + ("…" if len(named) > 4 else "")
-        return f"{proto} {lo}-{hi}（{shown} を含む）" if ja else f"{proto} {lo}-{hi} (including {shown})"
+def _group(group: dict[str, Any]) -> Phrase:
+    """'Security group sg-1 (web, vpc-1, the VPC's default group)'."""
+    return Phrase(
+        "defense.group.label",
+        group_id=group["group_id"],
+        name=group.get("group_name") or "",
+        vpc=group.get("vpc_id") or Phrase("defense.group.no_vpc"),
+        default=Phrase("defense.group.default") if group.get("is_default") else "",
+    )
 
 
-def internet_ingress(group: dict[str, Any]) -> list[Exposure]:
-    """Every ingress rule of an ``ec2.security_groups`` row open to 0.0.0.0/0 or ::/0."""
-    exposures = []
-    for rule in group.get("ingress", []):
-        for cidr in [c for c in rule.get("cidrs", []) if c == ANY_V4] + [c for c in rule.get("ipv6_cidrs", []) if c == ANY_V6]:
-            exposures.append(Exposure(str(rule.get("protocol")), rule.get("from_port"), rule.get("to_port"), cidr))
-    return exposures
+def _vpc(vpc: dict[str, Any], start: bool = False) -> Phrase:
+    """'VPC vpc-1 (prod)' / 'default VPC vpc-2' ('Default VPC' at the start of a sentence)."""
+    name = Phrase("defense.vpc.name", name=vpc["name"]) if vpc.get("name") else ""
+    key = "plain" if not vpc.get("is_default") else "default_heading" if start else "default"
+    return Phrase(f"defense.vpc.{key}", vpc_id=vpc["vpc_id"], name=name)
 
 
-def _group_label(group: dict[str, Any], lang: str) -> str:
-    name = group.get("group_name") or ""
-    vpc = group.get("vpc_id") or ("VPCなし" if lang == "ja" else "no VPC")
-    default = ("、VPCのデフォルトグループ" if lang == "ja" else ", the VPC's default group") if group.get("is_default") else ""
-    if lang == "ja":
-        return f"セキュリティグループ {group['group_id']}（{name}、{vpc}{default}）"
-    return f"security group {group['group_id']} ({name}, {vpc}{default})"
-
-
-def _attachment(group: dict[str, Any], lang: str) -> str:
-    count = int(group.get("network_interface_count") or 0)
-    if not group.get("attached"):
-        if lang == "ja":
-            return "現在どのネットワークインターフェースにも関連付けられていませんが、関連付けた時点で公開されます。"
-        return "It is not attached to any network interface now, but anything it is attached to becomes exposed."
-    sample = [e.get("instance_id") or e.get("id") for e in group.get("network_interfaces", [])[:3]]
-    shown = ", ".join(s for s in sample if s)
-    if lang == "ja":
-        return f"ネットワークインターフェース{count}件（{shown} など）に関連付けられ、使用中です。"
-    return f"It is attached to {count} network interface(s) ({shown}) and in use."
+# --- entrance: security groups, network ACLs, WAF --------------------------------------------------------
 
 
 def _sg_ingress(ctx: CheckContext, region: str) -> list[Result]:
-    results = []
-    for group in ctx.rows("ec2.security_groups", region):
+    results: list[Result] = []
+    for group in ctx.rows(SG, region):
         gid = group["group_id"]
-        exposures = [e for e in internet_ingress(group) if e.beyond_web]
+        everything_open = internet_ingress(group)
+        exposures = [e for e in everything_open if e.beyond_web]
         attached = bool(group.get("attached"))
-        base = {"group_name": group.get("group_name"), "vpc_id": group.get("vpc_id"), "attached": attached}
+        base: dict[str, Any] = {
+            "group_name": group.get("group_name"),
+            "vpc_id": group.get("vpc_id"),
+            "attached": attached,
+            "group": _group(group),
+        }
         if not exposures:
-            web = [e for e in internet_ingress(group)]
-            if web:
-                ports = "、".join(sorted({e.label("ja") for e in web}))
-                ja = f"{_group_label(group, 'ja')} がインターネットに開放しているのはWeb通信（{ports}）のみです。"
-                en = f"{_cap(_group_label(group, 'en'))} opens only web traffic ({', '.join(sorted({e.label('en') for e in web}))}) to the internet."
+            if everything_open:
+                web = sorted({e.sort_key: e for e in everything_open}.values(), key=lambda e: e.sort_key)
+                results.append(passed(gid, "pass_web_only", region=region, **base, ports=[e.label() for e in web]))
             else:
-                ja = f"{_group_label(group, 'ja')} はインターネット（0.0.0.0/0・::/0）からのインバウンド通信を許可していません。"
-                en = f"{_cap(_group_label(group, 'en'))} allows no inbound traffic from the internet (0.0.0.0/0, ::/0)."
-            results.append(Result(PASS, gid, ja, en, region, component="sg_ingress", counts=attached, details=base))
+                results.append(passed(gid, "pass", region=region, **base))
             continue
-        items_ja = "、".join(f"{e.cidr} から {e.label('ja')}" for e in exposures)
-        items_en = "; ".join(f"{e.label('en')} from {e.cidr}" for e in exposures)
         admin = sorted({p for e in exposures for p in e.admin_ports})
         everything = any(e.all_traffic or e.all_ports for e in exposures)
         if everything:
-            call_ja = "全ポートがインターネットに公開されています。"
-            call_en = "Every port is exposed to the internet."
+            call: Phrase | str = Phrase("every_port")
         elif admin:
-            names = ", ".join(f"{ADMIN_PORTS[p]} {p}" for p in admin)
-            call_ja = f"管理用・データベースのポート（{names}）がインターネットに公開されています。"
-            call_en = f"Administration or database ports ({names}) are exposed to the internet."
+            call = Phrase("admin_ports", names=", ".join(f"{ADMIN_PORTS[p]} {p}" for p in admin))
         else:
-            call_ja = call_en = ""
-        only_icmp = all(e.protocol in ("icmp", "icmpv6") for e in exposures)
-        if only_icmp:
+            call = ""
+        if all(e.protocol in ("icmp", "icmpv6") for e in exposures):
             severity = "low"
         elif everything or admin:
             severity = "critical" if attached else "high"
         else:
             severity = "high" if attached else "medium"
-        ja = f"{_group_label(group, 'ja')} はインターネットからの通信（{items_ja}）を許可しています。{call_ja}{_attachment(group, 'ja')}"
-        en = f"{_cap(_group_label(group, 'en'))} lets the internet in: {items_en}. {call_en}{' ' if call_en else ''}{_attachment(group, 'en')}"
-        details = {
-            **base,
-            "exposed": [
-                {"protocol": e.protocol, "from_port": e.from_port, "to_port": e.to_port, "cidr": e.cidr} for e in exposures
-            ],
-            "admin_ports": admin,
-            "all_traffic": everything,
-        }
-        results.append(Result(FAIL, gid, ja, en, region, severity, "sg_ingress", attached, details))
+        results.append(
+            failed(
+                gid,
+                region=region,
+                severity=severity,
+                **base,
+                exposed=[e.as_fact() for e in exposures],
+                admin_ports=admin,
+                all_traffic=everything,
+                items=_chain("items", [e.item() for e in exposures]),
+                call=call,
+                attachment=_attachment(group),
+            )
+        )
     return results
 
 
-# --- network ACLs ----------------------------------------------------------------------------------
+def _attachment(group: dict[str, Any]) -> Phrase:
+    if not group.get("attached"):
+        return Phrase("unattached")
+    sample = [e.get("instance_id") or e.get("id") for e in group.get("network_interfaces", [])[:3]]
+    return Phrase("attached", count=int(group.get("network_interface_count") or 0), shown=", ".join(s for s in sample if s))
 
 
-def _nacl_matches(entry: dict[str, Any], port: int) -> bool:
-    protocol = str(entry.get("protocol"))
-    if protocol == "-1":
-        return True
-    if protocol != "tcp":
-        return False
-    lo = entry.get("from_port")
-    hi = entry.get("to_port")
-    return (lo is None or int(lo) <= port) and (hi is None or port <= int(hi))
-
-
-def nacl_decisions(acl: dict[str, Any]) -> list[dict[str, Any]]:
-    """For TCP 22 and 3389 from 0.0.0.0/0 and ::/0: the deciding inbound rule (lowest number first).
-
-    Only rules for the whole address space decide for "anyone on the internet": a narrower allow
-    opens the port to part of the internet only, a narrower deny closes it for part only.
-    No matching rule means the implicit deny.
-    """
-    inbound = sorted((e for e in acl.get("entries", []) if not e.get("egress")), key=lambda e: int(e.get("rule_number") or 0))
-    decisions = []
-    for cidr, key in ((ANY_V4, "cidr"), (ANY_V6, "ipv6_cidr")):
-        for port in NACL_ADMIN_PORTS:
-            rule = next((e for e in inbound if e.get(key) == cidr and _nacl_matches(e, port)), None)
-            decisions.append(
-                {
-                    "port": port,
-                    "cidr": cidr,
-                    "rule_number": rule.get("rule_number") if rule else None,
-                    "action": rule.get("action") if rule else "deny",
-                }
-            )
-    return decisions
-
-
-def _rule_label(number: Any, lang: str) -> str:
+def _rule(number: Any) -> Phrase:
     if number in (None, 32767):
-        return "既定の拒否ルール（*）" if lang == "ja" else "the default deny rule (*)"
-    return f"ルール{number}" if lang == "ja" else f"rule {number}"
+        return Phrase("default_deny_rule")
+    return Phrase("numbered_rule", number=number)
 
 
 def _nacls(ctx: CheckContext, region: str) -> list[Result]:
-    results = []
+    results: list[Result] = []
     for acl in ctx.rows("ec2.network_acls", region):
         acl_id = acl["network_acl_id"]
         subnets = acl.get("subnet_ids", [])
         decisions = nacl_decisions(acl)
         opened = [d for d in decisions if d["action"] == "allow"]
-        default = "デフォルトの" if acl.get("is_default") else ""
-        default_en = "default " if acl.get("is_default") else ""
-        where_ja = f"VPC {acl.get('vpc_id')}、" + (
-            f"サブネット{len(subnets)}件に関連付け" if subnets else "どのサブネットにも未関連付け"
-        )
-        where_en = f"VPC {acl.get('vpc_id')}, " + (
-            f"associated with {len(subnets)} subnet(s)" if subnets else "not associated with any subnet"
-        )
-        details = {
+        facts: dict[str, Any] = {
             "vpc_id": acl.get("vpc_id"),
             "is_default": acl.get("is_default"),
             "subnet_ids": subnets,
             "decisions": decisions,
+            "default": Phrase("default_acl") if acl.get("is_default") else "",
+            "where": Phrase("associated", vpc=acl.get("vpc_id"), count=len(subnets))
+            if subnets
+            else Phrase("unassociated", vpc=acl.get("vpc_id")),
         }
         if opened:
-            items_ja = "、".join(
-                f"{d['cidr']} から TCP {d['port']}（{ADMIN_PORTS[d['port']]}）を{_rule_label(d['rule_number'], 'ja')}で"
+            items = [
+                Phrase("opened_port", cidr=d["cidr"], port=d["port"], name=ADMIN_PORTS[d["port"]], rule=_rule(d["rule_number"]))
                 for d in opened
+            ]
+            results.append(
+                failed(acl_id, region=region, severity="high" if subnets else "low", **facts, items=_chain("items", items))
             )
-            items_en = "; ".join(
-                f"TCP {d['port']} ({ADMIN_PORTS[d['port']]}) from {d['cidr']} by {_rule_label(d['rule_number'], 'en')}"
-                for d in opened
-            )
-            ja = f"{default}ネットワークACL {acl_id}（{where_ja}）は、インターネットからの管理用ポートへの通信を許可しています: {items_ja}許可。"
-            en = f"The {default_en}network ACL {acl_id} ({where_en}) allows remote administration from the internet: {items_en}."
-            results.append(Result(FAIL, acl_id, ja, en, region, "high" if subnets else "low", "nacl", bool(subnets), details))
         else:
             denies = sorted({d["rule_number"] for d in decisions if d["rule_number"] not in (None, 32767)})
-            how_ja = f"（番号の小さい拒否ルール{', '.join(map(str, denies))}が優先されます）" if denies else ""
-            how_en = f" (the lower-numbered deny rule(s) {', '.join(map(str, denies))} take precedence)" if denies else ""
-            ja = f"{default}ネットワークACL {acl_id}（{where_ja}）は、インターネット（0.0.0.0/0・::/0）からのSSH（22）・RDP（3389）を許可していません{how_ja}。"
-            en = f"The {default_en}network ACL {acl_id} ({where_en}) allows neither SSH (22) nor RDP (3389) from the internet (0.0.0.0/0, ::/0){how_en}."
-            results.append(Result(PASS, acl_id, ja, en, region, component="nacl", counts=bool(subnets), details=details))
+            how = Phrase("deny_first", rules=", ".join(map(str, denies))) if denies else ""
+            results.append(passed(acl_id, region=region, **facts, how=how))
     return results
 
 
-# --- WAF on internet-facing endpoints ----------------------------------------------------------------
-
-
 def _waf_regional(ctx: CheckContext, region: str) -> list[Result]:
-    results = []
+    results: list[Result] = []
     for row in ctx.rows("wafv2.web_acl_associations", region):
         name = row.get("resource_name") or row["resource_arn"]
         acl = row.get("web_acl_arn")
-        details = {"resource_arn": row["resource_arn"], "web_acl_arn": acl}
+        facts: dict[str, Any] = {"resource_arn": row["resource_arn"], "web_acl_arn": acl}
         if acl:
-            ja = f"インターネット向けALB {name} にAWS WAFのウェブACL {_acl_name(acl)} が関連付けられています。"
-            en = f"Internet-facing Application Load Balancer {name} is protected by AWS WAF web ACL {_acl_name(acl)}."
-            results.append(Result(PASS, name, ja, en, region, component="waf", details=details))
+            results.append(passed(name, "pass_alb", region=region, **facts, acl=_acl_name(acl)))
         else:
-            ja = f"インターネット向けALB {name} にAWS WAFのウェブACLが関連付けられていません。SQLインジェクション等のWebアプリケーション攻撃を入口で遮断できません。"
-            en = f"Internet-facing Application Load Balancer {name} has no AWS WAF web ACL: web application attacks such as SQL injection are not filtered at the entrance."
-            results.append(Result(FAIL, name, ja, en, region, "high", "waf", details=details))
+            results.append(failed(name, "fail_alb", region=region, severity="high", **facts))
     for stage in ctx.rows("apigateway.stages", region):
         if "PRIVATE" in (stage.get("endpoint_types") or []):
             continue  # reachable only from inside a VPC: not an internet entrance
         name = f"{stage.get('api_name')}/{stage.get('stage_name')}"
-        label_ja = f"REST API {stage.get('api_name')}（{stage.get('api_id')}）のステージ {stage.get('stage_name')}"
-        label_en = f"Stage {stage.get('stage_name')} of REST API {stage.get('api_name')} ({stage.get('api_id')})"
         acl = stage.get("web_acl_arn")
-        details = {"resource_arn": stage.get("arn"), "web_acl_arn": acl, "endpoint_types": stage.get("endpoint_types")}
+        facts = {
+            "resource_arn": stage.get("arn"),
+            "web_acl_arn": acl,
+            "endpoint_types": stage.get("endpoint_types"),
+            "api_name": stage.get("api_name"),
+            "api_id": stage.get("api_id"),
+            "stage": stage.get("stage_name"),
+        }
         if acl:
-            ja = f"{label_ja} にAWS WAFのウェブACL {_acl_name(acl)} が関連付けられています。"
-            en = f"{label_en} is protected by AWS WAF web ACL {_acl_name(acl)}."
-            results.append(Result(PASS, name, ja, en, region, component="waf", details=details))
+            results.append(passed(name, "pass_stage", region=region, **facts, acl=_acl_name(acl)))
         else:
-            ja = f"{label_ja} にAWS WAFのウェブACLが関連付けられていません。インターネットからのAPI呼び出しが入口でフィルタリングされません。"
-            en = f"{label_en} has no AWS WAF web ACL: API calls from the internet are not filtered at the entrance."
-            results.append(Result(FAIL, name, ja, en, region, "high", "waf", details=details))
+            results.append(failed(name, "fail_stage", region=region, severity="high", **facts))
     return results
 
 
 def _waf_cloudfront(ctx: CheckContext) -> list[Result]:
-    results = []
+    results: list[Result] = []
     for dist in ctx.rows("cloudfront.distributions"):
         if not dist.get("enabled"):
             continue  # a disabled distribution serves nothing
@@ -433,103 +268,87 @@ def _waf_cloudfront(ctx: CheckContext) -> list[Result]:
         if dist.get("comment"):
             shown = f"{shown}, {dist['comment']}"
         acl = dist.get("web_acl_id")
-        details = {"resource_arn": dist.get("arn"), "web_acl_id": acl, "domain_name": dist.get("domain_name")}
+        facts: dict[str, Any] = {
+            "resource_arn": dist.get("arn"),
+            "web_acl_id": acl,
+            "domain_name": dist.get("domain_name"),
+            "shown": shown,
+        }
         if acl:
-            ja = f"CloudFrontディストリビューション {dist['id']}（{shown}）にAWS WAFのウェブACL {_acl_name(acl)} が関連付けられています。"
-            en = f"CloudFront distribution {dist['id']} ({shown}) is protected by AWS WAF web ACL {_acl_name(acl)}."
-            results.append(Result(PASS, dist["id"], ja, en, GLOBAL, component="waf", details=details))
+            results.append(passed(dist["id"], "pass_cloudfront", **facts, acl=_acl_name(acl)))
         else:
-            ja = f"CloudFrontディストリビューション {dist['id']}（{shown}）にAWS WAFのウェブACLが関連付けられていません。"
-            en = f"CloudFront distribution {dist['id']} ({shown}) has no AWS WAF web ACL."
-            results.append(Result(FAIL, dist["id"], ja, en, GLOBAL, "high", "waf", details=details))
+            results.append(failed(dist["id"], "fail_cloudfront", severity="high", **facts))
     return results
 
 
-# --- internal: GuardDuty and flow logs -----------------------------------------------------------------
+# --- internal: GuardDuty, host IPS/EDR, flow logs ------------------------------------------------------------
 
 
 def _guardduty(ctx: CheckContext, region: str) -> list[Result]:
     detectors = ctx.rows("guardduty.detectors", region)
     enabled = [d for d in detectors if str(d.get("status")).upper() == "ENABLED"]
-    details = {"detectors": [{"id": d["detector_id"], "status": d.get("status")} for d in detectors]}
+    facts: dict[str, Any] = {"detectors": [{"id": d["detector_id"], "status": d.get("status")} for d in detectors]}
+    resource = f"GuardDuty {region}"
     if enabled:
-        ja = f"リージョン {region} でAmazon GuardDutyが有効です（検出器 {enabled[0]['detector_id']}）。"
-        en = f"Amazon GuardDuty is enabled in {region} (detector {enabled[0]['detector_id']})."
-        return [Result(PASS, f"GuardDuty {region}", ja, en, region, component="guardduty", details=details)]
+        return [passed(resource, "pass_guardduty", region=region, **facts, detector=enabled[0]["detector_id"])]
     if detectors:
         states = ", ".join(f"{d['detector_id']}: {d.get('status')}" for d in detectors)
-        ja = f"リージョン {region} のAmazon GuardDuty検出器が有効ではありません（{states}）。内部での不正な通信やAPI操作を検知できません。"
-        en = f"The Amazon GuardDuty detector in {region} is not enabled ({states}): malicious activity inside the environment goes undetected."
-    else:
-        ja = f"リージョン {region} でAmazon GuardDutyが有効化されていません。内部での不正な通信やAPI操作を検知できません。"
-        en = f"Amazon GuardDuty is not enabled in {region}: malicious activity inside the environment goes undetected."
-    return [Result(FAIL, f"GuardDuty {region}", ja, en, region, "high", "guardduty", details=details)]
+        return [failed(resource, "fail_guardduty_disabled", region=region, severity="high", **facts, states=states)]
+    return [failed(resource, "fail_guardduty_off", region=region, severity="high", **facts)]
 
 
-def _vpc_label(vpc: dict[str, Any], lang: str) -> str:
-    name = f"（{vpc['name']}）" if lang == "ja" and vpc.get("name") else f" ({vpc['name']})" if vpc.get("name") else ""
-    if vpc.get("is_default"):
-        return f"デフォルトVPC {vpc['vpc_id']}{name}" if lang == "ja" else f"default VPC {vpc['vpc_id']}{name}"
-    return f"VPC {vpc['vpc_id']}{name}"
+def _host_ips(ctx: CheckContext) -> Result:
+    state, product, coverage = host_ips_state(ctx)
+    facts: dict[str, Any] = {"product": product, "coverage": coverage, "question": Phrase("host_question")}
+    if state == "present":
+        key = "pass_host_all" if coverage == "all" else "pass_host_critical"
+        return passed(HOST_RESOURCE, key, **facts)
+    if state == "missing":
+        return failed(HOST_RESOURCE, "fail_host", severity="medium", **facts)
+    return manual(HOST_RESOURCE, "manual_host", **facts)
 
 
 def _flow_logs(ctx: CheckContext, region: str) -> list[Result]:
     logs = ctx.rows("ec2.flow_logs", region)
-    results = []
+    results: list[Result] = []
     for vpc in ctx.rows("ec2.vpcs", region):
         vid = vpc["vpc_id"]
         own = [f for f in logs if f.get("resource_id") == vid]
         active = [f for f in own if str(f.get("status") or "ACTIVE").upper() == "ACTIVE"]
         failing = [f for f in active if str(f.get("deliver_status") or "").upper() == "FAILED"]
         healthy = [f for f in active if f not in failing]
-        default_ja = "デフォルトVPCも評価対象です。" if vpc.get("is_default") else ""
-        default_en = " Default VPCs are assessed too." if vpc.get("is_default") else ""
-        details = {"is_default": vpc.get("is_default"), "flow_logs": [f.get("flow_log_id") for f in own]}
+        facts: dict[str, Any] = {
+            "is_default": vpc.get("is_default"),
+            "flow_logs": [f.get("flow_log_id") for f in own],
+            "vpc": _vpc(vpc),
+            "vpc_start": _vpc(vpc, start=True),
+            "default_note": Phrase("default_vpc_note") if vpc.get("is_default") else "",
+        }
         if healthy:
             log = healthy[0]
             traffic = log.get("traffic_type") or "ALL"
-            dest = log.get("destination_type") or ""
-            ja = f"{_vpc_label(vpc, 'ja')} でVPCフローログ {log.get('flow_log_id')}（{traffic}、出力先 {dest}）が有効です。"
-            en = f"{_vpc_label(vpc, 'en')} has VPC flow log {log.get('flow_log_id')} ({traffic} traffic, delivered to {dest})."
-            if traffic.upper() != "ALL":
-                ja += "ただし記録対象が全通信ではありません。"
-                en += " It does not record all traffic, though."
-            results.append(Result(PASS, vid, ja, en, region, component="flow_logs", details=details))
+            partial = Phrase("not_all_traffic") if traffic.upper() != "ALL" else ""
+            results.append(
+                passed(
+                    vid,
+                    "pass_flow_log",
+                    region=region,
+                    **facts,
+                    flow_log=log.get("flow_log_id"),
+                    traffic=traffic,
+                    destination=log.get("destination_type") or "",
+                    partial=partial,
+                )
+            )
         elif failing:
-            err = failing[0].get("deliver_error") or ""
-            ja = f"{_vpc_label(vpc, 'ja')} のVPCフローログ {failing[0].get('flow_log_id')} は配信に失敗しています（{err}）。通信記録が残っていません。{default_ja}"
-            en = f"VPC flow log {failing[0].get('flow_log_id')} of {_vpc_label(vpc, 'en')} fails to deliver ({err}): no traffic is recorded.{default_en}"
-            results.append(Result(FAIL, vid, ja, en, region, "medium", "flow_logs", details=details))
+            facts |= {"flow_log": failing[0].get("flow_log_id"), "error": failing[0].get("deliver_error") or ""}
+            results.append(failed(vid, "fail_flow_log_delivery", region=region, severity="medium", **facts))
         else:
-            ja = f"{_vpc_label(vpc, 'ja')} にVPCフローログが設定されていません。内部の不審な通信を調査できません。{default_ja}"
-            en = f"{_cap(_vpc_label(vpc, 'en'))} has no VPC flow log: suspicious internal traffic cannot be investigated.{default_en}"
-            results.append(Result(FAIL, vid, ja, en, region, "medium", "flow_logs", details=details))
+            results.append(failed(vid, "fail_flow_log", region=region, severity="medium", **facts))
     return results
 
 
-def _host_ips(ctx: CheckContext) -> Result:
-    q_ja, q_en = QUESTIONS["host_ips_edr"]
-    state, product, coverage = host_ips_state(ctx)
-    details = {"product": product, "coverage": coverage, "question_ja": q_ja, "question_en": q_en}
-    if state == "present":
-        scope_ja = "全サーバー" if coverage == "all" else "重要サーバーのみ"
-        scope_en = "all servers" if coverage == "all" else "critical servers only"
-        ja = f"ホスト型IPS/EDR {product} が{scope_ja}に導入されていると申告されています。"
-        en = f"Host-based IPS/EDR {product} is attested as deployed on {scope_en}."
-        if coverage == "critical":
-            ja += "対象外のサーバーについてリスク受容の判断が記録されているかご確認ください。"
-            en += " Confirm that leaving the other servers uncovered is a recorded risk decision."
-        return Result(PASS, "host IPS/EDR", ja, en, component="host_ips", details=details)
-    if state == "missing":
-        ja = "ホスト型IPS/EDRは未導入と申告されています。サーバー上のマルウェア感染や改ざんを防御・検知できません。"
-        en = "No host-based IPS/EDR is attested: malware and tampering on servers are neither blocked nor detected."
-        return Result(FAIL, "host IPS/EDR", ja, en, severity="medium", component="host_ips", details=details)
-    ja = f"要確認: {q_ja}。AWSのAPIからは確認できないため、回答ファイル（項目2.3-1）で製品名と導入範囲をご回答ください。"
-    en = f"Needs review: {q_en}. The AWS APIs cannot show it; answer the product and its coverage in the attestation file (item 2.3-1)."
-    return Result(MANUAL, "host IPS/EDR", ja, en, component="host_ips", details=details)
-
-
-# --- exit: egress filtering and security group egress -------------------------------------------------
+# --- exit: egress filtering and security group egress -------------------------------------------------------
 
 _DIRECT = ("igw-", "nat-", "eigw-")
 
@@ -565,400 +384,285 @@ def _egress(ctx: CheckContext, region: str) -> list[Result]:
     tables = ctx.rows("ec2.route_tables", region)
     groups = ctx.rows(SG, region)
     proxy = egress_proxy(ctx)
-    q_ja, q_en = QUESTIONS["egress_proxy"]
-    weak_ja = weak_en = ""
+    weak: Phrase | str = ""
     if proxy is True and _answer(ctx, PROXY_BLOCKS_UNCATEGORISED) is False:
-        weak_ja = "ただし、プロキシは未分類サイトやIPアドレス直接指定の通信を遮断していないと申告されています。"
-        weak_en = " The proxy is attested not to block uncategorised sites or direct-to-IP traffic, though."
-    results = []
+        weak = Phrase("proxy_weak")
+    results: list[Result] = []
     for vpc in ctx.rows("ec2.vpcs", region):
         vid = vpc["vpc_id"]
-        label_ja, label_en = _vpc_label(vpc, "ja"), _vpc_label(vpc, "en")
-        label_en_cap = _cap(label_en)
         targets = _default_routes(tables, vid)
-        details = {"is_default": vpc.get("is_default"), "default_route_targets": targets}
+        facts: dict[str, Any] = {
+            "is_default": vpc.get("is_default"),
+            "default_route_targets": targets,
+            "vpc": _vpc(vpc),
+            "vpc_start": _vpc(vpc, start=True),
+        }
         if vid in inspected:
-            ja = f"{label_ja} の通信は {inspected[vid]} で検査されています。"
-            en = f"Traffic of {label_en} is inspected by {inspected[vid]}."
-            results.append(
-                Result(PASS, vid, ja, en, region, component="egress", details={**details, "inspection": inspected[vid]})
-            )
+            results.append(passed(vid, "pass_inspected", region=region, **facts, inspection=inspected[vid]))
             continue
         endpoints = [t for t in targets if t.startswith("vpce-")]
         direct = [t for t in targets if t.startswith(_DIRECT)]
         other = [t for t in targets if t not in endpoints and t not in direct]
         if endpoints:
-            ja = f"{label_ja} のインターネット向け経路は検査用エンドポイント {', '.join(endpoints)}（Network Firewall またはGateway Load Balancer）を経由します。"
-            en = f"{label_en_cap} routes internet traffic through inspection endpoint(s) {', '.join(endpoints)} (Network Firewall or Gateway Load Balancer)."
-            if direct:
-                ja += f"ただし検査を経由しない経路（{', '.join(direct)}）もあります。"
-                en += f" Some route tables still go straight out ({', '.join(direct)})."
-            results.append(Result(PASS, vid, ja, en, region, component="egress", details=details))
+            bypass = Phrase("endpoint_bypass", direct=", ".join(direct)) if direct else ""
+            results.append(
+                passed(vid, "pass_endpoint", region=region, **facts, endpoints=", ".join(endpoints), bypass_note=bypass)
+            )
         elif direct:
-            bypass = sorted(
+            bypass_groups = sorted(
                 g["group_id"] for g in groups if g.get("vpc_id") == vid and g.get("attached") and unrestricted_egress(g)
             )
-            details["unrestricted_groups_in_use"] = bypass
-            if proxy is True and not bypass:
-                ja = (
-                    f"{label_ja} はインターネットへ直接出る経路（{', '.join(direct)}）を持ちますが、使用中のセキュリティグループは"
-                    f"アウトバウンドを限定しており、プロキシによる出口対策が申告されています。{weak_ja}"
-                )
-                en = (
-                    f"{label_en_cap} has a direct route to the internet ({', '.join(direct)}), but its security groups in use "
-                    f"restrict outbound traffic and an egress proxy is attested.{weak_en}"
-                )
-                results.append(Result(PASS, vid, ja, en, region, component="egress", details=details))
+            facts |= {"unrestricted_groups_in_use": bypass_groups, "direct": ", ".join(direct)}
+            if proxy is True and not bypass_groups:
+                results.append(passed(vid, "pass_proxy_direct", region=region, **facts, weak=weak))
             elif proxy is True:
-                shown = ", ".join(bypass[:3]) + ("…" if len(bypass) > 3 else "")
-                ja = (
-                    f"プロキシによる出口対策が申告されていますが、{label_ja} はインターネットへ直接出る経路（{', '.join(direct)}）を持ち、"
-                    f"使用中のセキュリティグループ（{shown}）が全アウトバウンド通信を許可しているため、プロキシを迂回して外部へ通信できます。"
-                )
-                en = (
-                    f"An egress proxy is attested, but {label_en} has a direct route to the internet ({', '.join(direct)}) and security groups "
-                    f"in use ({shown}) allow all outbound traffic, so the proxy can be bypassed."
-                )
-                results.append(Result(FAIL, vid, ja, en, region, "medium", "egress", details=details))
+                shown = ", ".join(bypass_groups[:3]) + ("\u2026" if len(bypass_groups) > 3 else "")
+                results.append(failed(vid, "fail_proxy_bypassed", region=region, severity="medium", **facts, groups=shown))
             else:
-                ja = (
-                    f"{label_ja} はインターネットへ直接出る経路（{', '.join(direct)}）を持ち、AWS Network Firewall等による外向き通信の検査がありません。"
-                    f"情報漏洩やC2通信を出口で遮断できません。プロキシで制御している場合は、回答ファイル（項目2.3-1）の「{q_ja}」にご回答ください。"
-                )
-                en = (
-                    f"{label_en_cap} reaches the internet directly ({', '.join(direct)}) with no outbound inspection such as AWS Network Firewall: "
-                    f"data exfiltration and command-and-control traffic are not blocked at the exit. If a proxy controls egress, answer in the attestation file (item 2.3-1): {q_en}."
-                )
-                results.append(Result(FAIL, vid, ja, en, region, "medium", "egress", details=details))
+                results.append(failed(vid, "fail_direct", region=region, severity="medium", **facts))
         elif other:
+            facts["via"] = ", ".join(other)
             if proxy is True:
-                ja = f"{label_ja} の外向き通信は {', '.join(other)} 経由で、プロキシによる出口対策が申告されています。{weak_ja}"
-                en = (
-                    f"{label_en_cap} sends outbound traffic through {', '.join(other)}, and an egress proxy is attested.{weak_en}"
-                )
-                results.append(Result(PASS, vid, ja, en, region, component="egress", details=details))
+                results.append(passed(vid, "pass_proxy_other", region=region, **facts, weak=weak))
             else:
-                ja = (
-                    f"要確認: {label_ja} の外向き通信は {', '.join(other)}（Transit Gateway・アプライアンス等）経由です。"
-                    "経由先で検査（集約型ファイアウォール・プロキシ）されているかご確認ください。"
-                )
-                en = (
-                    f"Needs review: {label_en} sends outbound traffic through {', '.join(other)} (transit gateway, appliance...). "
-                    "Confirm that it is inspected there (central firewall or proxy)."
-                )
-                results.append(Result(MANUAL, vid, ja, en, region, component="egress", details=details))
+                results.append(manual(vid, "manual_other", region=region, **facts))
         else:
-            ja = f"{label_ja} にはインターネットへのデフォルトルートがなく、外部へ直接通信できません。"
-            en = f"{label_en_cap} has no default route to the internet, so nothing in it can send traffic out directly."
-            results.append(Result(PASS, vid, ja, en, region, component="egress", details=details))
+            results.append(passed(vid, "pass_no_route", region=region, **facts))
     return results
-
-
-def unrestricted_egress(group: dict[str, Any]) -> list[str]:
-    """CIDRs (0.0.0.0/0, ::/0) to which a group allows all traffic (all protocols, or all TCP/UDP ports)."""
-    found = []
-    for rule in group.get("egress", []):
-        protocol = str(rule.get("protocol"))
-        full = protocol == "-1" or (
-            protocol in ("tcp", "udp")
-            and (rule.get("from_port") in (None, -1, 0, 1))
-            and (rule.get("to_port") in (None, -1, 65535))
-        )
-        if not full:
-            continue
-        found += [c for c in rule.get("cidrs", []) if c == ANY_V4] + [c for c in rule.get("ipv6_cidrs", []) if c == ANY_V6]
-    return sorted(set(found))
 
 
 def _sg_egress(ctx: CheckContext, region: str) -> list[Result]:
     inspected = _inspection_vpcs(ctx, region)
-    results = []
-    for group in ctx.rows("ec2.security_groups", region):
+    results: list[Result] = []
+    for group in ctx.rows(SG, region):
         gid = group["group_id"]
         cidrs = unrestricted_egress(group)
         attached = bool(group.get("attached"))
-        details = {
+        facts: dict[str, Any] = {
             "group_name": group.get("group_name"),
             "vpc_id": group.get("vpc_id"),
             "attached": attached,
             "unrestricted_to": cidrs,
+            "group": _group(group),
         }
         if not cidrs:
-            ja = f"{_group_label(group, 'ja')} のアウトバウンド通信は宛先・ポートが限定されています。"
-            en = f"{_cap(_group_label(group, 'en'))} restricts outbound traffic to specific destinations or ports."
-            results.append(Result(PASS, gid, ja, en, region, component="sg_egress", counts=attached, details=details))
+            results.append(passed(gid, region=region, **facts))
             continue
-        to = "・".join(cidrs)
-        default_ja = "（デフォルトのセキュリティグループは作成時から全通信を許可しています）" if group.get("is_default") else ""
-        default_en = " (the default security group allows all outbound traffic from creation)" if group.get("is_default") else ""
+        facts |= {"to": _chain("cidrs", cidrs), "default_note": Phrase("default_group_note") if group.get("is_default") else ""}
         if not attached:
-            ja = f"{_group_label(group, 'ja')} は {to} への全通信を許可していますが、どのネットワークインターフェースにも関連付けられていません{default_ja}。"
-            en = f"{_cap(_group_label(group, 'en'))} allows all outbound traffic to {to}{default_en}, but it is not attached to any network interface."
-            results.append(Result(NA, gid, ja, en, region, component="sg_egress", counts=False, details=details))
+            results.append(not_applicable(gid, "unattached", region=region, **facts))
             continue
         mitigation = inspected.get(group.get("vpc_id") or "")
-        mit_ja = f"なおVPCの通信は {mitigation} で検査されています。" if mitigation else ""
-        mit_en = f" The VPC's traffic is inspected by {mitigation}, though." if mitigation else ""
-        ja = (
-            f"{_group_label(group, 'ja')} は {to} への全プロトコル・全ポートのアウトバウンド通信を許可しており、"
-            f"ネットワークインターフェース{group.get('network_interface_count', 0)}件で使用中です{default_ja}。"
-            f"外部への情報持ち出しを宛先で制限できません。{mit_ja}"
-        )
-        en = (
-            f"{_cap(_group_label(group, 'en'))} allows all outbound traffic to {to} on every protocol and port and is used by "
-            f"{group.get('network_interface_count', 0)} network interface(s){default_en}: data leaving the environment is not limited by destination.{mit_en}"
-        )
-        results.append(Result(FAIL, gid, ja, en, region, "low" if mitigation else "medium", "sg_egress", True, details))
+        facts |= {
+            "count": group.get("network_interface_count", 0),
+            "mitigation": Phrase("inspected_by", inspection=mitigation) if mitigation else "",
+        }
+        results.append(failed(gid, region=region, severity="low" if mitigation else "medium", **facts))
     return results
 
 
-# --- the checks ----------------------------------------------------------------------------------------
+# --- the checks ------------------------------------------------------------------------------------------------
 
 
-@check(
-    "waf_internet_endpoints",
-    controls=[CONTROL],
-    datasets=["elbv2.load_balancers", "wafv2.web_acl_associations", "apigateway.stages", "cloudfront.distributions"],
-)
-def waf_internet_endpoints(ctx: CheckContext) -> None:
-    """入口: an AWS WAF web ACL on every internet-facing ALB, REST API stage and CloudFront distribution."""
-    results = _per_region(ctx, _waf_regional)
+@check("waf_internet_endpoints")
+def waf_internet_endpoints(ctx: CheckContext) -> Iterator[Result]:
+    """Entrance: an AWS WAF web ACL on every internet-facing ALB, REST API stage and CloudFront distribution."""
+    yield from _per_region(ctx, _waf_regional)
     try:
-        results += _waf_cloudfront(ctx)
+        cloudfront = _waf_cloudfront(ctx)
     except EvidenceUnavailable as missing:
-        ctx.record_missing(missing)
-    _emit(ctx, results)
-    if not ctx.findings:
-        ctx.not_applicable(
-            "internet-facing endpoints",
-            "インターネット向けのALB・REST API・CloudFrontディストリビューションはありません。",
-            "There is no internet-facing Application Load Balancer, REST API or CloudFront distribution.",
-        )
+        ctx.record_missing(missing)  # the regions' results stand beside it
+        return
+    yield from cloudfront
 
 
-@check("sg_ingress_internet", controls=[CONTROL], datasets=[SG])
-def sg_ingress_internet(ctx: CheckContext) -> None:
-    """入口: no security group opens anything but HTTP/HTTPS to 0.0.0.0/0 or ::/0."""
-    _emit(ctx, _per_region(ctx, _sg_ingress))
-    if not ctx.findings:
-        ctx.not_applicable("security groups", "セキュリティグループはありません。", "There are no security groups.")
+@check("sg_ingress_internet")
+def sg_ingress_internet(ctx: CheckContext) -> Iterator[Result]:
+    """Entrance: no security group opens anything but HTTP/HTTPS to 0.0.0.0/0 or ::/0."""
+    yield from _per_region(ctx, _sg_ingress)
 
 
-@check("nacl_admin_ports", controls=[CONTROL], datasets=["ec2.network_acls"])
-def nacl_admin_ports(ctx: CheckContext) -> None:
-    """入口: no network ACL lets SSH (22) or RDP (3389) in from anywhere (rule order respected)."""
-    _emit(ctx, _per_region(ctx, _nacls))
-    if not ctx.findings:
-        ctx.not_applicable("network ACLs", "ネットワークACLはありません。", "There are no network ACLs.")
+@check("nacl_admin_ports")
+def nacl_admin_ports(ctx: CheckContext) -> Iterator[Result]:
+    """Entrance: no network ACL lets SSH (22) or RDP (3389) in from anywhere (rule order respected)."""
+    yield from _per_region(ctx, _nacls)
 
 
-@check("internal_threat_detection", controls=[CONTROL], datasets=["guardduty.detectors", *ATTESTATION_DATASETS])
-def internal_threat_detection(ctx: CheckContext) -> None:
-    """内部: GuardDuty enabled in every region in scope, and a host-based IPS/EDR (attested)."""
-    _emit(ctx, _per_region(ctx, _guardduty))
-    _emit(ctx, [_host_ips(ctx)])
+@check("internal_threat_detection")
+def internal_threat_detection(ctx: CheckContext) -> Iterator[Result]:
+    """Internal: GuardDuty enabled in every region in scope, and a host-based IPS/EDR (attested)."""
+    yield from _per_region(ctx, _guardduty)
+    yield _host_ips(ctx)
 
 
-@check("vpc_flow_logs", controls=[CONTROL], datasets=["ec2.vpcs", "ec2.flow_logs"])
-def vpc_flow_logs(ctx: CheckContext) -> None:
-    """内部: a VPC flow log on every VPC, default VPCs included."""
-    _emit(ctx, _per_region(ctx, _flow_logs))
-    if not ctx.findings:
-        ctx.not_applicable("VPCs", "VPCはありません。", "There are no VPCs.")
+@check("vpc_flow_logs")
+def vpc_flow_logs(ctx: CheckContext) -> Iterator[Result]:
+    """Internal: a VPC flow log on every VPC, default VPCs included."""
+    yield from _per_region(ctx, _flow_logs)
 
 
-@check(
-    "egress_filtering",
-    controls=[CONTROL],
-    datasets=["ec2.vpcs", "ec2.route_tables", SG, "network_firewall.firewalls", "elbv2.load_balancers", *ATTESTATION_DATASETS],
-)
-def egress_filtering(ctx: CheckContext) -> None:
-    """出口: outbound traffic of every VPC inspected (Network Firewall, GWLB) or attested as proxied."""
-    _emit(ctx, _per_region(ctx, _egress))
-    if not ctx.findings:
-        ctx.not_applicable("VPCs", "VPCはありません。", "There are no VPCs.")
+@check("egress_filtering")
+def egress_filtering(ctx: CheckContext) -> Iterator[Result]:
+    """Exit: outbound traffic of every VPC inspected (Network Firewall, GWLB) or attested as proxied."""
+    yield from _per_region(ctx, _egress)
 
 
-@check(
-    "sg_egress_unrestricted",
-    controls=[CONTROL],
-    datasets=[SG, "network_firewall.firewalls", "elbv2.load_balancers"],
-)
-def sg_egress_unrestricted(ctx: CheckContext) -> None:
-    """出口: security groups in use do not allow all outbound traffic to 0.0.0.0/0 or ::/0."""
-    _emit(ctx, _per_region(ctx, _sg_egress))
-    if not ctx.findings:
-        ctx.not_applicable("security groups", "セキュリティグループはありません。", "There are no security groups.")
+@check("sg_egress_unrestricted")
+def sg_egress_unrestricted(ctx: CheckContext) -> Iterator[Result]:
+    """Exit: security groups in use do not allow all outbound traffic to 0.0.0.0/0 or ::/0."""
+    yield from _per_region(ctx, _sg_egress)
 
 
-# --- layer summary ---------------------------------------------------------------------------------------
+# --- layer summary: reads the results of the layer checks --------------------------------------------------------
 
 LAYERS = ("entrance", "internal", "exit")
-LAYER_NAMES = {
-    "entrance": ("入口対策", "entrance (perimeter)"),
-    "internal": ("内部対策", "internal"),
-    "exit": ("出口対策", "exit (egress)"),
-}
-STATE_NAMES = {
-    "present": ("実装", "present"),
-    "partial": ("一部のみ", "partial"),
-    "missing": ("未実装", "missing"),
-    "not_applicable": ("対象なし", "not applicable"),
-}
-GAP_NAMES = {
-    "waf": ("AWS WAFのない公開エンドポイント", "internet-facing endpoint(s) without AWS WAF"),
-    "sg_ingress": (
-        "80/443以外をインターネットに開放している使用中のセキュリティグループ",
-        "security group(s) in use open to the internet beyond 80/443",
-    ),
-    "nacl": (
-        "管理用ポートをインターネットに許可しているネットワークACL",
-        "network ACL(s) allowing administration ports from the internet",
-    ),
-    "guardduty": ("GuardDutyが無効なリージョン", "region(s) without GuardDuty"),
-    "flow_logs": ("フローログのないVPC", "VPC(s) without flow logs"),
-    "egress": ("外向き通信が検査されていないVPC", "VPC(s) whose outbound traffic is not inspected"),
-    "host_ips": ("ホスト型IPS/EDRが未導入（申告）", "no host-based IPS/EDR (attested)"),
-    "egress_unconfirmed": ("外向き通信の検査が未確認のVPC", "VPC(s) whose outbound inspection is unconfirmed"),
-}
+PASS, FAIL, MANUAL = Verdict.PASS, Verdict.FAIL, Verdict.MANUAL
+# The elements of each layer, in the order their gaps are listed: (layer, gap key, check, which of its findings).
+_ELEMENTS: tuple[tuple[str, str, str, Callable[[Finding], bool]], ...] = (
+    ("entrance", "waf", "waf_internet_endpoints", lambda f: True),
+    ("entrance", "sg_ingress", "sg_ingress_internet", lambda f: bool(f.details.get("attached"))),  # groups in use
+    ("entrance", "nacl", "nacl_admin_ports", lambda f: bool(f.details.get("subnet_ids"))),  # ACLs on subnets
+    ("internal", "guardduty", "internal_threat_detection", lambda f: f.resource != HOST_RESOURCE),
+    ("internal", "flow_logs", "vpc_flow_logs", lambda f: True),
+    # An attested answer is an element; an unknown one (needs review) is only noted.
+    ("internal", "host_ips", "internal_threat_detection", lambda f: f.resource == HOST_RESOURCE and f.verdict != MANUAL),
+    ("exit", "egress", "egress_filtering", lambda f: True),
+)
+_UNCONFIRMED = "egress_unconfirmed"  # the gap key of an element that needs review (outbound route via a TGW...)
+_HOST_STATES = {PASS: "present", FAIL: "missing"}
 
 
-def _exit_layer(ctx: CheckContext, region: str) -> list[Result]:
-    """Outbound inspection per VPC, where a VPC whose groups in use all restrict outbound traffic counts as controlled."""
-    egress = _egress(ctx, region)
-    groups = ctx.rows(SG, region)
-    results = []
-    for r in egress:
-        in_use = [g for g in groups if g.get("attached") and g.get("vpc_id") == r.resource]
-        if r.verdict != PASS and in_use and not any(unrestricted_egress(g) for g in in_use):
-            r = Result(PASS, r.resource, r.ja, r.en, region, component="egress", details={"by": "security groups"})
-        results.append(r)
-    return results
+class _ReadUnavailable(EvidenceUnavailable):
+    """A component check's ``error`` finding, carried into the summary as it was worded there."""
+
+    def __init__(self, finding: Finding) -> None:
+        self.finding = finding
+        details = finding.details
+        super().__init__(
+            finding.resource,
+            finding.account_id,
+            finding.region,
+            str(details.get("error_kind") or OTHER),
+            str(details.get("error_code") or ""),
+            "",
+            str(details.get("missing_permission") or ""),
+        )
+
+    def describe(self, lang: str = "en") -> str:
+        return self.finding.message_en if lang == "en" else self.finding.message_ja
+
+
+def _exit_controlled(egress: Finding, groups: list[Finding]) -> bool:
+    """A VPC whose security groups in use all restrict outbound traffic counts as controlled at the exit."""
+    in_use = [
+        g
+        for g in groups
+        if g.details.get("attached") and g.details.get("vpc_id") == egress.resource and g.region == egress.region
+    ]
+    return bool(in_use) and not any(g.details.get("unrestricted_to") for g in in_use)
 
 
 def layer_table(ctx: CheckContext) -> dict[str, Any]:
-    """Per layer: state (present / partial / missing / not_applicable), counts and gaps, from the evidence.
-
-    Missing evidence is an ``error`` finding per dataset and region (``ctx.missing``); the table then holds
-    what the other evidence shows. Elements: entrance = WAF per public endpoint,
-    security groups in use, network ACLs associated with subnets; internal = GuardDuty per region, flow
-    logs per VPC; exit = outbound inspection per VPC, where a VPC whose groups in use all restrict
-    outbound traffic counts as controlled too.
-    """
-    results: dict[str, list[Result]] = {layer: [] for layer in LAYERS}
-    try:
-        results["entrance"] += _waf_cloudfront(ctx)
-    except EvidenceUnavailable as missing:
-        ctx.record_missing(missing)
-    # Each layer element per region on its own: evidence missing for one (an error finding) leaves the others.
-    for layer, evaluate in (
-        ("entrance", _waf_regional),
-        ("entrance", _sg_ingress),
-        ("entrance", _nacls),
-        ("internal", _guardduty),
-        ("internal", _flow_logs),
-        ("exit", _exit_layer),
-    ):
-        results[layer] += _per_region(ctx, evaluate)
-    host = _host_ips(ctx)
-    host.counts = host.verdict != MANUAL  # an attested answer is an element; an unknown one is only noted
-    results["internal"].append(host)
+    """Per layer: state (present / partial / missing / not_applicable), counts and gaps, from the results of
+    the layer checks. Elements: entrance = WAF per public endpoint, security groups in use, network ACLs
+    associated with subnets; internal = GuardDuty per region, flow logs per VPC, the attested host IPS/EDR;
+    exit = outbound inspection per VPC, where a VPC whose groups in use all restrict outbound traffic counts
+    as controlled too. Only pass, fail and needs-review results are elements."""
+    groups = ctx.results("sg_egress_unrestricted")
+    elements: dict[str, list[tuple[str, Finding, bool]]] = {layer: [] for layer in LAYERS}
+    for layer, key, check_id, counts in _ELEMENTS:
+        # The global results (CloudFront) first, then the regions in order.
+        for finding in sorted(ctx.results(check_id), key=lambda f: f.region != GLOBAL):
+            if finding.verdict not in (PASS, FAIL, MANUAL) or not counts(finding):
+                continue
+            ok = finding.verdict == PASS or (key == "egress" and _exit_controlled(finding, groups))
+            elements[layer].append((key, finding, ok))
     table: dict[str, Any] = {}
     for layer in LAYERS:
-        elements = [r for r in results[layer] if r.counts and r.verdict in (PASS, FAIL, MANUAL)]
-        ok = [r for r in elements if r.verdict == PASS]
         gaps: dict[str, list[str]] = {}
-        for r in elements:
-            if r.verdict != PASS:
-                key = "egress_unconfirmed" if r.verdict == MANUAL else r.component
-                where = f" ({r.region})" if r.region != GLOBAL and r.region not in r.resource else ""
-                gaps.setdefault(key, []).append(r.resource + where)
-        if not elements:
+        for key, finding, ok in elements[layer]:
+            if not ok:
+                where = f" ({finding.region})" if finding.region != GLOBAL and finding.region not in finding.resource else ""
+                gaps.setdefault(_UNCONFIRMED if finding.verdict == MANUAL else key, []).append(finding.resource + where)
+        controlled = sum(1 for _, _, ok in elements[layer] if ok)
+        if not elements[layer]:
             state = "not_applicable"
         elif not gaps:
             state = "present"
-        elif ok:
+        elif controlled:
             state = "partial"
         else:
             state = "missing"
-        table[layer] = {"state": state, "controlled": len(ok), "elements": len(elements), "gaps": gaps}
+        table[layer] = {"state": state, "controlled": controlled, "elements": len(elements[layer]), "gaps": gaps}
     return table
 
 
-def _gap_text(gaps: dict[str, list[str]], lang: str) -> str:
-    i = 0 if lang == "ja" else 1
-    parts = []
-    for key, items in gaps.items():
-        shown = ", ".join(items[:3]) + ("…" if len(items) > 3 else "")
-        parts.append(
-            f"{GAP_NAMES[key][i]} {len(items)}件: {shown}" if lang == "ja" else f"{len(items)} {GAP_NAMES[key][i]}: {shown}"
+def _forward_errors(ctx: CheckContext) -> None:
+    """The component checks' missing evidence (and crashes), one ``error`` per dataset and region: the summary
+    rests on them, so it cannot conclude while they lack evidence."""
+    for check_id in ctx.reads:
+        results = ctx.results(check_id)
+        if not results:
+            # Every check run gives at least one finding: none means it was not run before this one.
+            raise RuntimeError(f"the results of {check_id} are missing (it must run before {ctx.check_id})")
+        for finding in results:
+            if finding.verdict == Verdict.ERROR:
+                ctx.record_missing(_ReadUnavailable(finding))
+
+
+def _gap_text(gaps: dict[str, list[str]]) -> Phrase | str:
+    parts = [
+        Phrase(
+            "gap_count",
+            gap=Phrase(f"gap_{key}"),
+            count=len(items),
+            shown=", ".join(items[:3]) + ("\u2026" if len(items) > 3 else ""),
         )
-    return "、".join(parts) if lang == "ja" else "; ".join(parts)
+        for key, items in gaps.items()
+    ]
+    return _chain("items", parts)
 
 
-@check(
-    "defense_in_depth_layers",
-    controls=[CONTROL],
-    datasets=[
-        SG,
-        "ec2.network_acls",
-        "ec2.vpcs",
-        "ec2.flow_logs",
-        "ec2.route_tables",
-        "elbv2.load_balancers",
-        "wafv2.web_acl_associations",
-        "apigateway.stages",
-        "cloudfront.distributions",
-        "guardduty.detectors",
-        "network_firewall.firewalls",
-        *ATTESTATION_DATASETS,
-    ],
-)
-def defense_in_depth_layers(ctx: CheckContext) -> None:
-    """多層防御: pass only when the entrance, internal and exit layers are all present."""
+@check("defense_in_depth_layers")
+def defense_in_depth_layers(ctx: CheckContext) -> Iterator[Result]:
+    """Defense in depth: pass only when the entrance, internal and exit layers are all present."""
+    _forward_errors(ctx)
     table = layer_table(ctx)
     states = {layer: table[layer]["state"] for layer in LAYERS}
-    host_state = host_ips_state(ctx)[0]
-    host = host_state != "unknown"
+    host = next((f for f in ctx.results("internal_threat_detection") if f.resource == HOST_RESOURCE), None)
+    host_state = _HOST_STATES.get(host.verdict, "unknown") if host else "unknown"
     details: dict[str, Any] = {**states, "host_ips_edr": host_state, "layers": table}
     missing = [layer for layer in LAYERS if states[layer] == "missing"]
     partial = [layer for layer in LAYERS if states[layer] == "partial"]
     if not ctx.complete and not missing and not partial:
-        return  # no gap in the evidence gathered, but not all was: the error findings say what is missing
+        return  # no gap in the results there are, but not every check could conclude: their errors say why
     if all(s == "not_applicable" for s in states.values()):
-        ctx.not_applicable(
-            ctx.account_id,
-            "VPC・公開エンドポイント・対象リージョンがなく、多層防御を評価する対象がありません。",
-            "There are no VPCs, internet-facing endpoints or regions in scope to assess defense in depth on.",
-            **details,
-        )
+        yield not_applicable(ctx.account_id, **details)
         return
-    table_ja = "、".join(f"{LAYER_NAMES[layer][0]}: {STATE_NAMES[states[layer]][0]}" for layer in LAYERS)
-    table_en = ", ".join(f"{LAYER_NAMES[layer][1]}: {STATE_NAMES[states[layer]][1]}" for layer in LAYERS)
-    host_ja = "" if host else "ホスト型IPS/EDRの導入状況は別途確認が必要です。"
-    host_en = "" if host else " The host-based IPS/EDR still needs to be confirmed."
+    summary = [
+        Phrase("layer_state", layer=Phrase(f"layer.{layer}"), state=Phrase(f"layer_state.{states[layer]}")) for layer in LAYERS
+    ]
+    host_note = "" if host_state != "unknown" else Phrase("host_unconfirmed")
     if not missing and not partial:
-        ctx.passed(
-            ctx.account_id,
-            f"入口・内部・出口の多層防御が揃っています（{table_ja}）。{host_ja}",
-            f"Defense in depth is in place: {table_en}.{host_en}",
-            **details,
-        )
+        yield passed(ctx.account_id, **details, summary=summary, host_note=host_note)
         return
-    sentences_ja, sentences_en = [], []
+    sentences: list[Phrase] = []
     if missing:
-        sentences_ja.append("未実装の層: " + "、".join(LAYER_NAMES[layer][0] for layer in missing) + "。")
-        sentences_en.append("Missing layer(s): " + ", ".join(LAYER_NAMES[layer][1] for layer in missing) + ".")
+        sentences.append(Phrase("missing_layers", layers=[Phrase(f"layer.{layer}") for layer in missing]))
     for layer in missing + partial:
-        gaps = table[layer]["gaps"]
-        which_ja = "未実装" if layer in missing else "一部のみ"
-        which_en = "missing" if layer in missing else "partial"
-        sentences_ja.append(f"{LAYER_NAMES[layer][0]}（{which_ja}）: {_gap_text(gaps, 'ja')}。")
-        sentences_en.append(f"{_cap(LAYER_NAMES[layer][1])} ({which_en}): {_gap_text(gaps, 'en')}.")
-    ctx.failed(
+        sentences.append(
+            Phrase(
+                "layer_gaps",
+                layer=Phrase(f"layer.{layer}"),
+                state=Phrase(f"layer_state.{states[layer]}"),
+                gaps=_gap_text(table[layer]["gaps"]),
+            )
+        )
+    yield failed(
         ctx.account_id,
-        f"多層防御が不完全です（{table_ja}）。" + "".join(sentences_ja) + host_ja,
-        f"Defense in depth is incomplete ({table_en}). " + " ".join(sentences_en) + host_en,
         severity="high" if missing else "medium",
         **details,
+        summary=summary,
+        gaps_text=_chain("sentences", sentences),
+        host_note=host_note,
     )

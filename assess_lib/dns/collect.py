@@ -6,7 +6,8 @@ checkdmarc does the SPF evaluation (include/redirect recursion, the 10-lookup co
 DMARC validation and tree walk; what it leaves out (``+all`` versus ``?all``, ``pct``, DKIM
 key lengths) comes from :mod:`.parse`.
 
-Evidence is stored under account ``"dns"`` with the domain as the region, once per run.
+Evidence is stored under account ``"dns"`` with the domain as the region, once per run. The datasets and
+the shape of their rows are declared beside this module in ``datasets.yaml``.
 """
 
 from __future__ import annotations

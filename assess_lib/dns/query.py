@@ -183,7 +183,7 @@ class RecordingResolver(dns.resolver.Resolver):
 
 def _short(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
 # --- questions ------------------------------------------------------------------------------

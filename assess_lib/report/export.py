@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from ..findings import Finding
+from ..core import Finding
 from ..redact import mask_secrets
 
 

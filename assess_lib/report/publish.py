@@ -13,16 +13,15 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import nbformat
 
 from .document import build_document, other_language, render_html
 from .pdf import PdfJobs, font_path
+from .view import ReportView
 from .xlsx import write_workbook
-
-if TYPE_CHECKING:
-    from ..pipeline import Assessment
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +70,7 @@ def output_names(language: str) -> dict[str, dict[str, str]]:
 
 def publish(
     run_dir: Path,
-    assessment: "Assessment",
+    assessment: Any,
     language: str,
     *,
     formats: Iterable[str] = FORMATS,
@@ -80,13 +79,15 @@ def publish(
     """Write the report (HTML, PDF), the workbook and the notebooks' HTML into ``run_dir``.
 
     ``formats`` and ``languages`` narrow the output (both languages and every format by default).
-    Returns the files written, the run language's HTML first.
+    Returns the files written, the run language's HTML first. The view model of each language is built
+    once and read by the document and the workbook.
     """
     run_dir = Path(run_dir)
     wanted = set(formats)
     names = output_names(language)
     chosen = list(names) if languages is None else [lang for lang in names if lang in set(languages)]
-    documents = {lang: build_document(assessment, lang) for lang in chosen} if wanted & {"html", "pdf"} else {}
+    views = {lang: ReportView(assessment, lang) for lang in chosen} if wanted & {"html", "pdf", "xlsx"} else {}
+    documents = {lang: build_document(assessment, lang, view=views[lang]) for lang in chosen} if wanted & {"html", "pdf"} else {}
     # The PDFs take longest: they start first and render while the HTML and the workbooks are written.
     pdfs = None
     if "pdf" in wanted:
@@ -103,7 +104,7 @@ def publish(
                 target.write_text(render_html(documents[lang]), encoding="utf-8")
                 written.append(target)
             if "xlsx" in wanted:
-                written.append(write_workbook(assessment, run_dir / names[lang]["xlsx"], lang))
+                written.append(write_workbook(assessment, run_dir / names[lang]["xlsx"], lang, view=views[lang]))
     except BaseException:
         if pdfs is not None:
             pdfs.cancel()

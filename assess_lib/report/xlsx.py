@@ -1,9 +1,10 @@
 """The Excel workbook (findings.xlsx): the consultant's matrix layout plus verdicts and evidence.
 
-Sheet 1 keeps the seed matrix's columns (項目, 小番号, 分類, タイトル・内容, 評価者の見解,
-AWS環境での実現方法) with chapter/section header rows, and adds 判定, 証跡サマリー and 改善策.
-Further sheets: every finding with every contract field, the evidence that could not be
-gathered, and the evidence inventory.
+Sheet 1 keeps the seed matrix's columns (section, No., category, title and text, assessor's view, how it can
+be realised on AWS; worded as the catalogue's ``report.column.*``) with chapter/section header rows, and adds
+the verdict, an evidence summary and the remediation. Further sheets: every finding with every contract field
+(most serious first, the order of every output), the evidence that could not be gathered, and the evidence
+inventory. Everything is read from the view model (:class:`~assess_lib.report.view.ReportView`).
 
 Every string cell goes through :func:`export.neutralise_formula` (a resource named
 ``=HYPERLINK(...)`` stays text) and :func:`export.mask_secrets` (access key IDs), and loses the
@@ -13,10 +14,10 @@ control characters that the XLSX format cannot hold.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from copy import copy
-from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -26,136 +27,87 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..evidence import ERROR_KIND_LABELS
-from ..findings import VERDICT_COLOURS, VERDICT_ORDER, Finding, answer_only, answer_only_note, basis_label
-from . import display
-from .document import (
-    GROUP_HEADINGS,
-    L,
-    assessor,
-    check_remediation,
-    check_title,
-    finding_sort_key,
-    findings_by_control,
-    scope_regions,
-    severity_label,
-    vlabel,
-)
+from ..core import VERDICT_COLOURS, VERDICT_ORDER, t
 from ..redact import mask_secrets, neutralise_formula
-
-if TYPE_CHECKING:
-    from ..catalog import Control
-    from ..pipeline import Assessment
+from .document import assessor, scope_regions
+from .view import ItemView, ReportView, group_heading, verdict_label
 
 NAVY = "1A2B4C"
 PALE = "EEF1F5"
 RULE = "C9D1DC"
-KEY_RESOURCES = 5
-MAX_CELL = 32000  # failing resources named per item in 証跡サマリー
+KEY_RESOURCES = 5  # failing resources named per item in the evidence summary
+MAX_CELL = 32000
 
-HEADERS = {
-    "ja": [
-        "項目",
-        "小番号",
-        "分類",
-        "タイトル・内容",
-        "一般的に考えられる対応内容 (評価者の見解)",
-        "AWS環境での実現方法",
-        "判定",
-        "証跡サマリー",
-        "改善策",
-        "項目ID",
-        display.t("basis", "ja"),  # the basis of the verdict (report/text.yaml)
-    ],
-    "en": [
-        "Section",
-        "No.",
-        "Category",
-        "Title and guideline text",
-        "Generally expected measures (assessor's view)",
-        "How it can be realised on AWS",
-        "Verdict",
-        "Evidence summary",
-        "Remediation",
-        "Item ID",
-        display.t("basis", "en"),
-    ],
-}
-MATRIX_WIDTHS = [10, 7, 16, 60, 50, 40, 13, 46, 50, 11, 24]
-
-FINDING_FIELDS = [
-    # (contract field, ja header, en header, width)
-    ("control_id", "項目ID", "Control ID", 11),
-    ("check_id", "チェックID", "Check ID", 26),
-    ("check_title", "チェック名", "Check", 26),
-    ("verdict", "判定", "Verdict", 12),
-    ("verdict_value", "判定（値）", "Verdict (value)", 11),
-    ("severity", "重要度", "Severity", 9),
-    ("account_id", "アカウント", "Account", 15),
-    ("region", "リージョン", "Region", 15),
-    ("resource", "リソース", "Resource", 40),
-    ("message_ja", "内容（日本語）", "Message (Japanese)", 60),
-    ("message_en", "内容（英語）", "Message (English)", 60),
-    ("details", "詳細", "Details", 40),
+# Sheet 1: (column heading key, width); the seed matrix's six first.
+MATRIX_COLUMNS: list[tuple[str, int]] = [
+    ("section", 10),
+    ("number", 7),
+    ("category", 16),
+    ("title_text", 60),
+    ("consultant", 50),
+    ("aws", 40),
+    ("verdict", 13),
+    ("evidence_summary", 46),
+    ("remediation", 50),
+    ("item_id", 11),
+    ("basis", 24),
 ]
 
-ERROR_FIELDS = [
-    ("dataset", "データセット", "Dataset", 28),
-    ("account_id", "アカウント", "Account", 15),
-    ("region", "リージョン", "Region", 15),
-    ("error_kind", "エラー種別", "Error", 16),
-    ("error_code", "エラーコード", "Error code", 22),
-    ("error_message", "エラー内容", "Error message", 50),
-    ("action", "必要な権限（IAMアクション）", "Required permission (IAM action)", 40),
+# Sheets 2-4: (field, column heading key, width).
+FINDING_FIELDS: list[tuple[str, str, int]] = [
+    ("control_id", "item_id", 11),
+    ("check_id", "check_id", 26),
+    ("check_title", "check", 26),
+    ("verdict", "verdict", 12),
+    ("verdict_value", "verdict_value", 11),
+    ("severity", "severity", 9),
+    ("account_id", "account", 15),
+    ("region", "region", 15),
+    ("resource", "resource", 40),
+    ("message_ja", "message_ja", 60),
+    ("message_en", "message_en", 60),
+    ("details", "details", 40),
 ]
-
-INVENTORY_FIELDS = [
-    ("dataset", "データセット", "Dataset", 28),
-    ("account_id", "アカウント", "Account", 15),
-    ("region", "リージョン", "Region", 15),
-    ("status", "状態", "Status", 10),
-    ("row_count", "件数", "Rows", 8),
-    ("file", "ファイル", "File", 50),
-    ("sha256", "SHA-256", "SHA-256", 70),
+ERROR_FIELDS: list[tuple[str, str, int]] = [
+    ("dataset", "dataset", 28),
+    ("account", "account", 15),
+    ("region", "region", 15),
+    ("error", "error_kind", 16),
+    ("code", "error_code", 22),
+    ("message", "error_message", 50),
+    ("action", "permissions", 40),
 ]
+INVENTORY_FIELDS: list[tuple[str, str, int]] = [
+    ("dataset", "dataset", 28),
+    ("account", "account", 15),
+    ("region", "region", 15),
+    ("status", "status", 10),
+    ("rows", "rows", 8),
+    ("file", "file", 50),
+    ("sha256", "sha256", 70),
+]
+ABOUT_FIELDS: list[tuple[str, str, int]] = [("k", "field", 24), ("v", "value", 90)]
 
-SHEET_NAMES = {
-    "ja": {
-        "matrix": "対応状況",
-        "findings": "検出事項",
-        "errors": "取得不可の証跡",
-        "inventory": "証跡一覧",
-        "about": "本ブックについて",
-    },
-    "en": {
-        "matrix": "Assessment",
-        "findings": "Findings",
-        "errors": "Evidence errors",
-        "inventory": "Evidence inventory",
-        "about": "About",
-    },
-}
-
-TEXT = {
-    "no_checks": {
-        "ja": "自動チェック対象外（判定にはヒアリング・文書確認を要する）",
-        "en": "No automated check (the verdict requires interviews and document review)",
-    },
-    "no_findings": {"ja": "自動チェックの検出事項なし", "en": "No finding from the automated checks"},
-    "findings": {"ja": "検出事項 {n} 件（{counts}）", "en": "{n} findings ({counts})"},
-    "failing": {"ja": "主な不適合:", "en": "Key failing resources:"},
-    "errors": {"ja": "取得不可:", "en": "Evidence unavailable:"},
-    "more": {"ja": "ほか {n} 件（検出事項シート参照）", "en": "and {n} more (see the findings sheet)"},
-    "hybrid": {"ja": "※規程・運用面は別途確認が必要", "en": "* policies and operations need review"},
-    "grant": {
-        "ja": "証跡の再取得: 評価用ロールに {actions} を付与して再収集してください。",
-        "en": "Collect again after granting {actions} to the assessment role.",
-    },
+# Sheet name -> the heading of the same content in the report (report.heading.*).
+SHEETS: dict[str, str] = {
+    "matrix": "matrix",
+    "findings": "findings",
+    "errors": "evidence_errors",
+    "inventory": "evidence_inventory",
+    "about": "about",
 }
 
 
-def _t(key: str, lang: str) -> str:
-    return TEXT[key]["ja" if lang == "ja" else "en"]
+def column(name: str, lang: str) -> str:
+    return t(f"report.column.{name}", lang)
+
+
+def sheet_name(sheet: str, lang: str) -> str:
+    return t(f"report.heading.{SHEETS[sheet]}", lang)
+
+
+HEADERS: dict[str, list[str]] = {lang: [column(key, lang) for key, _w in MATRIX_COLUMNS] for lang in ("ja", "en")}
+SHEET_NAMES: dict[str, dict[str, str]] = {lang: {sheet: sheet_name(sheet, lang) for sheet in SHEETS} for lang in ("ja", "en")}
 
 
 def clean(value: Any) -> Any:
@@ -271,11 +223,11 @@ def _set_style(cell: WriteOnlyCell, style: str) -> None:
 _RESOLVED: dict[int, dict[str, Any]] = {}  # per workbook (by id, dropped when it is saved): style name -> array
 
 
-def unverified_banner(assessment: "Assessment", lang: str) -> str | None:
+def unverified_banner(bundle: Any, lang: str) -> str | None:
     """The line above every sheet of a workbook whose bundle did not verify (None otherwise)."""
-    if not getattr(assessment.bundle, "verification", None):
+    if not getattr(bundle, "verification", None):
         return None
-    return f"{L('unverified_header', lang)} — {L('unverified_banner', lang)}"
+    return f"{t('report.doc.unverified_header', lang)} — {t('report.doc.unverified_banner', lang)}"
 
 
 def _header_row(ws: WriteOnlyWorksheet, headers: list[str], widths: list[int], banner: str | None = None) -> int:
@@ -304,79 +256,72 @@ def _header_row(ws: WriteOnlyWorksheet, headers: list[str], widths: list[int], b
     return first
 
 
-def item_number(control: "Control", lang: str) -> str:
-    """小番号: ①②… for fundamental measures, a, b… for recommended ones ((1)/(a) in English)."""
-    return control.label_ja if lang == "ja" else control.label_en
+def _bullet(text: str, lang: str) -> str:
+    return t("report.workbook.bullet", lang, text=text)
 
 
-def evidence_summary(control: "Control", own: list[Finding], lang: str, errors: list[dict[str, Any]]) -> str:
-    """Counts of findings per verdict, the key failing resources and the missing evidence."""
-    if not control.checks and not own:
-        return _t("no_checks", lang)
+def evidence_summary(item: ItemView, lang: str) -> str:
+    """Counts of findings per verdict, the key failing resources and the missing evidence (most serious first)."""
+    own = item.findings
+    errors = item.evidence_errors
+    if not item.checks and not own:
+        return t("report.workbook.no_checks", lang)
     if not own:
-        return _t("no_findings", lang)
-    counts = Counter(f.verdict.value for f in own)
-    shown = " / ".join(f"{vlabel(v, lang)} {counts[v]}" for v in VERDICT_ORDER if counts.get(v))
-    template = display.t("workbook_findings_one", lang) if len(own) == 1 else _t("findings", lang)
-    lines = [template.format(n=len(own), counts=shown)]
-    failing = sorted((f for f in own if f.verdict.value == "fail"), key=finding_sort_key)
+        return t("report.workbook.no_findings", lang)
+    shown = " / ".join(f"{verdict_label(v, lang)} {n}" for v, n in item.counts.items())
+    key = "report.workbook.findings_one" if len(own) == 1 else "report.workbook.findings"
+    lines = [t(key, lang, n=len(own), counts=shown)]
+    sheet = sheet_name("findings", lang)
+    failing = [f for f in own if f.verdict == "fail"]
     if failing:
-        lines.append(_t("failing", lang))
+        lines.append(t("report.workbook.failing", lang))
         for finding in failing[:KEY_RESOURCES]:
-            where = f"{finding.account_id}/{finding.region}"
-            lines.append(f"・{finding.resource} ({where}) — {check_title(finding.check_id, lang)}")
+            lines.append(_bullet(f"{finding.resource} ({finding.account}/{finding.region}) — {finding.check}", lang))
         if len(failing) > KEY_RESOURCES:
-            lines.append(_t("more", lang).format(n=len(failing) - KEY_RESOURCES))
-    missing = sorted((f for f in own if f.verdict.value == "error"), key=finding_sort_key)
+            lines.append(t("report.workbook.more", lang, n=len(failing) - KEY_RESOURCES, sheet=sheet))
+    missing = [f for f in own if f.verdict == "error"]
     if missing or errors:
-        lines.append(_t("errors", lang))
+        lines.append(t("report.workbook.errors", lang))
         for finding in missing[:KEY_RESOURCES]:
-            lines.append(f"・{check_title(finding.check_id, lang)}: {finding.message(lang)}")
+            lines.append(_bullet(f"{finding.check}: {finding.message}", lang))
         if not missing:
             for entry in errors[:KEY_RESOURCES]:
-                kind = ERROR_KIND_LABELS.get(entry.get("error_kind") or "other", ERROR_KIND_LABELS["other"])[
-                    "ja" if lang == "ja" else "en"
-                ]
-                lines.append(f"・{entry.get('dataset')} ({entry.get('account_id')}/{entry.get('region')}, {kind})")
+                lines.append(_bullet(f"{entry['dataset']} ({entry['account']}/{entry['region']}, {entry['error']})", lang))
         hidden = (len(missing) if missing else len(errors)) - KEY_RESOURCES
         if hidden > 0:
-            lines.append(_t("more", lang).format(n=hidden))
-    if control.mode == "hybrid":
-        lines.append(_t("hybrid", lang))
+            lines.append(t("report.workbook.more", lang, n=hidden, sheet=sheet))
+    if item.mode == "hybrid":
+        lines.append(t("report.workbook.hybrid", lang))
     return "\n".join(lines)
 
 
-def remediation_text(control: "Control", own: list[Finding], lang: str, errors: list[dict[str, Any]]) -> str:
-    failing = [c for c in control.checks if any(f.check_id == c and f.verdict.value == "fail" for f in own)]
-    lines = [f"・{check_title(c, lang)}: {check_remediation(c, lang)}" for c in failing]
-    actions = set()
-    for entry in errors:
-        if entry.get("error_kind") == "access_denied":
-            actions |= {a.strip() for a in (entry.get("action") or "").split(",") if ":" in a}
-    for finding in own:
-        details = finding.details or {}
-        if finding.verdict.value == "error" and details.get("error_kind") == "access_denied":
-            actions |= {a.strip() for a in str(details.get("missing_permission") or "").split(",") if ":" in a}
-    actions = sorted(actions)
-    if actions:
-        lines.append(_t("grant", lang).format(actions=", ".join(actions)))
+def remediation_text(item: ItemView, lang: str) -> str:
+    """The remediation of every check with a failure, and the permissions to grant for missing evidence."""
+    lines = [_bullet(f"{c.title}: {c.remediation}", lang) for c in item.remediation]
+    if item.missing_actions:
+        lines.append(t("report.workbook.grant", lang, actions=", ".join(item.missing_actions)))
     return "\n".join(lines)
 
 
-def _item_errors(control: "Control", assessment: "Assessment", specs: dict[str, Any]) -> list[dict[str, Any]]:
-    datasets = {d for c in control.checks if c in specs for d in specs[c].datasets}
-    return [e for e in assessment.bundle.errors() if e.get("dataset") in datasets]
+def _title_and_text(item: ItemView, lang: str) -> str:
+    text = item.text
+    if item.footnotes:
+        text += "\n" + "\n".join(t("report.workbook.footnote", lang, note=note) for note in item.footnotes)
+    return t("report.item.title_and_text", lang, title=item.title) + "\n" + text
 
 
-def _matrix(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None:
-    from ..checks import registry
+def _basis_text(item: ItemView, lang: str) -> str:
+    text = item.basis_label
+    if item.answer_only:
+        text += "\n" + t("basis.answer_only_note", lang)
+    return text
 
-    specs = registry()
+
+def _matrix(ws: WriteOnlyWorksheet, view: ReportView) -> None:
+    lang = view.lang
     headers = HEADERS[lang]
     ncols = len(headers)
-    first = _header_row(ws, headers, MATRIX_WIDTHS, unverified_banner(assessment, lang))
-    results = {r["control_id"]: r for r in assessment.controls}
-    grouped = findings_by_control(assessment.findings)
+    first = _header_row(ws, headers, [w for _k, w in MATRIX_COLUMNS], unverified_banner(view.bundle, lang))
     rows = first
     emitted: set[str] = set()
 
@@ -385,7 +330,8 @@ def _matrix(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None
         values = {1: number, 4: title}
         ws.append([_cell(ws, values.get(col), style) for col in range(1, ncols + 1)])
 
-    for control in assessment.catalog:
+    for item in view.items:
+        control = item.control
         parts = control.section.split(".")
         for depth in range(1, len(parts) + 1):
             number = ".".join(parts[:depth])
@@ -397,153 +343,134 @@ def _matrix(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None
             elif number == control.chapter:
                 title = control.chapter_title(lang)
             else:
-                title = GROUP_HEADINGS.get(number, {}).get(lang, "")
+                title = group_heading(number, lang)
             heading(number, title)
             rows += 1
-        own = grouped.get(control.control_id, [])
-        errors = _item_errors(control, assessment, specs)
-        verdict = results.get(control.control_id, {}).get("verdict", "manual")
-        basis = results.get(control.control_id, {}).get("basis")
-        basis_text = basis_label(basis, lang) if basis else ""
-        if answer_only(basis):
-            basis_text += "\n" + answer_only_note(lang)
-        text = control.text(lang)
-        footnotes = control.footnotes(lang)
-        if footnotes:
-            text += "\n" + "\n".join(f"{display.t('footnotes', lang)}: {note}" for note in footnotes)
-        title_text = f"【{control.title(lang)}】\n{text}" if lang == "ja" else f"[{control.title(lang)}]\n{text}"
-        kind = (
-            ("基本的な対応事項" if control.kind == "fundamental" else "対応が望ましい事項")
-            if lang == "ja"
-            else ("Fundamental response measure" if control.kind == "fundamental" else "Recommended measure")
-        )
         ws.append(
             [
                 _cell(ws, None),
-                _cell(ws, item_number(control, lang), BODY_CENTRED),
-                _cell(ws, kind),
-                _cell(ws, title_text),
-                _cell(ws, control.consultant_view(lang)),
-                _cell(ws, control.aws_realisation(lang)),
-                _cell(ws, vlabel(verdict, lang), _verdict_style(verdict)),
-                _cell(ws, evidence_summary(control, own, lang, errors)),
-                _cell(ws, remediation_text(control, own, lang, errors)),
-                _cell(ws, control.control_id),
-                _cell(ws, basis_text),
+                _cell(ws, item.number, BODY_CENTRED),
+                _cell(ws, item.kind_label),
+                _cell(ws, _title_and_text(item, lang)),
+                _cell(ws, item.consultant),
+                _cell(ws, item.aws),
+                _cell(ws, item.verdict_label, _verdict_style(item.verdict)),
+                _cell(ws, evidence_summary(item, lang)),
+                _cell(ws, remediation_text(item, lang)),
+                _cell(ws, item.id),
+                _cell(ws, _basis_text(item, lang)),
             ]
         )
         rows += 1
     ws.auto_filter.ref = f"A{first}:{get_column_letter(ncols)}{rows}"
 
 
-def _findings(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None:
+def _findings(ws: WriteOnlyWorksheet, view: ReportView) -> None:
+    """Every finding, most serious first (the order of the report's tables)."""
+    lang = view.lang
     fields = FINDING_FIELDS
     first = _header_row(
-        ws, [f[1] if lang == "ja" else f[2] for f in fields], [f[3] for f in fields], unverified_banner(assessment, lang)
+        ws, [column(k, lang) for _f, k, _w in fields], [w for *_r, w in fields], unverified_banner(view.bundle, lang)
     )
-    verdict_column = [key for key, *_rest in fields].index("verdict")
-    titles: dict[str, str] = {}
+    verdict_column = [name for name, *_rest in fields].index("verdict")
     rows = first
-    for finding in sorted(assessment.findings, key=finding_sort_key):
-        if finding.check_id not in titles:
-            titles[finding.check_id] = check_title(finding.check_id, lang)
+    for finding in view.findings:
+        raw = finding.finding
         data = {
             "control_id": finding.control_id,
             "check_id": finding.check_id,
-            "check_title": titles[finding.check_id],
-            "verdict": vlabel(finding.verdict.value, lang),
-            "verdict_value": finding.verdict.value,
-            "severity": severity_label(finding.severity, lang),
-            "account_id": finding.account_id,
+            "check_title": finding.check,
+            "verdict": finding.verdict_label,
+            "verdict_value": finding.verdict,
+            "severity": finding.severity_label,
+            "account_id": finding.account,
             "region": finding.region,
             "resource": finding.resource,
-            "message_ja": finding.message_ja,
-            "message_en": finding.message_en,
-            "details": json.dumps(finding.details, ensure_ascii=False, default=str) if finding.details else "",
+            "message_ja": raw.message_ja,
+            "message_en": raw.message_en,
+            "details": json.dumps(raw.details, ensure_ascii=False, default=str) if raw.details else "",
         }
-        cells = [_cell(ws, data.get(key)) for key, *_rest in fields]
-        _set_style(cells[verdict_column], _verdict_style(finding.verdict.value))
+        cells = [_cell(ws, data.get(name)) for name, *_rest in fields]
+        _set_style(cells[verdict_column], _verdict_style(finding.verdict))
         ws.append(cells)
         rows += 1
     ws.auto_filter.ref = f"A{first}:{get_column_letter(len(fields))}{rows}"
 
 
 def _rows_sheet(
-    ws: WriteOnlyWorksheet, fields: list[tuple], rows: Iterable[dict[str, Any]], lang: str, banner: str | None = None
+    ws: WriteOnlyWorksheet,
+    fields: list[tuple[str, str, int]],
+    rows: Iterable[dict[str, Any]],
+    lang: str,
+    banner: str | None = None,
 ) -> None:
-    first = _header_row(ws, [f[1] if lang == "ja" else f[2] for f in fields], [f[3] for f in fields], banner)
+    first = _header_row(ws, [column(k, lang) for _f, k, _w in fields], [w for *_r, w in fields], banner)
     count = first
     for data in rows:
-        ws.append([_cell(ws, data.get(key)) for key, *_rest in fields])
+        ws.append([_cell(ws, data.get(name)) for name, *_rest in fields])
         count += 1
     ws.auto_filter.ref = f"A{first}:{get_column_letter(len(fields))}{count}"
 
 
-def _about(ws: WriteOnlyWorksheet, assessment: "Assessment", lang: str) -> None:
-    manifest = assessment.bundle.manifest
+def _about(ws: WriteOnlyWorksheet, view: ReportView) -> None:
+    lang = view.lang
+    bundle = view.bundle
+    manifest = bundle.manifest
     try:
-        sha = assessment.bundle.manifest_sha256()
+        sha = bundle.manifest_sha256()
     except OSError:
         sha = ""
-    ja = lang == "ja"
-    banner = unverified_banner(assessment, lang)
+    banner = unverified_banner(bundle, lang)
     rows = [
-        ("お客様" if ja else "Customer", manifest.get("customer", "")),
-        ("評価実施者" if ja else "Assessed by", assessor(lang)),
-        ("証跡収集開始" if ja else "Evidence collected from", manifest.get("started_at", "")),
-        ("証跡収集終了" if ja else "Evidence collected until", manifest.get("finished_at", "")),
+        (view.label("customer"), manifest.get("customer", "")),
+        (view.label("assessor"), assessor(lang)),
+        (view.label("collected_from"), manifest.get("started_at", "")),
+        (view.label("collected_until"), manifest.get("finished_at", "")),
         (
-            "AWSアカウント" if ja else "AWS accounts",
-            "\n".join(f"{a}: {', '.join(scope_regions(assessment.bundle, a, lang))}" for a in manifest.get("accounts", []) or []),
+            view.label("accounts"),
+            "\n".join(f"{a}: {', '.join(scope_regions(bundle, a, lang))}" for a in manifest.get("accounts", []) or []),
         ),
-        ("メールドメイン" if ja else "E-mail domains", ", ".join(manifest.get("domains", []) or [])),
-        *_verification_rows(assessment, lang),
+        (view.label("domains"), ", ".join(manifest.get("domains", []) or [])),
+        *_verification_rows(view),
         # The identity of a bundle that did not verify is not presented as verified.
-        (
-            L("bundle_id_unverified", lang) if banner else "証跡バンドルID" if ja else "Evidence bundle ID",
-            manifest.get("run_id", ""),
-        ),
-        (L("manifest_sha_unverified", lang) if banner else "マニフェストSHA-256" if ja else "Manifest SHA-256", sha),
-        ("評価ツール" if ja else "Assessment kit", f"FSA guideline assessment kit {manifest.get('kit_version', '')}"),
+        (view.label("bundle_id_unverified" if banner else "bundle_id"), manifest.get("run_id", "")),
+        (view.label("manifest_sha_unverified" if banner else "manifest_sha"), sha),
+        (view.label("kit"), f"FSA guideline assessment kit {manifest.get('kit_version', '')}"),
     ]
-    _rows_sheet(ws, [("k", "項目", "Field", 24), ("v", "内容", "Value", 90)], ({"k": k, "v": v} for k, v in rows), lang, banner)
+    _rows_sheet(ws, ABOUT_FIELDS, ({"k": k, "v": v} for k, v in rows), lang, banner)
 
 
-def _verification_rows(assessment: "Assessment", lang: str) -> list[tuple[str, str]]:
+def _verification_rows(view: ReportView) -> list[tuple[str, str]]:
     """The About sheet's verification rows: verified, or not (with every difference); none for a run's own bundle."""
-    problems = getattr(assessment.bundle, "verification", None)
+    problems = getattr(view.bundle, "verification", None)
     if problems is None:
         return []
-    label = L("verification", lang)
+    lang = view.lang
+    name = view.label("verification")
     if not problems:
-        return [(label, L("verified_text", lang).format(n=len(assessment.bundle.files())))]
-    rows = [(label, L("unverified_text", lang).format(n=len(problems)))]
-    rows.extend((L("verification_problems", lang), problem) for problem in problems)
+        return [(name, t("report.doc.verified_text", lang, n=len(view.bundle.files())))]
+    rows = [(name, t("report.doc.unverified_text", lang, n=len(problems)))]
+    rows.extend((view.label("verification_problems"), problem) for problem in problems)
     return rows
 
 
-def write_workbook(assessment: "Assessment", target: Path, lang: str) -> Path:
-    """Write the workbook in ``lang`` (headers, labels and texts) to ``target``."""
+def write_workbook(assessment: Any, target: Path, lang: str, view: ReportView | None = None) -> Path:
+    """Write the workbook in ``lang`` (headers, labels and texts) to ``target``, from the view model (built here
+    unless given)."""
     lang = "ja" if lang == "ja" else "en"
+    view = view if view is not None and view.lang == lang else ReportView(assessment, lang)
     font_name = "Meiryo UI" if lang == "ja" else "Calibri"
-    names = SHEET_NAMES[lang]
     wb = Workbook(write_only=True)
     try:
         _register_styles(wb, font_name)
-        _matrix(wb.create_sheet(names["matrix"]), assessment, lang)
-        _findings(wb.create_sheet(names["findings"]), assessment, lang)
-        errors = []
-        for entry in assessment.bundle.errors():
-            data = dict(entry)
-            kind = data.get("error_kind") or "other"
-            data["error_kind"] = ERROR_KIND_LABELS.get(kind, ERROR_KIND_LABELS["other"])["ja" if lang == "ja" else "en"]
-            errors.append(data)
-        banner = unverified_banner(assessment, lang)
-        _rows_sheet(wb.create_sheet(names["errors"]), ERROR_FIELDS, errors, lang, banner)
-        _rows_sheet(wb.create_sheet(names["inventory"]), INVENTORY_FIELDS, assessment.bundle.entries(), lang, banner)
-        _about(wb.create_sheet(names["about"]), assessment, lang)
-        customer = str(assessment.bundle.manifest.get("customer") or "")
-        wb.properties.title = clean(f"{customer} FSA guideline assessment")
+        _matrix(wb.create_sheet(sheet_name("matrix", lang)), view)
+        _findings(wb.create_sheet(sheet_name("findings", lang)), view)
+        banner = unverified_banner(view.bundle, lang)
+        _rows_sheet(wb.create_sheet(sheet_name("errors", lang)), ERROR_FIELDS, view.error_rows, lang, banner)
+        _rows_sheet(wb.create_sheet(sheet_name("inventory", lang)), INVENTORY_FIELDS, view.inventory(), lang, banner)
+        _about(wb.create_sheet(sheet_name("about", lang)), view)
+        customer = str(view.bundle.manifest.get("customer") or "")
+        wb.properties.title = clean(t("report.doc.workbook_title", lang, customer=customer))
         wb.properties.creator = clean(assessor(lang))
         wb.save(target)
     finally:
@@ -551,4 +478,4 @@ def write_workbook(assessment: "Assessment", target: Path, lang: str) -> Path:
     return target
 
 
-__all__ = ["HEADERS", "SHEET_NAMES", "clean", "evidence_summary", "item_number", "write_workbook"]
+__all__ = ["HEADERS", "SHEET_NAMES", "clean", "evidence_summary", "write_workbook"]

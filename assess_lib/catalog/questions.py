@@ -1,8 +1,9 @@
-"""The questions asked per guideline item (``questions.yaml``), as typed, read-only data.
+"""The questions asked per guideline item (``catalog/questions.yaml``), as typed, read-only data.
 
-The same data drives the attestation file's validation, the Excel questionnaire
-and the ``manual`` findings (the question a consultant should ask when nothing
-is attested). Packaged data only: no customer file is read here.
+Part of the guideline catalogue, so that every layer reads it without importing another: the attestation
+collector validates answers against it, the checks put its questions in ``manual`` findings (what to ask when
+nothing is attested), the questionnaire (report) lays it out and the report names answers with its labels.
+Packaged data only: no customer file is read here.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
-
 
 from .._yaml import load_packaged_yaml
 
@@ -67,7 +67,6 @@ class ItemQuestions:
     documents_en: str
     document_rows: int
     questions: tuple[Question, ...]
-    review_within_months: int | None = None
 
     def ask(self, lang: str = "ja") -> str:
         return self.ask_ja if lang == "ja" else self.ask_en
@@ -90,6 +89,10 @@ class QuestionBank:
     items: dict[str, ItemQuestions]
     topic_sets: dict[str, tuple[Option, ...]]
     policy_approvers: tuple[tuple[Option, tuple[str, ...], tuple[str, ...]], ...]  # option, match, exclude
+    yes_words: frozenset[str] = frozenset()  # spellings of a yes/no answer, normalised (normalise_label)
+    no_words: frozenset[str] = frozenset()
+    written_yes: str = ""  # how the questionnaire writes a yes/no answer
+    written_no: str = ""
 
     def get(self, control_id: str) -> ItemQuestions | None:
         return self.items.get(control_id)
@@ -97,23 +100,11 @@ class QuestionBank:
     def topics(self, name: str) -> tuple[Option, ...]:
         return self.topic_sets[name]
 
-    def policy_approver(self, approver: str | None) -> Option | None:
-        """Which accepted approver (取締役会 / 代表取締役 ...) the written approver names, if any."""
-        if not approver:
-            return None
-        for option, terms, excluded in self.policy_approvers:
-            text = normalise_label(approver)
-            for term in excluded:
-                text = text.replace(normalise_label(term), "")
-            if any(normalise_label(term) in text for term in terms):
-                return option
-        return None
-
 
 def normalise_label(text: Any) -> str:
     """Compare labels loosely: NFKC (full/half width), case, spaces and middle dots ignored."""
     value = unicodedata.normalize("NFKC", str(text)).casefold()
-    return re.sub(r"[\s・･_\-]", "", value)
+    return re.sub(r"[\s\u30fb\uff65_\-]", "", value)  # the katakana middle dot, full and half width
 
 
 def _option(raw: dict[str, Any]) -> Option:
@@ -146,9 +137,17 @@ def _parse(data: dict[str, Any]) -> QuestionBank:
             documents_en=raw["documents_en"],
             document_rows=int(raw.get("document_rows", 1)),
             questions=tuple(questions),
-            review_within_months=raw.get("review_within_months"),
         )
-    return QuestionBank(items, topic_sets, approvers)
+    words = data["answer_words"]
+    return QuestionBank(
+        items,
+        topic_sets,
+        approvers,
+        frozenset(normalise_label(w) for w in words["yes"]),
+        frozenset(normalise_label(w) for w in words["no"]),
+        str(words["written"]["yes"]),
+        str(words["written"]["no"]),
+    )
 
 
 @lru_cache(maxsize=1)

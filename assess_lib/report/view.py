@@ -1,0 +1,797 @@
+"""The one view model of the outputs: everything the report (HTML, PDF), the workbook and the notebooks show.
+
+:class:`ReportView` is built once per language from a :class:`~assess_lib.core.model.Assessment` (bundle,
+findings, item results, catalogue): per item its texts, verdict, basis, findings in the one "most serious
+first" order (:func:`core.model.most_serious_first`), missing evidence, remediation, and on demand the
+evidence rows its findings refer to. Every word comes from the text catalogue (``report.*``, ``field.*``,
+core.yaml's verdicts, severities, error kinds and bases).
+
+Of the checks the view reads only their public interface: ``title(lang)``, ``remediation(lang)`` and
+``datasets`` of :func:`assess_lib.checks.registry`; of a finding only its contract fields, plus the
+documented facts of missing evidence (``details.error_kind``, ``details.missing_permission``) and of
+defense layers (a state of ``layer_state.*`` under a name of ``layer.*``, both catalogue namespaces).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+
+from ..core import VERDICT_ORDER, Assessment, Finding, ItemResult, error_kind_label, most_serious_first, severity_label, t
+from ..core.rollup import answer_only, basis_label, basis_list
+from ..core.text import entry as text_entry
+from ..core.text import has, keys
+from ..datasets import DATASETS
+from ..evidence import GLOBAL
+from ..redact import mask_secrets
+
+# Namespaces whose leaves are the report's labels, read by leaf name (the template's ``T.verdict``).
+LABEL_NAMESPACES = ("report.column", "report.heading", "report.item", "report.doc")
+
+
+@lru_cache(maxsize=2)
+def labels(lang: str) -> dict[str, str]:
+    """Every label of the report in ``lang``, by leaf name (unique across :data:`LABEL_NAMESPACES`), unfilled."""
+    lang = _lang(lang)
+    out: dict[str, str] = {}
+    for namespace in LABEL_NAMESPACES:
+        for key in keys(namespace):
+            name = key[len(namespace) + 1 :]
+            if name in out:
+                raise ValueError(f"report label {name!r} is defined twice (under {namespace} and another namespace)")
+            out[name] = text_entry(key)[lang]  # raw: a label with fields is filled where it is shown
+    return out
+
+
+def label(name: str, lang: str) -> str:
+    """One label of :func:`labels` (``verdict``, ``findings``...)."""
+    return labels(_lang(lang))[name]
+
+
+def _lang(lang: str | None) -> str:
+    return "ja" if lang == "ja" else "en"
+
+
+def verdict_label(verdict: str, lang: str) -> str:
+    """A verdict in words (an unknown value as it is)."""
+    return t(f"verdict.{verdict}.label", lang) if verdict in VERDICT_ORDER else str(verdict)
+
+
+def kind_label(kind: str, lang: str) -> str:
+    """``fundamental`` / ``recommended`` in words."""
+    return t(f"report.item.{kind}", lang) if has(f"report.item.{kind}") else kind
+
+
+def group_heading(number: str, lang: str) -> str:
+    """The official title of a heading that holds no item (chapter 2, 2.2.2, 2.3.4, 2.5.2), else ''."""
+    key = "report.group_heading." + number.replace(".", "_")
+    return t(key, lang) if has(key) else ""
+
+
+# --- TRANSITIONAL (issue 12): pipeline.Assessment has ``controls`` (dicts) until pipeline.py returns the core
+# Assessment; this is the one place the report accepts it. Remove once pipeline.evaluate builds core.Assessment.
+def core_assessment(assessment: Any) -> Assessment:
+    """``assessment`` as the core :class:`Assessment` (a pipeline Assessment with ``controls`` converted)."""
+    if isinstance(assessment, Assessment):
+        return assessment
+    items = getattr(assessment, "items", None)
+    if items is None:
+        items = [ItemResult.from_dict(r) for r in assessment.controls]
+    parameters = getattr(assessment, "parameters", None) or {}
+    return Assessment(assessment.bundle, list(assessment.findings), list(items), assessment.catalog, parameters)
+
+
+def item_of(result: ItemResult | dict[str, Any] | None, name: str, default: Any = None) -> Any:
+    """A field of an item result, whether an :class:`ItemResult` or its ``controls.json`` dict."""
+    if result is None:
+        return default
+    if isinstance(result, dict):
+        return result.get(name, default)
+    return getattr(result, name, default)
+
+
+# --- the checks' public interface -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckText:
+    """What the outputs show of a check: its title and remediation in one language, and its datasets."""
+
+    check_id: str
+    title: str
+    remediation: str
+    datasets: tuple[str, ...] = ()
+    severity: str = ""  # of a failure, as the check's record declares it
+
+    @property
+    def permissions(self) -> list[str]:
+        """IAM actions behind the check's AWS datasets (from the datasets' declarations), sorted."""
+        return sorted({a for d in self.datasets if (info := DATASETS.get(d)) for a in info.actions if ":" in a})
+
+
+def check_texts(lang: str, parameters: dict[str, Any] | None = None) -> dict[str, CheckText]:
+    """Every registered check's :class:`CheckText` in ``lang``; remediation quotes the parameters in force."""
+    from ..checks import registry
+
+    out = {}
+    for check_id, spec in registry().items():
+        out[check_id] = CheckText(
+            check_id, spec.title(lang), spec.remediation(lang, parameters), tuple(spec.datasets), spec.severity
+        )
+    return out
+
+
+# --- evidence cells: labels and values --------------------------------------------------------------------
+
+EVIDENCE_CELL_CHARS = 240  # a policy document or a DKIM key can run to pages; the bundle keeps the full value
+EVIDENCE_MAX_COLUMNS = 9  # for datasets without a curated column list
+EVIDENCE_SHORT_CELL = 64
+
+_AWS_PLACEHOLDERS = frozenset({"N/A", "not_supported", "no_information"})
+_JST = dt.timezone(dt.timedelta(hours=9), "JST")
+_TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def humanise(name: str) -> str:
+    """``access_key_1_active`` / ``AccountMFAEnabled`` as words (for a field without a label)."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z][a-z])", " ", name.replace("_", " ")).strip()
+    return words[:1].upper() + words[1:]
+
+
+def field_label(name: str, lang: str) -> str:
+    """The heading of an evidence column: ``field.<name>``, else the report's column of that name, else words."""
+    for key in (f"field.{name}", f"report.column.{name}"):
+        if has(key):
+            return t(key, lang)
+    return humanise(name)
+
+
+def value_word(key: str, lang: str) -> str:
+    """A word for a value in an evidence cell (``field_value.<key>``; the list separator is core's)."""
+    return t("value.list_separator" if key == "list_separator" else f"field_value.{key}", lang)
+
+
+def format_value(value: Any, lang: str, limit: int | None = EVIDENCE_CELL_CHARS) -> str:
+    """A readable cell: yes/no, whole numbers without ".0", times in JST, lists and mappings as text.
+
+    Access key IDs are masked; text beyond ``limit`` characters is cut with "…".
+    """
+    text = mask_secrets(_format(value, lang))
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def _format(value: Any, lang: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return value_word("yes" if value else "no", lang)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() else f"{value:g}"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dict):
+        parts = [f"{field_label(str(k), lang)}: {_format(v, lang)}" for k, v in value.items() if v not in (None, [], {}, "")]
+        return value_word("list_separator", lang).join(parts)
+    if isinstance(value, (list, tuple, set)):
+        items = [_format(v, lang) for v in value]
+        separator = "item_separator" if any(isinstance(v, dict) for v in value) else "list_separator"
+        return value_word(separator, lang).join(i for i in items if i)
+    text = str(value)
+    if text in _AWS_PLACEHOLDERS:
+        return value_word("none_value", lang)
+    if text.lower() in ("true", "false"):
+        return value_word("yes" if text.lower() == "true" else "no", lang)
+    if _TIMESTAMP_RE.match(text):
+        try:
+            when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return text
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        return when.astimezone(_JST).strftime("%Y-%m-%d %H:%M JST")
+    return text
+
+
+# Columns shown per dataset in evidence tables (the full rows stay in the bundle); "{lang}" is the
+# language of the table (ja | en). Datasets not listed show their short scalar columns.
+EVIDENCE_COLUMNS: dict[str, list[str]] = {
+    "ec2.regions": ["region", "enabled", "in_scope"],
+    "iam.credential_report": [
+        "user",
+        "password_enabled",
+        "password_last_used",
+        "mfa_active",
+        "access_key_1_active",
+        "access_key_1_last_rotated",
+        "access_key_1_last_used_date",
+        "access_key_2_active",
+        "access_key_2_last_rotated",
+    ],
+    "iam.account_summary": ["AccountMFAEnabled", "AccountAccessKeysPresent", "Users", "Roles", "Groups", "MFADevicesInUse"],
+    "iam.password_policy": [
+        "MinimumPasswordLength",
+        "RequireSymbols",
+        "RequireNumbers",
+        "RequireUppercaseCharacters",
+        "RequireLowercaseCharacters",
+        "ExpirePasswords",
+        "MaxPasswordAge",
+        "PasswordReusePrevention",
+    ],
+    "iam.authorization_details": ["entity_type", "name", "attached_policies", "groups"],
+    "iam.saml_providers": ["name", "valid_until", "certificate_expiries"],
+    "iam.oidc_providers": ["url", "client_ids"],
+    "sso.instances": ["instance_arn", "status"],
+    "secretsmanager.secrets": ["name", "rotation_enabled", "rotation_days", "last_rotated", "last_accessed"],
+    "cloudtrail.trails": ["name", "home_region", "is_multi_region", "log_file_validation", "s3_bucket", "kms_key_id"],
+    "cloudtrail.trail_status": ["name", "is_logging", "latest_delivery_time"],
+    "s3.trail_bucket_exposure": ["bucket", "acl_public", "policy_is_public", "bucket_block", "error_kind"],
+    "s3.trail_bucket_protection": ["bucket", "versioning", "mfa_delete", "object_lock", "retention_mode", "retention_days"],
+    "ses.identities": [
+        "identity",
+        "identity_type",
+        "verification_status",
+        "dkim_enabled",
+        "mail_from_domain",
+        "mail_from_status",
+    ],
+    "dns.domain": ["domain", "exists"],
+    "dns.spf": ["name", "present", "record", "dns_lookups", "all"],
+    "dns.dmarc": ["name", "present", "record", "p", "sp", "pct", "rua"],
+    "dns.dkim": ["name", "present", "key_type", "key_bits", "revoked", "record"],
+    "dns.mta_sts": ["name", "present", "record", "problems"],
+    "dns.tls_rpt": ["name", "present", "record", "problems"],
+    "ec2.security_groups": ["group_id", "group_name", "vpc_id", "ingress", "attached"],
+    "ec2.network_acls": ["network_acl_id", "vpc_id", "is_default", "subnet_ids", "entries"],
+    "ec2.vpcs": ["vpc_id", "name", "is_default", "cidr_blocks", "state"],
+    "ec2.flow_logs": ["flow_log_id", "resource_id", "status", "traffic_type", "destination_type", "destination"],
+    "ec2.route_tables": ["route_table_id", "vpc_id", "is_main", "routes"],
+    "elbv2.load_balancers": ["name", "type", "scheme", "vpc_id", "state"],
+    "wafv2.web_acl_associations": ["resource_name", "resource_type", "web_acl_name"],
+    "apigateway.stages": ["api_name", "stage_name", "endpoint_types", "web_acl_arn"],
+    "cloudfront.distributions": ["id", "domain_name", "aliases", "enabled", "comment", "web_acl_id"],
+    "route53.hosted_zones": ["name", "zone_id", "private", "query_log_groups", "dnssec_status"],
+    "guardduty.detectors": ["detector_id", "status", "finding_publishing_frequency"],
+    "network_firewall.firewalls": ["name", "vpc_id", "status"],
+    "attestation.file": ["file", "format", "prepared_by", "prepared_on", "sha256"],
+    "attestation.documents": ["title", "approver", "approval_date", "last_review_date", "location"],
+    "attestation.answers": ["question_{lang}", "answer"],
+}
+
+
+def dataset_description(dataset: str, lang: str) -> str:
+    info = DATASETS.get(dataset)
+    return info.description(lang) if info else dataset
+
+
+def _row_matches(row: dict[str, Any], keys_: Iterable[str], resource: str) -> bool:
+    """Whether a row is the resource a finding names ("sg-1 (web)", "user/alice", "root" for an ARN ending ":root")."""
+    resource = resource.strip()
+    for key in keys_:
+        value = row.get(key)
+        if not isinstance(value, str) or len(value) < 2:
+            continue
+        if (
+            value == resource
+            or resource.startswith(value + " ")
+            or resource.endswith("/" + value)
+            or value.endswith("/" + resource)
+            or value.endswith(":" + resource)
+        ):
+            return True
+    return False
+
+
+def item_datasets(check_ids: Iterable[str], checks: dict[str, CheckText]) -> list[str]:
+    """Datasets read by the checks of an item, first-mention order."""
+    seen: list[str] = []
+    for check_id in check_ids:
+        info = checks.get(check_id)
+        for dataset in info.datasets if info else ():
+            if dataset not in seen:
+                seen.append(dataset)
+    return seen
+
+
+def select_evidence(
+    assessment: Assessment,
+    control_id: str,
+    checks: dict[str, CheckText],
+    cache: dict[tuple[str, str, str], list[dict[str, Any]]] | None = None,
+) -> list[dict[str, Any]]:
+    """The evidence an item's findings rest on: per dataset, the rows its findings refer to.
+
+    A finding selects, in the dataset's (account, region) of the finding, the rows whose key field names
+    its resource (``DatasetInfo.key``); a finding about the whole scope ("password policy", "CloudTrail")
+    matches no row by name and selects every row of its scope. Attestation datasets give the rows of the
+    item itself (``DatasetInfo.item_key``). Rows of failing findings come first. Returns
+    ``[{"dataset", "frame"}]`` (raw values, "account" and "region" first), datasets without rows left out.
+    """
+    cache = {} if cache is None else cache
+    bundle = assessment.bundle
+    control = assessment.catalog.get(control_id)
+    findings = most_serious_first(f for f in assessment.findings if f.control_id == control_id and f.verdict.value != "error")
+    entries: dict[str, list[dict[str, Any]]] = {}
+    for entry in bundle.entries():
+        if entry.get("status") == "ok":
+            entries.setdefault(entry["dataset"], []).append(entry)
+
+    def rows_of(dataset: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
+        key = (dataset, entry["account_id"], entry["region"])
+        if key not in cache:
+            cache[key] = bundle.rows(*key)
+        return cache[key]
+
+    datasets = item_datasets(control.checks, checks)
+    chosen: dict[str, dict[tuple[str, str, int], dict[str, Any]]] = {d: {} for d in datasets}
+    for finding in findings:
+        info_check = checks.get(finding.check_id)
+        if info_check is None:
+            continue
+        # Per dataset of the check: the rows of the finding's scope, and those naming its resource.
+        scoped: dict[str, list[tuple[str, str, int, dict[str, Any]]]] = {}
+        named: dict[str, list[tuple[str, str, int, dict[str, Any]]]] = {}
+        anchored = False
+        for dataset in info_check.datasets:
+            if dataset not in chosen:
+                continue
+            info = DATASETS.get(dataset)
+            for entry in entries.get(dataset, []):
+                rows = rows_of(dataset, entry)
+                where = (entry["account_id"], entry["region"])
+                if info is not None and info.item_key:
+                    named.setdefault(dataset, []).extend(
+                        (*where, i, row) for i, row in enumerate(rows) if row.get(info.item_key) == control_id
+                    )
+                    continue
+                if entry["account_id"] != finding.account_id:
+                    continue
+                if GLOBAL not in (finding.region, entry["region"]) and finding.region != entry["region"]:
+                    continue
+                in_scope = [(*where, i, row) for i, row in enumerate(rows)]
+                if info is None or not info.key:
+                    # One row per scope (account summary, password policy): the finding is about that row.
+                    named.setdefault(dataset, []).extend(in_scope)
+                    anchored = anchored or bool(in_scope)
+                    continue
+                scoped.setdefault(dataset, []).extend(in_scope)
+                hits = [r for r in in_scope if _row_matches(r[3], info.key, finding.resource)]
+                named.setdefault(dataset, []).extend(hits)
+                anchored = anchored or bool(hits)
+        # A finding naming no row ("CloudTrail", "GuardDuty us-east-1", an account) is about its whole scope.
+        for dataset in set(named) | set(scoped):
+            picked = named.get(dataset, []) + ([] if anchored else scoped.get(dataset, []))
+            for account, region, index, row in picked:
+                chosen[dataset].setdefault((account, region, index), row)
+    tables = []
+    for dataset in datasets:
+        if not chosen[dataset]:
+            continue
+        records = [{"account": account, "region": region, **row} for (account, region, _i), row in chosen[dataset].items()]
+        tables.append({"dataset": dataset, "frame": pd.DataFrame(records)})
+    return tables
+
+
+def evidence_table(frame: pd.DataFrame, dataset: str, lang: str, limit: int | None = None) -> dict[str, Any]:
+    """Evidence rows as a readable, bounded table: labelled headings, formatted values, chosen columns.
+
+    The account column is left out for organisational and e-mail evidence (its value is "org" / "dns"),
+    the region column when every row is account-wide ("global").
+    """
+    total = len(frame)
+    shown = frame if limit is None else frame.head(limit)
+    curated = [c.format(lang=lang) for c in EVIDENCE_COLUMNS.get(dataset, [])]
+    names = [str(c) for c in shown.columns]
+    fixed = [c for c in ("account", "region") if c in names]
+    if "account" in fixed and set(shown["account"]) <= {"org", "dns"}:
+        fixed.remove("account")
+    if "region" in fixed and set(shown["region"]) <= {GLOBAL}:
+        fixed.remove("region")
+    records = shown.to_dict(orient="records")
+    if dataset == "attestation.answers":
+        records = [dict(r, answer=_answer_value(r, lang)) for r in records]
+    if curated:
+        keep = fixed + [c for c in curated if c in names]
+    else:
+        others = [c for c in names if c not in ("account", "region")]
+        cells = {c: [format_value(r.get(c), lang) for r in records] for c in others}
+        short = [
+            c
+            for c in others
+            if any(cells[c])
+            and all(
+                len(v) <= EVIDENCE_SHORT_CELL and not isinstance(r.get(c), (dict, list))
+                for v, r in zip(cells[c], records, strict=True)
+            )
+        ]
+        keep = fixed + (short or others)[: EVIDENCE_MAX_COLUMNS - len(fixed)]
+    narrowed = len(keep) < len(names)
+    # Identifying columns keep a fixed width (an account ID on one line); the others share the rest.
+    fixed_widths = {"account": 13.0, "region": 11.0}
+    rest = [c for c in keep if c not in fixed_widths]
+    share = (100.0 - sum(fixed_widths[c] for c in keep if c in fixed_widths)) / max(1, len(rest))
+    return {
+        "columns": [field_label(c, lang) for c in keep],
+        "fields": keep,
+        "widths": [fixed_widths.get(c, share) for c in keep],
+        "rows": [[format_value(r.get(c), lang) for c in keep] for r in records],
+        "total": total,
+        "shown": len(shown),
+        "narrowed": narrowed,
+    }
+
+
+def _answer_value(row: dict[str, Any], lang: str) -> Any:
+    """An attested answer with its options named as the questionnaire words them (not their ids)."""
+    from ..catalog.questions import item_questions
+
+    value = row.get("answer")
+    questions = item_questions(str(row.get("control_id") or ""))
+    try:
+        question = questions.question(str(row.get("question_id"))) if questions else None
+    except (KeyError, ValueError):
+        question = None
+    if question is None or not question.options:
+        return value
+
+    def name(v: Any) -> Any:
+        option = question.option(v) if isinstance(v, str) else None
+        return option.label(lang) if option else v
+
+    return [name(v) for v in value] if isinstance(value, list) else name(value)
+
+
+# --- missing evidence ---------------------------------------------------------------------------------------
+
+
+def error_row(entry: dict[str, Any], lang: str) -> dict[str, str]:
+    """A dataset that could not be gathered (a manifest error record), in ``lang``."""
+    kind = str(entry.get("error_kind") or "other")
+    message = str(entry.get("error_message") or "")
+    return {
+        "dataset": str(entry.get("dataset", "")),
+        "account": str(entry.get("account_id", "")),
+        "region": str(entry.get("region", "")),
+        "kind": kind,
+        "error": error_kind_label(kind, lang),
+        "code": str(entry.get("error_code") or ""),
+        # The library's message is English: the Japanese outputs give the kind and the code only.
+        "detail": message if lang != "ja" else "",
+        "message": message,
+        "action": str(entry.get("action") or ""),
+    }
+
+
+def split_actions(text: str) -> set[str]:
+    """IAM actions named in a comma- or space-separated text."""
+    return {a for a in re.split(r"[,\s]+", text or "") if ":" in a}
+
+
+def refused_actions(error_rows: Iterable[dict[str, str]], findings: Iterable[Finding]) -> list[str]:
+    """IAM actions refused during collection (manifest errors and error findings)."""
+    actions: set[str] = set()
+    for row in error_rows:
+        if row["kind"] == "access_denied":
+            actions |= split_actions(row["action"])
+    for finding in findings:
+        details = finding.details or {}
+        if finding.verdict.value == "error" and details.get("error_kind") == "access_denied":
+            actions |= split_actions(str(details.get("missing_permission") or ""))
+    return sorted(actions)
+
+
+# --- findings and items -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FindingView:
+    """One finding as every output shows it, in one language."""
+
+    finding: Finding
+    verdict: str
+    verdict_label: str
+    severity: str
+    severity_label: str
+    control_id: str
+    check_id: str
+    check: str  # the check's title
+    account: str
+    region: str
+    resource: str
+    message: str
+
+    def row(self) -> dict[str, Any]:
+        """The finding as a plain mapping (the document's rows)."""
+        return {
+            "verdict": self.verdict,
+            "verdict_label": self.verdict_label,
+            "severity": self.severity,
+            "severity_label": self.severity_label,
+            "control_id": self.control_id,
+            "check_id": self.check_id,
+            "check": self.check,
+            "account": self.account,
+            "region": self.region,
+            "resource": self.resource,
+            "message": self.message,
+        }
+
+
+@dataclass
+class ItemView:
+    """One guideline item as every output shows it, in one language."""
+
+    control: Any
+    result: ItemResult
+    lang: str
+    id: str
+    number: str  # the seed matrix's "No." column: a circled digit or a letter
+    kind: str
+    kind_label: str
+    title: str
+    text: str
+    footnotes: list[str]
+    consultant: str | None
+    aws: str | None
+    verdict: str
+    verdict_label: str
+    automated_verdict: str | None
+    basis: list[str]
+    basis_label: str
+    answer_only: bool
+    mode: str
+    checks: list[CheckText]
+    datasets: list[str]
+    findings: list[FindingView]  # most serious first
+    counts: dict[str, int]
+    evidence_errors: list[dict[str, str]]
+    remediation: list[CheckText]  # the checks with a failing finding
+    missing_actions: list[str]
+
+    @property
+    def compact(self) -> bool:
+        """No check and no finding: the item is shown with its text and verdict only."""
+        return not self.checks and not self.findings
+
+    @property
+    def hybrid(self) -> bool:
+        return self.mode == "hybrid" and bool(self.checks)
+
+    @property
+    def heading(self) -> str:
+        return t("report.item.heading", self.lang, id=self.id, title=self.title, kind=self.kind_label)
+
+
+def finding_view(finding: Finding, lang: str, checks: dict[str, CheckText]) -> FindingView:
+    info = checks.get(finding.check_id)
+    return FindingView(
+        finding=finding,
+        verdict=finding.verdict.value,
+        verdict_label=verdict_label(finding.verdict.value, lang),
+        severity=finding.severity,
+        severity_label=severity_label(finding.severity, lang),
+        control_id=finding.control_id,
+        check_id=finding.check_id,
+        check=info.title if info else finding.check_id,
+        account=finding.account_id,
+        region=finding.region,
+        resource=finding.resource,
+        message=finding.message(lang),
+    )
+
+
+@dataclass
+class SectionRow:
+    """Item verdict counts of one section (the summary table)."""
+
+    number: str
+    title: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+class ReportView:
+    """Everything the outputs show of one assessment, in one language; built once, read by every output."""
+
+    def __init__(self, assessment: Any, lang: str, checks: dict[str, CheckText] | None = None) -> None:
+        self.lang = _lang(lang)
+        self.assessment = core_assessment(assessment)
+        self.bundle = self.assessment.bundle
+        self.catalog = self.assessment.catalog
+        self.labels = labels(self.lang)
+        self.checks = check_texts(self.lang, self.assessment.parameters) if checks is None else checks
+        lang_ = self.lang
+        self.findings: list[FindingView] = [
+            finding_view(f, lang_, self.checks) for f in most_serious_first(self.assessment.findings)
+        ]
+        by_item: dict[str, list[FindingView]] = {}
+        for view in self.findings:
+            by_item.setdefault(view.control_id, []).append(view)
+        self.error_rows = [error_row(e, lang_) for e in self.bundle.errors()]
+        results = {r.control_id: r for r in self.assessment.items}
+        self.items: list[ItemView] = []
+        for control in self.catalog:
+            result = results.get(control.control_id) or _undecided(control)
+            self.items.append(self._item(control, result, by_item.get(control.control_id, [])))
+        self.by_id = {item.id: item for item in self.items}
+        self._evidence_rows: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        self._evidence: dict[str, list[dict[str, Any]]] = {}
+
+    def _item(self, control: Any, result: ItemResult, own: list[FindingView]) -> ItemView:
+        lang = self.lang
+        datasets = item_datasets(control.checks, self.checks)
+        wanted = set(datasets)
+        errors = [r for r in self.error_rows if r["dataset"] in wanted]
+        failing = [c for c in control.checks if any(f.check_id == c and f.verdict == "fail" for f in own)]
+        basis = item_of(result, "basis")
+        verdict = item_of(result, "verdict", "manual")
+        automated = item_of(result, "automated_verdict") or ("manual" if control.checks else None)
+        return ItemView(
+            control=control,
+            result=result,
+            lang=lang,
+            id=control.control_id,
+            number=control.label_ja if lang == "ja" else control.label_en,
+            kind=control.kind,
+            kind_label=kind_label(control.kind, lang),
+            title=control.title(lang),
+            text=control.text(lang),
+            footnotes=list(control.footnotes(lang)),
+            consultant=control.consultant_view(lang) or None,
+            aws=control.aws_realisation(lang) or None,
+            verdict=verdict,
+            verdict_label=verdict_label(verdict, lang),
+            automated_verdict=automated,
+            basis=basis_list(basis),
+            basis_label=basis_label(basis, lang) if basis else "",
+            answer_only=answer_only(basis),
+            mode=control.mode,
+            checks=[self.check(c) for c in control.checks],
+            datasets=datasets,
+            findings=own,
+            counts={v: n for v in VERDICT_ORDER if (n := sum(1 for f in own if f.verdict == v))},
+            evidence_errors=errors,
+            remediation=[self.check(c) for c in failing],
+            missing_actions=refused_actions(errors, (f.finding for f in own)),
+        )
+
+    def check(self, check_id: str) -> CheckText:
+        """A check's texts (an unknown check is named by its id)."""
+        return self.checks.get(check_id) or CheckText(check_id, check_id, "")
+
+    def label(self, name: str) -> str:
+        return self.labels[name]
+
+    def item(self, control_id: str) -> ItemView:
+        return self.by_id[control_id]
+
+    def evidence(self, control_id: str) -> list[dict[str, Any]]:
+        """The evidence rows an item's findings refer to (:func:`select_evidence`), read once."""
+        if control_id not in self._evidence:
+            self._evidence[control_id] = select_evidence(self.assessment, control_id, self.checks, self._evidence_rows)
+        return self._evidence[control_id]
+
+    def sections(self) -> list[SectionRow]:
+        """Item verdict counts per section, in guideline order."""
+        rows = []
+        for section in self.catalog.sections():
+            controls = self.catalog.by_section(section)
+            counts = Counter(i.verdict for i in self.items if i.control.section == section)
+            rows.append(SectionRow(section, controls[0].section_title(self.lang), {v: counts.get(v, 0) for v in VERDICT_ORDER}))
+        return rows
+
+    def verdict_counts(self) -> Counter:
+        return Counter(i.verdict for i in self.items)
+
+    def merged(self, verdicts: Sequence[str]) -> list[dict[str, Any]]:
+        """Findings of ``verdicts``, most serious first, once per check and place (the runner repeats a
+        finding for every item of its check): rows with the items they concern under ``controls``."""
+        merged: dict[tuple, dict[str, Any]] = {}
+        for view in self.findings:
+            if view.verdict not in verdicts:
+                continue
+            key = (view.verdict, view.check_id, view.account, view.region, view.resource)
+            if key in merged:
+                if view.control_id not in merged[key]["controls"]:
+                    merged[key]["controls"].append(view.control_id)
+                continue
+            row = view.row()
+            row["controls"] = [view.control_id]
+            row["permission"] = str((view.finding.details or {}).get("missing_permission") or "")
+            merged[key] = row
+        return list(merged.values())
+
+    def missing_permissions(self) -> list[str]:
+        return refused_actions(self.error_rows, self.assessment.findings)
+
+    def inventory(self) -> list[dict[str, Any]]:
+        """Every dataset of the bundle with its state (the evidence inventory)."""
+        rows = []
+        for entry in self.bundle.entries():
+            ok = entry.get("status") == "ok"
+            rows.append(
+                {
+                    "dataset": str(entry.get("dataset", "")),
+                    "account": str(entry.get("account_id", "")),
+                    "region": str(entry.get("region", "")),
+                    "ok": ok,
+                    "status": self.label("ok") if ok else error_kind_label(str(entry.get("error_kind") or "other"), self.lang),
+                    "rows": entry.get("row_count", 0) if ok else "",
+                    "file": str(entry.get("file") or ""),
+                    "sha256": str(entry.get("sha256") or ""),
+                }
+            )
+        rows.sort(key=lambda r: (r["dataset"], r["account"], r["region"]))
+        return rows
+
+    def layer_rows(self) -> list[dict[str, str]]:
+        return layer_rows((v.finding for v in self.findings), self.lang)
+
+
+def layer_rows(findings: Iterable[Finding], lang: str) -> list[dict[str, str]]:
+    """Per finding reporting defense layers (a ``layer_state`` under each ``layer`` name of its details): the
+    account, each layer's state and the verdict, in words, most serious first; a row repeated (one per item) once."""
+    layers = [k.split(".", 1)[1] for k in keys("layer")]
+    rows: list[dict[str, str]] = []
+    for finding in most_serious_first(findings):
+        details = finding.details or {}
+        states = {layer: details.get(layer) for layer in layers}
+        if not all(isinstance(s, str) and has(f"layer_state.{s}") for s in states.values()):
+            continue
+        row = {"account": finding.account_id, **{layer: t(f"layer_state.{s}", lang) for layer, s in states.items()}}
+        row["verdict"] = verdict_label(finding.verdict.value, lang)
+        if row not in rows:
+            rows.append(row)
+    return rows
+
+
+def _undecided(control: Any) -> ItemResult:
+    """The result of an item the assessment has none for (never expected: every item is rolled up)."""
+    return ItemResult(
+        control.control_id,
+        "manual",
+        control.title_ja,
+        control.title_en,
+        None,
+        control.section,
+        control.kind,
+        control.mode,
+        list(control.checks),
+        None,
+        "no_findings",
+        {v: 0 for v in VERDICT_ORDER},
+    )
+
+
+__all__ = [
+    "EVIDENCE_CELL_CHARS",
+    "CheckText",
+    "FindingView",
+    "ItemView",
+    "ReportView",
+    "check_texts",
+    "core_assessment",
+    "evidence_table",
+    "field_label",
+    "format_value",
+    "group_heading",
+    "label",
+    "labels",
+    "select_evidence",
+    "verdict_label",
+]
