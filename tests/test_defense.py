@@ -884,10 +884,17 @@ def test_layer_summary_reads_results_not_evidence(tmp_path):
 
 
 def test_layer_summary_without_its_component_results_is_an_error(tmp_path):
-    """Run alone (its component checks not run first) the summary names the missing results: never a verdict."""
-    findings = run_single("defense_in_depth_layers", bundle(tmp_path))
+    """Given no results of its components, the summary names the missing results: never a verdict. (run_check
+    works them out first; check_findings takes the results as given.)"""
+    from assess_lib.checks import registry
+    from assess_lib.checks.runner import check_findings
+
+    evidence = bundle(tmp_path)
+    findings = check_findings(registry()["defense_in_depth_layers"], evidence, ACCOUNT, {}, None, {})
     assert [f.verdict.value for f in findings] == ["error"]
     assert "waf_internet_endpoints" in findings[0].message_en and findings[0].resource == "defense_in_depth_layers"
+    findings = run_single("defense_in_depth_layers", evidence)
+    assert "error" not in {f.verdict.value for f in findings}, "run_check runs the components first"
 
 
 def test_layer_summary_fails_on_a_gap_beside_unreadable_attested_answers(tmp_path):

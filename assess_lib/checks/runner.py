@@ -129,9 +129,25 @@ def run_check(
     domain: str | None = None,
     prior: Mapping[str, list[Finding]] | None = None,
 ) -> list[Finding]:
-    """Findings of one check for one account (or domain), expanded to each of its guideline items."""
-    findings = check_findings(spec, bundle, account_id, parameters, domain, prior or {})
+    """Findings of one check for one account (or domain), expanded to each of its guideline items. The results
+    a composite check reads are those given in ``prior``, else worked out here first."""
+    if prior is None:
+        prior = _prior_results(spec, bundle, account_id, parameters, domain)
+    findings = check_findings(spec, bundle, account_id, parameters, domain, prior)
     return [dataclasses.replace(f, control_id=control) for control in spec.controls for f in findings]
+
+
+def _prior_results(
+    spec: CheckSpec, bundle: Bundle, account_id: str, parameters: Mapping[str, Any], domain: str | None
+) -> dict[str, list[Finding]]:
+    specs = registry()
+    done: dict[str, list[Finding]] = {}
+    for other in spec.record.reads:
+        read = specs[other]
+        done[other] = check_findings(
+            read, bundle, account_id, parameters, domain, _prior_results(read, bundle, account_id, parameters, domain)
+        )
+    return done
 
 
 def evaluate(bundle: Bundle, parameters: Mapping[str, Any]) -> list[Finding]:
