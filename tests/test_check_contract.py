@@ -112,7 +112,9 @@ def test_the_catalogue_alone_maps_items_to_checks_and_every_check_is_mapped():
 
 def test_every_check_has_its_record_and_every_parameter_one_default():
     specs = registry()
-    assert all(not spec.legacy for spec in specs.values()), [c for c, s in specs.items() if s.legacy]
+    assert {spec.record.module for spec in specs.values()} == {p.stem for p in PACKAGE.joinpath("checks").glob("*.yaml")}, (
+        "a record file without checks"
+    )
     for spec in specs.values():
         assert spec.title("ja") and spec.title("en") and spec.remediation("ja") and spec.remediation("en")
 

@@ -367,7 +367,7 @@ def test_the_catalogue_maps_each_check_to_the_items_its_decorator_named():
 
     specs = registry()
     assert {c: list(specs[c].controls) for c in IDENTITY_CHECKS} == IDENTITY_CHECKS
-    assert not any(specs[c].legacy for c in IDENTITY_CHECKS), "moved to a record file"
+    assert all(specs[c].record.module == "s2_3_1_identity" for c in IDENTITY_CHECKS), "moved to a record file"
 
 
 def test_record_parameters_keep_the_defaults_of_the_former_thresholds_file():

@@ -615,7 +615,7 @@ def test_checks_are_registered_for_2_3_1_6_and_dns_needs_no_iam_permission():
     for check_id in EMAIL_CHECKS + SES_CHECKS:
         assert specs[check_id].controls == ("2.3.1-6",)
         assert specs[check_id].title("ja") and specs[check_id].remediation("en")
-        assert not specs[check_id].legacy and specs[check_id].record.module == "s2_3_1_email"
+        assert specs[check_id].record.module == "s2_3_1_email"
     assert all(specs[c].scope == "domain" and specs[c].permissions == [] for c in EMAIL_CHECKS)
     assert all(specs[c].scope == "region" for c in SES_CHECKS)
     actions = required_actions()

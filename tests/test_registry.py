@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from assess_lib.aws.collectors import COLLECTORS
 from assess_lib.catalog import load_catalog
-from assess_lib.checks import check_metadata, registry, required_actions
+from assess_lib.checks import registry, required_actions
 from assess_lib.datasets import DATASETS, DNS_SCOPE, ORG_SCOPE_DATA
 
 
@@ -19,14 +19,6 @@ def test_every_check_maps_to_catalogue_items_and_back():
         for check_id in control.checks:
             assert check_id in specs, f"{control.control_id} lists unknown check {check_id}"
             assert control.control_id in specs[check_id].controls
-
-
-def test_every_check_has_metadata_in_both_languages():
-    meta = check_metadata()
-    for check_id in registry():
-        for key in ("title_ja", "title_en", "remediation_ja", "remediation_en", "severity"):
-            assert meta[check_id].get(key), f"{check_id}: {key}"
-    assert set(meta) == set(registry()), "checks.yaml has entries without a check"
 
 
 def test_every_aws_dataset_has_a_collector_and_read_only_actions():

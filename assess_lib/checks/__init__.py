@@ -9,10 +9,6 @@ generic: iterating the scope, turning missing evidence into ``error`` findings p
 assess", rendering messages, and containing a crash. Which guideline items a check serves is said by the catalogue
 alone (``catalog/controls.yaml``, ``checks:``). Check modules are discovered: every module of this package with a
 record file of the same name.
-
-Transitional (until every module is moved): a module without a record file registers its checks with
-``@check(id, controls=..., datasets=..., scope=...)``, keeps its words in ``checks.yaml`` and records findings
-through ``ctx.passed/failed/...``.
 """
 
 from __future__ import annotations
@@ -22,10 +18,8 @@ import pkgutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
-from .._yaml import load_packaged_yaml
 from ..core.text import render
 from ..datasets import BASE_ACTIONS, actions_for
 from .context import CheckContext
@@ -44,12 +38,11 @@ AWS_SCOPES = (ACCOUNT_SCOPE, REGION_SCOPE)
 _MACHINERY = frozenset({"answers", "context", "records", "result", "runner"})
 
 
-def check(check_id: str, controls: list[str] | None = None, datasets: list[str] | None = None, scope: str | None = None):
+def check(check_id: str) -> Callable[[CheckFn], CheckFn]:
     """Mark ``fn`` as the function of check ``check_id`` (its record says the rest)."""
 
     def mark(fn: CheckFn) -> CheckFn:
         fn.__check_id__ = check_id  # type: ignore[attr-defined]
-        fn.__legacy__ = None if controls is None else (tuple(controls), tuple(datasets or ()), scope or ACCOUNT_SCOPE)  # type: ignore[attr-defined]
         return fn
 
     return mark
@@ -61,7 +54,6 @@ class CheckSpec:
 
     record: CheckRecord
     fn: CheckFn
-    legacy_controls: tuple[str, ...] | None = None  # transitional: controls named by the decorator
 
     @property
     def check_id(self) -> str:
@@ -84,14 +76,8 @@ class CheckSpec:
         return self.record.parameters
 
     @property
-    def legacy(self) -> bool:
-        return self.legacy_controls is not None
-
-    @property
     def controls(self) -> tuple[str, ...]:
         """The guideline items the catalogue maps this check to."""
-        if self.legacy_controls is not None:
-            return self.legacy_controls
         return tuple(_controls_by_check().get(self.check_id, ()))
 
     @property
@@ -136,29 +122,6 @@ def _check_modules() -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _legacy_records() -> dict[str, dict[str, Any]]:
-    """Transitional: the words of the checks not yet moved to a record file."""
-    path = resources.files(__package__) / "checks.yaml"
-    return load_packaged_yaml(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
-def _legacy_record(check_id: str, module: str, datasets: tuple[str, ...], scope: str) -> CheckRecord:
-    meta = _legacy_records()[check_id]
-    return CheckRecord(
-        check_id=check_id,
-        module=module,
-        title={"ja": meta["title_ja"], "en": meta["title_en"]},
-        severity=meta.get("severity", "medium"),
-        scope=scope,
-        datasets=datasets,
-        messages=dict(meta.get("messages") or {}),
-        remediation={"ja": meta["remediation_ja"], "en": meta["remediation_en"]},
-        parameters=dict(meta.get("parameters") or {}),
-        subject=check_id,
-    )
-
-
-@lru_cache(maxsize=1)
 def _discover() -> dict[str, CheckSpec]:
     records = load_records()
     found: dict[str, CheckSpec] = {}
@@ -170,18 +133,11 @@ def _discover() -> dict[str, CheckSpec]:
                 continue
             if check_id in found:
                 raise ValueError(f"check {check_id} has two functions ({found[check_id].record.module} and {module})")
-            legacy = getattr(value, "__legacy__", None)
-            if check_id in records:
-                if records[check_id].module != module:
-                    raise ValueError(
-                        f"check {check_id}: its record is in checks/{records[check_id].module}.yaml, not {module}.yaml"
-                    )
-                found[check_id] = CheckSpec(records[check_id], value)
-            elif legacy is not None:
-                controls, datasets, scope = legacy
-                found[check_id] = CheckSpec(_legacy_record(check_id, module, datasets, scope), value, controls)
-            else:
+            if check_id not in records:
                 raise ValueError(f"check {check_id} (checks/{module}.py) has no record in checks/{module}.yaml")
+            if records[check_id].module != module:
+                raise ValueError(f"check {check_id}: its record is in checks/{records[check_id].module}.yaml, not {module}.yaml")
+            found[check_id] = CheckSpec(records[check_id], value)
     orphans = sorted(set(records) - set(found))
     if orphans:
         raise ValueError(f"check record {orphans[0]} (checks/{records[orphans[0]].module}.yaml) has no function")
@@ -197,21 +153,6 @@ def registry() -> dict[str, CheckSpec]:
 def required_actions() -> list[str]:
     """Every IAM action the checks need (the kit's read-only policy)."""
     return sorted({a for spec in registry().values() for a in spec.permissions} | set(BASE_ACTIONS))
-
-
-def check_metadata() -> dict[str, dict[str, Any]]:
-    """Transitional: titles, severities and remediation per check in the old flat shape."""
-    return {
-        c: {
-            "title_ja": s.title("ja"),
-            "title_en": s.title("en"),
-            "severity": s.severity,
-            "remediation_ja": s.remediation("ja"),
-            "remediation_en": s.remediation("en"),
-            "messages": s.record.messages,
-        }
-        for c, s in registry().items()
-    }
 
 
 __all__ = [

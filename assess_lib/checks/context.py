@@ -206,7 +206,7 @@ class CheckContext:
         if any(m.dataset == missing.dataset and m.region == missing.region for m in self.missing):
             return
         self.missing.append(missing)
-        self.add(
+        self._add(
             Verdict.ERROR,
             missing.dataset,
             missing.describe("ja"),
@@ -225,7 +225,7 @@ class CheckContext:
 
         detail = mask_secrets(" ".join(f"{type(crash).__name__}: {crash}".split()))
         detail = detail if len(detail) <= 200 else detail[:199] + "\u2026"
-        self.add(
+        self._add(
             Verdict.ERROR,
             self.check_id,
             t("runner.crashed", "ja", check=self.check_id, detail=detail),
@@ -236,18 +236,11 @@ class CheckContext:
             error_code=type(crash).__name__,
         )
 
-    def text(self, key: str, **values: Any) -> tuple[str, str]:
-        """(ja, en) of one of the check's messages in checks.yaml (``messages.<key>``), filled with ``values``."""
-        from . import check_metadata  # the package imports this module
-
-        message = check_metadata()[self.check_id]["messages"][key]
-        return message["ja"].format(**values), message["en"].format(**values)
-
     def days_since(self, value: Any) -> int | None:
         when = parse_time(value)
         return None if when is None else (self.now - when).days
 
-    def add(
+    def _add(
         self,
         verdict: Verdict,
         resource: str,
@@ -257,7 +250,7 @@ class CheckContext:
         severity: str = "medium",
         **details: Any,
     ) -> None:
-        """Record a finding (control_id is filled in by the runner for each control)."""
+        """Record a finding the runner makes itself (missing evidence, a crash); control_id is filled in later."""
         self.findings.append(
             Finding(
                 check_id=self.check_id,
@@ -272,16 +265,3 @@ class CheckContext:
                 severity=severity,
             )
         )
-
-    def passed(self, resource: str, ja: str, en: str, region: str = GLOBAL, **details: Any) -> None:
-        self.add(Verdict.PASS, resource, ja, en, region, "info", **details)
-
-    def failed(self, resource: str, ja: str, en: str, region: str = GLOBAL, severity: str | None = None, **details: Any) -> None:
-        """A failing finding; severity defaults to the check's (checks.yaml)."""
-        self.add(Verdict.FAIL, resource, ja, en, region, severity or self.default_severity, **details)
-
-    def not_applicable(self, resource: str, ja: str, en: str, region: str = GLOBAL, **details: Any) -> None:
-        self.add(Verdict.NOT_APPLICABLE, resource, ja, en, region, "info", **details)
-
-    def manual(self, resource: str, ja: str, en: str, region: str = GLOBAL, **details: Any) -> None:
-        self.add(Verdict.MANUAL, resource, ja, en, region, "info", **details)

@@ -43,7 +43,6 @@ OPTIONAL = ("parameters", "reads", "subject", "references", "always_applies")
 # Names the runner fills into every message besides the result's facts and the parameters.
 RUNNER_FIELDS = ("resource", "region", "account", "domain")
 NOTHING_TO_ASSESS = "none"
-INFRASTRUCTURE_FILES = frozenset({"checks.yaml"})  # transitional: the records of checks not yet moved
 
 
 class RecordError(ValueError):
@@ -155,7 +154,7 @@ def load_records() -> dict[str, CheckRecord]:
     records: dict[str, CheckRecord] = {}
     folder = resources.files(__package__)
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".yaml") or entry.name in INFRASTRUCTURE_FILES:
+        if not entry.name.endswith(".yaml"):
             continue
         source = f"checks/{entry.name}"
         data = load_packaged_yaml(entry.read_text(encoding="utf-8")) or {}

@@ -87,11 +87,9 @@ def check_findings(
     for region in regions:
         view = ctx if region is None else ctx.in_region(region)
         try:
-            outcome = spec.fn(view)
-            if not spec.legacy:
-                for result in outcome or ():
-                    ctx.findings.append(_finding(spec, view, result, region))
-                    produced += 1
+            for result in spec.fn(view) or ():
+                ctx.findings.append(_finding(spec, view, result, region))
+                produced += 1
         except EvidenceUnavailable as missing:
             # Missing evidence is never a verdict: say what is missing and which permission would fix it.
             # Findings recorded before the gap stay (a failure is never hidden by an error elsewhere), and
@@ -103,7 +101,7 @@ def check_findings(
             log.warning("check %s failed on account %s: %s: %s", spec.check_id, account_id, type(crash).__name__, crash)
             view.record_crash(crash)
             crashed = True
-    if not spec.legacy and not produced and ctx.complete and not crashed:
+    if not produced and ctx.complete and not crashed:
         # Nothing to assess: complete evidence and no resource the check applies to. (A check whose record says
         # it always applies and yields nothing is a defect: its "none" message is missing, which is contained
         # as a crash naming the check.)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ..core.model import Verdict
-from ..core.text import Phrase, render
+from ..core.text import Phrase
 from ..datasets import DATASETS
 from ..evidence import GLOBAL
 from . import check, failed, passed
@@ -352,51 +352,3 @@ def bucket_not_public(ctx: CheckContext) -> Iterator[Result]:
         return passed(row["bucket"], "pass_blocked" if fully_blocked else "pass")
 
     yield from per_log_bucket(ctx, "s3.trail_bucket_exposure", judge, what=Phrase("exposure"))
-
-
-# --- transitional: the CloudTrail checks of s2_3_1_identity.py, not yet moved, record through these -------------
-
-
-def _own_text(check_id: str, key: str, ja: Mapping[str, Any], en: Mapping[str, Any]) -> tuple[str, str]:
-    """(ja, en) of one of this module's record messages, filled per language."""
-    from .records import load_records
-
-    message = load_records()[check_id].messages[key]
-    return render(message["ja"], "ja", ja), render(message["en"], "en", en)
-
-
-def each_trail(ctx: CheckContext, holds: Callable[[dict[str, Any]], Any], ok: tuple[str, str], bad: tuple[str, str]) -> None:
-    """Transitional form of :func:`per_trail` for a check recording through ``ctx``: ``ok``/``bad`` are (ja, en)
-    messages with ``{name}`` for the trail's name."""
-    for result in per_trail(ctx, holds):
-        if result.message == "no_trail":
-            ja, en = _own_text("cloudtrail_log_validation", "no_trail", {}, {})
-            ctx.failed(result.resource, ja, en, severity=result.severity)
-            continue
-        ja, en = ok if result.verdict == Verdict.PASS else bad
-        texts = ja.format(name=result.resource), en.format(name=result.resource)
-        if result.verdict == Verdict.PASS:
-            ctx.passed(result.resource, *texts, result.region)
-        else:
-            ctx.failed(result.resource, *texts, result.region)
-
-
-def log_buckets(ctx: CheckContext, dataset: str, what: tuple[str, str]) -> list[dict[str, Any]]:
-    """Transitional form of :func:`per_log_bucket` for a check recording through ``ctx``: the readable rows.
-    ``what`` names in (ja, en) what could not be read of an unreadable bucket."""
-    if not trails(ctx):
-        if ctx.complete:
-            ctx.not_applicable("CloudTrail", *_own_text("cloudtrail_bucket_not_public", "none", {}, {}))
-        return []
-    readable = []
-    for row in ctx.rows(dataset):
-        if not row.get("error_kind"):
-            readable.append(row)
-            continue
-        result = _unreadable(row, dataset, {})
-        values = {**result.facts, "resource": result.resource}
-        ja, en = _own_text(
-            "cloudtrail_bucket_not_public", "bucket_unreadable", {**values, "what": what[0]}, {**values, "what": what[1]}
-        )
-        ctx.add(Verdict.ERROR, result.resource, ja, en, severity="info")
-    return readable
