@@ -69,6 +69,16 @@ class PrivateKernelManager(KernelManager):
             shutil.rmtree(self._socket_dir, ignore_errors=True)
 
 
+def _shutdown(manager: PrivateKernelManager) -> None:
+    """Shut a kernel down (gracefully, best effort)."""
+    manager.stop_clients()
+    try:
+        if manager.has_kernel:
+            manager.shutdown_kernel(now=False)
+    except Exception as err:  # noqa: BLE001 - shutting down is best effort
+        log.debug("kernel shutdown: %s", err)
+
+
 class KernelPool:
     """One kernel per calling thread, started in ``cwd`` on first use and reset before each reuse."""
 
@@ -78,9 +88,15 @@ class KernelPool:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._managers: list[PrivateKernelManager] = []
+        self._closed = False
 
     def kernel(self) -> PrivateKernelManager:
-        """This thread's kernel, with an empty namespace and its execution count back at 1."""
+        """This thread's kernel, with an empty namespace and its execution count back at 1.
+
+        After :meth:`close` (the run stopping) no kernel starts: RuntimeError.
+        """
+        if self._closed:
+            raise RuntimeError("the kernel pool is closed")
         manager = getattr(self._local, "manager", None)
         if manager is not None and manager.is_alive():
             manager.stop_clients()  # the previous notebook's
@@ -95,20 +111,21 @@ class KernelPool:
         manager.start_kernel(cwd=str(self.cwd))
         self._local.manager = manager
         with self._lock:
-            self._managers.append(manager)
+            closed = self._closed
+            if not closed:
+                self._managers.append(manager)
+        if closed:  # closed while this kernel started: it is not left running
+            _shutdown(manager)
+            raise RuntimeError("the kernel pool is closed")
         return manager
 
     def close(self) -> None:
         """Shut every kernel down (gracefully, best effort)."""
         with self._lock:
+            self._closed = True
             managers, self._managers = self._managers, []
         for manager in managers:
-            manager.stop_clients()
-            try:
-                if manager.has_kernel:
-                    manager.shutdown_kernel(now=False)
-            except Exception as err:  # noqa: BLE001 - shutting down is best effort
-                log.debug("kernel shutdown: %s", err)
+            _shutdown(manager)
 
     def __enter__(self) -> "KernelPool":
         return self
