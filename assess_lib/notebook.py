@@ -100,16 +100,20 @@ class Walkthrough:
         lang = self.language
         controls = self.assessment.catalog.by_section(section)
         title = controls[0].section_title(lang) if controls else section
+        self._show(f"<h2>{ui.esc(section)} {ui.esc(title)}</h2>{self._scope()}{self._table(controls)}")
+
+    def _scope(self) -> str:
+        """Customer, accounts, collection time and bundle ID of the run shown."""
         manifest = self.assessment.bundle.manifest
         scope = t(
             "notebook.scope",
-            lang,
+            self.language,
             customer=manifest.get("customer"),
             accounts=", ".join(manifest.get("accounts", [])),
             started_at=manifest.get("started_at"),
             run_id=manifest.get("run_id"),
         )
-        self._show(f"<h2>{ui.esc(section)} {ui.esc(title)}</h2><p>{ui.esc(scope)}</p>{self._table(controls)}")
+        return f"<p>{ui.esc(scope)}</p>"
 
     def _basis(self, control_id: str) -> str:
         """The basis of a decided verdict in a few words (empty while undecided)."""
@@ -117,10 +121,10 @@ class Walkthrough:
         return basis_label(basis, self.language, short=True) if basis else ""
 
     def summary(self) -> None:
-        """Verdict counts per section, then every item with its verdict."""
+        """The run's scope, verdict counts per section, then every item with its verdict."""
         view = SimpleNamespace(catalog=self.assessment.catalog, controls=self._records())
         frame = ui.section_summary_frame(view, self.language)
-        self._show(ui.frame_html(frame) + self._table(list(self.assessment.catalog)))
+        self._show(self._scope() + ui.frame_html(frame) + self._table(list(self.assessment.catalog)))
 
     def layers(self):
         """Defense-in-depth layer table (entrance / internal / exit) per account."""

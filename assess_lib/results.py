@@ -220,7 +220,8 @@ def read_results(run_dir: Path) -> Assessment:
                 "guideline catalogue of this kit",
             )
     items = read_items(run_dir, catalog)
-    bundle.verification = bundle.verify() or recorded_problems(bundle)
+    # [] once verified clean; the differences otherwise, or those recorded when this output was rendered unverified.
+    bundle.verification = bundle.verify() or recorded_problems(bundle) or []
     return Assessment(bundle=bundle, findings=findings, items=items, catalog=catalog)
 
 
