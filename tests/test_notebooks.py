@@ -81,6 +81,15 @@ def test_one_notebook_per_top_level_section_and_every_item_in_exactly_one():
     assert "kit.summary()" in summary and "kit.chart();" in summary and "kit.collection_errors()" in summary
 
 
+def test_the_notebooks_japanese_has_no_space_from_folded_lines():
+    """YAML folds a long line with a space: inside Japanese text it showed as a stray gap (示し、 項目)."""
+    from assess_lib.core.text import entry, keys
+
+    folded = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef] [\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")
+    texts = {key: entry(key)["ja"] for key in keys("notebook")}
+    assert len(texts) > 10 and not [key for key, text in texts.items() if folded.search(text)]
+
+
 def test_committed_notebooks_have_no_outputs_and_no_logic():
     for path in NOTEBOOK_DIR.glob("*.ipynb"):
         notebook = json.loads(path.read_text(encoding="utf-8"))

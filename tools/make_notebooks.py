@@ -38,9 +38,11 @@ SPECIAL = {
     "2.3": [("notebook.layers", "kit.layers()")],
 }
 
-PARAMETERS = """# Parameters (papermill: -p run_dir DIR -p language en)
-# run_dir: the folder of a finished run (e.g. made by: python -m assess_lib demo --out outputs/demo), relative to
-#   this notebook's folder or to the kit's folder; a run's own executed copies say "..". None: a message says how.
+# The how-to stays in the parameters cell: the HTML copies of a run's notebooks (for the customer) leave it out.
+PARAMETERS = """# Parameters (papermill: -p run_dir DIR -p language en). This notebook shows a finished run and never collects.
+# run_dir: the folder of a finished run, e.g. made by: python -m assess_lib demo --out outputs/demo (then
+#   run_dir = "outputs/demo"), relative to this notebook's folder or to the kit's folder. A run's own executed
+#   copies (python -m assess_lib lab --run DIR opens them) say "..". None: a message says how to make a run.
 # language: ja or en; None shows the run's language.
 run_dir = None
 language = None"""
@@ -71,7 +73,7 @@ def section_notebook(catalog: Catalog, chapter: str) -> nbformat.NotebookNode:
     sections = [s for s in catalog.sections() if s == chapter or s.startswith(chapter + ".")]
     first = catalog.by_section(sections[0])[0]
     title = heading(1, chapter, first.chapter_title("ja"), first.chapter_title("en"))
-    cells = opening(f"{title}\n\n{both('notebook.section.intro')}\n\n{both('notebook.how_to_run')}")
+    cells = opening(f"{title}\n\n{both('notebook.section.intro')}")
     for key, code in SPECIAL.get(chapter, []):
         special = f"## {t(key + '.heading', 'ja')} / {t(key + '.heading', 'en')}\n\n{both(key + '.text')}"
         cells += [new_markdown_cell(special), new_code_cell(code)]
@@ -91,7 +93,7 @@ def section_notebook(catalog: Catalog, chapter: str) -> nbformat.NotebookNode:
 
 def summary_notebook() -> nbformat.NotebookNode:
     title = f"# {t('notebook.summary.title', 'ja')} / {t('notebook.summary.title', 'en')}"
-    cells = opening(f"{title}\n\n{both('notebook.summary.intro')}\n\n{both('notebook.how_to_run')}")
+    cells = opening(f"{title}\n\n{both('notebook.summary.intro')}")
     cells += [
         new_code_cell("kit.summary()"),
         new_markdown_cell(f"## {t('notebook.summary.chart', 'ja')} / {t('notebook.summary.chart', 'en')}"),
