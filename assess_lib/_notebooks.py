@@ -15,10 +15,14 @@ import subprocess
 import sys
 import tempfile
 import threading
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .kernels import KernelPool
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent / "notebooks"
 PROGRAM = "assess_lib._notebooks"
@@ -33,14 +37,17 @@ def section_notebooks() -> list[Path]:
     return sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 
 
-def execute_notebooks(run_dir: Path, language: str, progress: Callable[[str], None] | None = None) -> list[Path]:
+def execute_notebooks(
+    run_dir: Path, language: str, progress: Callable[[str], None] | None = None, kernels: KernelPool | None = None
+) -> list[Path]:
     """Run every notebook with papermill against ``run_dir`` (its results written already), in parallel kernels.
 
     The executed copies go to ``run_dir/notebooks`` and name their run as ``run_dir = ".."``, relative to
     themselves: reopened later (``python -m assess_lib lab``), copied or moved with their run folder, they show
     that run and never collect or evaluate. Their kernels start in that folder, as Jupyter starts a kernel in its
     notebook's folder. One kernel per worker thread, reused for that worker's notebooks (see
-    :mod:`assess_lib.kernels`).
+    :mod:`assess_lib.kernels`); ``kernels``: the pool to use (its owner can kill it), a new one by default.
+    A failure kills the kernels at once and is raised.
     """
     import nbformat
     import papermill
@@ -71,19 +78,21 @@ def execute_notebooks(run_dir: Path, language: str, progress: Callable[[str], No
 
     executed = []
     # The kernels are processes of their own; threads here only wait for them.
-    kernels = KernelPool(out_dir)
+    kernels = kernels or KernelPool(out_dir)
     pool = ThreadPoolExecutor(max_workers=max(1, min(len(notebooks), os.cpu_count() or 2)))
     try:
         for done, target in enumerate(pool.map(execute, notebooks), start=1):
             executed.append(target)
             if progress:
                 progress(f"[{done}/{len(notebooks)}] notebook {target.name}")
-    finally:
-        # Stopped early (a failure, SIGTERM): no notebook starts any more, and the kernels go first, so that the
-        # notebooks still running end at once instead of being waited for.
+    except BaseException:
+        # Stopped early (a failure): no notebook starts any more and the kernels are killed; the threads still
+        # waiting for one are not waited for (the program ends without them, see main).
         pool.shutdown(wait=False, cancel_futures=True)
-        kernels.close()
-        pool.shutdown(wait=True)
+        kernels.kill()
+        raise
+    kernels.close()
+    pool.shutdown(wait=True)
     return executed
 
 
@@ -148,11 +157,6 @@ def start(run_dir: Path, language: str, progress: Callable[[str], None] | None =
     return NotebookProcess(run_dir, language, progress)
 
 
-def _terminated(signum: int, frame: Any) -> None:
-    # Unwinds like Ctrl-C: the kernel pool shuts its kernels down on the way out.
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     from ._child import program_startup
 
@@ -161,18 +165,36 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 2 or args[1] not in ("ja", "en"):
         print(f"usage: python -m {PROGRAM} RUN_DIR ja|en", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, _terminated)
     run_dir = Path(os.path.abspath(args[0]))
+    from .kernels import KernelPool
+
+    kernels = KernelPool(run_dir / "notebooks")
+
+    def stop(signum: int, frame: Any) -> None:
+        # Stopped by the publisher (its own failure, Ctrl-C): the kernels are killed and the program ends at once.
+        kernels.kill()
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
 
     def say(message: str) -> None:
         print(message, flush=True)
 
-    execute_notebooks(run_dir, args[1], say)
-    from .evidence import Bundle
-    from .report.publish import publish_notebooks
+    try:
+        execute_notebooks(run_dir, args[1], say, kernels)
+        from .evidence import Bundle
+        from .report.publish import publish_notebooks
 
-    customer = str(Bundle.load(run_dir).manifest.get("customer") or "")
-    publish_notebooks(run_dir, customer)
+        customer = str(Bundle.load(run_dir).manifest.get("customer") or "")
+        publish_notebooks(run_dir, customer)
+    except BaseException:
+        # Its kernels are killed already; a thread still waiting for one of them must not hold the process (the
+        # interpreter would join it at exit), so the program ends here, its error reported.
+        traceback.print_exc()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
     return 0
 
 

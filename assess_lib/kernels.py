@@ -108,12 +108,14 @@ class KernelPool:
                 client.stop_channels()
             return manager
         manager = PrivateKernelManager(kernel_name=self.kernel_name)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the kernel pool is closed")
+            self._managers.append(manager)  # before it starts: kill() finds a kernel that is starting
         manager.start_kernel(cwd=str(self.cwd))
         self._local.manager = manager
         with self._lock:
-            closed = self._closed
-            if not closed:
-                self._managers.append(manager)
+            closed = self._closed and manager not in self._managers
         if closed:  # closed while this kernel started: it is not left running
             _shutdown(manager)
             raise RuntimeError("the kernel pool is closed")
@@ -126,6 +128,22 @@ class KernelPool:
             managers, self._managers = self._managers, []
         for manager in managers:
             _shutdown(manager)
+
+    def kill(self) -> None:
+        """Kill every kernel at once, the run stopping: no message, no waiting (safe from a signal handler).
+
+        A kernel still starting meanwhile ends by itself when its parent process is gone (ipykernel polls the
+        ``JPY_PARENT_PID`` that jupyter_client gives it).
+        """
+        with self._lock:
+            self._closed = True
+            managers, self._managers = self._managers, []
+        for manager in managers:
+            provisioner = getattr(manager, "provisioner", None)
+            process = getattr(provisioner, "process", None)
+            if process is not None and process.poll() is None:
+                process.kill()
+            shutil.rmtree(manager._socket_dir, ignore_errors=True)
 
     def __enter__(self) -> "KernelPool":
         return self
