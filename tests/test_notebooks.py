@@ -85,7 +85,8 @@ def test_the_notebooks_japanese_has_no_space_from_folded_lines():
     """YAML folds a long line with a space: inside Japanese text it showed as a stray gap (示し、 項目)."""
     from assess_lib.core.text import entry, keys
 
-    folded = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef] [\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")
+    # A space after a kana, a kanji, 、 or 。 and before a kana or kanji (the ／ separators keep their spaces).
+    folded = re.compile(r"[\u3001\u3002\u3040-\u30ff\u4e00-\u9fff] [\u3040-\u30ff\u4e00-\u9fff]")
     texts = {key: entry(key)["ja"] for key in keys("notebook")}
     assert len(texts) > 10 and not [key for key, text in texts.items() if folded.search(text)]
 
