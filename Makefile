@@ -42,6 +42,7 @@ lint: setup
 format: setup
 	$(BIN)/ruff format assess_lib tests bench tools
 
+# The notebooks (assess_lib/notebooks/) from the catalogue; the tests fail when the committed ones differ.
 notebooks: setup
 	$(BIN)/python tools/make_notebooks.py
 

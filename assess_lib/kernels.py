@@ -69,6 +69,16 @@ class PrivateKernelManager(KernelManager):
             shutil.rmtree(self._socket_dir, ignore_errors=True)
 
 
+def _shutdown(manager: PrivateKernelManager) -> None:
+    """Shut a kernel down (gracefully, best effort)."""
+    manager.stop_clients()
+    try:
+        if manager.has_kernel:
+            manager.shutdown_kernel(now=False)
+    except Exception as err:  # noqa: BLE001 - shutting down is best effort
+        log.debug("kernel shutdown: %s", err)
+
+
 class KernelPool:
     """One kernel per calling thread, started in ``cwd`` on first use and reset before each reuse."""
 
@@ -78,9 +88,15 @@ class KernelPool:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._managers: list[PrivateKernelManager] = []
+        self._closed = False
 
     def kernel(self) -> PrivateKernelManager:
-        """This thread's kernel, with an empty namespace and its execution count back at 1."""
+        """This thread's kernel, with an empty namespace and its execution count back at 1.
+
+        After :meth:`close` (the run stopping) no kernel starts: RuntimeError.
+        """
+        if self._closed:
+            raise RuntimeError("the kernel pool is closed")
         manager = getattr(self._local, "manager", None)
         if manager is not None and manager.is_alive():
             manager.stop_clients()  # the previous notebook's
@@ -92,23 +108,42 @@ class KernelPool:
                 client.stop_channels()
             return manager
         manager = PrivateKernelManager(kernel_name=self.kernel_name)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the kernel pool is closed")
+            self._managers.append(manager)  # before it starts: kill() finds a kernel that is starting
         manager.start_kernel(cwd=str(self.cwd))
         self._local.manager = manager
         with self._lock:
-            self._managers.append(manager)
+            closed = self._closed and manager not in self._managers
+        if closed:  # closed while this kernel started: it is not left running
+            _shutdown(manager)
+            raise RuntimeError("the kernel pool is closed")
         return manager
 
     def close(self) -> None:
         """Shut every kernel down (gracefully, best effort)."""
         with self._lock:
+            self._closed = True
             managers, self._managers = self._managers, []
         for manager in managers:
-            manager.stop_clients()
-            try:
-                if manager.has_kernel:
-                    manager.shutdown_kernel(now=False)
-            except Exception as err:  # noqa: BLE001 - shutting down is best effort
-                log.debug("kernel shutdown: %s", err)
+            _shutdown(manager)
+
+    def kill(self) -> None:
+        """Kill every kernel at once, the run stopping: no message, no waiting (safe from a signal handler).
+
+        A kernel still starting meanwhile ends by itself when its parent process is gone (ipykernel polls the
+        ``JPY_PARENT_PID`` that jupyter_client gives it).
+        """
+        with self._lock:
+            self._closed = True
+            managers, self._managers = self._managers, []
+        for manager in managers:
+            provisioner = getattr(manager, "provisioner", None)
+            process = getattr(provisioner, "process", None)
+            if process is not None and process.poll() is None:
+                process.kill()
+            shutil.rmtree(manager._socket_dir, ignore_errors=True)
 
     def __enter__(self) -> "KernelPool":
         return self

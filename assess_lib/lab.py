@@ -4,8 +4,8 @@
 notebooks in ``DIR/notebooks`` name their run as ``run_dir = ".."``, so *Run All* shows that run
 again and collects nothing. What the consultant saves stays in the run folder.
 
-The repository's ``notebooks/`` are templates, committed without outputs: :func:`strip_repository_outputs`
-is a Jupyter server pre-save hook that saves them without outputs whoever opens them. Every Jupyter
+The kit's own notebooks (``assess_lib/notebooks/``) are templates, committed without outputs:
+:func:`strip_repository_outputs` is a Jupyter server pre-save hook that saves them without outputs whoever opens them. Every Jupyter
 server of the venv registers it, this module being a server extension enabled by
 ``jupyter_server_config.json`` (which ``make setup`` installs into the venv's
 ``etc/jupyter/jupyter_server_config.d/``); the ``lab`` command sets it too.
@@ -19,7 +19,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-REPO_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+from ._notebooks import NOTEBOOK_DIR
+
+REPO_NOTEBOOKS = NOTEBOOK_DIR  # the templates, inside the package
 HOOK = "assess_lib.lab.strip_repository_outputs"
 FIRST_NOTEBOOK = "notebooks/00_summary.ipynb"
 
@@ -38,12 +40,12 @@ def strip_outputs(notebook: dict[str, Any]) -> None:
 
 
 def in_repository_notebooks(os_path: str | Path) -> bool:
-    """Whether a file lies in the repository's ``notebooks/`` folder (symbolic links followed)."""
+    """Whether a file lies in the kit's notebook templates folder, ``assess_lib/notebooks/`` (symbolic links followed)."""
     return Path(os.path.realpath(os_path)).is_relative_to(REPO_NOTEBOOKS.resolve())
 
 
 def strip_repository_outputs(model: dict[str, Any], path: str, contents_manager: Any, **kwargs: Any) -> None:
-    """Jupyter server pre-save hook: a notebook saved into the repository's ``notebooks/`` loses its outputs.
+    """Jupyter server pre-save hook: a notebook saved into the kit's ``assess_lib/notebooks/`` loses its outputs.
 
     Autosave in JupyterLab would otherwise write one customer's results into the templates the next
     customer opens. Notebooks anywhere else (a run folder) are saved as they are.

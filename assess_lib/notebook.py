@@ -1,8 +1,8 @@
 """Notebook front-end: the one-line calls the section notebooks make.
 
-``open_assessment`` loads an evaluated run (``run_dir``) or, when ``run_dir`` is None, collects one
-first: from the params file, starting the embedded demo emulator when the params say
-``endpoint_url: demo``. A ``run_dir`` that holds no bundle is an error, never a reason to collect.
+``open_assessment(run_dir)`` opens a finished run: the results it wrote (``findings.json``, ``controls.json``)
+and its evidence bundle. A notebook never collects and never evaluates: what it shows is what the run decided.
+Without a run folder it stops with a message saying how to make one.
 """
 
 from __future__ import annotations
@@ -10,16 +10,21 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from IPython.display import HTML, display
 
-from .evidence import Bundle
-from .params import DEMO, ParamsError, load_params
-from .pipeline import Assessment, collect, evaluate, new_run_id
+from .bundle_check import BundleError, BundleNotFound
+from .core.model import Assessment, ItemResult
+from .core.rollup import basis_label
+from .core.text import t
 from .report import display as ui
+from .results import ResultsError, read_results
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+# A checkout of the kit (``make demo`` writes outputs/demo there); in an installed kit this folder holds no runs.
+KIT_ROOT = Path(__file__).resolve().parents[1]
+MAKE_A_RUN = "python -m assess_lib demo --out outputs/demo"
 STYLE = """<style>
 .fsa-kit h2{border-bottom:2px solid #1a3c6e;color:#1a3c6e}
 .fsa-kit blockquote.guideline{border-left:4px solid #1a3c6e;margin:0.5em 0;padding:0.3em 1em;background:#f4f6fa}
@@ -31,17 +36,14 @@ STYLE = """<style>
 
 
 def _resolve(path: str | Path) -> Path:
-    """An absolute path: as given (relative to the kernel's folder), else relative to the repository.
+    """An absolute path: as given (relative to the kernel's folder), else relative to the kit's checkout.
 
-    Jupyter starts a kernel in its notebook's folder, papermill in the caller's: ``../params/demo.yaml``
-    (the notebooks' default) and ``outputs/my-bank`` are found from either.
+    Jupyter starts a kernel in its notebook's folder, papermill in the caller's: ``outputs/my-bank`` is found
+    from either when the kit is a checkout and the run lies in its ``outputs/``.
     """
     candidate = Path(path).expanduser()
-    if not (candidate.is_absolute() or candidate.exists()):
-        for base in (REPO_ROOT, REPO_ROOT / "notebooks"):
-            if (base / candidate).exists():
-                candidate = base / candidate
-                break
+    if not (candidate.is_absolute() or candidate.exists()) and (KIT_ROOT / candidate).exists():
+        candidate = KIT_ROOT / candidate
     return Path(os.path.abspath(candidate))  # normalised: "../x" names x, not notebooks/../x
 
 
@@ -55,14 +57,18 @@ class NotebookInputError(Exception):
 
 @dataclass
 class Walkthrough:
-    """An evaluated assessment plus the display calls of the notebooks."""
+    """A finished run's assessment (read back, never evaluated again) plus the display calls of the notebooks."""
 
     assessment: Assessment
     language: str = "ja"
 
     @property
-    def results(self) -> dict[str, dict[str, Any]]:
-        return {r["control_id"]: r for r in self.assessment.controls}
+    def results(self) -> dict[str, ItemResult]:
+        return {item.control_id: item for item in self.assessment.items}
+
+    def _records(self, items: list[ItemResult] | None = None) -> list[dict[str, Any]]:
+        # report/display.py takes item results in the shape of controls.json (dicts).
+        return [item.to_dict() for item in (self.assessment.items if items is None else items)]
 
     def _show(self, body: str) -> None:
         display(HTML(f'{STYLE}<div class="fsa-kit">{self._unverified()}{body}</div>'))
@@ -71,56 +77,54 @@ class Walkthrough:
         """A red line above everything shown when the run's bundle did not verify (report --allow-unverified)."""
         if not self.assessment.bundle.verification:
             return ""
-        text = ui.report_text()["document"]
-        lang = "ja" if self.language == "ja" else "en"
+        lang = self.language
         return (
             '<p style="border:2px solid #b00020;background:#fdecee;color:#7a0014;padding:4px 8px">'
-            f"<strong>{ui.esc(text['unverified_header'][lang])}</strong><br>{ui.esc(text['unverified_banner'][lang])}</p>"
+            f"<strong>{ui.esc(t('notebook.unverified.header', lang))}</strong><br>{ui.esc(t('notebook.unverified.banner', lang))}</p>"
         )
+
+    def _table(self, controls: list[Any]) -> str:
+        """Item, title, verdict and basis of ``controls``."""
+        lang = self.language
+        results = self.results
+        head = "".join(f"<th>{ui.esc(t(f'notebook.column.{name}', lang))}</th>" for name in ("item", "title", "verdict", "basis"))
+        rows = "".join(
+            f"<tr><td>{ui.esc(c.control_id)}</td><td>{ui.esc(c.title(lang))}</td>"
+            f"<td>{ui.verdict_badge(results[c.control_id].verdict, lang)}</td><td>{ui.esc(self._basis(c.control_id))}</td></tr>"
+            for c in controls
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
     def header(self, section: str) -> None:
         """Section heading, scope of the evidence and the verdict per item."""
         lang = self.language
         controls = self.assessment.catalog.by_section(section)
         title = controls[0].section_title(lang) if controls else section
+        self._show(f"<h2>{ui.esc(section)} {ui.esc(title)}</h2>{self._scope()}{self._table(controls)}")
+
+    def _scope(self) -> str:
+        """Customer, accounts, collection time and bundle ID of the run shown."""
         manifest = self.assessment.bundle.manifest
-        accounts = ", ".join(manifest.get("accounts", []))
-        scope = (
-            f"顧客: {manifest.get('customer')} ／ 対象アカウント: {accounts} ／ 証跡収集: {manifest.get('started_at')} ／ 証跡ID: {manifest.get('run_id')}"
-            if lang == "ja"
-            else f"Customer: {manifest.get('customer')} / accounts: {accounts} / evidence collected: {manifest.get('started_at')} / bundle: {manifest.get('run_id')}"
+        scope = t(
+            "notebook.scope",
+            self.language,
+            customer=manifest.get("customer"),
+            accounts=", ".join(manifest.get("accounts", [])),
+            started_at=manifest.get("started_at"),
+            run_id=manifest.get("run_id"),
         )
-        rows = "".join(
-            f"<tr><td>{ui.esc(c.control_id)}</td><td>{ui.esc(c.title(lang))}</td><td>{ui.verdict_badge(self.results[c.control_id]['verdict'], lang)}</td>"
-            f"<td>{ui.esc(self._basis(c.control_id))}</td></tr>"
-            for c in controls
-        )
-        self._show(
-            f"<h2>{ui.esc(section)} {ui.esc(title)}</h2><p>{ui.esc(scope)}</p>"
-            f"<table><thead><tr><th>{ui.esc(ui.t('control', lang))}</th><th>{ui.esc(ui.t('title', lang))}</th>"
-            f"<th>{ui.esc(ui.t('verdict', lang))}</th><th>{ui.esc(ui.t('basis', lang))}</th></tr></thead><tbody>{rows}</tbody></table>"
-        )
+        return f"<p>{ui.esc(scope)}</p>"
 
     def _basis(self, control_id: str) -> str:
         """The basis of a decided verdict in a few words (empty while undecided)."""
-        basis = self.results[control_id].get("basis")
-        return ui.basis_label(basis, self.language, short=True) if basis else ""
+        basis = self.results[control_id].basis
+        return basis_label(basis, self.language, short=True) if basis else ""
 
     def summary(self) -> None:
-        """Verdict counts per section, then every item with its verdict."""
-        lang = self.language
-        catalog = self.assessment.catalog
-        frame = ui.section_summary_frame(self.assessment, lang)
-        items = "".join(
-            f"<tr><td>{ui.esc(c.control_id)}</td><td>{ui.esc(c.title(lang))}</td>"
-            f"<td>{ui.verdict_badge(self.results[c.control_id]['verdict'], lang)}</td><td>{ui.esc(self._basis(c.control_id))}</td></tr>"
-            for c in catalog
-        )
-        self._show(
-            ui.frame_html(frame)
-            + f"<table><thead><tr><th>{ui.esc(ui.t('control', lang))}</th><th>{ui.esc(ui.t('title', lang))}</th>"
-            f"<th>{ui.esc(ui.t('verdict', lang))}</th><th>{ui.esc(ui.t('basis', lang))}</th></tr></thead><tbody>{items}</tbody></table>"
-        )
+        """The run's scope, verdict counts per section, then every item with its verdict."""
+        view = SimpleNamespace(catalog=self.assessment.catalog, controls=self._records())
+        frame = ui.section_summary_frame(view, self.language)
+        self._show(self._scope() + ui.frame_html(frame) + self._table(list(self.assessment.catalog)))
 
     def layers(self):
         """Defense-in-depth layer table (entrance / internal / exit) per account."""
@@ -138,7 +142,7 @@ class Walkthrough:
         lang = self.language
         control = self.assessment.catalog.get(control_id)
         findings = [f for f in self.assessment.findings if f.control_id == control_id]
-        body = ui.control_html(control, self.results[control_id], lang)
+        body = ui.control_html(control, self.results[control_id].to_dict(), lang)
         body += ui.findings_html(findings, lang, limit=finding_rows, item=control_id)
         body += ui.remediation_html(list(control.checks), findings, lang)
         self._show(body)
@@ -174,9 +178,9 @@ class Walkthrough:
 
     def chart(self, section: str | None = None) -> None:
         """Verdicts per item as a stacked bar chart (matplotlib, Japanese labels), with its alternative text."""
-        results = [r for r in self.assessment.controls if section is None or r["section"] == section]
-        results = [r for r in results if r["checks"]]
+        items = [r for r in self.assessment.items if (section is None or r.section == section) and r.checks]
         findings = [f for f in self.assessment.findings if section is None or f.control_id.startswith(f"{section}-")]
+        results = self._records(items)
         figure = ui.verdict_chart(results, findings, self.language)
         display(HTML(ui.chart_html(figure, ui.chart_alt(results, findings, self.language))))
 
@@ -194,47 +198,33 @@ class Walkthrough:
         return ui.evidence_frame(self.assessment, dataset)
 
 
-def open_assessment(params_file: str | None = None, run_dir: str | None = None, language: str | None = None) -> Walkthrough:
-    """Load the evaluated run in ``run_dir``; with ``run_dir`` None, collect a fresh one from ``params_file``.
+def open_assessment(run_dir: str | Path | None = None, language: str | None = None, *earlier: Any) -> Walkthrough:
+    """The finished run in ``run_dir``: its written results and its bundle, shown in ``language`` (default: the run's).
 
-    A ``run_dir`` without a bundle raises :class:`NotebookInputError`: collecting is asked for by
-    ``run_dir = None``, never done because a folder name was wrong.
+    Without ``run_dir``, or with a folder that holds no run, :class:`NotebookInputError` says how to make one:
+    a notebook never collects and never evaluates. Notebooks executed by earlier kits call
+    ``open_assessment(params_file, run_dir, language)``; that form is read so (the params file is not used).
     """
-    if run_dir:
-        folder = _resolve(run_dir)
-        try:
-            bundle = Bundle.load(folder)
-        except FileNotFoundError:
-            raise NotebookInputError(
-                f"run_dir = {str(run_dir)!r}: no evidence bundle in {folder} (expected {folder / 'evidence' / 'manifest.json'}). "
-                "Fix: set run_dir to a run folder written by 'python -m assess_lib run' or 'demo' (relative to this "
-                "notebook's folder or to the repository), or set run_dir = None to collect afresh from params_file."
-            ) from None
-        from .bundle_check import recorded_problems
-
-        # The bundle is checked against its manifest whenever a notebook opens it (a run folder reopened in
-        # JupyterLab may have been edited since): what does not match is shown as unverified above everything,
-        # as is a re-render that was made from a bundle that did not verify.
-        bundle.verification = bundle.verify() or recorded_problems(bundle)
-        lang = language or (bundle.manifest.get("params") or {}).get("language") or "ja"
-        return Walkthrough(evaluate(bundle), lang)
-    if not params_file:
+    if earlier:
+        run_dir, language = language, earlier[0]
+    if not run_dir:
         raise NotebookInputError(
-            "params_file and run_dir are both empty: nothing to assess. Fix: set run_dir to a run folder, "
-            "or params_file to a params file (e.g. '../params/demo.yaml' for the embedded demo)."
+            "run_dir is not set: a notebook shows a finished run and collects nothing itself. Fix: make a run "
+            f"(e.g. the embedded demo: {MAKE_A_RUN}, or python -m assess_lib run --params FILE --out DIR), then "
+            "either open that run's own notebooks, already executed (python -m assess_lib lab --run outputs/demo), "
+            "or set run_dir to the run folder here (e.g. run_dir = 'outputs/demo', relative to this notebook's "
+            "folder or to the kit's folder) and run all cells again."
         )
+    folder = _resolve(run_dir)
     try:
-        params = load_params(_resolve(params_file))
-    except ParamsError as err:
-        raise NotebookInputError(str(err)) from None
-    target = REPO_ROOT / "outputs" / "notebook-runs" / new_run_id()
-    if params.aws.endpoint_url == DEMO:
-        from .demo import demo_environment
-
-        with demo_environment() as demo:
-            bundle = collect(
-                params, target, endpoint_url=demo.aws_url, dns_nameservers=demo.dns_nameservers, credentials=demo.credentials
-            )
-    else:
-        bundle = collect(params, target)
-    return Walkthrough(evaluate(bundle, params.thresholds), language or params.language)
+        assessment = read_results(folder)
+    except BundleNotFound:
+        raise NotebookInputError(
+            f"run_dir = {str(run_dir)!r}: no finished run in {folder} (expected {folder / 'evidence' / 'manifest.json'}). "
+            f"Fix: set run_dir to a run folder written by 'python -m assess_lib run' or 'demo' (e.g. {MAKE_A_RUN}), "
+            "relative to this notebook's folder or to the kit's folder; a notebook never collects by itself."
+        ) from None
+    except (BundleError, ResultsError) as err:
+        raise NotebookInputError(f"run_dir = {str(run_dir)!r}: {err}") from None
+    lang = language or (assessment.bundle.manifest.get("params") or {}).get("language") or "ja"
+    return Walkthrough(assessment, "en" if lang == "en" else "ja")

@@ -7,12 +7,10 @@ saved bundle, so ``evaluate`` and ``publish`` run offline.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import tempfile
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,13 +21,18 @@ from .checks.runner import evaluate as run_checks
 from .evidence import Bundle, EvidenceStore
 from .core.model import Assessment
 from .core.rollup import item_results
+
+# Re-exported: the notebooks' runner (its own process) and the results files live in their own modules.
+from ._notebooks import NOTEBOOK_DIR as NOTEBOOK_DIR
+from ._notebooks import execute_notebooks as execute_notebooks
+from ._notebooks import section_notebooks as section_notebooks
+from ._notebooks import start as start_notebooks
 from .outputs import staged_output
 from .params import Params
-from .report.export import write_findings_json
+from .results import read_results as read_results
+from .results import write_results
 
 log = logging.getLogger(__name__)
-
-NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 def utcnow() -> str:
@@ -114,112 +117,39 @@ def evaluate(bundle: Bundle, thresholds: dict[str, Any] | None = None) -> Assess
     return Assessment(bundle, findings, item_results(catalog, findings, datasets), catalog, parameters)
 
 
-def write_results(run_dir: Path, assessment: Assessment) -> None:
-    """findings.json and controls.json (contract files).
-
-    Re-rendered from a saved bundle, every object also says whether that bundle verified (``evidence_verified``).
-    """
-    problems = assessment.bundle.verification
-    mark = {} if problems is None else {"evidence_verified": not problems}
-    write_findings_json(run_dir / "findings.json", assessment.findings, mark)
-    with open(run_dir / "controls.json", "w", encoding="utf-8") as handle:
-        json.dump([{**control, **mark} for control in assessment.controls], handle, ensure_ascii=False, indent=1)
-
-
 def load_assessment(run_dir: Path) -> Assessment:
-    """Re-evaluate a run directory's bundle (offline)."""
+    """Re-evaluate a run directory's bundle (offline). To show what a run decided, read it: :func:`read_results`."""
     return evaluate(Bundle.load(run_dir))
 
 
-def section_notebooks() -> list[Path]:
-    """The kit's notebooks, summary first."""
-    return sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-
-
-def execute_notebooks(run_dir: Path, language: str, progress: Callable[[str], None] | None = None) -> list[Path]:
-    """Run every notebook with papermill against ``run_dir`` (already evaluated), in parallel kernels.
-
-    The executed copies go to ``run_dir/notebooks`` and name their run as ``run_dir = ".."``, relative
-    to themselves, with no params file: reopened later (``python -m assess_lib lab``), copied or moved
-    with their run folder, they show that run and never collect again. Their kernels start in that
-    folder, as Jupyter starts a kernel in its notebook's folder. One kernel per worker thread, reused
-    for that worker's notebooks (see :mod:`assess_lib.kernels`).
-    """
-    import nbformat
-    import papermill
-
-    from .kernels import KernelPool
-
-    out_dir = run_dir / "notebooks"
-    out_dir.mkdir(exist_ok=True)
-    notebooks = section_notebooks()
-
-    def execute(notebook: Path) -> Path:
-        target = out_dir / notebook.name
-        # papermill is given and returns notebook objects, and no working folder: both its working-folder
-        # argument and its own file reads and writes go through os.chdir, which is process-wide (other
-        # threads resolved paths in the wrong folder). The kernel starts in its own folder (KernelPool).
-        executed = papermill.execute_notebook(
-            nbformat.read(notebook, as_version=4),
-            None,
-            parameters={"params_file": None, "run_dir": os.path.relpath(run_dir, out_dir), "language": language},
-            progress_bar=False,
-            log_output=False,
-            km=kernels.kernel(),
-        )
-        # Where papermill would have recorded the paths (here it holds the input notebook itself).
-        executed.metadata.papermill.update(input_path=notebook.name, output_path=target.name)
-        nbformat.write(executed, target)
-        return target
-
-    executed = []
-    # The kernels are processes of their own; threads here only wait for them.
-    with (
-        KernelPool(out_dir) as kernels,
-        ThreadPoolExecutor(max_workers=max(1, min(len(notebooks), os.cpu_count() or 2))) as pool,
-    ):
-        for done, target in enumerate(pool.map(execute, notebooks), start=1):
-            executed.append(target)
-            if progress:
-                progress(f"[{done}/{len(notebooks)}] notebook {target.name}")
-    return executed
-
-
 def present(run_dir: Path, assessment: Assessment, language: str, progress: Callable[[str], None] | None = None) -> None:
-    """Execute the notebooks and publish the report into ``run_dir`` (evaluated already).
+    """Execute the notebooks and publish the report into ``run_dir`` (its results written already: :func:`write_results`).
 
-    The notebooks run in their own kernels (and are converted to HTML) while this process writes
-    the report, whose PDFs render in child processes: all of it overlaps.
+    The notebooks run first, in a process of their own (:mod:`assess_lib._notebooks`: they read the written results
+    and the bundle, and are converted to HTML there) while this process writes the report, whose PDFs render in
+    child processes of their own: all of it overlaps. A failure here stops the notebooks' process too.
     """
     from .report.publish import publish
 
-    # Import IPython here, before the threads: executing a notebook imports it in the notebook
-    # thread, while matplotlib (the report's chart, this thread) looks IPython up in sys.modules
-    # and breaks on a half-imported module.
-    import IPython  # noqa: F401
-
-    def notebooks() -> None:
-        execute_notebooks(run_dir, language, progress)
-        publish(run_dir, assessment, language, formats=("notebooks",))
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        notebooks_done = pool.submit(notebooks)
+    notebooks = start_notebooks(run_dir, language, progress)
+    try:
         publish(run_dir, assessment, language, formats=("html", "pdf", "xlsx"))
-        notebooks_done.result()
+    except BaseException:
+        notebooks.stop()
+        raise
+    notebooks.wait()
 
 
 def preload() -> None:
     """Import what a run needs, ahead of time (the CLI does it while the demo emulator seeds).
 
     Each of these imports would otherwise happen later, while the report's PDFs and the notebooks
-    already keep both CPUs busy.
+    already keep both CPUs busy (the notebooks, papermill and nbconvert are imported in their own process).
     """
     import matplotlib_fontja  # noqa: F401
     import openpyxl  # noqa: F401
     import pandas  # noqa: F401
-    import papermill  # noqa: F401
     from matplotlib.backends import backend_agg  # noqa: F401
-    from nbconvert import HTMLExporter  # noqa: F401
 
     from .aws import collect as _aws  # noqa: F401
     from .checks import registry

@@ -182,7 +182,9 @@ def demo_cli_run(tmp_path_factory) -> Path:
     root = Path(__file__).resolve().parents[1]
     work = tmp_path_factory.mktemp("demo-cli") / "consultant"
     (work / "params").mkdir(parents=True)
-    shutil.copy(root / "params" / "demo.yaml", work / "params" / "bank.yaml")
+    from assess_lib.demo import DEMO_PARAMS
+
+    shutil.copy(DEMO_PARAMS, work / "params" / "bank.yaml")
     shutil.copy(root / "params" / "attestations.example.yaml", work / "params")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["AWS_PROFILE"] = "no-such-profile"

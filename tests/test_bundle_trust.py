@@ -488,8 +488,10 @@ def test_a_notebook_opening_an_edited_run_folder_shows_it_unverified(tmp_path):
     """A run folder reopened later (python -m assess_lib lab) is checked again when a notebook opens it:
     an edited dataset puts the unverified line above everything the notebook shows."""
     from assess_lib.notebook import open_assessment
+    from assess_lib.pipeline import evaluate, write_results
 
     run = small_bundle(tmp_path)
+    write_results(run, evaluate(Bundle.load(run)))  # a notebook shows a run's written results
     assert open_assessment(run_dir=str(run))._unverified() == ""
     path = run / "evidence" / dataset_entry(manifest_of(run), "ec2.security_groups")["file"]
     path.write_text(path.read_text(encoding="utf-8").replace("sg-1", "sg-2"), encoding="utf-8")

@@ -38,7 +38,7 @@ def test_outputs_exist(demo_run):
     for name in ("findings.json", "controls.json", "report.html", "evidence/manifest.json"):
         assert (demo_run / name).is_file(), name
     executed = sorted(p.name for p in (demo_run / "notebooks").glob("*.ipynb"))
-    assert "2_3_1_authentication.ipynb" in executed and "00_summary.ipynb" in executed
+    assert "2_3_defense.ipynb" in executed and "00_summary.ipynb" in executed
 
 
 def test_findings_contract_fields(demo_run):

@@ -1,4 +1,4 @@
-"""The live walkthrough: `lab --run DIR` serves the run's own notebooks; the repository's notebooks keep no outputs."""
+"""The live walkthrough: `lab --run DIR` serves the run's own notebooks; the kit's notebook templates keep no outputs."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from assess_lib.demo.server import free_port
 from assess_lib.lab import HOOK, strip_repository_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = ROOT / "assess_lib" / "notebooks"
 
 
 def executed_model() -> dict:
@@ -38,16 +39,21 @@ def contents_manager(root: Path):
     return FileContentsManager(root_dir=str(root), pre_save_hook=HOOK)
 
 
-def test_saving_into_the_repository_notebooks_strips_outputs():
+def test_saving_into_the_kits_notebook_templates_strips_outputs(tmp_path):
     model = executed_model()
     # The hook as the server runs it before writing (nothing is written into the repository here).
-    contents_manager(ROOT).run_pre_save_hooks(model=model, path="notebooks/00_summary.ipynb")
+    contents_manager(ROOT).run_pre_save_hooks(model=model, path="assess_lib/notebooks/00_summary.ipynb")
     code = model["content"]["cells"][1]
     assert code["outputs"] == [] and code["execution_count"] is None and "execution" not in code["metadata"]
     assert "".join(code["source"]) == "kit.summary()" and "".join(model["content"]["cells"][0]["source"]) == "# summary"
-    # Served from the repository's notebooks folder itself, or through a symbolic link to it.
+    # Served from the templates folder itself, or through a symbolic link to it.
     model = executed_model()
-    strip_repository_outputs(model, "00_summary.ipynb", contents_manager(ROOT / "notebooks"))
+    strip_repository_outputs(model, "00_summary.ipynb", contents_manager(TEMPLATES))
+    assert model["content"]["cells"][1]["outputs"] == []
+    link = tmp_path / "templates"
+    link.symlink_to(TEMPLATES)
+    model = executed_model()
+    strip_repository_outputs(model, "00_summary.ipynb", contents_manager(link))
     assert model["content"]["cells"][1]["outputs"] == []
 
 
@@ -172,7 +178,7 @@ def test_lab_serves_the_run_folder_and_its_notebooks_point_at_it(lab_server):
     api(port, token, "notebooks/00_summary.ipynb", "PUT", model)
     saved = json.loads((run / "notebooks" / "00_summary.ipynb").read_text(encoding="utf-8"))
     assert saved["cells"][1]["outputs"]
-    repository = json.loads((ROOT / "notebooks" / "00_summary.ipynb").read_text(encoding="utf-8"))
+    repository = json.loads((TEMPLATES / "00_summary.ipynb").read_text(encoding="utf-8"))
     assert not any(cell.get("outputs") for cell in repository["cells"])
     with pytest.raises(urllib.error.HTTPError):
         api(port, token, "../notebooks/00_summary.ipynb")

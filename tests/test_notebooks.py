@@ -1,53 +1,138 @@
-"""Notebooks as batch users run them: the papermill command line on the demo params."""
+"""The notebooks: generated from the catalogue, shipped in the package, run in their own process, and reading the
+run's written results (never evaluating, never collecting); the results files read back and checked."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
+import time
+import zipfile
+from collections import Counter
 from pathlib import Path
 
+import pytest
+
+from assess_lib._notebooks import NOTEBOOK_DIR
+
 ROOT = Path(__file__).resolve().parents[1]
+ITEM_CALL = re.compile(r'^kit\.item\("([^"]+)"\)$', re.MULTILINE)
 
 
-def test_papermill_command_line_runs_section_notebook(tmp_path):
-    out = tmp_path / "out.ipynb"
+def generator():
+    """tools/make_notebooks.py as a module (tools/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("make_notebooks", ROOT / "tools" / "make_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def code_of(path: Path) -> str:
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    return "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
+
+
+def test_committed_notebooks_are_what_the_generator_makes():
+    """Edit the catalogue, the text catalogue or tools/make_notebooks.py, then `make notebooks`: this fails until then."""
+    wanted = generator().build()
+    committed = {p.name: p.read_text(encoding="utf-8") for p in NOTEBOOK_DIR.glob("*.ipynb")}
+    assert sorted(committed) == sorted(wanted), "run: make notebooks"
+    stale = [name for name, text in wanted.items() if committed[name] != text]
+    assert not stale, f"run: make notebooks ({', '.join(stale)} differ from what tools/make_notebooks.py writes)"
+
+
+def test_one_notebook_per_top_level_section_and_every_item_in_exactly_one():
+    from assess_lib.catalog import load_catalog
+
+    catalog = load_catalog()
+    names = sorted(p.name for p in NOTEBOOK_DIR.glob("*.ipynb"))
+    assert names == [
+        "00_summary.ipynb",
+        "2_1_governance.ipynb",
+        "2_2_risk_identification.ipynb",
+        "2_3_defense.ipynb",
+        "2_4_detection.ipynb",
+        "2_5_response_recovery.ipynb",
+        "2_6_third_party.ipynb",
+    ]
+    shown: Counter[str] = Counter()
+    for name in names[1:]:
+        chapter = name[:3].replace("_", ".")
+        items = ITEM_CALL.findall(code_of(NOTEBOOK_DIR / name))
+        assert items and all(catalog.get(item).chapter == chapter for item in items), name
+        assert items == [c.control_id for c in catalog if c.chapter == chapter], f"{name}: guideline order"
+        shown.update(items)
+    assert not ITEM_CALL.findall(code_of(NOTEBOOK_DIR / names[0]))
+    assert shown == Counter(catalog.ids()), "every item of the catalogue exactly once"
+    assert {"2.3.4.2-1", "2.3.4.4-a"} <= set(shown), "the two items with checks that no notebook showed"
+    # Every subsection has its verdict table; those with checks their chart and findings; the special cells stay.
+    defense = code_of(NOTEBOOK_DIR / "2_3_defense.ipynb")
+    for section in ("2.3", "2.3.1", "2.3.2", "2.3.4.1", "2.3.4.5"):
+        assert f'kit.header("{section}")' in defense
+    assert 'kit.chart("2.3.4.2");' in defense and 'kit.findings("2.3.4.4")' in defense
+    assert 'kit.chart("2.3.2");' not in defense, "no chart for a subsection without checks"
+    assert "kit.layers()" in defense
+    assert 'kit.evidence("attestation.file")' in code_of(NOTEBOOK_DIR / "2_1_governance.ipynb")
+    summary = code_of(NOTEBOOK_DIR / "00_summary.ipynb")
+    assert "kit.summary()" in summary and "kit.chart();" in summary and "kit.collection_errors()" in summary
+
+
+def test_the_notebooks_japanese_has_no_space_from_folded_lines():
+    """YAML folds a long line with a space: inside Japanese text it showed as a stray gap (示し、 項目)."""
+    from assess_lib.core.text import entry, keys
+
+    # A space after a kana, a kanji, 、 or 。 and before a kana or kanji (the ／ separators keep their spaces).
+    folded = re.compile(r"[\u3001\u3002\u3040-\u30ff\u4e00-\u9fff] [\u3040-\u30ff\u4e00-\u9fff]")
+    texts = {key: entry(key)["ja"] for key in keys("notebook")}
+    assert len(texts) > 10 and not [key for key, text in texts.items() if folded.search(text)]
+
+
+def test_committed_notebooks_have_no_outputs_and_no_logic():
+    for path in NOTEBOOK_DIR.glob("*.ipynb"):
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "code":
+                assert not cell.get("outputs") and not cell.get("execution_count"), path.name
+        code = code_of(path)
+        assert "boto3" not in code and "for " not in code and "params_file" not in code, f"logic in {path.name}"
+        assert any("parameters" in c.get("metadata", {}).get("tags", []) for c in notebook["cells"])
+        assert "run_dir = None" in code, "a template names no run"
+
+
+def test_notebooks_and_demo_params_ship_in_the_wheel(tmp_path):
+    """A non-editable install has the notebooks, the demo's params and its attestation file, the notebooks' words."""
+    source = tmp_path / "src"
+    source.mkdir()
+    shutil.copy(ROOT / "pyproject.toml", source)
+    shutil.copytree(ROOT / "assess_lib", source / "assess_lib", ignore=shutil.ignore_patterns("__pycache__"))
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "papermill",
-            "notebooks/2_3_1_authentication.ipynb",
-            str(out),
-            "-p",
-            "params_file",
-            "params/demo.yaml",
-            "-p",
-            "language",
-            "en",
-        ],
-        cwd=ROOT,
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w", str(tmp_path), str(source)],
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    notebook = json.loads(out.read_text(encoding="utf-8"))
-    outputs = json.dumps([c.get("outputs", []) for c in notebook["cells"] if c["cell_type"] == "code"], ensure_ascii=False)
-    assert '"output_type": "error"' not in outputs
-    assert "suzuki.ichiro" in outputs and "Non-compliant" in outputs
-    assert "image/png" in outputs  # the chart
+    (wheel,) = tmp_path.glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    notebooks = {f"assess_lib/notebooks/{p.name}" for p in NOTEBOOK_DIR.glob("*.ipynb")}
+    assert len(notebooks) == 7 and notebooks <= names
+    assert {"assess_lib/demo/params.yaml", "assess_lib/demo/attestations.example.yaml", "assess_lib/text/notebooks.yaml"} <= names
 
 
-def test_committed_notebooks_have_no_outputs():
-    for path in (ROOT / "notebooks").glob("*.ipynb"):
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-        for cell in notebook["cells"]:
-            if cell["cell_type"] == "code":
-                assert not cell.get("outputs") and not cell.get("execution_count"), path.name
-        code = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
-        assert "boto3" not in code and "for " not in code, f"logic in {path.name}"
-        assert any("parameters" in c.get("metadata", {}).get("tags", []) for c in notebook["cells"])
+def test_the_demo_params_are_the_packages_and_its_attestations_the_example():
+    from assess_lib.demo import DEMO_PARAMS
+    from assess_lib.params import load_params
+
+    assert DEMO_PARAMS.is_relative_to(ROOT / "assess_lib")
+    params = load_params(DEMO_PARAMS)
+    assert params.attestations is not None and params.attestations.parent == DEMO_PARAMS.parent
+    # The demo's copy of the users' example: the same file, so that the two never drift apart.
+    assert params.attestations.read_bytes() == (ROOT / "params" / "attestations.example.yaml").read_bytes()
+    assert not (ROOT / "params" / "demo.yaml").exists()
 
 
 def test_chart_has_no_missing_glyph_warnings():
@@ -56,7 +141,7 @@ def test_chart_has_no_missing_glyph_warnings():
     import matplotlib
 
     matplotlib.use("Agg")
-    from assess_lib.findings import Finding, Verdict
+    from assess_lib.core import Finding, Verdict
     from assess_lib.report.display import verdict_chart
 
     finding = Finding("iam_root_mfa", "2.3.1-5", Verdict.FAIL, "1", "global", "root", "ルート", "root")
@@ -68,7 +153,7 @@ def test_chart_has_no_missing_glyph_warnings():
 
 
 def test_layer_table_reads_the_layer_states():
-    from assess_lib.findings import Finding, Verdict
+    from assess_lib.core import Finding, Verdict
     from assess_lib.report.display import layers_frame
 
     details = {"entrance": "present", "internal": "partial", "exit": "missing", "layers": {"entrance": {"state": "present"}}}
@@ -115,7 +200,7 @@ def test_a_reused_kernel_starts_each_notebook_from_an_empty_namespace(tmp_path):
 
 def test_item_findings_are_bounded_in_notebooks_with_the_rest_counted():
     """Thousands of findings per item (a large estate) must not become a notebook output of megabytes."""
-    from assess_lib.findings import Finding, Verdict
+    from assess_lib.core import Finding, Verdict
     from assess_lib.report.display import findings_html
 
     findings = [
@@ -163,10 +248,14 @@ def test_executed_notebooks_of_a_run_hold_no_kernel_history_error_nor_any_error(
         assert '"output_type": "error"' not in outputs and '"name": "stderr"' not in outputs, path.name
 
 
-def test_executed_notebooks_name_their_run_relative_to_themselves_with_no_params_file(demo_cli_run):
-    for path in (demo_cli_run / "notebooks").glob("*.ipynb"):
-        parameters = json.loads(path.read_text(encoding="utf-8"))["metadata"]["papermill"]["parameters"]
-        assert parameters["run_dir"] == ".." and parameters["params_file"] is None, path.name
+def test_executed_notebooks_name_their_run_relative_to_themselves_and_nothing_else(demo_cli_run):
+    executed = sorted(p.name for p in (demo_cli_run / "notebooks").glob("*.ipynb"))
+    assert executed == sorted(p.name for p in NOTEBOOK_DIR.glob("*.ipynb"))
+    for name in executed:
+        parameters = json.loads((demo_cli_run / "notebooks" / name).read_text(encoding="utf-8"))["metadata"]["papermill"][
+            "parameters"
+        ]
+        assert parameters == {"run_dir": "..", "language": "ja"}, name
 
 
 def manifest_run_id(run: Path) -> str:
@@ -181,20 +270,46 @@ def papermill_cli(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "papermill", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
-def test_a_copied_run_folder_notebook_shows_that_run_and_collects_nothing(demo_cli_run, tmp_path):
-    """An auditor copies the run folder elsewhere and presses Run All on one of its notebooks (Jupyter starts the
-    kernel in the notebook's folder; papermill without parameters keeps the recorded ones)."""
-    import shutil
+def outputs_of(path: Path) -> str:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return json.dumps([c.get("outputs", []) for c in cells if c["cell_type"] == "code"], ensure_ascii=False)
 
+
+def test_a_template_run_by_papermill_shows_the_run_it_is_given(demo_cli_run, tmp_path):
+    """Batch: the shipped template, the run folder given relative to the working folder, in English."""
+    out = tmp_path / "summary.ipynb"
+    run_dir = os.path.relpath(demo_cli_run, tmp_path)
+    result = papermill_cli(
+        tmp_path, str(NOTEBOOK_DIR / "00_summary.ipynb"), str(out), "-p", "run_dir", run_dir, "-p", "language", "en"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    outputs = outputs_of(out)
+    assert '"output_type": "error"' not in outputs
+    assert manifest_run_id(demo_cli_run) in outputs and "Non-compliant" in outputs and "Needs review" in outputs
+    assert "image/png" in outputs  # the chart
+
+
+def test_a_copied_run_folder_notebook_shows_what_that_run_wrote_and_collects_nothing(demo_cli_run, tmp_path):
+    """An auditor copies the run folder elsewhere and presses Run All on one of its notebooks (Jupyter starts the
+    kernel in the notebook's folder; papermill without parameters keeps the recorded ones). The notebook shows the
+    run's written results: a message changed in findings.json is what it shows (it used to evaluate again)."""
     copy = tmp_path / "elsewhere" / "bank-2026"
     shutil.copytree(demo_cli_run, copy)
+    findings = json.loads((copy / "findings.json").read_text(encoding="utf-8"))
+    marked = [f for f in findings if f["control_id"] == "2.3-1"]
+    assert marked
+    for finding in marked:
+        finding["message_ja"] = "MARK-FROM-FINDINGS-JSON"
+    (copy / "findings.json").write_text(json.dumps(findings, ensure_ascii=False), encoding="utf-8")
     before = tree(copy)
     out = tmp_path / "rerun.ipynb"
     notebooks = copy / "notebooks"
-    result = papermill_cli(tmp_path, str(notebooks / "2_3_1_authentication.ipynb"), str(out), "--cwd", str(notebooks))
+    result = papermill_cli(tmp_path, str(notebooks / "2_3_defense.ipynb"), str(out), "--cwd", str(notebooks))
     assert result.returncode == 0, result.stderr[-3000:]
-    outputs = json.dumps([c.get("outputs", []) for c in json.loads(out.read_text(encoding="utf-8"))["cells"]], ensure_ascii=False)
+    outputs = outputs_of(out)
     assert manifest_run_id(copy) in outputs, "the copied run's bundle, not a new collection"
+    assert "MARK-FROM-FINDINGS-JSON" in outputs, "the run's written findings, not a new evaluation"
+    assert "suzuki.ichiro" in outputs and "不適合" in outputs
     assert '"output_type": "error"' not in outputs
     assert tree(copy) == before, "nothing written into the copied run"
 
@@ -202,7 +317,7 @@ def test_a_copied_run_folder_notebook_shows_that_run_and_collects_nothing(demo_c
 def test_a_run_dir_without_a_bundle_is_a_clear_error_and_collects_nothing(tmp_path):
     """`papermill … -p run_dir outputs/my-bank` with no such folder assessed デモ銀行 and wrote a demo bundle there."""
     out = tmp_path / "out.ipynb"
-    result = papermill_cli(tmp_path, str(ROOT / "notebooks" / "00_summary.ipynb"), str(out), "-p", "run_dir", "outputs/my-bank")
+    result = papermill_cli(tmp_path, str(NOTEBOOK_DIR / "00_summary.ipynb"), str(out), "-p", "run_dir", "outputs/my-bank")
     assert result.returncode != 0
     assert not (tmp_path / "outputs").exists() and not (ROOT / "outputs" / "my-bank").exists(), "nothing collected"
     assert "NotebookInputError" in result.stderr and "outputs/my-bank" in result.stderr and "Fix:" in result.stderr
@@ -213,6 +328,82 @@ def test_a_run_dir_without_a_bundle_is_a_clear_error_and_collects_nothing(tmp_pa
         if o["output_type"] == "error"
     ]
     assert len(errors) == 1 and errors[0]["ename"] == "NotebookInputError"
-    assert str(tmp_path / "outputs" / "my-bank") in errors[0]["evalue"] and "run_dir = None" in errors[0]["evalue"]
+    assert str(tmp_path / "outputs" / "my-bank") in errors[0]["evalue"] and "assess_lib demo --out" in errors[0]["evalue"]
     assert len(errors[0]["traceback"]) == 1, "the message alone, no frames of the kit"
     assert "デモ銀行" not in json.dumps(errors, ensure_ascii=False)
+
+
+def test_a_template_without_a_run_says_how_to_make_one(tmp_path):
+    """Run All on a template as shipped (run_dir = None): a message, never a collection of the demo."""
+    from assess_lib.notebook import NotebookInputError, open_assessment
+
+    with pytest.raises(NotebookInputError) as raised:
+        open_assessment(None, None)
+    message = str(raised.value)
+    assert "python -m assess_lib demo --out outputs/demo" in message and "lab --run" in message and "Fix:" in message
+    assert "\n" not in message
+
+
+def test_notebooks_executed_by_earlier_kits_still_open_their_run(demo_cli_run):
+    """Their cell reads open_assessment(params_file, run_dir, language); the params file is not used."""
+    from assess_lib.notebook import open_assessment
+
+    kit = open_assessment(None, str(demo_cli_run), "en")
+    assert kit.language == "en" and kit.assessment.bundle.run_id == manifest_run_id(demo_cli_run)
+    assert open_assessment(str(demo_cli_run)).language == "ja", "the run's language by default"
+
+
+def corrupt_run(demo_cli_run: Path, tmp_path: Path) -> Path:
+    """A copy of the demo run (evidence and results only) whose findings.json was cut short."""
+    run = tmp_path / "run"
+    shutil.copytree(demo_cli_run / "evidence", run / "evidence")
+    shutil.copy(demo_cli_run / "controls.json", run)
+    text = (demo_cli_run / "findings.json").read_text(encoding="utf-8")
+    (run / "findings.json").write_text(text[: len(text) // 2], encoding="utf-8")
+    return run
+
+
+def test_notebooks_run_in_a_process_of_their_own_whose_failure_is_reported(demo_cli_run, tmp_path):
+    from assess_lib._notebooks import NotebooksFailed, start
+
+    run = corrupt_run(demo_cli_run, tmp_path)
+    lines: list[str] = []
+    notebooks = start(run, "en", lines.append)
+    assert notebooks.process.pid != os.getpid()
+    with pytest.raises(NotebooksFailed) as failed:
+        notebooks.wait()
+    assert "findings.json" in str(failed.value) and "not valid JSON" in str(failed.value)
+    assert not lines, "no notebook completed"
+
+
+def cmdline(process) -> list[str]:
+    import psutil
+
+    try:
+        return process.cmdline()
+    except psutil.Error:  # ended meanwhile
+        return []
+
+
+def test_stopping_the_notebooks_process_shuts_its_kernels_down(demo_cli_run, tmp_path):
+    """The publisher failed (or was interrupted): the notebooks' process ends and leaves no kernel behind."""
+    import psutil
+
+    from assess_lib._notebooks import start
+
+    run = tmp_path / "run"
+    shutil.copytree(demo_cli_run / "evidence", run / "evidence")
+    for name in ("findings.json", "controls.json"):
+        shutil.copy(demo_cli_run / name, run)
+    notebooks = start(run, "ja")
+    child = psutil.Process(notebooks.process.pid)
+    deadline = time.monotonic() + 120
+    kernels: list[psutil.Process] = []
+    while not kernels and time.monotonic() < deadline and notebooks.process.poll() is None:
+        kernels = [p for p in child.children(recursive=True) if "ipykernel" in " ".join(cmdline(p))]
+        time.sleep(0.1)
+    assert kernels, "a kernel started"
+    notebooks.stop()
+    assert notebooks.process.returncode is not None
+    gone, alive = psutil.wait_procs(kernels, timeout=30)
+    assert not alive, "no kernel left running"

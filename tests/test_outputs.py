@@ -129,9 +129,9 @@ def test_a_name_with_a_control_character_is_refused(capsys, tmp_path):
     "out",
     [
         ROOT,
-        ROOT / "notebooks",
+        ROOT / "assess_lib" / "notebooks",
         ROOT / "assess_lib",
-        ROOT / "notebooks" / "new-run",
+        ROOT / "assess_lib" / "notebooks" / "new-run",
         ROOT / "params",
         ROOT / "outputs",  # the folder of every run, not a run
         ROOT.parent,
@@ -141,11 +141,11 @@ def test_a_name_with_a_control_character_is_refused(capsys, tmp_path):
 )
 def test_the_kit_its_source_and_their_ancestors_are_refused(capsys, out):
     """`--out notebooks` deleted the kit's notebooks; every later run then made no notebook and exited 0."""
-    notebooks = sorted(p.name for p in (ROOT / "notebooks").iterdir())
+    notebooks = sorted(p.name for p in (ROOT / "assess_lib" / "notebooks").iterdir())
     err = refused(capsys, "demo", "--out", str(out))
     assert str(out) in err
-    assert sorted(p.name for p in (ROOT / "notebooks").iterdir()) == notebooks
-    assert not (ROOT / "notebooks" / "new-run").exists()
+    assert sorted(p.name for p in (ROOT / "assess_lib" / "notebooks").iterdir()) == notebooks
+    assert not (ROOT / "assess_lib" / "notebooks" / "new-run").exists()
 
 
 def test_home_and_folders_holding_it_are_refused(capsys, tmp_path, monkeypatch):
@@ -387,7 +387,7 @@ def test_questionnaire_writes_a_new_file_only_and_atomically(capsys, tmp_path):
     assert "a folder" in refused(capsys, "questionnaire", "--out", str(tmp_path / "folder.xlsx"))
     assert "symbolic link" in refused(capsys, "questionnaire", "--out", str(tmp_path / "link.xlsx"))
     assert "does not exist" in refused(capsys, "questionnaire", "--out", str(tmp_path / "missing" / "q.xlsx"))
-    assert "kit's own folder" in refused(capsys, "questionnaire", "--out", str(ROOT / "notebooks" / "q.xlsx"))
+    assert "kit's own folder" in refused(capsys, "questionnaire", "--out", str(ROOT / "assess_lib" / "notebooks" / "q.xlsx"))
     assert tree(tmp_path) == before
 
 

@@ -30,7 +30,9 @@ def test_defaults(tmp_path):
 
 
 def test_demo_and_example_params_load():
-    assert load_params(ROOT / "params" / "demo.yaml").customer == "デモ銀行"
+    from assess_lib.demo import DEMO_PARAMS
+
+    assert load_params(DEMO_PARAMS).customer == "デモ銀行"
     assert load_params(ROOT / "params" / "example-customer.yaml").aws.profile == "sample-bank-audit"
 
 

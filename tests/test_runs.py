@@ -53,7 +53,7 @@ def test_cli_run_from_another_folder_with_relative_params_and_out_twice(demo_cli
     for folder in (demo_cli_run.parents[1], work):
         assert sorted(p.name for p in folder.iterdir()) == ["out", "params"]
         assert sorted(p.name for p in (folder / "out").iterdir()) == ["bank"], "no staging folder left behind"
-    assert not (ROOT / "notebooks" / "out").exists() and not (work / "params" / "out").exists()
+    assert not (ROOT / "assess_lib" / "notebooks" / "out").exists() and not (work / "params" / "out").exists()
 
 
 @contextlib.contextmanager
@@ -85,7 +85,7 @@ def test_publishing_and_notebooks_never_change_the_working_folder_or_environment
         present(run, assessment, "en")
     assert (run / "report.html").is_file() and (run / "report.pdf").is_file()
     executed = sorted(p.name for p in (run / "notebooks").glob("*.ipynb"))
-    assert executed == sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert executed == sorted(p.name for p in (ROOT / "assess_lib" / "notebooks").glob("*.ipynb"))
     assert '"output_type": "error"' not in (run / "notebooks" / "00_summary.ipynb").read_text(encoding="utf-8")
 
 

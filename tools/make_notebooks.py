@@ -1,115 +1,112 @@
-"""Writes the kit's thin notebooks (clean, no outputs). Run after changing this file:
+"""Writes the kit's thin notebooks (clean, no outputs) from the guideline catalogue: ``make notebooks``.
+
+One notebook per top-level section of the guideline (2.1 ... 2.6) holding every subsection and item of it, plus
+the summary, into ``assess_lib/notebooks/`` (shipped inside the package). Each is a markdown title, a
+``parameters`` cell, the opening call and one-line calls into assess_lib; headings and prose come from the text
+catalogue (``assess_lib/text/notebooks.yaml``), section and item titles from the guideline catalogue. The test
+suite fails when the committed notebooks differ from what this writes (tests/test_notebooks.py).
 
     .venv/bin/python tools/make_notebooks.py
-
-Each notebook is a `parameters` cell and one-line calls into assess_lib; all logic
-stays in the library.
 """
 
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-OUT = Path(__file__).resolve().parents[1] / "notebooks"
+from assess_lib._notebooks import NOTEBOOK_DIR
+from assess_lib.catalog import Catalog, load_catalog
+from assess_lib.core.text import t
 
-PARAMETERS = """# Parameters (papermill: -p params_file FILE -p run_dir DIR -p language en)
-# params_file: the embedded demo (デモ銀行) by default, no credentials needed.
-# run_dir: a run folder holding an evidence bundle (an error if it holds none); None collects now from params_file.
-# language: ja or en; None takes the language of the params file.
-params_file = "../params/demo.yaml"
+SUMMARY = "00_summary"
+# File names of the top-level sections (a section missing here is named by its number alone).
+FILE_NAMES = {
+    "2.1": "2_1_governance",
+    "2.2": "2_2_risk_identification",
+    "2.3": "2_3_defense",
+    "2.4": "2_4_detection",
+    "2.5": "2_5_response_recovery",
+    "2.6": "2_6_third_party",
+}
+# Cells of a top-level section shown after the opening: (text catalogue key of the heading and text, code).
+SPECIAL = {
+    "2.1": [("notebook.attestation", 'kit.evidence("attestation.file")')],
+    "2.3": [("notebook.layers", "kit.layers()")],
+}
+
+# The how-to stays in the parameters cell: the HTML copies of a run's notebooks (for the customer) leave it out.
+PARAMETERS = """# Parameters (papermill: -p run_dir DIR -p language en). This notebook shows a finished run and never collects.
+# run_dir: the folder of a finished run, e.g. made by: python -m assess_lib demo --out outputs/demo (then
+#   run_dir = "outputs/demo"), relative to this notebook's folder or to the kit's folder. A run's own executed
+#   copies (python -m assess_lib lab --run DIR opens them) say "..". None: a message says how to make a run.
+# language: ja or en; None shows the run's language.
 run_dir = None
 language = None"""
 
-OPEN = "from assess_lib.notebook import open_assessment\n\nkit = open_assessment(params_file, run_dir, language)"
-
-# One notebook per guideline section (or group of sections); the items come from the catalogue.
-# name -> (heading number, ja, en, sections, extra cells after the opening: (markdown, code))
-NOTEBOOKS = {
-    "2_1_governance": (
-        "2.1",
-        "サイバーセキュリティ管理態勢の構築",
-        "Establishing a Cybersecurity Management Framework",
-        ["2.1.1", "2.1.2"],
-        [
-            (
-                "## 回答ファイル / Attestation file\n\n組織的な項目の証跡は、お客様の回答ファイル（YAMLまたはExcel回答シート）です。"
-                "回答のない項目は「要確認」となり、確認すべき質問を示します。 / Organisational items rest on the customer's "
-                "attestation file (YAML or the Excel questionnaire); an item without an answer is *needs review*, with the question to ask.",
-                'kit.evidence("attestation.file")',
-            )
-        ],
-    ),
-    "2_3_defense_in_depth": (
-        "2.3",
-        "サイバー攻撃の防御（多層防御）",
-        "Cyberattack Defense (defense in depth)",
-        ["2.3"],
-        [
-            (
-                "## 多層防御の層別評価 / Layers of defense\n\n入口・内部・出口の各層の対策状況をアカウントごとに示します。 / "
-                "Entrance, internal and exit measures per account.",
-                "kit.layers()",
-            )
-        ],
-    ),
-    "2_3_1_authentication": (
-        "2.3.1",
-        "認証・アクセス管理",
-        "Authentication and Access Management",
-        ["2.3.1"],
-        [],
-    ),
-}
+OPEN = "from assess_lib.notebook import open_assessment\n\nkit = open_assessment(run_dir, language)"
 
 
-def section_notebook(chapter: str, ja: str, en: str, sections: list[str], extra: list[tuple[str, str]]) -> nbformat.NotebookNode:
-    from assess_lib.catalog import load_catalog
+def both(key: str, **values: str) -> str:
+    """Japanese then English, as two paragraphs."""
+    return f"{t(key, 'ja', **values)}\n\n{t(key, 'en', **values)}"
 
-    catalog = load_catalog()
-    cells = [
-        new_markdown_cell(
-            f"# {chapter} {ja} / {en}\n\n"
-            "金融分野におけるサイバーセキュリティに関するガイドラインの本節について、ガイドライン本文・当社見解・"
-            "証跡・判定を項目ごとに示します。 / For each item of this section: the guideline text, our view, "
-            "the evidence and the verdict.\n\n"
-            "*Run All* で既定のデモ環境（デモ銀行）に対して実行できます。 / *Run All* works on the embedded demo."
-        ),
+
+def heading(level: int, number: str, ja: str, en: str) -> str:
+    return f"{'#' * level} {number} {ja} / {en}"
+
+
+def opening(title: str) -> list[nbformat.NotebookNode]:
+    """Title and prose, the parameters cell, the opening call."""
+    return [
+        new_markdown_cell(title),
         new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
         new_code_cell(OPEN),
     ]
-    for markdown, code in extra:
-        cells += [new_markdown_cell(markdown), new_code_cell(code)]
+
+
+def section_notebook(catalog: Catalog, chapter: str) -> nbformat.NotebookNode:
+    """Every subsection and item of the top-level section ``chapter``, in guideline order."""
+    sections = [s for s in catalog.sections() if s == chapter or s.startswith(chapter + ".")]
+    first = catalog.by_section(sections[0])[0]
+    title = heading(1, chapter, first.chapter_title("ja"), first.chapter_title("en"))
+    cells = opening(f"{title}\n\n{both('notebook.section.intro')}")
+    for key, code in SPECIAL.get(chapter, []):
+        special = f"## {t(key + '.heading', 'ja')} / {t(key + '.heading', 'en')}\n\n{both(key + '.text')}"
+        cells += [new_markdown_cell(special), new_code_cell(code)]
     for section in sections:
         controls = catalog.by_section(section)
-        cells.append(new_markdown_cell(f"## {section} {controls[0].section_title_ja} / {controls[0].section_title_en}"))
+        cells.append(new_markdown_cell(heading(2, section, controls[0].section_title("ja"), controls[0].section_title("en"))))
         cells.append(new_code_cell(f'kit.header("{section}")'))
-        if any(c.checks for c in controls):
+        checked = any(c.checks for c in controls)
+        if checked:
             cells.append(new_code_cell(f'kit.chart("{section}");'))
         cells += [new_code_cell(f'kit.item("{c.control_id}")') for c in controls]
-        cells.append(new_markdown_cell(f"### {section} 検出事項一覧 / All findings"))
-        cells.append(new_code_cell(f'kit.findings("{section}")'))
+        if checked:
+            findings = f"### {t('notebook.section.findings', 'ja', section=section)} / {t('notebook.section.findings', 'en', section=section)}"
+            cells += [new_markdown_cell(findings), new_code_cell(f'kit.findings("{section}")')]
     return _notebook(cells)
 
 
 def summary_notebook() -> nbformat.NotebookNode:
-    cells = [
-        new_markdown_cell(
-            "# アセスメント概要 / Assessment summary\n\nガイドライン全項目の判定の一覧です。 / Verdicts of every guideline item."
-        ),
-        new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
-        new_code_cell(OPEN),
+    title = f"# {t('notebook.summary.title', 'ja')} / {t('notebook.summary.title', 'en')}"
+    cells = opening(f"{title}\n\n{both('notebook.summary.intro')}")
+    cells += [
         new_code_cell("kit.summary()"),
+        new_markdown_cell(f"## {t('notebook.summary.chart', 'ja')} / {t('notebook.summary.chart', 'en')}"),
         new_code_cell("kit.chart();"),
+        new_markdown_cell(
+            f"## {t('notebook.summary.errors', 'ja')} / {t('notebook.summary.errors', 'en')}\n\n{both('notebook.summary.errors_text')}"
+        ),
         new_code_cell("kit.collection_errors()"),
     ]
     return _notebook(cells)
 
 
-def _notebook(cells: list) -> nbformat.NotebookNode:
+def _notebook(cells: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
     nb = new_notebook(cells=cells)
     for index, cell in enumerate(nb.cells):
         # Deterministic cell ids: regenerating leaves unchanged notebooks byte-identical (clean diffs).
@@ -119,12 +116,39 @@ def _notebook(cells: list) -> nbformat.NotebookNode:
     return nb
 
 
-def main() -> None:
-    OUT.mkdir(exist_ok=True)
-    nbformat.write(summary_notebook(), OUT / "00_summary.ipynb")
-    for name, (chapter, ja, en, sections, extra) in NOTEBOOKS.items():
-        nbformat.write(section_notebook(chapter, ja, en, sections, extra), OUT / f"{name}.ipynb")
+def chapters(catalog: Catalog) -> list[str]:
+    """The top-level sections (2.1 ... 2.6) in guideline order."""
+    return list(dict.fromkeys(c.chapter for c in catalog))
+
+
+def build() -> dict[str, str]:
+    """File name -> the text of every notebook, as written (summary first)."""
+    catalog = load_catalog()
+    notebooks = {SUMMARY: summary_notebook()}
+    for chapter in chapters(catalog):
+        notebooks[FILE_NAMES.get(chapter, chapter.replace(".", "_"))] = section_notebook(catalog, chapter)
+    return {f"{name}.ipynb": render(nb) for name, nb in notebooks.items()}
+
+
+def render(nb: nbformat.NotebookNode) -> str:
+    """The file's text, as nbformat.write writes it."""
+    text = nbformat.writes(nb)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def main(out: Path = NOTEBOOK_DIR) -> int:
+    out.mkdir(exist_ok=True)
+    wanted = build()
+    for stale in sorted(set(p.name for p in out.glob("*.ipynb")) - set(wanted)):
+        (out / stale).unlink()
+        print(f"removed {out / stale}")
+    for name, text in wanted.items():
+        target = out / name
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+            print(f"wrote {target}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

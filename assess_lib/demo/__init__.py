@@ -12,7 +12,7 @@ from .process import EmulatorProcess
 from .seed import DEMO_REGIONS
 from .server import DEMO_ACCOUNT, MotoServer, demo_credentials, demo_session_credentials
 
-DEMO_PARAMS = Path(__file__).resolve().parents[2] / "params" / "demo.yaml"
+DEMO_PARAMS = Path(__file__).resolve().parent / "params.yaml"  # shipped in the package, with its attestation file
 
 
 @dataclass(frozen=True)
