@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import __version__
+from .core.text import both, t
 from .redact import mask_secrets
 
 EXIT_BAD_INPUT = 2
@@ -247,11 +248,13 @@ def cmd_show(args: argparse.Namespace) -> int:
     for check_id in control.checks:
         spec = specs[check_id]
         module = spec.fn.__module__.replace(".", "/") + ".py"
-        print(f"\ncheck {check_id}: {spec.title(lang)}  ({module}:{spec.fn.__name__})")
+        print(
+            f"\ncheck {check_id}: {spec.title(lang)}  ({module}:{spec.fn.__name__}, record assess_lib/checks/{spec.record.module}.yaml)"
+        )
         for dataset in spec.datasets:
             print(f"  evidence {dataset}: {', '.join(DATASETS[dataset].actions)}")
     if not control.checks:
-        print("\nno automated check: assessed by interview and document review (要確認)")
+        print("\n" + t("cli.no_checks", lang))
     print(f"\nreport row: controls.json / findings.xlsx row {control.control_id}; notebook section {control.section}")
     return 0
 
@@ -277,7 +280,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m assess_lib",
-        description="FSA cybersecurity guideline assessment kit / 金融分野サイバーセキュリティガイドライン アセスメントキット",
+        description=" / ".join(reversed(both("cli.description"))),
     )
     parser.add_argument("--version", action="version", version=__version__)
     sub = parser.add_subparsers(dest="command", required=True)

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from IPython.display import HTML, display
 
 from .bundle_check import BundleError, BundleNotFound
-from .core.model import Assessment, ItemResult
-from .core.rollup import basis_label
+from .core.model import Assessment
 from .core.text import t
 from .report import display as ui
+from .report.view import ReportView
 from .results import ResultsError, read_results
 
 # A checkout of the kit (``make demo`` writes outputs/demo there); in an installed kit this folder holds no runs.
@@ -57,18 +57,18 @@ class NotebookInputError(Exception):
 
 @dataclass
 class Walkthrough:
-    """A finished run's assessment (read back, never evaluated again) plus the display calls of the notebooks."""
+    """A finished run's assessment (read back, never evaluated again) plus the display calls of the notebooks.
+
+    Everything shown comes from one :class:`~assess_lib.report.view.ReportView`, built once on first use: the same
+    view model the report and the workbook are rendered from.
+    """
 
     assessment: Assessment
     language: str = "ja"
 
-    @property
-    def results(self) -> dict[str, ItemResult]:
-        return {item.control_id: item for item in self.assessment.items}
-
-    def _records(self, items: list[ItemResult] | None = None) -> list[dict[str, Any]]:
-        # report/display.py takes item results in the shape of controls.json (dicts).
-        return [item.to_dict() for item in (self.assessment.items if items is None else items)]
+    @cached_property
+    def view(self) -> ReportView:
+        return ReportView(self.assessment, self.language)
 
     def _show(self, body: str) -> None:
         display(HTML(f'{STYLE}<div class="fsa-kit">{self._unverified()}{body}</div>'))
@@ -83,24 +83,16 @@ class Walkthrough:
             f"<strong>{ui.esc(t('notebook.unverified.header', lang))}</strong><br>{ui.esc(t('notebook.unverified.banner', lang))}</p>"
         )
 
-    def _table(self, controls: list[Any]) -> str:
-        """Item, title, verdict and basis of ``controls``."""
-        lang = self.language
-        results = self.results
-        head = "".join(f"<th>{ui.esc(t(f'notebook.column.{name}', lang))}</th>" for name in ("item", "title", "verdict", "basis"))
-        rows = "".join(
-            f"<tr><td>{ui.esc(c.control_id)}</td><td>{ui.esc(c.title(lang))}</td>"
-            f"<td>{ui.verdict_badge(results[c.control_id].verdict, lang)}</td><td>{ui.esc(self._basis(c.control_id))}</td></tr>"
-            for c in controls
-        )
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    def _table(self, control_ids: list[str]) -> str:
+        """Item, title, verdict and basis of the items ``control_ids``."""
+        return ui.items_table_html(self.view, [self.view.item(c) for c in control_ids])
 
     def header(self, section: str) -> None:
         """Section heading, scope of the evidence and the verdict per item."""
         lang = self.language
         controls = self.assessment.catalog.by_section(section)
         title = controls[0].section_title(lang) if controls else section
-        self._show(f"<h2>{ui.esc(section)} {ui.esc(title)}</h2>{self._scope()}{self._table(controls)}")
+        self._show(f"<h2>{ui.esc(section)} {ui.esc(title)}</h2>{self._scope()}{self._table([c.control_id for c in controls])}")
 
     def _scope(self) -> str:
         """Customer, accounts, collection time and bundle ID of the run shown."""
@@ -115,16 +107,10 @@ class Walkthrough:
         )
         return f"<p>{ui.esc(scope)}</p>"
 
-    def _basis(self, control_id: str) -> str:
-        """The basis of a decided verdict in a few words (empty while undecided)."""
-        basis = self.results[control_id].basis
-        return basis_label(basis, self.language, short=True) if basis else ""
-
     def summary(self) -> None:
         """The run's scope, verdict counts per section, then every item with its verdict."""
-        view = SimpleNamespace(catalog=self.assessment.catalog, controls=self._records())
-        frame = ui.section_summary_frame(view, self.language)
-        self._show(self._scope() + ui.frame_html(frame) + self._table(list(self.assessment.catalog)))
+        frame = ui.section_summary_frame(self.assessment, self.language)
+        self._show(self._scope() + ui.frame_html(frame) + self._table(self.assessment.catalog.ids()))
 
     def layers(self):
         """Defense-in-depth layer table (entrance / internal / exit) per account."""
@@ -132,44 +118,14 @@ class Walkthrough:
 
     def collection_errors(self):
         """Datasets that could not be gathered, with the cause and the IAM action."""
-        return ui.evidence_errors_frame(self.assessment, None, self.language)
+        return ui.evidence_errors_frame(self.view, None, self.language)
 
     def item(self, control_id: str, evidence_rows: int = 15, finding_rows: int = 50) -> None:
         """One guideline item: text, consultant view, AWS realisation, verdict, findings, evidence.
 
         The findings table shows the ``finding_rows`` most serious; ``findings(control_id)`` has them all.
         """
-        lang = self.language
-        control = self.assessment.catalog.get(control_id)
-        findings = [f for f in self.assessment.findings if f.control_id == control_id]
-        body = ui.control_html(control, self.results[control_id].to_dict(), lang)
-        body += ui.findings_html(findings, lang, limit=finding_rows, item=control_id)
-        body += ui.remediation_html(list(control.checks), findings, lang)
-        self._show(body)
-        # The rows the item's findings refer to (per account), readable: the same selection as the report.
-        tables = ui.item_evidence(self.assessment, control_id)
-        if tables:
-            parts = [f'<p class="note">{ui.esc(ui.t("evidence_scope_note", lang))}</p>']
-            for shown in tables:
-                table = ui.evidence_table(shown["frame"], shown["dataset"], lang, evidence_rows)
-                caption = ui.dataset_caption(shown["dataset"], table["total"], table["shown"], lang)
-                parts.append(f"<p><b>{ui.esc(caption)}</b></p>{ui.evidence_table_html(table)}")
-            self._show("".join(parts))
-        errors = ui.evidence_errors_frame(self.assessment, self.datasets(control_id), lang)
-        if not errors.empty:
-            self._show(f"<p><b>{ui.esc(ui.t('error_evidence', lang))}</b></p>{ui.frame_html(errors)}")
-
-    def datasets(self, control_id: str) -> list[str]:
-        from .checks import registry
-
-        specs = registry()
-        control = self.assessment.catalog.get(control_id)
-        seen: list[str] = []
-        for check_id in control.checks:
-            for dataset in specs[check_id].datasets if check_id in specs else ():
-                if dataset not in seen:
-                    seen.append(dataset)
-        return seen
+        self._show(ui.item_html(self.view, control_id, finding_rows=finding_rows, evidence_rows=evidence_rows))
 
     def section(self, section: str) -> None:
         """Every item of a section in guideline order."""
@@ -180,9 +136,8 @@ class Walkthrough:
         """Verdicts per item as a stacked bar chart (matplotlib, Japanese labels), with its alternative text."""
         items = [r for r in self.assessment.items if (section is None or r.section == section) and r.checks]
         findings = [f for f in self.assessment.findings if section is None or f.control_id.startswith(f"{section}-")]
-        results = self._records(items)
-        figure = ui.verdict_chart(results, findings, self.language)
-        display(HTML(ui.chart_html(figure, ui.chart_alt(results, findings, self.language))))
+        figure = ui.verdict_chart(items, findings, self.language)
+        display(HTML(ui.chart_html(figure, ui.chart_alt(items, findings, self.language))))
 
     def findings(self, section: str | None = None):
         """Findings of a section (``"2.3.1"``) or of one item (``"2.3.1-5"``) as a pandas DataFrame."""

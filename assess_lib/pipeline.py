@@ -21,6 +21,7 @@ from .checks.runner import evaluate as run_checks
 from .evidence import Bundle, EvidenceStore
 from .core.model import Assessment
 from .core.rollup import item_results
+from .core.text import both
 
 # Re-exported: the notebooks' runner (its own process) and the results files live in their own modules.
 from ._notebooks import NOTEBOOK_DIR as NOTEBOOK_DIR
@@ -33,6 +34,12 @@ from .results import read_results as read_results
 from .results import write_results
 
 log = logging.getLogger(__name__)
+
+
+def _both(key: str) -> str:
+    """A progress line in English and Japanese (the consultant's terminal)."""
+    ja, en = both(key)
+    return f"{en} / {ja}"
 
 
 def utcnow() -> str:
@@ -179,7 +186,7 @@ def run(
     out_dir = Path(os.path.abspath(out_dir))
     say = progress or (lambda message: None)
     with staged_output(out_dir) as work:
-        say("collecting evidence / 証跡を収集しています")
+        say(_both("cli.progress.collecting"))
         bundle = collect(
             params,
             work,
@@ -189,9 +196,9 @@ def run(
             dns_nameservers=dns_nameservers,
             credentials=credentials,
         )
-        say("evaluating / 評価しています")
+        say(_both("cli.progress.evaluating"))
         assessment = evaluate(bundle, params.thresholds)
         write_results(work, assessment)
-        say("running notebooks and publishing / ノートブック実行とレポート出力")
+        say(_both("cli.progress.presenting"))
         present(work, assessment, params.language, progress)
     return out_dir

@@ -40,24 +40,13 @@ def write_results(run_dir: Path, assessment: Any) -> None:
     findings = [{**_masked(f.to_dict()), **mark} for f in assessment.findings]
     with open(run_dir / FINDINGS, "w", encoding="utf-8") as handle:
         json.dump(findings, handle, ensure_ascii=False, indent=1, default=str)
-    items = [{**_item_record(item), **mark} for item in _items(assessment)]
+    items = [{**item.to_dict(), **mark} for item in assessment.items]
     with open(run_dir / CONTROLS, "w", encoding="utf-8") as handle:
         json.dump(items, handle, ensure_ascii=False, indent=1)
 
 
 def _masked(record: dict[str, Any]) -> dict[str, Any]:
     return json.loads(mask_secrets(json.dumps(record, ensure_ascii=False, default=str)))
-
-
-def _items(assessment: Any) -> list[Any]:
-    # core.model.Assessment holds ItemResult ``items``; the pipeline's evaluation (until it returns the core model)
-    # holds the same records as ``controls`` dicts.
-    items = getattr(assessment, "items", None)
-    return list(items) if items is not None else list(assessment.controls)
-
-
-def _item_record(item: ItemResult | Mapping[str, Any]) -> dict[str, Any]:
-    return item.to_dict() if isinstance(item, ItemResult) else dict(item)
 
 
 # --- reading back --------------------------------------------------------------------------------------------

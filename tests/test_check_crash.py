@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from conftest import make_bundle, run_one
 
-from assess_lib.findings import Verdict
+from assess_lib.core.model import Verdict
 from assess_lib.pipeline import evaluate
 
 

@@ -10,7 +10,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from assess_lib.findings import Verdict, rollup
+from assess_lib.core.model import Verdict
+from assess_lib.core.rollup import rollup
 from assess_lib.params import parse_params
 from assess_lib.pipeline import collect, evaluate
 

@@ -14,6 +14,7 @@ import time
 import zipfile
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -147,7 +148,7 @@ def test_chart_has_no_missing_glyph_warnings():
     finding = Finding("iam_root_mfa", "2.3.1-5", Verdict.FAIL, "1", "global", "root", "ルート", "root")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fig = verdict_chart([{"control_id": "2.3.1-5"}], [finding], "ja", "認証・アクセス管理")
+        fig = verdict_chart([SimpleNamespace(control_id="2.3.1-5")], [finding], "ja", "認証・アクセス管理")
         fig.savefig(Path("/dev/null"), format="png")
     assert not [w for w in caught if "missing from font" in str(w.message) or "Glyph" in str(w.message)]
 

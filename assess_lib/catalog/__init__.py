@@ -6,8 +6,8 @@ packaged catalogue on first use.
 
     >>> from assess_lib.catalog import load_catalog
     >>> cat = load_catalog()
-    >>> cat.get("2.3.1-5").title("ja")
-    '重要システムへのリモートアクセス等の多要素認証'
+    >>> cat.get("2.3.1-5").title("en")
+    'Multi-factor authentication for remote access to critical systems'
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def _pick(ja: str | None, en: str | None, lang: str) -> str | None:
 
 @dataclass(frozen=True)
 class Control:
-    """One guideline item (基本的な対応事項 ① or 対応が望ましい事項 a) and its assessment metadata."""
+    """One guideline item (a fundamental measure, numbered, or a recommended one, lettered) and its assessment metadata."""
 
     control_id: str
     section: str
@@ -136,11 +136,11 @@ class Control:
         return _pick(self.chapter_title_ja, self.chapter_title_en, lang) or ""
 
     def consultant_view(self, lang: str) -> str | None:
-        """The assessor's view of what the item generally calls for (一般的に考えられる対応内容), or None."""
+        """The assessor's view of what the item generally calls for (the seed matrix's "generally expected measures"), or None."""
         return _pick(self.consultant_view_ja, self.consultant_view_en, lang)
 
     def aws_realisation(self, lang: str) -> str | None:
-        """How the item can be realised with AWS services and features (AWS環境上で実現すること), or None."""
+        """How the item can be realised with AWS services and features (the seed matrix's "what is realised on AWS"), or None."""
         return _pick(self.aws_realisation_ja, self.aws_realisation_en, lang)
 
 

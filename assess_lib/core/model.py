@@ -208,11 +208,6 @@ class Assessment:
     catalog: Any
     parameters: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def controls(self) -> list[dict[str, Any]]:
-        """Transitional: the item results as ``controls.json`` objects."""
-        return [item.to_dict() for item in self.items]
-
     def item(self, control_id: str) -> ItemResult:
         for result in self.items:
             if result.control_id == control_id:

@@ -14,23 +14,21 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..core import VERDICT_COLOURS, VERDICT_ORDER, Finding, most_serious_first
+from ..core import VERDICT_COLOURS, VERDICT_ORDER, Finding, ItemResult, most_serious_first
 from ..core import t as _text
-from ..core.rollup import answer_only, basis_label  # noqa: F401 - basis_label: the notebooks'
+from ..core.rollup import answer_only, basis_label
 from ..redact import mask_secrets
 from .view import (  # noqa: F401 - the notebooks' helpers, re-exported
     EVIDENCE_CELL_CHARS,
     EVIDENCE_COLUMNS,
     ReportView,
     check_texts,
-    core_assessment,
     dataset_description,
     error_row,
     evidence_table,
     field_label,
     format_value,
     humanise,
-    item_of,
     labels,
     layer_rows,
     select_evidence,
@@ -41,22 +39,12 @@ from .view import (  # noqa: F401 - the notebooks' helpers, re-exported
 if TYPE_CHECKING:
     from ..catalog import Control
 
-# TRANSITIONAL (issue 12): label names the notebooks used before the catalogue's (report.column.* ...).
-_LEGACY_NAMES = {"control": "item_id", "error_evidence": "evidence_errors"}
-
 
 def t(key: str, lang: str) -> str:
     """A label of the report by leaf name (``verdict``, ``basis``...), or any catalogue key (with dots), unfilled."""
     if "." in key:
         return _text(key, lang)
-    return labels("ja" if lang == "ja" else "en")[_LEGACY_NAMES.get(key, key)]
-
-
-def report_text() -> dict[str, Any]:
-    """TRANSITIONAL (issue 12): the document's words as ``{"document": {name: {ja, en}}}`` for the notebooks'
-    unverified banner; read ``report.doc.*`` from the catalogue instead."""
-    ja, en = labels("ja"), labels("en")
-    return {"document": {name: {"ja": ja[name], "en": en[name]} for name in ja}}
+    return labels("ja" if lang == "ja" else "en")[key]
 
 
 def esc(value: Any) -> str:
@@ -95,9 +83,9 @@ def control_heading(control: Control, lang: str) -> str:
     return _text("report.item.heading", lang, id=control.control_id, title=control.title(lang), kind=kind)
 
 
-def control_html(control: Control, result: Any, lang: str) -> str:
-    """Requirement text, consultant view, AWS realisation and verdict of one item (``result``: its ItemResult)."""
-    verdict = item_of(result, "verdict", "manual")
+def control_html(control: Control, result: ItemResult, lang: str) -> str:
+    """Requirement text, consultant view, AWS realisation and verdict of one item."""
+    verdict = result.verdict
     parts = [
         f'<div class="control" id="{esc(control.control_id)}">',
         f"<h3>{esc(control_heading(control, lang))} {verdict_badge(verdict, lang)}</h3>",
@@ -112,7 +100,7 @@ def control_html(control: Control, result: Any, lang: str) -> str:
         parts.append(f"<h4>{esc(t('consultant', lang))}</h4>{paragraphs(control.consultant_view(lang))}")
     if control.aws_realisation(lang):
         parts.append(f"<h4>{esc(t('aws', lang))}</h4>{paragraphs(control.aws_realisation(lang))}")
-    basis = item_of(result, "basis")
+    basis = result.basis
     if basis:
         parts.append(f"<p>{esc(t('basis', lang))}: {esc(basis_label(basis, lang))}</p>")
         if answer_only(basis):
@@ -120,7 +108,7 @@ def control_html(control: Control, result: Any, lang: str) -> str:
     if not control.checks:
         parts.append(f'<p class="note">{esc(t("no_checks", lang))}</p>')
     else:
-        automated = item_of(result, "automated_verdict") or "manual"
+        automated = result.automated_verdict or "manual"
         parts.append(f"<p>{esc(t('automated', lang))}: {verdict_badge(automated, lang)}</p>")
         if control.mode == "hybrid":
             parts.append(f'<p class="note">{esc(t("hybrid_note", lang))}</p>')
@@ -206,7 +194,7 @@ def item_evidence(
     if isinstance(assessment, ReportView):
         return assessment.evidence(control_id)
     checks = check_texts("en") if specs is None else specs
-    return select_evidence(core_assessment(assessment), control_id, checks, cache)
+    return select_evidence(assessment, control_id, checks, cache)
 
 
 def evidence_table_html(table: dict[str, Any]) -> str:
@@ -285,11 +273,10 @@ def layers_frame(findings: Iterable[Finding], lang: str) -> pd.DataFrame:
 
 def section_summary_frame(assessment: Any, lang: str) -> pd.DataFrame:
     """Item verdict counts per section, in guideline order."""
-    core = core_assessment(assessment)
     rows = []
-    for section in core.catalog.sections():
-        controls = core.catalog.by_section(section)
-        counts = Counter(r.verdict for r in core.items if r.section == section)
+    for section in assessment.catalog.sections():
+        controls = assessment.catalog.by_section(section)
+        counts = Counter(r.verdict for r in assessment.items if r.section == section)
         row = {t("section", lang): section, t("title", lang): controls[0].section_title(lang)}
         for verdict in VERDICT_ORDER:
             row[verdict_label(verdict, lang)] = counts.get(verdict, 0)
@@ -307,7 +294,7 @@ def verdict_chart(results: list[Any], findings: list[Finding], lang: str, title:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    ids = [item_of(r, "control_id") for r in results]
+    ids = [r.control_id for r in results]
     fig = Figure(figsize=(8, 0.5 * len(ids) + 1.5))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -334,7 +321,7 @@ def chart_alt(results: list[Any], findings: list[Finding], lang: str, title: str
     """The chart in words (alternative text): the finding counts per verdict of every item."""
     parts = []
     for result in results:
-        control_id = item_of(result, "control_id")
+        control_id = result.control_id
         counts = Counter(f.verdict.value for f in findings if f.control_id == control_id)
         shown = ", ".join(f"{verdict_label(v, lang)} {counts[v]}" for v in VERDICT_ORDER if counts[v])
         parts.append(f"{control_id}: {shown or t('no_findings_chart', lang)}")

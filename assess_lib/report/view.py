@@ -78,26 +78,6 @@ def group_heading(number: str, lang: str) -> str:
 
 # --- TRANSITIONAL (issue 12): pipeline.Assessment has ``controls`` (dicts) until pipeline.py returns the core
 # Assessment; this is the one place the report accepts it. Remove once pipeline.evaluate builds core.Assessment.
-def core_assessment(assessment: Any) -> Assessment:
-    """``assessment`` as the core :class:`Assessment` (a pipeline Assessment with ``controls`` converted)."""
-    if isinstance(assessment, Assessment):
-        return assessment
-    items = getattr(assessment, "items", None)
-    if items is None:
-        items = [ItemResult.from_dict(r) for r in assessment.controls]
-    parameters = getattr(assessment, "parameters", None) or {}
-    return Assessment(assessment.bundle, list(assessment.findings), list(items), assessment.catalog, parameters)
-
-
-def item_of(result: ItemResult | dict[str, Any] | None, name: str, default: Any = None) -> Any:
-    """A field of an item result, whether an :class:`ItemResult` or its ``controls.json`` dict."""
-    if result is None:
-        return default
-    if isinstance(result, dict):
-        return result.get(name, default)
-    return getattr(result, name, default)
-
-
 # --- the checks' public interface -----------------------------------------------------------------------
 
 
@@ -610,7 +590,7 @@ class ReportView:
 
     def __init__(self, assessment: Any, lang: str, checks: dict[str, CheckText] | None = None) -> None:
         self.lang = _lang(lang)
-        self.assessment = core_assessment(assessment)
+        self.assessment = assessment
         self.bundle = self.assessment.bundle
         self.catalog = self.assessment.catalog
         self.labels = labels(self.lang)
@@ -638,9 +618,9 @@ class ReportView:
         wanted = set(datasets)
         errors = [r for r in self.error_rows if r["dataset"] in wanted]
         failing = [c for c in control.checks if any(f.check_id == c and f.verdict == "fail" for f in own)]
-        basis = item_of(result, "basis")
-        verdict = item_of(result, "verdict", "manual")
-        automated = item_of(result, "automated_verdict") or ("manual" if control.checks else None)
+        basis = result.basis
+        verdict = result.verdict
+        automated = result.automated_verdict or ("manual" if control.checks else None)
         return ItemView(
             control=control,
             result=result,
@@ -785,7 +765,6 @@ __all__ = [
     "ItemView",
     "ReportView",
     "check_texts",
-    "core_assessment",
     "evidence_table",
     "field_label",
     "format_value",
