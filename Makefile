@@ -33,11 +33,13 @@ lab: setup
 test: setup
 	$(BIN)/ruff check assess_lib tests bench tools
 	$(BIN)/ruff format --check assess_lib tests bench tools
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: setup
 	$(BIN)/ruff check assess_lib tests bench tools
 	$(BIN)/ruff format --check assess_lib tests bench tools
+	$(BIN)/mypy
 
 format: setup
 	$(BIN)/ruff format assess_lib tests bench tools

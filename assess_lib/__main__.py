@@ -8,7 +8,7 @@ from ._child import program_startup
 
 program_startup()
 
-from .cli import main  # noqa: E402 - after the start-up above
+from .cli import main
 
 code = main()
 # Everything is written and every server stopped by now. Skip the interpreter's teardown, which

@@ -102,7 +102,7 @@ class NotebookProcess:
     def __init__(self, run_dir: Path, language: str, progress: Callable[[str], None] | None = None) -> None:
         from ._child import child_env
 
-        self._stderr: IO[bytes] = tempfile.TemporaryFile()
+        self._stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - kept open for the life of the object, closed by it
         self.process = subprocess.Popen(
             [sys.executable, "-m", PROGRAM, os.path.abspath(run_dir), language],
             stdin=subprocess.DEVNULL,
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
 
         customer = str(Bundle.load(run_dir).manifest.get("customer") or "")
         publish_notebooks(run_dir, customer)
-    except BaseException:
+    except BaseException:  # noqa: BLE001 - reported below, and the process ends at once
         # Its kernels are killed already; a thread still waiting for one of them must not hold the process (the
         # interpreter would join it at exit), so the program ends here, its error reported.
         traceback.print_exc()

@@ -22,7 +22,8 @@ import os
 import re
 import stat
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
 
 from .safe_input import file_kind
 
@@ -587,7 +588,7 @@ def verify_entry(root: Path, entry: dict[str, Any], is_dataset: bool) -> str | N
         os.close(fd)
 
 
-def listed_entries(bundle: "Bundle") -> Iterable[tuple[dict[str, Any], bool]]:
+def listed_entries(bundle: Bundle) -> Iterable[tuple[dict[str, Any], bool]]:
     """Every listed file's entry, and whether it is a dataset."""
     for entry in bundle.manifest.get("datasets", []):
         if entry.get("status") == "ok" and entry.get("file"):
@@ -633,7 +634,7 @@ def unlisted_files(root: Path, listed: Iterable[str]) -> list[str]:
     return sorted(problems)
 
 
-def verify_bundle(bundle: "Bundle", skip: Iterable[str] = (), unlisted: bool = True) -> list[str]:
+def verify_bundle(bundle: Bundle, skip: Iterable[str] = (), unlisted: bool = True) -> list[str]:
     """Every problem of the bundle's files against its manifest (empty when intact), one line each."""
     skipped = set(skip)
     problems = []
@@ -650,7 +651,7 @@ def verify_bundle(bundle: "Bundle", skip: Iterable[str] = (), unlisted: bool = T
     return problems
 
 
-def copy_listed(bundle: "Bundle", target: Path) -> tuple[list[str], set[str]]:
+def copy_listed(bundle: Bundle, target: Path) -> tuple[list[str], set[str]]:
     """Copy the manifest (the bytes validated) and every listed file, as new regular files, into ``target``.
 
     Returns the problems of files that could not be copied (symbolic links, special files, missing) and their
@@ -696,7 +697,7 @@ def copy_listed(bundle: "Bundle", target: Path) -> tuple[list[str], set[str]]:
     return problems, skipped
 
 
-def verified_copy(bundle: "Bundle", target: Path) -> tuple["Bundle", list[str]]:
+def verified_copy(bundle: Bundle, target: Path) -> tuple[Bundle, list[str]]:
     """The bundle copied into ``target`` (listed files only) and verified there, and the source's unlisted files.
 
     The copy's ``verification`` is the list of problems of the listed files: empty when every one matches, so
@@ -715,7 +716,7 @@ def verified_copy(bundle: "Bundle", target: Path) -> tuple["Bundle", list[str]]:
 VERIFICATION_RECORD = "verification.json"  # in a re-rendered output folder, next to evidence/
 
 
-def write_verification(run_dir: Path, copy: "Bundle") -> None:
+def write_verification(run_dir: Path, copy: Bundle) -> None:
     """``verification.json`` of a re-rendered output: whether its bundle verified, and the differences."""
     problems = copy.verification or []
     record = {"evidence_verified": not problems, "files": len(copy.files()), "problems": problems}
@@ -723,7 +724,7 @@ def write_verification(run_dir: Path, copy: "Bundle") -> None:
         json.dump(record, handle, ensure_ascii=False, indent=1)
 
 
-def recorded_problems(bundle: "Bundle") -> list[str] | None:
+def recorded_problems(bundle: Bundle) -> list[str] | None:
     """The differences recorded when the output holding ``bundle`` was rendered unverified (None otherwise).
 
     The record can only mark a bundle as unverified, never vouch for one: a record that says ``true`` (or that

@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from . import __version__
 from .core.text import both, t

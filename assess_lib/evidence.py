@@ -25,7 +25,8 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 from .core.model import ErrorKind, error_kind_label
 from .core.text import t
@@ -177,7 +178,7 @@ class CollectionError(Exception):
 def _json_default(value: Any) -> Any:
     if isinstance(value, (dt.datetime, dt.date)):
         if isinstance(value, dt.datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
+            value = value.replace(tzinfo=dt.UTC)
         return value.isoformat()
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
@@ -373,7 +374,7 @@ class Bundle:
         self._rows: OrderedDict[tuple[str, str, str], list[dict[str, Any]]] = OrderedDict()
 
     @classmethod
-    def load(cls, path: Path | str) -> "Bundle":
+    def load(cls, path: Path | str) -> Bundle:
         """Load ``path`` (the ``evidence`` folder or the run folder holding it), its manifest validated.
 
         Raises :class:`~assess_lib.bundle_check.BundleError` (a :class:`FileNotFoundError` when there is no

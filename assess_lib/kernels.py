@@ -145,7 +145,7 @@ class KernelPool:
                 process.kill()
             shutil.rmtree(manager._socket_dir, ignore_errors=True)
 
-    def __enter__(self) -> "KernelPool":
+    def __enter__(self) -> KernelPool:
         return self
 
     def __exit__(self, *exc: object) -> None:

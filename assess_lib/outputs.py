@@ -31,7 +31,8 @@ import traceback
 import uuid
 import zipfile
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterable, Iterator
 
 from .evidence import sha256_file
 
@@ -121,7 +122,7 @@ def _refuse_location(out: Path, protect: Iterable[Path], option: str, what: str 
                 f"never writes over such a folder. {NEW_FOLDER_FIX}"
             )
     kit, kept = Path(os.path.realpath(KIT_ROOT)), Path(os.path.realpath(OUTPUTS_DIR))
-    if _within(real, kit) and not _within(real, kept) or real == kept:
+    if (_within(real, kit) and not _within(real, kept)) or real == kept:
         raise OutputError(
             f"{option} {out} is inside the kit's own folder {KIT_ROOT} (its code, notebooks and settings); results "
             f"belong in its outputs/ folder, which git ignores, or outside the kit. Fix: e.g. {option} "
@@ -284,7 +285,7 @@ def _write_work_marker(folder: Path, target: str) -> None:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _listing(folder: Path) -> dict[str, Any]:
@@ -298,7 +299,7 @@ def _listing(folder: Path) -> dict[str, Any]:
     def walk(path: Path, prefix: str) -> None:
         for entry in os.scandir(path):
             rel = prefix + entry.name
-            if not prefix and entry.name in (WORK_MARKER, RUN_MARKER) or entry.is_symlink():
+            if (not prefix and entry.name in (WORK_MARKER, RUN_MARKER)) or entry.is_symlink():
                 continue
             if entry.is_dir(follow_symlinks=False):
                 dirs.append(rel)

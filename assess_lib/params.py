@@ -358,15 +358,15 @@ def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = No
         default = DEFAULT_THRESHOLDS[key]
         if isinstance(default, bool) and not isinstance(value, bool):
             raise _fail(source, f"thresholds.{key}", f"expected true or false, got {shown(value, 40)}", "write true or false")
-        if isinstance(default, int) and not isinstance(default, bool):
-            # bool is an int in Python, and a float (1e400 is inf) or a huge number would break the checks' date arithmetic
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _MAX_THRESHOLD:
-                raise _fail(
-                    source,
-                    f"thresholds.{key}",
-                    f"expected a whole number from 0 to {_MAX_THRESHOLD}, got {shown(value, 40)}",
-                    f"write e.g. {default}",
-                )
+        # bool is an int in Python, and a float (1e400 is inf) or a huge number would break the checks' date arithmetic
+        whole = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_THRESHOLD
+        if isinstance(default, int) and not isinstance(default, bool) and not whole:
+            raise _fail(
+                source,
+                f"thresholds.{key}",
+                f"expected a whole number from 0 to {_MAX_THRESHOLD}, got {shown(value, 40)}",
+                f"write e.g. {default}",
+            )
         thresholds[key] = value
 
     return Params(

@@ -47,9 +47,27 @@ _SESSION_TOKEN_RE = re.compile(r"\b(?:IQoJb3JpZ2lu|FwoGZXIvYXdz|FQoGZXIvYXdz|Ago
 
 # Keys of a mapping whose values are secrets whatever they look like.
 _SECRET_FIELD_NAMES = frozenset(
-    "password passwd pwd passphrase secret clientsecret token accesstoken refreshtoken idtoken sessiontoken "
-    "securitytoken secretaccesskey awssecretaccesskey awssessiontoken authorization proxyauthorization "
-    "apikey privatekey".split()
+    [
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "secret",
+        "clientsecret",
+        "token",
+        "accesstoken",
+        "refreshtoken",
+        "idtoken",
+        "sessiontoken",
+        "securitytoken",
+        "secretaccesskey",
+        "awssecretaccesskey",
+        "awssessiontoken",
+        "authorization",
+        "proxyauthorization",
+        "apikey",
+        "privatekey",
+    ]
 )
 # A string with none of these cannot hold anything the patterns above remove: the fast path for the
 # rows of a large estate (two searches without case folding, rather than every pattern above).

@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from assess_lib.demo.server import free_port  # noqa: E402
+from assess_lib.demo.server import free_port
 
 REGIONS = ["ap-northeast-1", "ap-northeast-3", "us-east-1"]
 ROLE = "FsaAssessmentReadOnly"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import boto3
 import pytest
@@ -59,7 +60,7 @@ def make_bundle(
     """A bundle from hand-built evidence: {(dataset, region): rows or CollectionError}."""
     from assess_lib.evidence import CollectionError
 
-    store = EvidenceStore(run_id="test-run", started_at=started_at or dt.datetime.now(dt.timezone.utc).isoformat())
+    store = EvidenceStore(run_id="test-run", started_at=started_at or dt.datetime.now(dt.UTC).isoformat())
     store.meta = {"accounts": [account], "regions": {account: regions or ["ap-northeast-1"]}, "domains": domains or []}
     for (name, region), rows in datasets.items():
         owner = "dns" if name.startswith("dns.") else "org" if name.startswith("attestation.") else account
@@ -78,7 +79,7 @@ def make_bundle(
             )
         else:
             store.put(DatasetRecord(name, owner, region, "ok", rows=list(rows)))
-    store.save(tmp_path / "run", dt.datetime.now(dt.timezone.utc).isoformat())
+    store.save(tmp_path / "run", dt.datetime.now(dt.UTC).isoformat())
     return Bundle.load(tmp_path / "run")
 
 

@@ -457,7 +457,7 @@ def test_pipeline_evaluate_without_attestations_gives_manual_never_pass_or_fail(
 
 def test_attested_helper_serves_other_items_from_the_bundle(tmp_path):
     bundle = collect_bundle(tmp_path, EXAMPLE)
-    ctx = CheckContext("any", bundle, "123456789012", dict(DEFAULT_THRESHOLDS), dt.datetime(2025, 7, 1, tzinfo=dt.timezone.utc))
+    ctx = CheckContext("any", bundle, "123456789012", dict(DEFAULT_THRESHOLDS), dt.datetime(2025, 7, 1, tzinfo=dt.UTC))
     item = attested(ctx, "2.3-1")
     assert item.answer("host_ips_edr_product") == "Trend Micro Cloud One Workload Security"
     assert item.answer("egress_proxy") is True and item.answer("host_ips_edr_coverage") == "critical"

@@ -336,7 +336,7 @@ def test_corrupt_manifest_corpus_gives_one_paragraph_and_exit_2(tmp_path, capsys
         (run / "evidence" / "manifest.json").write_bytes(pristine)
         _write_case(run, name)
         try:
-            code, out, err = run_main(capsys, "verify", "--bundle", str(run))
+            code, _out, err = run_main(capsys, "verify", "--bundle", str(run))
         except BaseException as exc:  # noqa: BLE001 - a traceback is the failure being tested
             failures.append(f"{name}: {type(exc).__name__}: {str(exc)[:200]}")
             continue

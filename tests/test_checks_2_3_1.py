@@ -13,7 +13,7 @@ from conftest import make_bundle, run_one, verdicts
 
 from assess_lib.evidence import CollectionError
 
-NOW = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 
 
 def ago(days: int) -> str:

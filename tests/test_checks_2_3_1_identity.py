@@ -14,7 +14,7 @@ from assess_lib.evidence import Bundle, CollectionError, DatasetRecord, Evidence
 from assess_lib.params import parse_params
 from assess_lib.pipeline import collect, evaluate
 
-NOW = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 OWN = "123456789012"
 
 
@@ -203,7 +203,7 @@ def test_federated_role_conditions(tmp_path):
 
 def test_identity_collectors_against_moto(aws, tmp_path):
     iam = aws.client("iam", "us-east-1")
-    expiry = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=200)
+    expiry = dt.datetime.now(dt.UTC) + dt.timedelta(days=200)
     iam.create_saml_provider(Name="ADFS", SAMLMetadataDocument=saml_metadata("adfs.example.jp", expiry))
     iam.create_open_id_connect_provider(
         Url="https://token.actions.githubusercontent.com", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["b" * 40]

@@ -107,7 +107,7 @@ def test_a_malformed_declaration_is_refused_naming_file_and_key(change, named):
 
 
 def test_a_dataset_declared_twice_is_refused():
-    with pytest.raises(DatasetDeclarationError, match="ec2.vpcs: is declared in a/datasets.yaml too"):
+    with pytest.raises(DatasetDeclarationError, match=r"ec2\.vpcs: is declared in a/datasets\.yaml too"):
         load_declarations(
             [
                 ("a/datasets.yaml", BASE_FILE),

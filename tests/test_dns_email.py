@@ -12,7 +12,8 @@ import datetime as dt
 import json
 import socket
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import checkdmarc.utils
 import pytest
@@ -103,7 +104,7 @@ SCENARIOS: list[tuple[str, str, Any]] = [
     dkim("hostile.example.jp", "v=DKIM1; p=<img src=x onerror=alert(1)>"),
 ]
 # Subdomains without a DMARC record of their own: one inherits good's sp=reject, one softfail's sp=none.
-DOMAINS = sorted({name for name, rtype, _ in SCENARIOS if rtype == "SOA"}) + [f"mail-out.{GOOD}", "mail.softfail.example.jp"]
+DOMAINS = [*sorted({name for name, rtype, _ in SCENARIOS if rtype == "SOA"}), f"mail-out.{GOOD}", "mail.softfail.example.jp"]
 
 
 @pytest.fixture(autouse=True)
@@ -123,10 +124,10 @@ def dns_params(domains: list[str], selectors: list[str] | None = None, nameserve
 
 def collect_bundle(path: Path, nameserver: str, domains: list[str], selectors: list[str] | None = None, timeout: float = 1.0):
     """Collect the DNS datasets of ``domains`` from ``nameserver`` and return the saved bundle."""
-    store = EvidenceStore(run_id="dns-test", started_at=dt.datetime.now(dt.timezone.utc).isoformat())
+    store = EvidenceStore(run_id="dns-test", started_at=dt.datetime.now(dt.UTC).isoformat())
     meta = collect_dns(dns_params(domains, selectors), store, nameservers=[nameserver], timeout=timeout)
     store.meta = {"accounts": [], "regions": {}, **meta}
-    store.save(path, dt.datetime.now(dt.timezone.utc).isoformat())
+    store.save(path, dt.datetime.now(dt.UTC).isoformat())
     return store, Bundle.load(path)
 
 
@@ -154,7 +155,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ZoneSer
 
 
 def test_collection_stores_every_dataset_per_domain_under_account_dns(scenario):
-    server, store, bundle = scenario
+    server, _store, bundle = scenario
     assert bundle.manifest["domains"] == DOMAINS
     assert bundle.manifest["dns_nameservers"] == [server.nameserver]
     for domain in DOMAINS:
@@ -165,7 +166,7 @@ def test_collection_stores_every_dataset_per_domain_under_account_dns(scenario):
 
 
 def test_each_dataset_is_gathered_once_per_run(scenario):
-    server, store, bundle = scenario
+    _server, store, _bundle = scenario
     # The TXT question and checkdmarc's MX look-up of the report address's domain.
     assert store.records[("dns.dmarc", "dns", GOOD)].calls == 2
     again = store.fetch("dns.dmarc", "dns", GOOD, "x", lambda: pytest.fail("asked twice"))
@@ -173,7 +174,7 @@ def test_each_dataset_is_gathered_once_per_run(scenario):
 
 
 def test_long_txt_records_are_joined_and_fetched_over_tcp(scenario):
-    server, store, bundle = scenario
+    server, _store, bundle = scenario
     row = bundle.rows("dns.spf", "dns", "long.example.jp")[0]
     assert row["record"] == LONG_SPF
     assert len(row["records"][0]["string_lengths"]) == 3 and max(row["records"][0]["string_lengths"]) == 255
@@ -185,7 +186,7 @@ def test_long_txt_records_are_joined_and_fetched_over_tcp(scenario):
 
 
 def test_hostile_txt_stays_plain_text(scenario):
-    server, store, bundle = scenario
+    _server, _store, bundle = scenario
     spf = bundle.rows("dns.spf", "dns", "hostile.example.jp")[0]
     assert "\ufffd<script>" in spf["record"]
     dmarc = bundle.rows("dns.dmarc", "dns", "hostile.example.jp")[0]
@@ -513,7 +514,7 @@ def test_ses_collector_against_moto(aws, tmp_path):
     ses.verify_domain_dkim(Domain=GOOD)
     ses.set_identity_mail_from_domain(Identity=GOOD, MailFromDomain=f"bounce.{GOOD}")
     ses.verify_domain_identity(Domain="plain.example.jp")
-    store = EvidenceStore(run_id="ses", started_at=dt.datetime.now(dt.timezone.utc).isoformat())
+    store = EvidenceStore(run_id="ses", started_at=dt.datetime.now(dt.UTC).isoformat())
     import boto3
 
     ctx = AccountContext("123456789012", ClientFactory(boto3.Session(), aws.url, 2), store, ["ap-northeast-1", "us-east-1"])
@@ -524,7 +525,7 @@ def test_ses_collector_against_moto(aws, tmp_path):
     assert rows["plain.example.jp"]["mail_from_domain"] is None
     assert ctx.dataset("ses.identities", "us-east-1").rows == []
     store.meta = {"accounts": ["123456789012"], "regions": {"123456789012": ["ap-northeast-1", "us-east-1"]}}
-    store.save(tmp_path / "run", dt.datetime.now(dt.timezone.utc).isoformat())
+    store.save(tmp_path / "run", dt.datetime.now(dt.UTC).isoformat())
     bundle = Bundle.load(tmp_path / "run")
     assert verdicts(run_one("ses_custom_mail_from", bundle)) == {GOOD: "pass", "plain.example.jp": "fail"}
     assert verdicts(run_one("ses_dkim", bundle))[GOOD] == "pass"

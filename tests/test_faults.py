@@ -203,7 +203,7 @@ def test_denied_region_is_error_beside_the_other_regions_failures(aws, tmp_path:
     ec2.authorize_security_group_ingress(
         GroupId=group, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
     )
-    deny = lambda service, region: service in ("secretsmanager", "ec2") and region == VIRGINIA  # noqa: E731
+    deny = lambda service, region: service in ("secretsmanager", "ec2") and region == VIRGINIA
     with ThrottlingProxy(aws.url, lambda n, service: False, deny=deny) as proxy:
         bundle = collect(two_region_params(), tmp_path / "run", endpoint_url=proxy.url, max_attempts=1)
     assert proxy.denied >= 2

@@ -78,7 +78,7 @@ def test_rollup_rules_in_words_are_the_rules_in_code():
 
 def test_severity_levels_defined_once():
     assert [level.value for level in Severity] == SEVERITY_ORDER
-    assert BLOCKING_SEVERITIES == {"critical", "high"}
+    assert {"critical", "high"} == BLOCKING_SEVERITIES
     assert all(level.label(lang) and level.definition(lang) for level in Severity for lang in ("ja", "en"))
     assert severity_label("critical", "ja") == "緊急" and severity_label("high", "en") == "High"
 

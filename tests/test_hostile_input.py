@@ -24,7 +24,7 @@ import pytest
 import resource
 from openpyxl import load_workbook
 
-import assess_lib.report.questionnaire  # noqa: F401 - imported now, so no case pays for (or measures) imports
+import assess_lib.report.questionnaire
 import assess_lib.pipeline  # noqa: F401 - cmd_run imports it before reading the params
 from assess_lib.attestations import load_attestations
 from assess_lib.report.questionnaire import ANSWER_SHEET, COL, write_questionnaire
@@ -44,7 +44,7 @@ BOMB = (
     "["
     + ", ".join(
         f"&{name} [{', '.join([f'*{prev}'] * 9) if prev else ', '.join(['lol'] * 9)}]"
-        for prev, name in zip([None, "a", "b", "c", "d", "e", "f", "g", "h"], "abcdefghi")
+        for prev, name in zip([None, "a", "b", "c", "d", "e", "f", "g", "h"], "abcdefghi", strict=True)
     )
     + "]"
 )  # one value, a list whose last element expands to 9**9 (387 million) strings; the old code rendered it in a message
@@ -549,7 +549,7 @@ def test_cases_that_hung_or_exhausted_memory(tmp_path):
     )
     reports = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert len(reports) == len(cases), result.stderr[-2000:]
-    for (params, named, fragments), report in zip(cases, reports):
+    for (params, named, fragments), report in zip(cases, reports, strict=True):
         assert report["code"] == 2, (params, report)
         assert_one_paragraph(report["err"], named, fragments)
         assert report["seconds"] < MAX_SECONDS, (params, report)

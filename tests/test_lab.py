@@ -110,7 +110,7 @@ def api(port: int, token: str, path: str, method: str = "GET", body: dict | None
         data=json.dumps(body).encode() if body is not None else None,
         headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(request, timeout=10) as response:
         body = response.read()
     return json.loads(body) if body else None
 
@@ -121,7 +121,7 @@ def lab_server(demo_cli_run, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(demo_cli_run, run)
     port, token = free_port(), "test-token-0123456789"
-    log = open(tmp_path / "lab.log", "w+", encoding="utf-8")
+    log = open(tmp_path / "lab.log", "w+", encoding="utf-8")  # noqa: SIM115 - kept open for the life of the object, closed by it
     server = subprocess.Popen(
         [
             sys.executable,
@@ -183,7 +183,7 @@ def test_lab_serves_the_run_folder_and_its_notebooks_point_at_it(lab_server):
     with pytest.raises(urllib.error.HTTPError):
         api(port, token, "../notebooks/00_summary.ipynb")
     with pytest.raises(urllib.error.HTTPError) as denied:
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents/", timeout=10)  # noqa: S310 - loopback only
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents/", timeout=10)
     assert denied.value.code == 403, "the token is required"
 
 

@@ -406,5 +406,5 @@ def test_stopping_the_notebooks_process_shuts_its_kernels_down(demo_cli_run, tmp
     assert kernels, "a kernel started"
     notebooks.stop()
     assert notebooks.process.returncode is not None
-    gone, alive = psutil.wait_procs(kernels, timeout=30)
+    _gone, alive = psutil.wait_procs(kernels, timeout=30)
     assert not alive, "no kernel left running"

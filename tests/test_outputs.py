@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -274,15 +274,13 @@ def test_a_failed_or_interrupted_run_leaves_the_earlier_one_and_nothing_beside(t
     out = tmp_path / "bank"
     finished_run(out)
     before = tree(tmp_path)
-    with pytest.raises(type(failure)):
-        with staged_output(out) as work:
-            (work / "report.html").write_text("half")
-            raise failure
+    with pytest.raises(type(failure)), staged_output(out) as work:
+        (work / "report.html").write_text("half")
+        raise failure
     assert tree(tmp_path) == before
     new = tmp_path / "new" / "deeper" / "bank"
-    with pytest.raises(type(failure)):
-        with staged_output(new) as work:
-            raise failure
+    with pytest.raises(type(failure)), staged_output(new) as work:
+        raise failure
     assert tree(tmp_path) == before, "the folders a failed run created are gone again"
 
 
@@ -312,9 +310,8 @@ def test_a_swap_cut_short_beside_the_folder_is_finished_or_undone(tmp_path):
     os.rename(tmp_path / "staged", swap)
     work_folder(swap / ".assess-kit-old-1", dead_pid(), "bank")
     (swap / WORK_MARKER).write_text((swap / ".assess-kit-old-1" / WORK_MARKER).read_text())
-    with pytest.raises(RuntimeError):
-        with staged_output(out):
-            raise RuntimeError("stop")
+    with pytest.raises(RuntimeError), staged_output(out):
+        raise RuntimeError("stop")
     assert (out / "report.html").read_text() == "new", "the finished run went where it was headed"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bank"]
     # A look-alike beside the folder, without the kit's marker, is never touched.
@@ -343,9 +340,8 @@ def test_two_runs_into_one_folder_never_interleave(tmp_path, capsys):
     )
     try:
         assert first.stdout.readline().strip() == "ready"
-        with pytest.raises(OutputError, match="another run"):
-            with staged_output(out) as work:
-                (work / "report.html").write_text("second")
+        with pytest.raises(OutputError, match="another run"), staged_output(out) as work:
+            (work / "report.html").write_text("second")
         assert "another run" in refused(capsys, "demo", "--out", str(out))
     finally:
         first.stdin.close()

@@ -69,7 +69,7 @@ class PagingService:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "PagingService":
+    def __enter__(self) -> PagingService:
         self.thread.start()
         return self
 
@@ -114,7 +114,7 @@ def test_endless_listing_stops_at_the_bound_and_is_an_error_of_the_dataset(tmp_p
 def test_marker_seen_before_is_an_error_at_once(tmp_path: Path):
     """A circle A, B, C, A...: botocore notices only a marker repeated twice in a row, so this went on for ever."""
     with PagingService(itertools.cycle(["A", "B", "C"])) as service:
-        record, entry = secrets_dataset(service.url, tmp_path)
+        _record, entry = secrets_dataset(service.url, tmp_path)
     assert entry["status"] == "error" and entry["error_code"] == "PageMarkerRepeated"
     assert "secretsmanager:ListSecrets" in entry["error_message"] and "incomplete" in entry["error_message"]
     assert service.requests == 4  # A, B, C, then A again: stopped there
@@ -123,24 +123,22 @@ def test_marker_seen_before_is_an_error_at_once(tmp_path: Path):
 def test_a_listing_that_ends_is_gathered_whole(tmp_path: Path):
     """The bound does not cut a listing that ends: five pages, five secrets."""
     with PagingService(iter(["p2", "p3", "p4", "p5"])) as service:
-        record, entry = secrets_dataset(service.url, tmp_path)
+        _record, entry = secrets_dataset(service.url, tmp_path)
     assert entry["status"] == "ok" and entry["row_count"] == 5 and service.requests == 5
 
 
 def test_organisation_listing_in_a_circle_is_an_error():
     """organizations:ListAccounts (accounts: organization) paged without any guard before."""
-    with PagingService(itertools.cycle(["A", "B"])) as service:
-        with pytest.raises(CollectionError) as raised:
-            organization_accounts(factory(service.url))
+    with PagingService(itertools.cycle(["A", "B"])) as service, pytest.raises(CollectionError) as raised:
+        organization_accounts(factory(service.url))
     assert raised.value.code == "PageMarkerRepeated" and "organizations:ListAccounts" in raised.value.message
     assert service.requests == 3
 
 
 def test_organisation_listing_is_bounded_too():
     """The same bound as every other listing (a smaller one here: the bound itself is tested above)."""
-    with PagingService(fresh_markers()) as service:
-        with pytest.raises(CollectionError) as raised:
-            organization_accounts(factory(service.url), max_pages=50)
+    with PagingService(fresh_markers()) as service, pytest.raises(CollectionError) as raised:
+        organization_accounts(factory(service.url), max_pages=50)
     assert raised.value.code == "ListingTruncated" and "truncated at 50 pages" in raised.value.message
     assert "organizations:ListAccounts" in raised.value.message
     assert service.requests == 50

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,7 +19,8 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import boto3
 import checkdmarc.utils
@@ -145,11 +146,11 @@ def test_account_whose_role_cannot_be_assumed_under_regions_all_is_error_for_eve
 
 
 def scope_bundle(tmp_path: Path, meta: dict[str, Any], records: list[DatasetRecord]) -> Bundle:
-    store = EvidenceStore(run_id="scope-test", started_at=dt.datetime.now(dt.timezone.utc).isoformat())
+    store = EvidenceStore(run_id="scope-test", started_at=dt.datetime.now(dt.UTC).isoformat())
     store.meta = {"accounts": [ACCOUNT], "domains": [], **meta}
     for record in records:
         store.put(record)
-    store.save(tmp_path / "run", dt.datetime.now(dt.timezone.utc).isoformat())
+    store.save(tmp_path / "run", dt.datetime.now(dt.UTC).isoformat())
     return Bundle.load(tmp_path / "run")
 
 
@@ -256,7 +257,7 @@ class TinyAws:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "TinyAws":
+    def __enter__(self) -> TinyAws:
         self.thread.start()
         return self
 
@@ -355,13 +356,13 @@ def spf_bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bundle]:
     checkdmarc.utils.DNS_CACHE.clear()
     domains = sorted({name for name, rtype, _ in SPF_ZONE if rtype == "SOA"})
     params = parse_params({"customer": "テスト銀行", "dns": {"domains": domains, "dkim_selectors": []}})
-    store = EvidenceStore(run_id="spf-test", started_at=dt.datetime.now(dt.timezone.utc).isoformat())
+    store = EvidenceStore(run_id="spf-test", started_at=dt.datetime.now(dt.UTC).isoformat())
     with ZoneServer(SPF_ZONE, drop=["_spf.slow.example.jp"]) as server:
         meta = collect_dns(params, store, nameservers=[server.nameserver], timeout=0.5)
     checkdmarc.utils.DNS_CACHE.clear()
     store.meta = {"accounts": [], "regions": {}, **meta}
     path = tmp_path_factory.mktemp("spf") / "run"
-    store.save(path, dt.datetime.now(dt.timezone.utc).isoformat())
+    store.save(path, dt.datetime.now(dt.UTC).isoformat())
     yield Bundle.load(path)
 
 

@@ -14,7 +14,8 @@ import json
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from botocore.exceptions import ClientError
 
@@ -50,7 +51,7 @@ class AccountContext:
             except CollectionError as err:
                 err.calls = calls.count
                 raise
-            except Exception as err:  # any botocore failure becomes a classified error
+            except Exception as err:  # noqa: BLE001 - any botocore failure becomes a classified error
                 classified = classify(err)
                 classified.calls = calls.count
                 raise classified from None
@@ -290,7 +291,7 @@ def collect_trail_bucket_exposure(ctx: AccountContext, calls: Calls, region: str
             row["policy_is_public"] = _policy_is_public(calls, bucket)
             grants = calls.call("s3", "get_bucket_acl", Bucket=bucket).get("Grants", [])
             row["acl_public"] = any(g.get("Grantee", {}).get("URI") in _PUBLIC_GRANTEES for g in grants)
-        except Exception as err:  # e.g. a central log bucket in another account
+        except Exception as err:  # noqa: BLE001 - e.g. a central log bucket in another account
             failure = classify(err)
             row.update(error_kind=failure.kind, error_code=failure.code, error_message=failure.message)
         rows.append(row)
@@ -340,7 +341,7 @@ def _ses_offered(ctx: AccountContext, region: str) -> bool:
     try:
         partition = session.get_partition_for_region(region)
         return region in session.get_available_regions("ses", partition)
-    except Exception:  # unknown to this botocore: ask, and let the call classify any failure
+    except Exception:  # noqa: BLE001 - unknown to this botocore: ask, and let the call classify any failure
         return True
 
 
@@ -377,5 +378,5 @@ def collect_ses_identities(ctx: AccountContext, calls: Calls, region: str) -> li
     return rows
 
 
-from . import collectors_identity  # noqa: E402,F401  (registers the identity and logging collectors)
-from . import collectors_network  # noqa: E402,F401  (registers the network collectors)
+from . import collectors_identity  # noqa: F401  (registers the identity and logging collectors)
+from . import collectors_network  # noqa: F401  (registers the network collectors)

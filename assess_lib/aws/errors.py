@@ -92,9 +92,12 @@ def classify(err: BaseException) -> ev.CollectionError:
             kind = ev.ACCESS_DENIED
         elif code in _REGION_DISABLED:
             kind = ev.REGION_DISABLED
-        elif code in _NOT_IMPLEMENTED or status == 501 or (status == 500 and "not yet implemented" in message.lower()):
-            kind = ev.NOT_IMPLEMENTED
-        elif (not code or code == str(status)) and _is_emulator_page(status, message):
+        elif (
+            code in _NOT_IMPLEMENTED
+            or status == 501
+            or (status == 500 and "not yet implemented" in message.lower())
+            or ((not code or code == str(status)) and _is_emulator_page(status, message))
+        ):
             kind = ev.NOT_IMPLEMENTED
         elif code in _SERVER_ERRORS or status >= 500:
             kind = ev.SERVER_ERROR

@@ -7,7 +7,8 @@ import os
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import boto3
 from botocore.config import Config
@@ -54,7 +55,7 @@ class ClientFactory:
         for client in clients.values():
             client.close()
 
-    def for_account(self, credentials: dict[str, str]) -> "ClientFactory":
+    def for_account(self, credentials: dict[str, str]) -> ClientFactory:
         """A factory for another account's credentials, sharing this session's loaded models."""
         return ClientFactory(self.session, self.endpoint_url, self.max_attempts, self.timeout, credentials)
 
@@ -114,7 +115,7 @@ def base_session(aws: AwsParams, credentials: dict[str, str] | None = None) -> b
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     try:
         session = boto3.Session(profile_name=aws.profile) if aws.profile else boto3.Session()
-    except Exception as err:  # ProfileNotFound and friends: report, never crash
+    except Exception as err:  # noqa: BLE001 - ProfileNotFound and friends: report, never crash
         raise classify(err) from None
     if not session.region_name and not region:
         session = (
@@ -139,7 +140,7 @@ def caller_identity(factory: ClientFactory) -> dict[str, str]:
     """``sts:GetCallerIdentity`` (needs no permission); raises :class:`CollectionError`."""
     try:
         ident = factory.client("sts", factory.session.region_name or DEFAULT_REGION).get_caller_identity()
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - any failure is classified and reported, never raised raw
         raise classify(err) from None
     # UserId can carry an access key ID (for some principals): masked like every key ID the kit writes.
     return {"account_id": ident["Account"], "arn": ident["Arn"], "user_id": mask_secrets(ident["UserId"])}
@@ -152,7 +153,7 @@ def assume_role_factory(factory: ClientFactory, account_id: str, role_name: str,
         creds = factory.client("sts", factory.session.region_name or DEFAULT_REGION).assume_role(
             RoleArn=arn, RoleSessionName=f"fsa-assessment-{run_id}"[:64]
         )["Credentials"]
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - any failure is classified and reported, never raised raw
         raise classify(err) from None
     return factory.for_account(
         {
@@ -179,7 +180,7 @@ def bounded_pages(
     seen: set[str] = set()
     pages = items = 0
     for page in iterator:
-        pages += 1
+        pages += 1  # noqa: SIM113 - counted beside the yield
         items += sum(len(found) for key in iterator.result_keys if isinstance(found := key.search(page), list))
         yield page
         token = next_token(page) if next_token else None
@@ -211,7 +212,7 @@ def organization_accounts(factory: ClientFactory, max_pages: int = MAX_PAGES, ma
         client = factory.client("organizations", "us-east-1")
         pages = bounded_pages(client, "list_accounts", {}, max_pages, max_items)
         return sorted(acct["Id"] for page in pages for acct in page["Accounts"] if acct.get("Status") == "ACTIVE")
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - any failure is classified and reported, never raised raw
         raise classify(err) from None
 
 
@@ -219,7 +220,7 @@ def enabled_regions(factory: ClientFactory) -> list[str]:
     """Regions enabled for the account (opt-in regions only when opted in)."""
     try:
         regions = factory.client("ec2", factory.session.region_name or DEFAULT_REGION).describe_regions(AllRegions=False)
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - any failure is classified and reported, never raised raw
         raise classify(err) from None
     return sorted(r["RegionName"] for r in regions["Regions"] if r.get("OptInStatus", "opt-in-not-required") != "not-opted-in")
 
@@ -229,12 +230,12 @@ __all__ = [
     "MAX_PAGES",
     "ClientFactory",
     "CollectionError",
-    "bounded_pages",
     "assume_role_factory",
     "base_session",
+    "bounded_pages",
     "caller_identity",
-    "explicit_session",
     "enabled_regions",
     "endpoint_from",
+    "explicit_session",
     "organization_accounts",
 ]

@@ -101,13 +101,13 @@ def parse_time(value: Any) -> dt.datetime | None:
     if value in (None, "", "N/A", "no_information", "not_supported"):
         return None
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     text = str(value).strip().replace("Z", "+00:00")
     try:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 @dataclass

@@ -239,7 +239,7 @@ def _recommended_record(ctx: CheckContext, dataset: str) -> Iterator[Result]:
     domain = ctx.domain or ""
     row = _one(ctx, dataset)
     name = row.get("name") or domain
-    facts = {k: row.get(k) for k in ("record", "record_count", "problems")}
+    facts: dict[str, Any] = {k: row.get(k) for k in ("record", "record_count", "problems")}
     problems = [str(p) for p in row.get("problems") or []]
     if not row.get("present"):
         yield manual(name, "absent", region=domain, **facts)
@@ -280,7 +280,7 @@ def ses_dkim(ctx: CheckContext) -> Iterator[Result]:
             yield skipped
             continue
         identity = row["identity"]
-        facts = {k: row.get(k) for k in ("identity_type", "dkim_enabled", "dkim_verification_status", "dkim_token_count")}
+        facts: dict[str, Any] = {k: row.get(k) for k in ("identity_type", "dkim_enabled", "dkim_verification_status", "dkim_token_count")}
         if row.get("dkim_enabled") and row.get("dkim_verification_status") == "Success":
             yield passed(identity, **facts)
         elif not row.get("dkim_enabled"):
@@ -298,7 +298,7 @@ def ses_custom_mail_from(ctx: CheckContext) -> Iterator[Result]:
             yield skipped
             continue
         identity = row["identity"]
-        facts = {k: row.get(k) for k in ("identity_type", "mail_from_domain", "mail_from_status", "behavior_on_mx_failure")}
+        facts: dict[str, Any] = {k: row.get(k) for k in ("identity_type", "mail_from_domain", "mail_from_status", "behavior_on_mx_failure")}
         if row.get("mail_from_domain") and row.get("mail_from_status") == "Success":
             yield passed(identity, **facts)
         elif row.get("mail_from_domain"):

@@ -7,12 +7,12 @@ appendix), and a test keeps the two one set.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Union
+from typing import Any
 
 from .model import BLOCKING_SEVERITIES, VERDICT_ORDER, Finding, ItemResult, Verdict
 from .text import keys, t
 
-RollupInput = Union[Finding, Verdict, str]
+RollupInput = Finding | Verdict | str
 
 # In the order explain_rollup applies them.
 ROLLUP_RULES: tuple[str, ...] = (

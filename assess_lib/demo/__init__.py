@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from .dns_zone import DEMO_DOMAINS, ZoneServer, demo_zone
 from .process import EmulatorProcess
@@ -45,11 +45,11 @@ def demo_environment(while_seeding: Callable[[], None] | None = None) -> Iterato
 
 
 __all__ = [
-    "DemoEndpoints",
     "DEMO_ACCOUNT",
     "DEMO_DOMAINS",
     "DEMO_PARAMS",
     "DEMO_REGIONS",
+    "DemoEndpoints",
     "MotoServer",
     "demo_credentials",
     "demo_environment",

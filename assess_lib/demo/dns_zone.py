@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from dnslib import AAAA, CNAME, MX, NS, QTYPE, RCODE, RR, SOA, TXT, A, DNSRecord
 from dnslib.server import DNSHandler, DNSServer
@@ -42,7 +43,7 @@ class _Handler(DNSHandler):
             super().handle()
         except _Drop:
             pass
-        except Exception:  # noqa: BLE001 - a malformed packet must not print a traceback
+        except Exception:
             logging.getLogger(__name__).debug("demo DNS server: query not answered", exc_info=True)
 
 
@@ -181,7 +182,7 @@ class ZoneServer:
     def log(self) -> list[tuple[str, str, str]]:
         return self.resolver.log
 
-    def start(self) -> "ZoneServer":
+    def start(self) -> ZoneServer:
         udp, tcp, self.port = _free_port_pair()
         for server in (udp, tcp):
             server.server.resolver = self.resolver
@@ -201,7 +202,7 @@ class ZoneServer:
             thread.join(timeout=5)
         self._servers, self._threads = [], []
 
-    def __enter__(self) -> "ZoneServer":
+    def __enter__(self) -> ZoneServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

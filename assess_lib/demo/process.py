@@ -26,10 +26,10 @@ class EmulatorProcess:
 
     def __init__(self) -> None:
         self._process: subprocess.Popen[str] | None = None
-        self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
+        self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")  # noqa: SIM115 - kept open for the life of the object, closed by it
         self.url = ""
 
-    def start(self) -> "EmulatorProcess":
+    def start(self) -> EmulatorProcess:
         self._process = subprocess.Popen(
             [sys.executable, "-m", "assess_lib.demo.process"],
             stdin=subprocess.PIPE,

@@ -7,7 +7,8 @@ The emulator reports every zone as not DNSSEC-signed (it cannot sign), so the de
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 QUERY_LOG_REGION = "us-east-1"  # Route 53 query logs go to CloudWatch Logs in us-east-1 only
 

@@ -50,7 +50,7 @@ def _trust(statement: dict[str, Any]) -> str:
 
 def seed_identity(clients: Any) -> None:
     iam = clients("iam", "us-east-1")
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     # Contractor access: one role with an external ID (pass), one without (fails ①).
     iam.create_role(
         RoleName="VendorMaintenance",
@@ -115,7 +115,7 @@ def age_identity() -> None:
     secret.rotation_requested = True  # moto lists rotation fields only once rotation was asked for
     secret.rotation_lambda_arn = f"arn:aws:lambda:ap-northeast-1:{DEMO_ACCOUNT}:function:rotate-db-password"
     secret.auto_rotate_after_days = 30
-    secret.last_rotation_date = int((dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=12)).timestamp())
+    secret.last_rotation_date = int((dt.datetime.now(dt.UTC) - dt.timedelta(days=12)).timestamp())
     age_role(DEMO_ACCOUNT, "LegacyVendorAccess", created_days_ago=700, last_used_days_ago=400)  # unused (fails ①)
     age_role(DEMO_ACCOUNT, "VendorMaintenance", created_days_ago=300, last_used_days_ago=12)
     age_role(DEMO_ACCOUNT, "BreakGlassAdmin", created_days_ago=500, last_used_days_ago=60)

@@ -12,7 +12,8 @@ import logging
 import os
 import socket
 import urllib.request
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 DEMO_ACCOUNT = "123456789012"  # moto's default account
 # The AWS managed policies the demo's accounts attach (see install_aws_managed_policies).
@@ -45,7 +46,7 @@ class MotoServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "MotoServer":
+    def start(self) -> MotoServer:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request otherwise
@@ -67,7 +68,7 @@ class MotoServer:
     def reset(self) -> None:
         """Forget every resource (moto's state is per process)."""
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST", data=b"")
-        with urllib.request.urlopen(request, timeout=30):  # noqa: S310 - loopback only
+        with urllib.request.urlopen(request, timeout=30):
             pass
 
     def set_auth(self, enforce: bool) -> None:
@@ -76,7 +77,7 @@ class MotoServer:
         request = urllib.request.Request(
             f"{self.url}/moto-api/reset-auth", method="POST", data=body, headers={"Content-Type": "text/plain"}
         )
-        with urllib.request.urlopen(request, timeout=30):  # noqa: S310 - loopback only
+        with urllib.request.urlopen(request, timeout=30):
             pass
 
     def stop(self) -> None:
@@ -90,7 +91,7 @@ class MotoServer:
                 os.environ[key] = value
         self._saved_env = {}
 
-    def __enter__(self) -> "MotoServer":
+    def __enter__(self) -> MotoServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -172,7 +173,7 @@ def age_user(
     """
     from moto.iam.models import AccessKeyLastUsed
 
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     user = _iam_backend(account_id).users[user_name]
     if created_days_ago is not None:
         user.create_date = now - dt.timedelta(days=created_days_ago)
@@ -187,7 +188,7 @@ def age_user(
 
 def age_role(account_id: str, role_name: str, created_days_ago: int, last_used_days_ago: int | None = None) -> None:
     """Move an emulated IAM role's creation and last-use dates into the past."""
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     role = next(r for r in _iam_backend(account_id).roles.values() if r.name == role_name)
     role.create_date = now - dt.timedelta(days=created_days_ago)
     if last_used_days_ago is not None:

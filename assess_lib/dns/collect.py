@@ -12,7 +12,8 @@ the shape of their rows are declared beside this module in ``datasets.yaml``.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import checkdmarc.dmarc
 import checkdmarc.spf

@@ -225,7 +225,7 @@ def rsa_key_bits(der: bytes) -> int | None:
         key = load_der_public_key(der)
     except (ValueError, TypeError):
         return None
-    except Exception:  # cryptography's own UnsupportedAlgorithm and friends
+    except Exception:  # noqa: BLE001 - cryptography's own UnsupportedAlgorithm and friends
         return None
     return key.key_size if isinstance(key, rsa.RSAPublicKey) else None
 

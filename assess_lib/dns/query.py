@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import dns.exception
 import dns.nameserver
@@ -224,7 +225,7 @@ def query_txt(resolver: RecordingResolver, name: str) -> TxtAnswer:
         return TxtAnswer(name, (), nxdomain=True)
     except dns.resolver.NoAnswer:
         return TxtAnswer(name, ())
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - any failure is classified and reported, never raised raw
         raise _failure(resolver, err, name, "TXT") from None
     records = []
     for rdata in answer:
@@ -248,7 +249,7 @@ def domain_exists(resolver: RecordingResolver, domain: str) -> None:
             domain,
             "SOA",
         ) from None
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - any failure is classified and reported, never raised raw
         raise _failure(resolver, err, domain, "SOA") from None
 
 
