@@ -7,7 +7,8 @@ A check module ``checks/<name>.py`` has a record file ``checks/<name>.yaml`` map
     scope: account | region | domain | organisation # what the runner iterates the check over
     datasets: [iam.credential_report, ...]         # the evidence it reads (declared by the collectors)
     parameters: {access_key_max_age_days: 90}       # thresholds with defaults, overridable from params by name
-    reads: [other_check, ...]                       # composite checks: results of these checks (same scope)
+    reads: [other_check, ...]                       # composite checks: results of these checks (an account's
+                                                    # checks read an account's, a domain's a domain's)
     subject: security groups                        # the resource named by the runner's "nothing to assess"
     messages:                                       # templates per outcome, {ja, en}, filled with the result's
       pass: {ja, en}                                # facts, the parameters in force, {resource} {region} {account}
@@ -181,10 +182,15 @@ def _check_consistency(records: Mapping[str, CheckRecord]) -> None:
         for other in record.reads:
             if other not in records:
                 raise RecordError(f"checks/{record.module}.yaml: {record.check_id}.reads names no check {other!r}")
-            if records[other].scope != record.scope:
+            if _scope_family(records[other].scope) != _scope_family(record.scope):
                 raise RecordError(f"checks/{record.module}.yaml: {record.check_id} reads {other}, of another scope")
     order = read_order(records)  # raises on a cycle
     del order
+
+
+def _scope_family(scope: str) -> str:
+    """Checks run together: an account's (account and region scope), a domain's, the organisation's."""
+    return "account" if scope in ("account", "region") else scope
 
 
 def read_order(records: Mapping[str, CheckRecord]) -> list[str]:

@@ -479,13 +479,13 @@ def waf_internet_endpoints(ctx: CheckContext) -> Iterator[Result]:
 @check("sg_ingress_internet")
 def sg_ingress_internet(ctx: CheckContext) -> Iterator[Result]:
     """Entrance: no security group opens anything but HTTP/HTTPS to 0.0.0.0/0 or ::/0."""
-    yield from _per_region(ctx, _sg_ingress)
+    yield from _sg_ingress(ctx, ctx.region or GLOBAL)
 
 
 @check("nacl_admin_ports")
 def nacl_admin_ports(ctx: CheckContext) -> Iterator[Result]:
     """Entrance: no network ACL lets SSH (22) or RDP (3389) in from anywhere (rule order respected)."""
-    yield from _per_region(ctx, _nacls)
+    yield from _nacls(ctx, ctx.region or GLOBAL)
 
 
 @check("internal_threat_detection")
@@ -498,19 +498,19 @@ def internal_threat_detection(ctx: CheckContext) -> Iterator[Result]:
 @check("vpc_flow_logs")
 def vpc_flow_logs(ctx: CheckContext) -> Iterator[Result]:
     """Internal: a VPC flow log on every VPC, default VPCs included."""
-    yield from _per_region(ctx, _flow_logs)
+    yield from _flow_logs(ctx, ctx.region or GLOBAL)
 
 
 @check("egress_filtering")
 def egress_filtering(ctx: CheckContext) -> Iterator[Result]:
     """Exit: outbound traffic of every VPC inspected (Network Firewall, GWLB) or attested as proxied."""
-    yield from _per_region(ctx, _egress)
+    yield from _egress(ctx, ctx.region or GLOBAL)
 
 
 @check("sg_egress_unrestricted")
 def sg_egress_unrestricted(ctx: CheckContext) -> Iterator[Result]:
     """Exit: security groups in use do not allow all outbound traffic to 0.0.0.0/0 or ::/0."""
-    yield from _per_region(ctx, _sg_egress)
+    yield from _sg_egress(ctx, ctx.region or GLOBAL)
 
 
 # --- layer summary: reads the results of the layer checks --------------------------------------------------------

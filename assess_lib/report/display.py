@@ -169,18 +169,6 @@ def remediation_html(check_ids: list[str], findings: list[Finding], lang: str) -
     return f"<h4>{esc(t('remediation', lang))}</h4><ul>{items}</ul>"
 
 
-def item_datasets(control: Control, specs: dict[str, Any] | None = None) -> list[str]:
-    """Datasets read by an item's checks, first-mention order (``specs``: anything with ``.datasets`` by check)."""
-    specs = check_texts("en") if specs is None else specs
-    seen: list[str] = []
-    for check_id in control.checks:
-        spec = specs.get(check_id)
-        for dataset in spec.datasets if spec else ():
-            if dataset not in seen:
-                seen.append(dataset)
-    return seen
-
-
 def item_evidence(
     assessment: Any,
     control_id: str,

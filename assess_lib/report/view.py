@@ -76,8 +76,6 @@ def group_heading(number: str, lang: str) -> str:
     return t(key, lang) if has(key) else ""
 
 
-# --- TRANSITIONAL (issue 12): pipeline.Assessment has ``controls`` (dicts) until pipeline.py returns the core
-# Assessment; this is the one place the report accepts it. Remove once pipeline.evaluate builds core.Assessment.
 # --- the checks' public interface -----------------------------------------------------------------------
 
 
