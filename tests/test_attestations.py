@@ -438,7 +438,7 @@ def test_regulations_without_topics_answer_are_manual(tmp_path):
 
 def test_pipeline_evaluate_on_the_example(tmp_path):
     assessment = evaluate(collect_bundle(tmp_path, EXAMPLE))
-    controls = {c["control_id"]: c for c in assessment.controls}
+    controls = {c.control_id: c.to_dict() for c in assessment.items}
     assert controls["2.1.1-1"]["automated_verdict"] == "pass"
     assert controls["2.1.1-1"]["verdict"] == "pass"  # auto: the attestation check decides the item
     assert controls["2.1.1-2"]["verdict"] == "fail"
@@ -451,7 +451,7 @@ def test_pipeline_evaluate_on_the_example(tmp_path):
 def test_pipeline_evaluate_without_attestations_gives_manual_never_pass_or_fail(tmp_path):
     assessment = evaluate(collect_bundle(tmp_path, None))
     for control_id in ("2.1.1-1", "2.1.1-2", "2.1.2-1"):
-        row = next(c for c in assessment.controls if c["control_id"] == control_id)
+        row = assessment.item(control_id).to_dict()
         assert row["verdict"] == "manual" and row["automated_verdict"] == "manual"
 
 

@@ -23,7 +23,7 @@ from assess_lib.core.rollup import item_results
 from assess_lib.evidence import Bundle
 from assess_lib.pipeline import load_assessment
 from assess_lib.report import document as doc_mod
-from assess_lib.report.view import core_assessment
+
 from assess_lib.report.pdf import font_path, render_pdf
 from assess_lib.report.publish import publish
 from assess_lib.report.xlsx import HEADERS
@@ -217,7 +217,7 @@ def test_cover_states_scope_and_bundle_identity(demo_run, manifest):
 
 
 def hostile_assessment(run_dir: Path) -> Assessment:
-    base = core_assessment(load_assessment(run_dir))
+    base = load_assessment(run_dir)
     manifest = dict(base.bundle.manifest, customer='<b>悪意</b> & "Co" =cmd|calc')
     bundle = Bundle(base.bundle.path, manifest)
     extra = [
