@@ -280,7 +280,9 @@ def ses_dkim(ctx: CheckContext) -> Iterator[Result]:
             yield skipped
             continue
         identity = row["identity"]
-        facts: dict[str, Any] = {k: row.get(k) for k in ("identity_type", "dkim_enabled", "dkim_verification_status", "dkim_token_count")}
+        facts: dict[str, Any] = {
+            k: row.get(k) for k in ("identity_type", "dkim_enabled", "dkim_verification_status", "dkim_token_count")
+        }
         if row.get("dkim_enabled") and row.get("dkim_verification_status") == "Success":
             yield passed(identity, **facts)
         elif not row.get("dkim_enabled"):
@@ -298,7 +300,9 @@ def ses_custom_mail_from(ctx: CheckContext) -> Iterator[Result]:
             yield skipped
             continue
         identity = row["identity"]
-        facts: dict[str, Any] = {k: row.get(k) for k in ("identity_type", "mail_from_domain", "mail_from_status", "behavior_on_mx_failure")}
+        facts: dict[str, Any] = {
+            k: row.get(k) for k in ("identity_type", "mail_from_domain", "mail_from_status", "behavior_on_mx_failure")
+        }
         if row.get("mail_from_domain") and row.get("mail_from_status") == "Success":
             yield passed(identity, **facts)
         elif row.get("mail_from_domain"):
