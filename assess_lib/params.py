@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 import re
 import urllib.parse
 from dataclasses import dataclass, field
@@ -80,6 +81,7 @@ class AwsParams:
     regions: str | tuple[str, ...] = "all"
     accounts: str | tuple[str, ...] | None = None
     role_name: str | None = None
+    account_names: dict[str, str] = field(default_factory=dict)  # account ID -> the customer's name for it (e.g. core banking)
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ class Params:
     attestations: Path | None = None
     thresholds: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     source: Path | None = None
+    exceptions: Path | None = None  # approved exceptions (risk acceptance): YAML, or the working sheet's sheet
+    previous: Path | None = None  # the previous assessment's run directory, to compare with
 
     def to_dict(self) -> dict[str, Any]:
         """Plain form recorded in the manifest: a password in the endpoint URL is masked (the params keep it to connect)."""
@@ -112,6 +116,7 @@ class Params:
                 if self.aws.accounts is None or isinstance(self.aws.accounts, str)
                 else list(self.aws.accounts),
                 "role_name": self.aws.role_name,
+                "account_names": dict(self.aws.account_names),
             },
             "dns": {
                 "domains": list(self.dns.domains),
@@ -120,6 +125,8 @@ class Params:
             },
             "attestations": str(self.attestations) if self.attestations else None,
             "thresholds": dict(self.thresholds),
+            "exceptions": str(self.exceptions) if self.exceptions else None,
+            "previous": str(self.previous) if self.previous else None,
         }
 
 
@@ -247,7 +254,7 @@ def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = No
             f"{source}: the file must be a YAML mapping of 'key: value' lines, not {_type_name(data)} "
             f"({shown(data, 40)}). Fix: start from params/example-customer.yaml, with at least 'customer: <name>'"
         )
-    _check_keys(source, "", data, {"customer", "language", "aws", "dns", "attestations", "thresholds"})
+    _check_keys(source, "", data, {"customer", "language", "aws", "dns", "attestations", "thresholds", "exceptions", "previous"})
     customer = data.get("customer")
     if customer is None or (isinstance(customer, str) and not customer.strip()):
         raise _fail(source, "customer", "missing or empty", "add 'customer: <institution name>' (shown on the report)")
@@ -261,7 +268,7 @@ def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = No
         raise _fail(source, "language", f"'{shown(language, 40)}' is not supported", "use ja or en")
 
     aws_raw = _mapping(source, "aws", data.get("aws"), "indent profile/endpoint_url/regions/accounts/role_name under aws:")
-    _check_keys(source, "aws.", aws_raw, {"profile", "endpoint_url", "regions", "accounts", "role_name"})
+    _check_keys(source, "aws.", aws_raw, {"profile", "endpoint_url", "regions", "accounts", "role_name", "account_names"})
     endpoint = _opt_str(source, "aws.endpoint_url", aws_raw.get("endpoint_url"), 2048)
     if endpoint and endpoint != DEMO:
         check_endpoint_url(endpoint, f"{source}: key 'aws.endpoint_url'", "write e.g. http://127.0.0.1:5000, or null for AWS")
@@ -291,12 +298,29 @@ def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = No
         raise _fail(
             source, "aws.role_name", "required when aws.accounts is set", "name the read-only role to assume in each account"
         )
+    names_raw = _mapping(
+        source, "aws.account_names", aws_raw.get("account_names"), "write e.g. account_names: {'123456789012': core-banking}"
+    )
+    account_names: dict[str, str] = {}
+    for key, value in names_raw.items():
+        account = str(key) if isinstance(key, (str, int)) and not isinstance(key, bool) else ""
+        if not _ACCOUNT_RE.match(account):
+            raise _fail(
+                source,
+                f"aws.account_names.{shown(key, 40)}",
+                "not a 12-digit AWS account ID",
+                "write the account ID in quotes, e.g. '123456789012': core-banking",
+            )
+        if not isinstance(value, str) or not value.strip():
+            raise _fail(source, f"aws.account_names.{account}", f"expected a name, got {shown(value, 40)}", "write e.g. core-banking")
+        account_names[account] = _text(source, f"aws.account_names.{account}", value, 100).strip()
     aws = AwsParams(
         profile=_opt_str(source, "aws.profile", aws_raw.get("profile")),
         endpoint_url=endpoint,
         regions=regions,
         accounts=accounts,
         role_name=role_name,
+        account_names=account_names,
     )
 
     dns_raw = _mapping(source, "dns", data.get("dns"), "indent domains/nameservers/dkim_selectors under dns:")
@@ -325,28 +349,9 @@ def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = No
         ),
     )
 
-    attestations = data.get("attestations")
-    attestation_path: Path | None = None
-    if attestations is not None:
-        if not isinstance(attestations, str) or not attestations.strip():
-            raise _fail(
-                source,
-                "attestations",
-                f"expected a file name, got {shown(attestations, 40)}",
-                "write attestations: attestations.yaml or null",
-            )
-        attestation_path = Path(_text(source, "attestations", attestations, 1024).strip())
-        if not attestation_path.is_absolute() and base_dir is not None:
-            attestation_path = base_dir / attestation_path
-        try:
-            os.stat(attestation_path)
-        except (OSError, ValueError):
-            raise _fail(
-                source,
-                "attestations",
-                f"file {shown(str(attestation_path), 300)} does not exist",
-                "fix the path (relative to the params file) or write null",
-            ) from None
+    attestation_path = _input_path(source, "attestations", data.get("attestations"), base_dir, "attestations.yaml")
+    exceptions_path = _input_path(source, "exceptions", data.get("exceptions"), base_dir, "exceptions.yaml")
+    previous_path = _input_path(source, "previous", data.get("previous"), base_dir, "outputs/2025", folder=True)
 
     thresholds = dict(DEFAULT_THRESHOLDS)
     overrides = _mapping(source, "thresholds", data.get("thresholds"), "write e.g. thresholds: {access_key_max_age_days: 90}")
@@ -377,7 +382,38 @@ def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = No
         attestations=attestation_path,
         thresholds=thresholds,
         source=Path(source) if source != "<params>" else None,
+        exceptions=exceptions_path,
+        previous=previous_path,
     )
+
+
+def _input_path(source: str, key: str, value: Any, base_dir: Path | None, example: str, folder: bool = False) -> Path | None:
+    """A file (or folder) named by the params, relative to the params file; None when not given."""
+    if value is None:
+        return None
+    what = "folder" if folder else "file"
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(source, key, f"expected a {what} name, got {shown(value, 40)}", f"write {key}: {example} or null")
+    path = Path(_text(source, key, value, 1024).strip())
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    try:
+        is_dir = stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        raise _fail(
+            source,
+            key,
+            f"{what} {shown(str(path), 300)} does not exist",
+            "fix the path (relative to the params file) or write null",
+        ) from None
+    if is_dir != folder:
+        raise _fail(
+            source,
+            key,
+            f"{shown(str(path), 300)} is {'a file' if folder else 'a folder'}, not a {what}",
+            f"write the path of the {what}, e.g. {key}: {example}",
+        )
+    return path
 
 
 def load_params(path: Path | str) -> Params:

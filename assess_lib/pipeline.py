@@ -18,8 +18,10 @@ from collections.abc import Callable
 from . import __version__
 from .attestations import collect_attestations
 from .catalog import load_catalog
+from .checks import answers
 from .checks.runner import evaluate as run_checks
 from .evidence import Bundle, EvidenceStore
+from .core.acceptance import accept_risks
 from .core.model import Assessment
 from .core.rollup import item_results
 from .core.text import both
@@ -120,9 +122,12 @@ def evaluate(bundle: Bundle, thresholds: dict[str, Any] | None = None) -> Assess
         thresholds = bundle.manifest.get("params", {}).get("thresholds") or {}
     parameters = {**DEFAULT_THRESHOLDS, **thresholds}
     catalog = load_catalog()
-    findings = run_checks(bundle, parameters)
+    register = answers.exceptions(bundle)
+    findings = accept_risks(run_checks(bundle, parameters), register, answers.collection_date(bundle))
     datasets = {check_id: spec.datasets for check_id, spec in registry().items()}
-    return Assessment(bundle, findings, item_results(catalog, findings, datasets), catalog, parameters)
+    sheet = answers.judgments(bundle)
+    items = item_results(catalog, findings, datasets, sheet)
+    return Assessment(bundle, findings, items, catalog, parameters, judgments=sheet, exceptions=register)
 
 
 def load_assessment(run_dir: Path) -> Assessment:

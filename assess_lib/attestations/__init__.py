@@ -23,6 +23,7 @@ from ..evidence import GLOBAL, DatasetRecord, EvidenceStore
 from ..params import Params, ParamsError
 from ..safe_input import MAX_XLSX_BYTES, MAX_YAML_BYTES, decode_text, read_input_bytes, shown
 from .model import ANSWERS_DATASET, DATASETS, DOCUMENTS_DATASET, FILE_DATASET, JST, ORG_ACCOUNT, to_rows
+from .exceptions import EXCEPTIONS_DATASET, EXCEPTIONS_FOLDER, load_exceptions
 from .schema import load_yaml_text, parse_attestations
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -81,11 +82,12 @@ def collect_attestations(params: Params, store: EvidenceStore) -> dict[str, Any]
     Without a file nothing is stored: the checks then find nothing attested and say ``manual``,
     not ``error`` (evidence could not be gathered).
     """
+    started = dt.datetime.fromisoformat(store.started_at) if store.started_at else None
+    meta = collect_exceptions(params, store, _today(started))
     path = params.attestations
     if path is None:
-        return {"attestations": None}
+        return {"attestations": None, **meta}
     path = Path(path)
-    started = dt.datetime.fromisoformat(store.started_at) if store.started_at else None
     data, content = _load(path, _today(started))
     # The customer's file itself goes into the bundle byte for byte (listed with its SHA-256 and size,
     # so `verify` and an auditor can check it), not only the rows parsed from it: the very bytes that
@@ -109,8 +111,20 @@ def collect_attestations(params: Params, store: EvidenceStore) -> dict[str, Any]
             "format": file_row["format"],
             "kept_as": kept["file"],
             "items": sorted(data["items"]),
-        }
+        },
+        **meta,
     }
+
+
+def collect_exceptions(params: Params, store: EvidenceStore, today: dt.date) -> dict[str, Any]:
+    """Validate the params' exceptions file (if any), keep it byte for byte and store its rows."""
+    if params.exceptions is None:
+        return {"exceptions": None}
+    path = Path(params.exceptions)
+    rows, content = load_exceptions(path, today)
+    kept = store.add_file(path.name, content, EXCEPTIONS_FOLDER)
+    store.put(DatasetRecord(EXCEPTIONS_DATASET, ORG_ACCOUNT, GLOBAL, "ok", rows=rows, action=ACTION))
+    return {"exceptions": {"file": path.name, "sha256": kept["sha256"], "kept_as": kept["file"], "entries": len(rows)}}
 
 
 __all__ = [

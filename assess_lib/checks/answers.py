@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalog.questions import Option, item_questions, normalise_label, question_bank
+from ..core.model import ItemJudgment
 from ..core.text import Phrase
 from ..evidence import GLOBAL
 from .context import CheckContext
@@ -23,6 +24,8 @@ ORG_ACCOUNT = "org"  # account_id of attested evidence
 FILE_DATASET = "attestation.file"
 DOCUMENTS_DATASET = "attestation.documents"
 ANSWERS_DATASET = "attestation.answers"
+WORKSHEET_DATASET = "attestation.worksheet"  # per item: status, consultant's verdict, rationale, owner, due date
+EXCEPTIONS_DATASET = "attestation.exceptions"  # the approved exceptions register (risk acceptance)
 NOTES = "notes"  # the answer id under which the collector stores an item's notes
 
 JST = dt.timezone(dt.timedelta(hours=9))  # the customer's calendar: dates are attested in Japan time
@@ -126,6 +129,51 @@ def attested(ctx: CheckContext, control_id: str) -> AttestedItem | None:
     return item_from_rows(control_id, documents, answers)
 
 
+def _org_rows(bundle: Any, dataset: str) -> list[dict[str, Any]]:
+    """Rows of an organisation dataset, none when the bundle does not hold it (no file given, an older bundle)."""
+    if bundle.entry(dataset, ORG_ACCOUNT, GLOBAL) is None:
+        return []
+    return bundle.rows(dataset, ORG_ACCOUNT, GLOBAL)
+
+
+def judgments(bundle: Any) -> dict[str, ItemJudgment]:
+    """What the working sheet records per item (customer's status, consultant's verdict, owner, ...), with the
+    documents listed for the item. Empty when no working sheet was given."""
+    rows = _org_rows(bundle, WORKSHEET_DATASET)
+    if not rows:
+        return {}
+    documents: dict[str, list[dict[str, Any]]] = {}
+    for doc in _org_rows(bundle, DOCUMENTS_DATASET):
+        documents.setdefault(doc["control_id"], []).append(doc)
+    out = {}
+    for row in rows:
+        control_id = row["control_id"]
+        out[control_id] = ItemJudgment(
+            control_id=control_id,
+            status=row.get("status"),
+            verdict=row.get("verdict"),
+            rationale=row.get("rationale"),
+            notes=row.get("notes"),
+            owner=row.get("owner"),
+            due_date=row.get("due_date"),
+            documents=tuple(documents.get(control_id, ())),
+            source=row.get("source"),
+        )
+    return out
+
+
+def exceptions(bundle: Any) -> list[dict[str, Any]]:
+    """The approved exceptions register as validated at collection (empty when none was given)."""
+    return _org_rows(bundle, EXCEPTIONS_DATASET)
+
+
+def collection_date(bundle: Any) -> dt.date:
+    """The collection date in Japan time: what decides whether an exception is in force."""
+    from .runner import assessment_time  # the runner imports this module's neighbours, not this module
+
+    return assessment_time(bundle).astimezone(JST).date()
+
+
 def attestation_file(ctx: CheckContext) -> dict[str, Any] | None:
     """The attestation file's identity (name, format, SHA-256, who prepared it), or None."""
     rows = _attested_rows(ctx, FILE_DATASET)
@@ -201,16 +249,21 @@ def titles(names: list[str]) -> Phrase | str:
 __all__ = [
     "ANSWERS_DATASET",
     "DOCUMENTS_DATASET",
+    "EXCEPTIONS_DATASET",
     "FILE_DATASET",
     "JST",
     "ORG_ACCOUNT",
+    "WORKSHEET_DATASET",
     "AttestedDocument",
     "AttestedItem",
     "add_months",
     "assessment_date",
     "attestation_file",
     "attested",
+    "collection_date",
+    "exceptions",
     "item_from_rows",
+    "judgments",
     "labels",
     "listing",
     "policy_approver",

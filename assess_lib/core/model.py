@@ -7,6 +7,7 @@ knows about collection, checks or presentation.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import Enum
@@ -112,12 +113,26 @@ def error_kind_label(kind: str, lang: str = "ja") -> str:
     return ErrorKind(kind if kind in known else ErrorKind.OTHER.value).label(lang)
 
 
+def finding_id(check_id: str, account_id: str, region: str, resource: str) -> str:
+    """The ID of a finding, stable across runs: the same check, account, region and resource give the same ID
+    (``F-`` and 16 hex digits of a SHA-256 over the four, so that no customer string shapes the ID)."""
+    key = "\x1f".join((check_id, account_id, region, resource))
+    return "F-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+# A finding's ``accepted_risk.status``: an approved exception in force at collection time, or one expired by then.
+ACCEPTED = "active"
+EXPIRED = "expired"
+
+
 @dataclass(frozen=True)
 class Finding:
     """One observation of one check about one resource.
 
     ``message_ja``/``message_en`` are complete sentences for the customer; ``details`` holds the facts
-    behind them (shown in tables).
+    behind them (shown in tables). ``accepted_risk`` is the approved exception (risk acceptance) a failing
+    finding matches: ``{"status": "active"|"expired", "reason", "approver", "approved_on", "expires", "source"}``;
+    the verdict stays ``fail`` either way (an active one is counted apart and does not fail its item alone).
     """
 
     check_id: str
@@ -130,9 +145,19 @@ class Finding:
     message_en: str
     details: dict[str, Any] = field(default_factory=dict)
     severity: str = "medium"  # critical | high | medium | low | info
+    accepted_risk: dict[str, Any] | None = None
+
+    @property
+    def finding_id(self) -> str:
+        return finding_id(self.check_id, self.account_id, self.region, self.resource)
+
+    @property
+    def accepted(self) -> bool:
+        """True for a failure covered by an approved exception in force at collection time."""
+        return self.verdict == Verdict.FAIL and bool(self.accepted_risk) and self.accepted_risk.get("status") == ACCEPTED
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {"finding_id": self.finding_id, **asdict(self)}
         data["verdict"] = self.verdict.value
         return data
 
@@ -165,9 +190,50 @@ def most_serious_first(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=finding_order)
 
 
+# The customer's status of an item in the working sheet, and the verdict it stands for.
+STATUS_VERDICTS: dict[str, str] = {
+    "implemented": "pass",
+    "partial": "partial",
+    "not_implemented": "fail",
+    "not_applicable": "not_applicable",
+}
+# What the consultant may decide for an item (an empty cell leaves the item to the evidence and the answer).
+JUDGMENT_VERDICTS: tuple[str, ...] = ("pass", "partial", "fail", "not_applicable")
+
+
+@dataclass(frozen=True)
+class ItemJudgment:
+    """What the working sheet records for one item: the customer's answer and the consultant's judgment.
+
+    ``status`` is a key of :data:`STATUS_VERDICTS`; ``verdict`` one of :data:`JUDGMENT_VERDICTS` (with its
+    ``rationale``, required); ``documents`` dicts of title, location, date, approver; ``source`` the sheet's
+    cell or line the row came from.
+    """
+
+    control_id: str
+    status: str | None = None
+    verdict: str | None = None
+    rationale: str | None = None
+    notes: str | None = None
+    owner: str | None = None
+    due_date: str | None = None
+    documents: tuple[dict[str, Any], ...] = ()
+    source: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.status or self.verdict or self.notes or self.owner or self.due_date or self.documents)
+
+
 @dataclass(frozen=True)
 class ItemResult:
-    """The verdict of one guideline item (one object of ``controls.json``, contract fields first)."""
+    """The verdict of one guideline item (one object of ``controls.json``, contract fields first).
+
+    ``answer`` is the customer's status (working sheet), ``judgment`` the consultant's decision
+    (``{"verdict", "rationale"}``), ``override`` set when that decision contradicts what evidence and answers
+    gave (``{"from", "to", "rationale"}``: shown as an override, the findings stay as they are); ``owner`` and
+    ``due_date`` the remediation's, from the sheet.
+    """
 
     control_id: str
     verdict: str
@@ -181,6 +247,11 @@ class ItemResult:
     automated_verdict: str | None
     rollup_rule: str
     finding_counts: dict[str, int]
+    answer: str | None = None
+    judgment: dict[str, Any] | None = None
+    override: dict[str, Any] | None = None
+    owner: str | None = None
+    due_date: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -199,7 +270,8 @@ class Assessment:
     """The findings and item results of one evidence bundle.
 
     ``bundle`` is the evidence bundle they rest on, ``catalog`` the guideline catalogue, ``parameters`` the
-    check parameters in force (defaults with the params file's overrides).
+    check parameters in force (defaults with the params file's overrides), ``judgments`` what the working sheet
+    records per item, ``exceptions`` the customer's register of approved exceptions.
     """
 
     bundle: Any
@@ -207,6 +279,8 @@ class Assessment:
     items: list[ItemResult]
     catalog: Any
     parameters: dict[str, Any] = field(default_factory=dict)
+    judgments: dict[str, ItemJudgment] = field(default_factory=dict)  # the working sheet, per item
+    exceptions: list[dict[str, Any]] = field(default_factory=list)  # the approved exceptions register
 
     def item(self, control_id: str) -> ItemResult:
         for result in self.items:
@@ -220,18 +294,24 @@ class Assessment:
 
 
 __all__ = [
+    "ACCEPTED",
     "BLOCKING_SEVERITIES",
+    "EXPIRED",
     "FAILURE_SEVERITIES",
+    "JUDGMENT_VERDICTS",
     "SEVERITY_ORDER",
+    "STATUS_VERDICTS",
     "VERDICT_COLOURS",
     "VERDICT_ORDER",
     "Assessment",
     "ErrorKind",
     "Finding",
+    "ItemJudgment",
     "ItemResult",
     "Severity",
     "Verdict",
     "error_kind_label",
+    "finding_id",
     "finding_order",
     "most_serious_first",
     "severity_label",

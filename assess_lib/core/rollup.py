@@ -9,12 +9,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .model import BLOCKING_SEVERITIES, VERDICT_ORDER, Finding, ItemResult, Verdict
+from .model import (
+    BLOCKING_SEVERITIES,
+    STATUS_VERDICTS,
+    VERDICT_ORDER,
+    Finding,
+    ItemJudgment,
+    ItemResult,
+    Verdict,
+)
 from .text import keys, t
 
 RollupInput = Finding | Verdict | str
 
-# In the order explain_rollup applies them.
+# In the order explain_rollup applies them, then the two of a consultant's decision (item_results).
 ROLLUP_RULES: tuple[str, ...] = (
     "no_findings",
     "all_not_applicable",
@@ -24,7 +32,10 @@ ROLLUP_RULES: tuple[str, ...] = (
     "fail_only",
     "error",
     "manual",
+    "accepted_risk",
     "pass",
+    "judgment",
+    "override",
 )
 
 
@@ -41,18 +52,26 @@ def explain_rollup(items: Iterable[RollupInput]) -> tuple[Verdict, str]:
     - ``fail_only``: failures with no pass give ``fail``;
     - ``error``: missing evidence gives ``error`` (a pass cannot rest on it);
     - ``manual``: anything left for a human gives ``manual``;
+    - ``accepted_risk``: failures all covered by approved exceptions in force give ``partial``, not ``pass``
+      (they are set aside above, so they never fail an item alone, and never hide another failure or an error);
     - ``pass``: otherwise.
     """
     seen: set[Verdict] = set()
     blocking = False
+    accepted = False
     for item in items:
         if isinstance(item, Finding):
+            if item.accepted:
+                accepted = True
+                continue
             verdict = item.verdict
             if verdict in (Verdict.FAIL, Verdict.PARTIAL) and item.severity in BLOCKING_SEVERITIES:
                 blocking = True
         else:
             verdict = Verdict(item)
         seen.add(verdict)
+    if accepted and not seen & {Verdict.FAIL, Verdict.PARTIAL, Verdict.ERROR, Verdict.MANUAL}:
+        return Verdict.PARTIAL, "accepted_risk"
     if not seen:
         return Verdict.MANUAL, "no_findings"
     if not seen - {Verdict.NOT_APPLICABLE}:
@@ -142,35 +161,71 @@ def answer_only(basis: str | list[str] | None) -> bool:
     return basis_list(basis) == [BASIS_ANSWER]
 
 
-def item_results(catalog: Sequence[Any], findings: Iterable[Finding], datasets: Mapping[str, Sequence[str]]) -> list[ItemResult]:
+def _decide(
+    control: Any, own: list[Finding], datasets: Mapping[str, Sequence[str]], judgment: ItemJudgment | None
+) -> tuple[Verdict, str, str | list[str] | None, dict[str, Any] | None]:
+    """An item's verdict, rule, basis and override from its findings, the customer's status and the consultant."""
+    inputs: list[Finding | Verdict] = list(own)
+    status = STATUS_VERDICTS.get(judgment.status) if judgment and judgment.status else None
+    # What the checks cannot see (a hybrid item's organisational part, an item without checks) is the customer's
+    # answer when the sheet gives one, else left for a human.
+    if control.mode != "auto" or not own:
+        inputs.append(Verdict(status) if status else Verdict.MANUAL)
+    verdict, rule = explain_rollup(inputs)
+    # The findings that decided the verdict: those of its own value (a fail rests on the failures, not on
+    # the passes beside it), or every decided finding for a partial or not-applicable item.
+    deciding = [
+        f for f in own if f.verdict.value in DECIDED and (verdict.value in ("partial", "not_applicable") or f.verdict == verdict)
+    ]
+    bases = [finding_basis(f, datasets.get(f.check_id, ())) for f in deciding]
+    if (
+        status
+        and (control.mode != "auto" or not own)
+        and (verdict.value in ("partial", "not_applicable") or status == verdict.value)
+    ):
+        bases.append([BASIS_ANSWER])
+    basis = item_basis(verdict.value, bases)
+    if not judgment or not judgment.verdict:
+        return verdict, rule, basis, None
+    decided = Verdict(judgment.verdict)
+    if decided == verdict:  # the consultant confirms what evidence and answers gave
+        return decided, "judgment", item_basis(decided.value, [*bases, [BASIS_JUDGMENT]]), None
+    if verdict.value in DECIDED or verdict == Verdict.ERROR or any(f.verdict == Verdict.FAIL for f in own):
+        # A decision against the evidence: shown as an override with its rationale; the findings stay as they are.
+        override = {"from": verdict.value, "to": decided.value, "rationale": judgment.rationale}
+        return decided, "override", BASIS_JUDGMENT, override
+    return decided, "judgment", BASIS_JUDGMENT, None  # nothing was decided before: the consultant's judgment alone
+
+
+def item_results(
+    catalog: Sequence[Any],
+    findings: Iterable[Finding],
+    datasets: Mapping[str, Sequence[str]],
+    judgments: Mapping[str, ItemJudgment] | None = None,
+) -> list[ItemResult]:
     """One result per catalogue item, in catalogue order.
 
     ``automated_verdict`` rolls up the machine checks alone; ``verdict`` also counts what they cannot see: a
-    hybrid item whose checks all pass still needs a human for its organisational part, so it is ``manual``.
-    ``basis`` says what a decided verdict rests on (``datasets``: each check's datasets).
+    hybrid item whose checks all pass still needs a human for its organisational part, so it is ``manual`` unless
+    the working sheet gives the customer's status for it (``judgments``), which then decides that part (basis
+    ``answer``). A consultant's verdict in the sheet decides the item (basis ``judgment``); where it contradicts
+    what evidence and answers gave it is recorded as ``override``. ``basis`` says what a decided verdict rests on
+    (``datasets``: each check's datasets).
     """
     by_control: dict[str, list[Finding]] = {}
     for finding in findings:
         by_control.setdefault(finding.control_id, []).append(finding)
+    judgments = judgments or {}
     results = []
     for control in catalog:
         own = by_control.get(control.control_id, [])
         automated = rollup(own) if own else None
-        inputs: list[Finding | Verdict] = list(own)
-        if control.mode != "auto" or not own:
-            inputs.append(Verdict.MANUAL)
-        verdict, rule = explain_rollup(inputs)
+        judgment = judgments.get(control.control_id)
+        verdict, rule, basis, override = _decide(control, own, datasets, judgment)
         counts = {v: 0 for v in VERDICT_ORDER}
+        counts["accepted_risk"] = 0
         for f in own:
-            counts[f.verdict.value] += 1
-        # The findings that decided the verdict: those of its own value (a fail rests on the failures, not on
-        # the passes beside it), or every decided finding for a partial or not-applicable item.
-        deciding = [
-            f
-            for f in own
-            if f.verdict.value in DECIDED and (verdict.value in ("partial", "not_applicable") or f.verdict == verdict)
-        ]
-        basis = item_basis(verdict.value, (finding_basis(f, datasets.get(f.check_id, ())) for f in deciding))
+            counts["accepted_risk" if f.accepted else f.verdict.value] += 1
         results.append(
             ItemResult(
                 control_id=control.control_id,
@@ -185,6 +240,13 @@ def item_results(catalog: Sequence[Any], findings: Iterable[Finding], datasets: 
                 automated_verdict=automated.value if automated else None,
                 rollup_rule=rule,
                 finding_counts=counts,
+                answer=judgment.status if judgment else None,
+                judgment={"verdict": judgment.verdict, "rationale": judgment.rationale}
+                if judgment and judgment.verdict
+                else None,
+                override=override,
+                owner=judgment.owner if judgment else None,
+                due_date=judgment.due_date if judgment else None,
             )
         )
     return results
