@@ -380,7 +380,7 @@ def _report(bundle: Path, out: Path, sheet: Path, monkeypatch) -> None:
 
 
 def test_report_with_the_demo_sheet_verdicts_verify_and_round_trip(demo_cli_run: Path, tmp_path: Path, monkeypatch, capsys):
-    sheet = write_demo_worksheet(tmp_path / "demo-sheet.xlsx")
+    sheet = fill(write_demo_worksheet(tmp_path / "demo-sheet.xlsx"), {("2.6-5", "notes"): HOSTILE_FORMULA})
     out = tmp_path / "with-sheet"
     _report(demo_cli_run, out, sheet, monkeypatch)
     controls = {c["control_id"]: c for c in json.loads((out / "controls.json").read_text(encoding="utf-8"))}
@@ -419,6 +419,8 @@ def test_report_with_the_demo_sheet_verdicts_verify_and_round_trip(demo_cli_run:
     assert ws.cell(row=rows["2.1.1-3"], column=COL["doc_title"]).value == "CSIRT設置要綱\nSOC運用委託契約書"
     assert "実行時の判定: 一部適合" in ws.cell(row=rows["2.1.2-1"], column=COL["summary"]).value
     assert wb[EXCEPTIONS].cell(row=2, column=1).value == "route53_query_logging"
+    formula = ws.cell(row=rows["2.6-5"], column=COL["notes"])  # the customer's formula, written back as text
+    assert formula.value == HOSTILE_FORMULA and formula.data_type == "s" and formula.quotePrefix
     first, _ = load_worksheet(sheet, TODAY)
     second, _ = load_worksheet(again, TODAY)
     for key in ("worksheet", "documents", "exceptions"):

@@ -90,9 +90,14 @@ def _load(path: Path, today: dt.date) -> tuple[dict[str, Any], bytes]:
 
 
 def _is_worksheet(path: Path, content: bytes) -> bool:
+    """Whether an .xlsx file is the working sheet; a file that is no workbook at all is left to the questionnaire's
+    reader, whose message says so."""
     from .worksheet import is_worksheet
 
-    return is_worksheet(path, content)
+    try:
+        return is_worksheet(path, content)
+    except ParamsError:
+        return False
 
 
 @dataclass

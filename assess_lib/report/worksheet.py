@@ -101,6 +101,8 @@ DATE_FORMAT = "yyyy-mm-dd"
 
 def _put(cell: Cell, value: Any, style: str | None = BODY) -> Cell:
     """``clean(value)`` into the cell: a text that would be a formula stays that text, marked as text (never run)."""
+    if style:
+        cell.style = style  # first: a named style replaces the whole style, the quote prefix included
     text = clean(value)
     if isinstance(value, str) and isinstance(text, str) and text.startswith("'") and not value.startswith("'"):
         cell.value = text[1:]  # the neutralising quote as the cell's quote prefix: shown and read back as typed
@@ -110,8 +112,6 @@ def _put(cell: Cell, value: Any, style: str | None = BODY) -> Cell:
         cell.value = text
         if isinstance(text, str):
             cell.data_type = "s"
-    if style:
-        cell.style = style
     return cell
 
 
