@@ -382,7 +382,8 @@ def _report(bundle: Path, out: Path, sheet: Path, monkeypatch) -> None:
 def test_report_with_the_demo_sheet_verdicts_verify_and_round_trip(demo_cli_run: Path, tmp_path: Path, monkeypatch, capsys):
     sheet = fill(write_demo_worksheet(tmp_path / "demo-sheet.xlsx"), {("2.6-5", "notes"): HOSTILE_FORMULA})
     out = tmp_path / "with-sheet"
-    _report(demo_cli_run, out, sheet, monkeypatch)
+    monkeypatch.chdir(tmp_path)  # as typed in the consultant's folder: relative paths
+    _report(Path(os.path.relpath(demo_cli_run, tmp_path)), Path("with-sheet"), Path("demo-sheet.xlsx"), monkeypatch)
     controls = {c["control_id"]: c for c in json.loads((out / "controls.json").read_text(encoding="utf-8"))}
     answers = demo_answers()["items"]
     # An automated failure judged partially compliant: an override with its rationale, the findings unchanged.
