@@ -109,6 +109,7 @@ def test_worksheet_from_a_run_has_every_item_drop_downs_protection_and_questions
     assert "自動チェックなし" in ws.cell(row=rows["2.6-8"], column=COL["summary"]).value
     # Protection: on, no password; input cells unlocked, the kit's cells locked.
     assert ws.protection.sheet and not ws.protection.password
+    assert wb.security.lockStructure and not wb.security.workbookPassword  # sheets cannot be renamed or deleted
     row = rows["2.1.1-3"]
     assert all(not ws.cell(row=row, column=COL[k]).protection.locked for k in ("status", "verdict", "rationale", "due_date"))
     assert all(ws.cell(row=row, column=COL[k]).protection.locked for k in ("control_id", "title_text", "checklist", "summary"))

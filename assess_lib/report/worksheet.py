@@ -22,6 +22,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..attestations.worksheet import (
@@ -392,6 +393,7 @@ def write_worksheet(target: Path | str, lang: str = "ja", assessment: Any = None
     if assessment is not None:
         _findings_reference(wb.create_sheet(sheet_name("findings", lang)), lang, assessment)
     wb.active = 1
+    wb.security = WorkbookProtection(lockStructure=True)  # sheets cannot be renamed, moved or deleted (no password)
     customer = customer or (str(bundle.manifest.get("customer") or "") if bundle is not None else "")
     wb.properties.title = clean(f"{t('worksheet.guide.title', lang)} {customer}".strip())
     target.parent.mkdir(parents=True, exist_ok=True)
