@@ -1,4 +1,4 @@
-"""Command line: ``python -m assess_lib {run,demo,report,verify,show,iam-policy,questionnaire,lab}``.
+"""Command line: ``python -m assess_lib {run,demo,report,verify,show,iam-policy,questionnaire,worksheet,lab}``.
 
 Bad input ends with a one-paragraph message and a non-zero exit, never a traceback. Every path the
 user gives is made absolute here, once, before any work starts: nothing later depends on the
@@ -85,6 +85,8 @@ def _summary(out: Path) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import dataclasses
+
     from .outputs import check_output_dir, output_path
     from .params import DEMO, load_params
     from .pipeline import preload, run
@@ -92,22 +94,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     out_dir = output_path(args.out)
     check_output_dir(out_dir)  # refused before anything starts; checked again under a lock when the run writes
     params = load_params(absolute(args.params))
-    if params.attestations is not None:
-        from .attestations import load_attestations
+    if getattr(args, "worksheet", None):
+        params = dataclasses.replace(params, worksheet=absolute(args.worksheet))
+    if params.attestations is not None or params.worksheet is not None or params.exceptions is not None:
+        from .attestations import read_inputs
 
-        load_attestations(params.attestations)  # fail fast: a bad attestation file is found before collection starts
+        read_inputs(params)  # fail fast: a bad attestation file or working sheet is found before collection starts
     if params.aws.endpoint_url == DEMO:
-        from .demo import demo_environment
+        import tempfile
 
-        with demo_environment(while_seeding=preload) as demo:
-            out = run(
-                params,
-                out_dir,
-                endpoint_url=demo.aws_url,
-                dns_nameservers=demo.dns_nameservers,
-                progress=_progress(args.quiet),
-                credentials=demo.credentials,
-            )
+        from .demo import demo_environment
+        from .demo.worksheet import DEMO_SHEET_NAME, write_demo_worksheet
+
+        with tempfile.TemporaryDirectory(prefix="fsa-demo-sheet-") as folder:
+            sheet = Path(folder) / DEMO_SHEET_NAME if getattr(args, "demo_worksheet", False) else None
+
+            def while_seeding() -> None:
+                preload()
+                if sheet is not None:  # the demo customer's answers, typed into the kit's own sheet
+                    write_demo_worksheet(sheet, params.language)
+
+            with demo_environment(while_seeding=while_seeding) as demo:
+                if sheet is not None:
+                    params = dataclasses.replace(params, worksheet=sheet)
+                out = run(
+                    params,
+                    out_dir,
+                    endpoint_url=demo.aws_url,
+                    dns_nameservers=demo.dns_nameservers,
+                    progress=_progress(args.quiet),
+                    credentials=demo.credentials,
+                )
     else:
         out = run(params, out_dir, progress=_progress(args.quiet))
     print(_summary(out))
@@ -118,6 +135,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import DEMO_PARAMS
 
     args.params = str(DEMO_PARAMS)
+    # The demo carries the demo customer's filled working sheet, read through the real reader, unless one is given.
+    args.demo_worksheet = not getattr(args, "worksheet", None)
     return cmd_run(args)
 
 
@@ -180,6 +199,11 @@ def cmd_report(args: argparse.Namespace) -> int:
                 f"as unverified:\n{_problem_lines(copy.verification)}",
                 file=sys.stderr,
             )
+        if args.worksheet:
+            from .attestations import attach_worksheet
+
+            # The sheet joins the copy (kept byte for byte, its datasets replaced, the manifest listing them).
+            copy = attach_worksheet(copy, absolute(args.worksheet))
         write_verification(work, copy)  # read by the notebooks, which load the output folder themselves
         assessment = evaluate(copy)
         write_results(work, assessment)
@@ -213,6 +237,44 @@ def cmd_questionnaire(args: argparse.Namespace) -> int:
     prefill = load_attestations(absolute(args.prefill)) if args.prefill else None
     write_new_file(out, lambda path: write_questionnaire(path, args.language, prefill))
     print(f"questionnaire: {out}")
+    return 0
+
+
+def cmd_worksheet(args: argparse.Namespace) -> int:
+    """The consultant's working sheet for every item: from a run (automated columns and earlier answers filled in)
+    or from a params file (before any run)."""
+    from .outputs import check_output_file, output_path, write_new_file
+    from .report.worksheet import write_worksheet
+
+    out = output_path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise UserError(f"--out {out}: the working sheet is an Excel workbook. Fix: name it with .xlsx, e.g. worksheet.xlsx")
+    check_output_file(out)  # a new file only: an existing one may hold the consultant's answers
+    assessment = None
+    if args.run:
+        from .results import ResultsError, read_results
+
+        try:
+            assessment = read_results(absolute(args.run))
+        except ResultsError as err:
+            raise UserError(str(err)) from None
+        if assessment.bundle.verification:
+            print(
+                f"warning: the bundle of {absolute(args.run)} does not match its manifest "
+                f"({len(assessment.bundle.verification)} problem(s)); check it with python -m assess_lib verify",
+                file=sys.stderr,
+            )
+        manifest = assessment.bundle.manifest
+        language = args.language or manifest.get("params", {}).get("language") or "ja"
+        customer = str(manifest.get("customer") or "")
+    else:
+        from .params import load_params
+
+        params = load_params(absolute(args.params))
+        language = args.language or params.language
+        customer = params.customer
+    write_new_file(out, lambda path: write_worksheet(path, language, assessment, customer))
+    print(f"worksheet: {out}")
     return 0
 
 
@@ -288,10 +350,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--params", required=True, help="params YAML file")
     run.add_argument("--out", required=True, help="output folder: new, empty or an earlier run of the kit (replaced atomically)")
     run.add_argument("--quiet", action="store_true")
+    run.add_argument("--worksheet", help="the consultant's filled working sheet (.xlsx), read beside the params' attestations")
     run.set_defaults(func=cmd_run)
     demo = sub.add_parser("demo", help="the same on the embedded demo environment (no credentials)")
     demo.add_argument("--out", required=True)
     demo.add_argument("--quiet", action="store_true")
+    demo.add_argument("--worksheet", help="a filled working sheet (.xlsx) in place of the demo customer's own")
     demo.set_defaults(func=cmd_demo)
     report = sub.add_parser("report", help="re-render a saved evidence bundle offline")
     report.add_argument("--bundle", required=True)
@@ -301,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-unverified",
         action="store_true",
         help="render a bundle that does not match its manifest, every page marked as unverified",
+    )
+    report.add_argument(
+        "--worksheet", help="a filled working sheet (.xlsx) to assess with: kept in the new output's bundle, which then verifies"
     )
     report.set_defaults(func=cmd_report)
     verify = sub.add_parser(
@@ -322,6 +389,13 @@ def build_parser() -> argparse.ArgumentParser:
     questionnaire.add_argument("--language", choices=["ja", "en"], default="ja", help="ja: Japanese; en: English alongside")
     questionnaire.add_argument("--prefill", help="an attestation file (.yaml or .xlsx) whose answers to fill in")
     questionnaire.set_defaults(func=cmd_questionnaire)
+    worksheet = sub.add_parser("worksheet", help="the consultant's working sheet (.xlsx) for every guideline item")
+    source = worksheet.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", help="a run folder: its automated verdicts, findings and earlier answers filled in")
+    source.add_argument("--params", help="a params file: the sheet before any run (no automated columns)")
+    worksheet.add_argument("--out", required=True, help="the .xlsx file to write (a new file)")
+    worksheet.add_argument("--language", choices=["ja", "en"], help="default: the run's or the params' language")
+    worksheet.set_defaults(func=cmd_worksheet)
     lab = sub.add_parser(
         "lab",
         help="open JupyterLab (127.0.0.1) on a finished run's own notebooks, for a walkthrough; collects nothing",

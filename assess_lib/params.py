@@ -102,6 +102,7 @@ class Params:
     source: Path | None = None
     exceptions: Path | None = None  # approved exceptions (risk acceptance): YAML, or the working sheet's sheet
     previous: Path | None = None  # the previous assessment's run directory, to compare with
+    worksheet: Path | None = None  # the consultant's filled working sheet: --worksheet of run/demo, never a params-file key
 
     def to_dict(self) -> dict[str, Any]:
         """Plain form recorded in the manifest: a password in the endpoint URL is masked (the params keep it to connect)."""
@@ -312,7 +313,9 @@ def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = No
                 "write the account ID in quotes, e.g. '123456789012': core-banking",
             )
         if not isinstance(value, str) or not value.strip():
-            raise _fail(source, f"aws.account_names.{account}", f"expected a name, got {shown(value, 40)}", "write e.g. core-banking")
+            raise _fail(
+                source, f"aws.account_names.{account}", f"expected a name, got {shown(value, 40)}", "write e.g. core-banking"
+            )
         account_names[account] = _text(source, f"aws.account_names.{account}", value, 100).strip()
     aws = AwsParams(
         profile=_opt_str(source, "aws.profile", aws_raw.get("profile")),
