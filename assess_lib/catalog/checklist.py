@@ -2,7 +2,7 @@
 
 Every sentence of an item's text becomes a point (level 0) and every sub-bullet a point under it (level 1), in
 the guideline's order and words: 2.1.2 (1)'s thirteen topics, 2.6 (8)'s contract clauses. References
-("(参考)" / "(Reference)") are not points. The consultant's working sheet and notebook show them as the
+("(sankou)" / "(Reference)" lines) are not points. The consultant's working sheet and notebook show them as the
 questions to ask; the customer's report never does (it states verdicts and their basis, not instructions).
 """
 
@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-_BULLET = {"ja": ("・",), "en": ("- ", "• ")}
-_REFERENCE = re.compile(r"^[（(](参考|Reference)[)）]", re.IGNORECASE)
+_BULLET = {"ja": ("\u30fb",), "en": ("- ", "\u2022 ")}  # the katakana middle dot; a bullet
+_REFERENCE = re.compile(r"^[\uff08(](\u53c2\u8003|Reference)[)\uff09]", re.IGNORECASE)  # (sankou) / (Reference)
 # Sentence ends: the Japanese full stop; in English a full stop, colon or semicolon before a capital letter.
-_SENTENCE = {"ja": re.compile(r"(?<=。)(?!$)"), "en": re.compile(r"(?<=[.:;])\s+(?=[A-Z])")}
+_SENTENCE = {"ja": re.compile(r"(?<=\u3002)(?!$)"), "en": re.compile(r"(?<=[.:;])\s+(?=[A-Z])")}
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,9 @@ def checklist(control: Any, lang: str = "ja") -> list[Point]:
 
 
 def checklist_text(control: Any, lang: str = "ja") -> str:
-    """The checklist as text, one point per line: "□ " before a sentence, "　・" (or "  - ") before a sub-point."""
-    sub = "　・" if lang == "ja" else "  - "
-    return "\n".join(("□ " if p.level == 0 else sub) + p.text for p in checklist(control, lang))
+    """The checklist as text, one point per line: a box before a sentence, an indented bullet before a sub-point."""
+    sub = "\u3000\u30fb" if lang == "ja" else "  - "
+    return "\n".join(("\u25a1 " if p.level == 0 else sub) + p.text for p in checklist(control, lang))
 
 
 __all__ = ["Point", "checklist", "checklist_text"]
