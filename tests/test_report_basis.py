@@ -16,19 +16,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
-from pypdf import PdfReader
 
 from assess_lib.checks import registry
-from assess_lib.core import t
 from assess_lib.core.model import ItemJudgment
 from assess_lib.core.acceptance import accept_risks
 from assess_lib.core.rollup import item_results
 from assess_lib.evidence import Bundle
 from assess_lib.pipeline import load_assessment
 from assess_lib.report import document as doc_mod
-from assess_lib.report.view import ReportView
-from assess_lib.report.xlsx import sheet_name, write_workbook
 
 NAMES = {"123456789012": "勘定系<b>", "345678901234": "情報系"}
 HOSTILE_OWNER = "<script>alert(1)</script>"
@@ -40,11 +35,20 @@ JUDGMENTS = {
     "2.1.1-3": ItemJudgment(
         "2.1.1-3",
         status="implemented",
-        documents=({"title": "サイバーセキュリティ基本規程", "location": "文書管理/規程/001", "approval_date": "2025-04-01", "approver": "取締役会"},),
+        documents=(
+            {
+                "title": "サイバーセキュリティ基本規程",
+                "location": "文書管理/規程/001",
+                "approval_date": "2025-04-01",
+                "approver": "取締役会",
+            },
+        ),
         source="worksheet!F12",
     ),
     # no check: not implemented, with owner and due date (the owner hostile)
-    "2.1.1-4": ItemJudgment("2.1.1-4", status="not_implemented", owner=HOSTILE_OWNER, due_date="2026-03-31", source="worksheet!F13"),
+    "2.1.1-4": ItemJudgment(
+        "2.1.1-4", status="not_implemented", owner=HOSTILE_OWNER, due_date="2026-03-31", source="worksheet!F13"
+    ),
     # no check: partially implemented, no owner
     "2.1.1-5": ItemJudgment("2.1.1-5", status="partial", source="worksheet!F14"),
     # failing checks: the assessor decides partially compliant (an override, the findings unchanged)

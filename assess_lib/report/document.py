@@ -453,7 +453,10 @@ def account_chart_png(view: ReportView, rows: list[dict[str, Any]] | None = None
     ax = fig.add_subplot(1, 1, 1)
     labels = [_wrap_label(r["label"], 26 if lang == "ja" else 36) for r in rows]
     left = [0] * len(rows)
-    series = [(sev, severity_label(sev, lang), SEVERITY_COLOURS[sev], [r["counts"][i] for r in rows]) for i, sev in enumerate(FAILURE_SEVERITIES)]
+    series = [
+        (sev, severity_label(sev, lang), SEVERITY_COLOURS[sev], [r["counts"][i] for r in rows])
+        for i, sev in enumerate(FAILURE_SEVERITIES)
+    ]
     series.append(("accepted", display_label("accepted_risk", lang), ACCEPTED_COLOUR, [r["accepted"] for r in rows]))
     for _key, name, colour, values in series:
         if not any(values):
@@ -603,7 +606,13 @@ def build_document(assessment: Any, lang: str, workbook: str | None = None, view
             )
         },
         "themes": themes[:THEMES],
-        "themes_more": t("report.summary.themes_more", lang, n=len(themes) - THEMES, sheet=t("report.heading.remediation_plan", lang), workbook=workbook)
+        "themes_more": t(
+            "report.summary.themes_more",
+            lang,
+            n=len(themes) - THEMES,
+            sheet=t("report.heading.remediation_plan", lang),
+            workbook=workbook,
+        )
         if len(themes) > THEMES
         else "",
         "severity_heads": view.severity_heads(),

@@ -125,7 +125,9 @@ def risk_note(finding: Finding, lang: str) -> str:
     if not state:
         return ""
     record = finding.accepted_risk or {}
-    values = {k: str(record.get(k) or "") or t("report.plan.not_set", lang) for k in ("approver", "approved_on", "expires", "reason")}
+    values = {
+        k: str(record.get(k) or "") or t("report.plan.not_set", lang) for k in ("approver", "approved_on", "expires", "reason")
+    }
     return t(f"report.risk.{state}", lang, **values)
 
 
@@ -930,9 +932,7 @@ class ReportView:
                 "due_date": item.due_text,
             }
             if not checks:
-                rows.append(
-                    dict(base, theme=item.basis_label, severity_label="", affected=0, remediation="", risk="")
-                )
+                rows.append(dict(base, theme=item.basis_label, severity_label="", affected=0, remediation="", risk=""))
                 continue
             for check_id, group in checks.items():
                 counted = [v for v in group if v.risk != "accepted"]
@@ -1062,7 +1062,15 @@ def layer_rows(findings: Iterable[Finding], lang: str) -> list[dict[str, str]]:
 def _document(row: dict[str, Any]) -> dict[str, str]:
     """A document listed for an item, as shown: title, location, date (approval, else last review), approver."""
     date = row.get("approval_date") or row.get("last_review_date") or row.get("date") or ""
-    return {k: str(v or "") for k, v in (("title", row.get("title")), ("location", row.get("location")), ("date", date), ("approver", row.get("approver")))}
+    return {
+        k: str(v or "")
+        for k, v in (
+            ("title", row.get("title")),
+            ("location", row.get("location")),
+            ("date", date),
+            ("approver", row.get("approver")),
+        )
+    }
 
 
 def _judgment(judgment: dict[str, Any] | None, lang: str) -> dict[str, str] | None:
