@@ -93,13 +93,20 @@ EXCEPTIONS = [
     },
 ]
 
-# Words addressed to the consultant (or asking the reader to act on the assessment): none may reach the
-# customer's copy. Remediation advice to the customer ("…を有効にしてください") is not among them.
+# Words addressed to the consultant (or asking the reader to go and check): none may reach the customer's copy.
+# Not among them: remediation advice to the customer ("…を有効にしてください"), the guideline's own text (its
+# 顧客 are the institution's customers) and the questionnaire's questions quoted beside the answers given.
 INSTRUCTIONS = re.compile(
-    r"確認事項|ご確認|確認してください|評価してください|ヒアリング|文書確認で|顧客への|顧客に|お客様に確認|聴取|質問|依頼してください"
-    r"|please|ask the customer|ask them|confirm with|to ask|interview|question",
+    r"確認事項|ご確認|確認してください|評価してください|ヒアリング|文書確認で|顧客への確認|お客様に確認|聴取"
+    r"|質問してください|依頼してください|求めてください|入手し確認|再収集してください"
+    r"|please|ask the customer|ask them|confirm with|questions? to ask|interview",
     re.IGNORECASE,
 )
+
+
+def instructions(text: str) -> list[str]:
+    """Each phrase of :data:`INSTRUCTIONS` in ``text``, with some context."""
+    return [text[max(0, m.start() - 40) : m.end() + 20] for m in INSTRUCTIONS.finditer(text)]
 
 
 def rich(base):
