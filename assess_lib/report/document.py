@@ -149,7 +149,10 @@ def scope_of(source: Any, lang: str | None = None) -> dict[str, Any]:
             for a in accounts
         ],
         "domains": [str(d) for d in manifest.get("domains", []) or []],
-        "account_errors": [_account_error(str(a), e or {}, lang) for a, e in (manifest.get("account_errors") or {}).items()],
+        "account_errors": [
+            dict(_account_error(str(a), e or {}, lang), label=account_label(str(a), names, lang))
+            for a, e in (manifest.get("account_errors") or {}).items()
+        ],
     }
 
 

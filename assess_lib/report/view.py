@@ -88,7 +88,7 @@ def group_heading(number: str, lang: str) -> str:
 
 
 def display_label(key: str, lang: str) -> str:
-    """What a finding counts as in words: a verdict, or ``accepted_risk`` (承認済みリスク)."""
+    """What a finding counts as in words: a verdict, or ``accepted_risk`` (an accepted risk)."""
     return t("accepted_risk.label", lang) if key == "accepted_risk" else verdict_label(key, lang)
 
 
@@ -103,7 +103,7 @@ def account_names(manifest: dict[str, Any]) -> dict[str, str]:
 
 
 def account_label(account_id: str, names: dict[str, str], lang: str) -> str:
-    """An account as the report names it: "勘定系 (123456789012)", or the ID; e-mail domains and the organisation
+    """An account as the report names it: "core banking (123456789012)", or the ID; e-mail domains and the organisation
     (findings on the customer's answers) in words."""
     if account_id in ("dns", "org"):
         return t(f"report.account.{account_id}", lang)
@@ -692,6 +692,8 @@ class ReportView:
         for view in self.findings:
             by_item.setdefault(view.control_id, []).append(view)
         self.error_rows = [error_row(e, lang_) for e in self.bundle.errors()]
+        for row in self.error_rows:
+            row["account_label"] = account_label(row["account"], self.names, lang_)
         results = {r.control_id: r for r in self.assessment.items}
         self.items: list[ItemView] = []
         for control in self.catalog:
@@ -1027,6 +1029,7 @@ class ReportView:
                 {
                     "dataset": str(entry.get("dataset", "")),
                     "account": str(entry.get("account_id", "")),
+                    "account_label": account_label(str(entry.get("account_id", "")), self.names, self.lang),
                     "region": str(entry.get("region", "")),
                     "ok": ok,
                     "status": self.label("ok") if ok else error_kind_label(str(entry.get("error_kind") or "other"), self.lang),
@@ -1081,7 +1084,7 @@ def _judgment(judgment: dict[str, Any] | None, lang: str) -> dict[str, str] | No
 
 
 def _override(override: dict[str, Any] | None, lang: str) -> dict[str, str] | None:
-    """The assessor's override in words: "評価者による判定変更: 不適合 → 一部適合（理由: …）"."""
+    """The assessor's override in words: "Assessor's override: Non-compliant → Partially compliant (rationale: ...)"."""
     if not override:
         return None
     before, after = str(override.get("from") or ""), str(override.get("to") or "")
