@@ -261,10 +261,12 @@ def test_hostile_names_are_escaped_and_neutralised(demo_run, tmp_path):
     assert ACCESS_KEY not in html and "AKIA…MPLE" in html
     assert not external_references(html)
 
-    # The PDF's cover and running header show the name as text. (Only the first chapter is rendered:
-    # the whole document's PDF is exercised by the demo run above, this is about the hostile strings.)
+    # The PDF's cover and running header show the name as text, the item shows the hostile resource. (Only that
+    # item is rendered: the whole document's PDF is exercised by the demo run above, this is about the strings.)
     model = doc_mod.build_document(assessment, "ja")
-    model["chapters"] = [c for c in model["chapters"] if c["number"] == "2.6"]
+    chapter = next(c for c in model["chapters"] if c["number"] == "2.3")
+    chapter["blocks"], chapter["toc"] = [b for b in chapter["blocks"] if b.get("id") == "2.3.1-5"], []
+    model["chapters"] = [chapter]
     html_pdf = doc_mod.render_html(model, for_pdf=True, font_url=font_path().as_uri())
     reader = PdfReader(str(render_pdf(html_pdf, tmp_path / "hostile.pdf")))
     assert "<b>悪意</b>" in reader.pages[0].extract_text()

@@ -435,6 +435,7 @@ def test_same_concept_same_words_in_html_pdf_and_workbook(run, pdf_text, lang):
         key: t(f"report.heading.{heading}", lang)
         for key, heading in (
             ("matrix", "matrix"),
+            ("plan", "remediation_plan"),
             ("findings", "findings"),
             ("errors", "evidence_errors"),
             ("inventory", "evidence_inventory"),
