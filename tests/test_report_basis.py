@@ -374,9 +374,13 @@ def test_remediation_plan_sheet_and_the_matrix_carry_the_sheets_decisions(assess
 
 
 def test_the_customers_report_tells_the_consultant_nothing(run, html):
-    """The demo's report (HTML, both languages; its PDFs: test_report_truth) and the report with a working sheet."""
+    """The demo's report and workbooks (both languages; its PDFs: test_report_truth) and the report with a working
+    sheet hold no instruction to the consultant."""
     texts = {name: text_of((run / name).read_text(encoding="utf-8")) for name in ("report.html", "report.en.html")}
     texts.update({f"with sheet ({lang})": text_of(page) for lang, page in html.items()})
+    for name in ("findings.xlsx", "findings.en.xlsx"):
+        wb = load_workbook(run / name, read_only=True)
+        texts[name] = "\n".join(str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v)
     for name, text in texts.items():
         assert len(text) > 10_000, name
         assert not instructions(text), f"{name}: {instructions(text)[:5]}"
