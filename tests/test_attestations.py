@@ -335,12 +335,13 @@ def test_basic_policy_without_approver_is_manual(tmp_path):
         ("attest_regulations", "2.1.2-1", "セキュリティ・バイ・デザイン"),
     ],
 )
-def test_nothing_attested_is_manual_with_the_question_in_both_languages(tmp_path, text, check_id, control_id, ask):
+def test_nothing_attested_is_manual_stated_as_a_fact_without_the_question(tmp_path, text, check_id, control_id, ask):
+    """The finding states that the item is undecided; the question stays the consultant's (issue 13)."""
     finding = check_on(tmp_path, check_id, text)
     assert finding.verdict.value == "manual" and finding.control_id == control_id
-    assert ask in finding.message_ja and "確認事項" in finding.message_ja
-    assert "Ask the customer" in finding.message_en
-    assert finding.details["question_ja"] and finding.details["question_en"]
+    assert "判定は未了です" in finding.message_ja and "Not yet decided" in finding.message_en
+    assert ask not in finding.message_ja and "確認事項" not in finding.message_ja and "Ask the customer" not in finding.message_en
+    assert "question_ja" not in finding.details and "question_en" not in finding.details
 
 
 # --- 2.1.1-2 framework review ------------------------------------------------------------------
@@ -627,7 +628,7 @@ def test_physical_security_verdicts(tmp_path):
     got, _ = physical(tmp_path / "c", "      onprem_computer_rooms: false\n")
     assert got["on-premises facilities"] == "not_applicable"
     got, findings = physical(tmp_path / "d", "      onprem_computer_rooms: true\n")
-    assert got["on-premises facilities"] == "manual" and "Ask the customer" in findings[-1].message_en
+    assert got["on-premises facilities"] == "manual" and "Not yet decided" in findings[-1].message_en
     got, _ = physical(tmp_path / "e", None)
     assert got == {"AWS data centres": "not_applicable", "on-premises facilities": "manual"}
 
@@ -714,7 +715,7 @@ def test_regulations_undated_documents_are_manual_naming_them(tmp_path):
     finding = check_on(tmp_path, "attest_regulations", text)
     assert finding.verdict.value == "manual"
     assert "見直し日の記載がない文書があります: 「情報セキュリティスタンダード」。" in finding.message_ja
-    assert 'No review date is given for: "情報セキュリティスタンダード". Ask the customer:' in finding.message_en
+    assert 'No review date is given for: "情報セキュリティスタンダード". Not yet decided:' in finding.message_en
 
 
 def test_attestations_are_collection_only_and_checks_do_not_import_them():

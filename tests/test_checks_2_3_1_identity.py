@@ -644,7 +644,10 @@ def test_saml_expired_and_unreadable_messages(tmp_path):
         "high",
         "SAML provider expired's signing certificate expired on 2026-10-31.",
     )
-    assert found["unreadable"].verdict.value == "manual" and "IdP側で有効期限を確認" in found["unreadable"].message_ja
+    assert (
+        found["unreadable"].verdict.value == "manual"
+        and "有効期限はメタデータからは判断できません" in found["unreadable"].message_ja
+    )
 
 
 def test_federated_failure_names_the_missing_conditions(tmp_path):

@@ -162,14 +162,14 @@ def test_workbook_matrix_layout_and_verdicts(demo_run, controls):
 def test_workbook_findings_and_errors_sheets(demo_run):
     findings = json.loads((demo_run / "findings.json").read_text(encoding="utf-8"))
     wb = load_workbook(demo_run / "findings.xlsx")
-    assert [ws.title for ws in wb.worksheets][:3] == ["対応状況", "検出事項", "取得不可の証跡"]
+    assert [ws.title for ws in wb.worksheets][:4] == ["対応状況", "改善計画", "検出事項", "取得不可の証跡"]
     sheet = wb["検出事項"]
     assert sheet.max_row - 1 == len(findings)
     values = {c.value for c in sheet[1]}
     assert {"項目ID", "チェックID", "判定", "アカウント", "リージョン", "リソース", "内容（日本語）", "内容（英語）"} <= values
     en = load_workbook(demo_run / "findings.en.xlsx")
     assert [c.value for c in en.worksheets[0][1]][:3] == HEADERS["en"][:3] == ["Section", "No.", "Category"]
-    assert en.worksheets[1].title == "Findings"
+    assert [ws.title for ws in en.worksheets][1:3] == ["Remediation plan", "Findings"]
 
 
 # --- HTML ---------------------------------------------------------------------------------------
@@ -261,10 +261,12 @@ def test_hostile_names_are_escaped_and_neutralised(demo_run, tmp_path):
     assert ACCESS_KEY not in html and "AKIA…MPLE" in html
     assert not external_references(html)
 
-    # The PDF's cover and running header show the name as text. (Only the first chapter is rendered:
-    # the whole document's PDF is exercised by the demo run above, this is about the hostile strings.)
+    # The PDF's cover and running header show the name as text, the item shows the hostile resource. (Only that
+    # item is rendered: the whole document's PDF is exercised by the demo run above, this is about the strings.)
     model = doc_mod.build_document(assessment, "ja")
-    model["chapters"] = [c for c in model["chapters"] if c["number"] == "2.6"]
+    chapter = next(c for c in model["chapters"] if c["number"] == "2.3")
+    chapter["blocks"], chapter["toc"] = [b for b in chapter["blocks"] if b.get("id") == "2.3.1-5"], []
+    model["chapters"] = [chapter]
     html_pdf = doc_mod.render_html(model, for_pdf=True, font_url=font_path().as_uri())
     reader = PdfReader(str(render_pdf(html_pdf, tmp_path / "hostile.pdf")))
     assert "<b>悪意</b>" in reader.pages[0].extract_text()
@@ -330,7 +332,9 @@ def test_every_item_in_guideline_order_and_key_findings_by_severity(demo_run):
         all_fails = sum(c["n"] for c in block["counts"] if c["verdict"] == "fail")
         assert listed_fails == min(all_fails, doc_mod.FAILS_PER_ITEM)
         if not block["checks"] and not block["n_findings"]:
-            assert block["compact"] and block["verdict"] == "manual"
+            # no check: decided on the customer's answer or the assessor's judgment, or not yet decided
+            assert block["compact"] and (block["verdict"] == "manual") != bool(block["basis"])
+            assert bool(block["pending_note"]) == (block["verdict"] == "manual")
 
 
 def test_assessor_from_environment(monkeypatch):

@@ -393,6 +393,18 @@ def test_the_customers_report_holds_no_instruction_to_the_consultant_and_no_sale
         assert phrase not in html, f"{name}: {phrase!r}"
 
 
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_pdfs_hold_no_instruction_to_the_consultant(pdf_text, lang):
+    """The PDF as read back (line breaks and spaces dropped, so a phrase split across lines is still found)."""
+    from test_report_basis import instructions
+
+    text = squeeze("".join(pdf_text[lang]))
+    assert len(text) > 10_000
+    assert not instructions(text), instructions(text)[:5]
+    # the scan reads the squeezed text: an English phrase split across lines is found as well
+    assert instructions(squeeze("Ask the\ncustomer"))
+
+
 @pytest.mark.parametrize("lang, name", [("ja", "report.html"), ("en", "report.en.html")])
 def test_every_item_prints_its_footnotes_after_its_text(run, assessment, lang, name):
     html = (run / name).read_text(encoding="utf-8")
@@ -423,6 +435,7 @@ def test_same_concept_same_words_in_html_pdf_and_workbook(run, pdf_text, lang):
         key: t(f"report.heading.{heading}", lang)
         for key, heading in (
             ("matrix", "matrix"),
+            ("plan", "remediation_plan"),
             ("findings", "findings"),
             ("errors", "evidence_errors"),
             ("inventory", "evidence_inventory"),
@@ -486,11 +499,12 @@ def test_html_pdf_workbook_and_notebooks_order_findings_alike(run, assessment, p
         frame = display.findings_frame(own, "ja")
         assert list(frame[t("report.column.resource", "ja")]) == [mask_secrets(f.resource) for f in most_serious_first(own)]
     assert checked >= 5  # items listing several findings
-    # the PDF's most serious findings, in the model's order
-    text = squeeze("".join(pdf_text["ja"][2:6]))
+    # the PDF's top risks (failing findings grouped by check), in the model's order
+    text = squeeze("".join(pdf_text["ja"][2:10]))
     position = 0
-    for row in model["key_findings"]:
-        position = text.index(squeeze(mask_secrets(row["message"]))[:24], position) + 1
+    assert model["themes"]
+    for row in model["themes"]:
+        position = text.index(squeeze(row["title"]), position) + 1
 
 
 def test_layer_table_reads_catalogued_facts_of_any_check():

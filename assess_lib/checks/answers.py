@@ -212,8 +212,8 @@ def policy_approver(approver: str | None) -> Option | None:
 
 
 def question_facts(control_id: str) -> dict[str, str]:
-    """The question to put to the customer about ``control_id``, as the facts ``question_ja`` and ``question_en``
-    of a ``manual`` result (its message quotes ``{question_ja}`` in Japanese, ``{question_en}`` in English)."""
+    """The question to put to the customer about ``control_id`` (``question_ja``, ``question_en``), for the
+    consultant's tools only: no finding carries it (findings are words of the customer's report)."""
     questions = item_questions(control_id)
     return {"question_ja": questions.ask("ja") if questions else "", "question_en": questions.ask("en") if questions else ""}
 

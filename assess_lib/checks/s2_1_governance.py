@@ -1,8 +1,9 @@
 """Checks for guideline section 2.1 (cybersecurity management framework), on attested evidence.
 
 These items are organisational: the evidence is what the customer attested (documents, approvers, dates,
-answers), read from the bundle through :func:`.answers.attested`. Nothing attested is ``manual`` with the
-question the consultant should ask, never ``pass`` or ``fail``. Rules:
+answers), read from the bundle through :func:`.answers.attested`. Nothing attested is ``manual`` (not yet
+decided, stated as a fact: the questions to ask are the consultant's, in catalog/checklist.py), never ``pass`` or
+``fail``. Rules:
 
 - 2.1.1-1: a basic policy approved by the board or the representative director, stating the guideline's three
   topics. Another approver (e.g. the CISO) or a missing topic fails, named.
@@ -29,7 +30,6 @@ from .answers import (
     labels,
     listing,
     policy_approver,
-    question_facts,
     sentences,
     titles,
 )
@@ -42,7 +42,7 @@ REGULATIONS = "2.1.2-1"
 
 
 def _nothing_attested(control_id: str) -> Result:
-    return manual(f"attestation {control_id}", "nothing_attested", **question_facts(control_id))
+    return manual(f"attestation {control_id}", "nothing_attested")
 
 
 def _conclude(
@@ -52,7 +52,7 @@ def _conclude(
     if gaps:
         return failed(resource, "fail", gaps=sentences(*gaps, *unknowns), **details)
     if unknowns:
-        return manual(resource, "incomplete", why=sentences(*unknowns), **question_facts(control_id), **details)
+        return manual(resource, "incomplete", why=sentences(*unknowns), **details)
     return passed(resource, "pass", **passing, **details)
 
 
@@ -132,7 +132,7 @@ def framework_review(ctx: CheckContext) -> Iterator[Result]:
     details: dict[str, Any] = {"review_body": body, "external_review": item.answer("external_review"), "document": source}
     resource = "management framework review"
     if last is None:
-        yield manual(resource, "no_date", **question_facts(FRAMEWORK), **details)
+        yield manual(resource, "no_date", **details)
         return
     due = add_months(last, months)
     today = assessment_date(ctx)

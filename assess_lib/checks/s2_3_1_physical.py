@@ -1,9 +1,9 @@
 """2.3.1 (8) physical security: AWS's data centres are AWS's responsibility; on-premises rooms by attestation.
 
-The AWS side is always stated (not applicable, with where to obtain AWS's audit reports). On-premises computer
+The AWS side is always stated (not applicable, with where AWS's audit reports are). On-premises computer
 rooms and data storage facilities are judged on the customer's answers: access controlled, recorded and the
 records reviewed passes; records not reviewed fails; no such rooms is not applicable; anything unanswered is
-manual with the question to ask.
+manual (not yet decided; the questions to ask are the consultant's, in catalog/checklist.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from . import check, failed, manual, not_applicable, passed
-from .answers import attested, question_facts
+from .answers import attested
 from .context import CheckContext
 from .result import Result
 
@@ -26,7 +26,7 @@ def physical_security(ctx: CheckContext) -> Iterator[Result]:
     yield not_applicable("AWS data centres", "aws_side")
     item = attested(ctx, CONTROL)
     if item is None:
-        yield manual(ON_PREMISES, "nothing_attested", **question_facts(CONTROL))
+        yield manual(ON_PREMISES, "nothing_attested")
         return
     rooms = item.answer("onprem_computer_rooms")
     if rooms is False:
@@ -35,7 +35,7 @@ def physical_security(ctx: CheckContext) -> Iterator[Result]:
     controls = (item.answer("physical_access_controls") or "").strip()
     reviewed = item.answer("access_records_reviewed")
     if rooms is None or reviewed is None or not controls:
-        yield manual(ON_PREMISES, "incomplete", **question_facts(CONTROL))
+        yield manual(ON_PREMISES, "incomplete")
     elif reviewed is True:
         yield passed(ON_PREMISES, "pass", controls=controls)
     else:

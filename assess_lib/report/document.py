@@ -36,7 +36,18 @@ from ..core.text import keys
 from ..datasets import permission_rows
 from ..redact import mask_secrets
 from . import display
-from .view import EVIDENCE_CELL_CHARS, ItemView, ReportView, dataset_description, evidence_table, group_heading, verdict_label
+from .view import (
+    EVIDENCE_CELL_CHARS,
+    ItemView,
+    ReportView,
+    account_label,
+    account_names,
+    dataset_description,
+    display_label,
+    evidence_table,
+    group_heading,
+    verdict_label,
+)
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -51,6 +62,7 @@ FINDINGS_PER_ITEM = 10  # rows per item when it has fewer failures than that
 FAILS_PER_ITEM = 40  # failures are listed before anything else, up to this many
 EVIDENCE_ROWS_PER_TABLE = 6
 KEY_FINDINGS = 15
+THEMES = 12  # top risks in the summary; the workbook's remediation plan holds them all
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
@@ -130,10 +142,17 @@ def scope_of(source: Any, lang: str | None = None) -> dict[str, Any]:
     bundle = source.bundle
     manifest = bundle.manifest
     accounts = list(manifest.get("accounts") or [])
+    names = account_names(manifest)
     return {
-        "accounts": [{"id": str(a), "regions": scope_regions(bundle, a, lang)} for a in accounts],
+        "accounts": [
+            {"id": str(a), "label": account_label(str(a), names, lang), "regions": scope_regions(bundle, a, lang)}
+            for a in accounts
+        ],
         "domains": [str(d) for d in manifest.get("domains", []) or []],
-        "account_errors": [_account_error(str(a), e or {}, lang) for a, e in (manifest.get("account_errors") or {}).items()],
+        "account_errors": [
+            dict(_account_error(str(a), e or {}, lang), label=account_label(str(a), names, lang))
+            for a, e in (manifest.get("account_errors") or {}).items()
+        ],
     }
 
 
@@ -177,7 +196,10 @@ def _item(view: ReportView, item: ItemView, tabled: dict[tuple, str], workbook: 
     evidence = []
     for selected in view.evidence(item.id):
         dataset = selected["dataset"]
-        table = evidence_table(selected["frame"], dataset, lang, EVIDENCE_ROWS_PER_TABLE)
+        frame = selected["frame"]
+        if view.names and "account" in frame:  # accounts by the customer's names
+            frame = frame.assign(account=[account_label(a, view.names, lang) if a in view.names else a for a in frame["account"]])
+        table = evidence_table(frame, dataset, lang, EVIDENCE_ROWS_PER_TABLE)
         # The same rows under an earlier item (one credential report row for three root checks) are
         # tabled once; later items refer to it.
         signature = (dataset, tuple(tuple(r) for r in table["rows"]), table["total"])
@@ -207,7 +229,7 @@ def _item(view: ReportView, item: ItemView, tabled: dict[tuple, str], workbook: 
         "checks": [{"id": c.check_id, "title": c.title} for c in item.checks],
         "compact": item.compact,
         "hybrid": item.hybrid,
-        "counts": [{"verdict": v, "label": verdict_label(v, lang), "n": n} for v, n in item.counts.items()],
+        "counts": [{"verdict": v, "label": display_label(v, lang), "n": n} for v, n in item.counts.items()],
         "n_findings": len(item.findings),
         "counts_text": count_text(len(item.findings), lang, "report.item.summary_counts_one", "report.item.summary_counts"),
         "findings": [f.row() for f in item.findings[:shown]],
@@ -216,6 +238,17 @@ def _item(view: ReportView, item: ItemView, tabled: dict[tuple, str], workbook: 
         "evidence": evidence,
         "evidence_errors": item.evidence_errors,
         "remediation": [{"title": c.title, "text": c.remediation} for c in item.remediation],
+        "answer_label": item.answer_label,
+        "documents": item.documents,
+        "judgment": item.judgment,
+        "override": item.override,
+        "override_note": t("report.item.override_findings", lang) if item.override else "",
+        # The owner and due date where the sheet gives them, and for every item to fix ("not set" otherwise).
+        "plan": (item.owner or item.due_date or item.verdict in ("fail", "partial")),
+        "owner": item.owner_text,
+        "due_date": item.due_text,
+        "pending_note": item.pending_note,
+        "expired_notes": list(dict.fromkeys(f.risk_note for f in item.expired)),
     }
 
 
@@ -286,7 +319,7 @@ def _section_summary(view: ReportView) -> list[dict[str, Any]]:
 
 def _key_findings(view: ReportView) -> tuple[list[dict[str, Any]], int]:
     """Failing, then unavailable, findings most serious first; a check's finding counted once for all its items."""
-    serious = view.merged(("fail", "error"))
+    serious = [row for row in view.merged(("fail", "error")) if row["risk"] != "accepted"]
     return serious[:KEY_FINDINGS], max(0, len(serious) - KEY_FINDINGS)
 
 
@@ -395,6 +428,58 @@ def chart_png(view: ReportView) -> bytes:
     return buffer.getvalue()
 
 
+# Colours of the per-account chart: severities of failures, and the accepted risks apart.
+SEVERITY_COLOURS = {"critical": "#7f0000", "high": "#c62828", "medium": "#ef8f00", "low": "#9aa5b1"}
+ACCEPTED_COLOUR = "#6a4c93"
+
+
+def _account_chart(view: ReportView) -> Markup | None:
+    """The per-account chart as a data URL, or None when there is no failure (nothing to chart)."""
+    rows = view.account_rows()
+    if not any(r["fail"] or r["accepted"] for r in rows):
+        return None
+    return Markup("data:image/png;base64," + base64.b64encode(account_chart_png(view, rows)).decode("ascii"))
+
+
+def account_chart_png(view: ReportView, rows: list[dict[str, Any]] | None = None) -> bytes:
+    """Failures per account by severity (stacked bars), accepted risks as a segment of their own, as PNG bytes."""
+    import matplotlib_fontja  # noqa: F401  - registers IPAexGothic
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from ..core.model import FAILURE_SEVERITIES
+
+    rows = rows if rows is not None else view.account_rows()
+    lang = view.lang
+    fig = Figure(figsize=(7.6, 0.55 + 0.42 * len(rows)), dpi=200)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    labels = [_wrap_label(r["label"], 26 if lang == "ja" else 36) for r in rows]
+    left = [0] * len(rows)
+    series = [
+        (sev, severity_label(sev, lang), SEVERITY_COLOURS[sev], [r["counts"][i] for r in rows])
+        for i, sev in enumerate(FAILURE_SEVERITIES)
+    ]
+    series.append(("accepted", display_label("accepted_risk", lang), ACCEPTED_COLOUR, [r["accepted"] for r in rows]))
+    for _key, name, colour, values in series:
+        if not any(values):
+            continue
+        ax.barh(labels, values, left=left, color=colour, label=name, height=0.6)
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.invert_yaxis()
+    ax.tick_params(axis="y", labelsize=7, length=0)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_title(t("report.summary.account_chart", lang), fontsize=9, color="#1a2b4c")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.legend(loc="lower right", fontsize=6.5, frameon=False)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=200, facecolor="white")
+    return buffer.getvalue()
+
+
 def _wrap_label(text: str, width: int) -> str:
     if len(text) <= width:
         return text
@@ -466,6 +551,7 @@ def build_document(assessment: Any, lang: str, workbook: str | None = None, view
     except OSError:
         manifest_sha = ""
     counts = view.verdict_counts()
+    themes = view.themes()
     total = len(view.items)
     key, key_more = _key_findings(view)
     automated_items = sum(1 for item in view.items if item.checks)
@@ -508,6 +594,37 @@ def build_document(assessment: Any, lang: str, workbook: str | None = None, view
         # Markup: base64 is attribute-safe, and must not pass the access-key mask (it could match by chance).
         "chart": Markup("data:image/png;base64," + base64.b64encode(chart_png(view)).decode("ascii")),
         "section_summary": _section_summary(view),
+        "posture": view.posture(),
+        "intro": {
+            k: t(f"report.summary.{k}", lang)
+            for k in (
+                "themes_intro",
+                "no_themes",
+                "by_account_intro",
+                "fix_first_intro",
+                "no_fix_first",
+                "accepted_intro",
+                "expired_intro",
+                "unused_intro",
+            )
+        },
+        "themes": themes[:THEMES],
+        "themes_more": t(
+            "report.summary.themes_more",
+            lang,
+            n=len(themes) - THEMES,
+            sheet=t("report.heading.remediation_plan", lang),
+            workbook=workbook,
+        )
+        if len(themes) > THEMES
+        else "",
+        "severity_heads": view.severity_heads(),
+        "accounts": view.account_rows(),
+        "account_chart": _account_chart(view),
+        "fix_first": view.fix_first(),
+        "accepted_risks": view.risk_rows("accepted"),
+        "expired_risks": view.risk_rows("expired"),
+        "unused_exceptions": view.unused_exceptions(),
         "key_findings": key,
         "key_more": key_more,
         "chapters": _outline(view, workbook),

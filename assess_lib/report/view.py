@@ -25,7 +25,18 @@ from typing import Any
 
 import pandas as pd
 
-from ..core import VERDICT_ORDER, Assessment, Finding, ItemResult, error_kind_label, most_serious_first, severity_label, t
+from ..core import (
+    SEVERITY_ORDER,
+    VERDICT_ORDER,
+    Assessment,
+    Finding,
+    ItemResult,
+    error_kind_label,
+    most_serious_first,
+    severity_label,
+    t,
+)
+from ..core.model import BLOCKING_SEVERITIES, FAILURE_SEVERITIES, severity_rank
 from ..core.rollup import answer_only, basis_label, basis_list
 from ..core.text import entry as text_entry
 from ..core.text import has, keys
@@ -74,6 +85,50 @@ def group_heading(number: str, lang: str) -> str:
     """The official title of a heading that holds no item (chapter 2, 2.2.2, 2.3.4, 2.5.2), else ''."""
     key = "report.group_heading." + number.replace(".", "_")
     return t(key, lang) if has(key) else ""
+
+
+def display_label(key: str, lang: str) -> str:
+    """What a finding counts as in words: a verdict, or ``accepted_risk`` (an accepted risk)."""
+    return t("accepted_risk.label", lang) if key == "accepted_risk" else verdict_label(key, lang)
+
+
+# What the outputs count failures as: the verdicts, with accepted risks apart from fail, right after it.
+COUNT_ORDER: tuple[str, ...] = tuple(v for x in VERDICT_ORDER for v in ((x, "accepted_risk") if x == "fail" else (x,)))
+
+
+def account_names(manifest: dict[str, Any]) -> dict[str, str]:
+    """The customer's names of its accounts (params ``aws.account_names``, as recorded in the manifest)."""
+    names = ((manifest.get("params") or {}).get("aws") or {}).get("account_names") or {}
+    return {str(k): str(v) for k, v in names.items() if v} if isinstance(names, dict) else {}
+
+
+def account_label(account_id: str, names: dict[str, str], lang: str) -> str:
+    """An account as the report names it: "core banking (123456789012)", or the ID; e-mail domains and the organisation
+    (findings on the customer's answers) in words."""
+    if account_id in ("dns", "org"):
+        return t(f"report.account.{account_id}", lang)
+    name = names.get(account_id)
+    return t("report.account.named", lang, name=name, id=account_id) if name else account_id
+
+
+def risk_state(finding: Finding) -> str:
+    """``accepted`` for a failure under an approved exception in force, ``expired`` for one whose lapsed, else ''."""
+    record = finding.accepted_risk
+    if finding.verdict.value != "fail" or not record:
+        return ""
+    return "accepted" if finding.accepted else "expired"
+
+
+def risk_note(finding: Finding, lang: str) -> str:
+    """The acceptance of a failing finding in words: approver, approval date, expiry and reason, or when it expired."""
+    state = risk_state(finding)
+    if not state:
+        return ""
+    record = finding.accepted_risk or {}
+    values = {
+        k: str(record.get(k) or "") or t("report.plan.not_set", lang) for k in ("approver", "approved_on", "expires", "reason")
+    }
+    return t(f"report.risk.{state}", lang, **values)
 
 
 # --- the checks' public interface -----------------------------------------------------------------------
@@ -489,10 +544,29 @@ class FindingView:
     region: str
     resource: str
     message: str
+    account_label: str = ""  # the account as the report names it ("core banking (123456789012)")
+    risk: str = ""  # "accepted" (an approved exception in force), "expired" (its acceptance lapsed), else ""
+    risk_note: str = ""  # the acceptance in words (approver, dates, reason), or when it expired
+    lang: str = "ja"
+
+    @property
+    def shown(self) -> str:
+        """What the finding counts as: ``accepted_risk`` for an accepted failure, else its verdict."""
+        return "accepted_risk" if self.risk == "accepted" else self.verdict
+
+    @property
+    def shown_label(self) -> str:
+        return display_label(self.shown, self.lang)
 
     def row(self) -> dict[str, Any]:
         """The finding as a plain mapping (the document's rows)."""
         return {
+            "finding_id": self.finding.finding_id,
+            "shown": self.shown,
+            "shown_label": self.shown_label,
+            "account_label": self.account_label or self.account,
+            "risk": self.risk,
+            "risk_note": self.risk_note,
             "verdict": self.verdict,
             "verdict_label": self.verdict_label,
             "severity": self.severity,
@@ -537,6 +611,18 @@ class ItemView:
     evidence_errors: list[dict[str, str]]
     remediation: list[CheckText]  # the checks with a failing finding
     missing_actions: list[str]
+    answer: str | None = None  # the customer's status (working sheet): implemented, partial...
+    answer_label: str = ""
+    documents: list[dict[str, str]] = field(default_factory=list)  # title, location, date, approver
+    judgment: dict[str, str] | None = None  # the assessor's verdict: verdict, label, rationale
+    override: dict[str, str] | None = None  # from, to (and labels), rationale, text
+    owner: str | None = None
+    due_date: str | None = None
+    owner_text: str = ""  # the owner, or "not set"
+    due_text: str = ""
+    pending_note: str = ""  # why an undecided item is undecided, as a fact
+    accepted: list[FindingView] = field(default_factory=list)  # failures under an approved exception in force
+    expired: list[FindingView] = field(default_factory=list)  # failures whose acceptance lapsed (they fail)
 
     @property
     def compact(self) -> bool:
@@ -552,7 +638,7 @@ class ItemView:
         return t("report.item.heading", self.lang, id=self.id, title=self.title, kind=self.kind_label)
 
 
-def finding_view(finding: Finding, lang: str, checks: dict[str, CheckText]) -> FindingView:
+def finding_view(finding: Finding, lang: str, checks: dict[str, CheckText], names: dict[str, str] | None = None) -> FindingView:
     info = checks.get(finding.check_id)
     return FindingView(
         finding=finding,
@@ -567,6 +653,10 @@ def finding_view(finding: Finding, lang: str, checks: dict[str, CheckText]) -> F
         region=finding.region,
         resource=finding.resource,
         message=finding.message(lang),
+        account_label=account_label(finding.account_id, names or {}, lang),
+        risk=risk_state(finding),
+        risk_note=risk_note(finding, lang),
+        lang=lang,
     )
 
 
@@ -594,13 +684,16 @@ class ReportView:
         self.labels = labels(self.lang)
         self.checks = check_texts(self.lang, self.assessment.parameters) if checks is None else checks
         lang_ = self.lang
+        self.names = account_names(self.bundle.manifest)
         self.findings: list[FindingView] = [
-            finding_view(f, lang_, self.checks) for f in most_serious_first(self.assessment.findings)
+            finding_view(f, lang_, self.checks, self.names) for f in most_serious_first(self.assessment.findings)
         ]
         by_item: dict[str, list[FindingView]] = {}
         for view in self.findings:
             by_item.setdefault(view.control_id, []).append(view)
         self.error_rows = [error_row(e, lang_) for e in self.bundle.errors()]
+        for row in self.error_rows:
+            row["account_label"] = account_label(row["account"], self.names, lang_)
         results = {r.control_id: r for r in self.assessment.items}
         self.items: list[ItemView] = []
         for control in self.catalog:
@@ -619,6 +712,8 @@ class ReportView:
         basis = result.basis
         verdict = result.verdict
         automated = result.automated_verdict or ("manual" if control.checks else None)
+        sheet = (getattr(self.assessment, "judgments", None) or {}).get(control.control_id)
+        not_set = t("report.plan.not_set", lang)
         return ItemView(
             control=control,
             result=result,
@@ -642,10 +737,22 @@ class ReportView:
             checks=[self.check(c) for c in control.checks],
             datasets=datasets,
             findings=own,
-            counts={v: n for v in VERDICT_ORDER if (n := sum(1 for f in own if f.verdict == v))},
+            counts={v: n for v in COUNT_ORDER if (n := sum(1 for f in own if f.shown == v))},
             evidence_errors=errors,
             remediation=[self.check(c) for c in failing],
             missing_actions=refused_actions(errors, (f.finding for f in own)),
+            answer=result.answer,
+            answer_label=t(f"status.{result.answer}", lang) if result.answer and has(f"status.{result.answer}") else "",
+            documents=[_document(d) for d in (sheet.documents if sheet else ())],
+            judgment=_judgment(result.judgment, lang),
+            override=_override(result.override, lang),
+            owner=result.owner,
+            due_date=result.due_date,
+            owner_text=str(result.owner or "") or not_set,
+            due_text=str(result.due_date or "") or not_set,
+            pending_note=_pending_note(verdict, control, lang),
+            accepted=[f for f in own if f.risk == "accepted"],
+            expired=[f for f in own if f.risk == "expired"],
         )
 
     def check(self, check_id: str) -> CheckText:
@@ -694,6 +801,222 @@ class ReportView:
             merged[key] = row
         return list(merged.values())
 
+    # --- the executive summary and the remediation plan ----------------------------------------------------
+
+    def failures(self, accepted: bool = False) -> list[FindingView]:
+        """Failing findings once per check and place (the runner repeats a finding for every item of its check),
+        most serious first: those counted as non-compliant (expired acceptances included), or the accepted risks."""
+        seen: dict[tuple[str, str, str, str], FindingView] = {}
+        for view in self.findings:
+            if view.verdict == "fail" and (view.risk == "accepted") == accepted:
+                seen.setdefault((view.check_id, view.account, view.region, view.resource), view)
+        return list(seen.values())
+
+    def themes(self) -> list[dict[str, Any]]:
+        """The top risks grouped by check (one row for five resources of one kind), highest severity first:
+        check title, highest severity, resources per severity, accounts, items and remediation."""
+        groups: dict[str, list[FindingView]] = {}
+        for view in self.failures():
+            groups.setdefault(view.check_id, []).append(view)
+        items: dict[str, list[str]] = {}
+        for view in self.findings:
+            if view.verdict == "fail" and view.risk != "accepted" and view.control_id not in items.setdefault(view.check_id, []):
+                items[view.check_id].append(view.control_id)
+        rows = []
+        for check_id, group in groups.items():
+            severity = min((v.severity for v in group), key=severity_rank)
+            places = list(dict.fromkeys(v.account_label for v in group))
+            by_severity = Counter(v.severity for v in group)
+            key = "report.summary.theme_scope_one" if len(group) == 1 else "report.summary.theme_scope"
+            rows.append(
+                {
+                    "check_id": check_id,
+                    "title": self.check(check_id).title,
+                    "severity": severity,
+                    "severity_label": severity_label(severity, self.lang),
+                    "n": len(group),
+                    "by_severity": [
+                        {"severity": sev, "label": severity_label(sev, self.lang), "n": by_severity[sev]}
+                        for sev in SEVERITY_ORDER
+                        if by_severity.get(sev)
+                    ],
+                    "accounts": places,
+                    "scope": t(key, self.lang, n=len(group), accounts=len(places), places=self._join(places)),
+                    "controls": sorted(items.get(check_id, []), key=self.catalog.ids().index),
+                    "remediation": self.check(check_id).remediation,
+                    "expired": sum(1 for v in group if v.risk == "expired"),
+                }
+            )
+        rows.sort(key=lambda r: (severity_rank(r["severity"]), -r["n"], r["check_id"]))
+        return rows
+
+    def _join(self, values: Iterable[str]) -> str:
+        return t("value.list_separator", self.lang).join(values)
+
+    def account_rows(self) -> list[dict[str, Any]]:
+        """Per account (named as the params name it), failures by severity and the accepted risks apart: every
+        account in scope, then e-mail domains and the organisation when they have failures."""
+        failing = self.failures()
+        accepted = self.failures(accepted=True)
+        accounts = [str(a) for a in self.bundle.manifest.get("accounts") or []]
+        for view in failing + accepted:
+            if view.account not in accounts:
+                accounts.append(view.account)
+        rows = []
+        for account in accounts:
+            counts = Counter(v.severity for v in failing if v.account == account)
+            rows.append(
+                {
+                    "account": account,
+                    "label": account_label(account, self.names, self.lang),
+                    "counts": [counts.get(sev, 0) for sev in FAILURE_SEVERITIES],
+                    "fail": sum(counts.values()),
+                    "accepted": sum(1 for v in accepted if v.account == account),
+                }
+            )
+        return rows
+
+    def severity_heads(self) -> list[dict[str, str]]:
+        return [{"severity": sev, "label": severity_label(sev, self.lang)} for sev in FAILURE_SEVERITIES]
+
+    def _item_severity(self, item: ItemView) -> str:
+        """The highest severity among an item's failures counted as non-compliant ('' when it has none)."""
+        severities = [f.severity for f in item.findings if f.verdict == "fail" and f.risk != "accepted"]
+        return min(severities, key=severity_rank) if severities else ""
+
+    def fix_first(self) -> list[dict[str, Any]]:
+        """The items to fix: non-compliant, then partially compliant, highest severity of their failures first,
+        with the owner and due date of the working sheet ("not set" when absent)."""
+        rows = []
+        for item in self.items:
+            if item.verdict not in ("fail", "partial"):
+                continue
+            severity = self._item_severity(item)
+            rows.append(
+                {
+                    "id": item.id,
+                    "title": item.title,
+                    "verdict": item.verdict,
+                    "verdict_label": item.verdict_label,
+                    "severity": severity,
+                    "severity_label": severity_label(severity, self.lang) if severity else "",
+                    "basis_label": item.basis_label,
+                    "owner": item.owner_text,
+                    "due_date": item.due_text,
+                    "owner_set": bool(item.owner),
+                    "due_set": bool(item.due_date),
+                    "themes": [c.title for c in item.remediation],
+                    "rank": (severity_rank(severity) if severity else len(SEVERITY_ORDER), VERDICT_ORDER.index(item.verdict)),
+                }
+            )
+        rows.sort(key=lambda r: (*r["rank"], self.catalog.ids().index(r["id"])))
+        return rows
+
+    def remediation_plan(self) -> list[dict[str, Any]]:
+        """The remediation plan: per item to fix (in :meth:`fix_first` order) and per check with failures, the
+        resources affected, the remediation, owner, due date and the accepted-risk state; an item non-compliant
+        on the customer's answer or the assessor's judgment has one row of its own."""
+        lang = self.lang
+        rows = []
+        plan_items = [r["id"] for r in self.fix_first()]
+        plan_items += [i.id for i in self.items if (i.accepted or i.expired) and i.id not in plan_items]
+        for control_id in plan_items:
+            item = self.by_id[control_id]
+            checks: dict[str, list[FindingView]] = {}
+            for view in item.findings:
+                if view.verdict == "fail":
+                    checks.setdefault(view.check_id, []).append(view)
+            base = {
+                "id": item.id,
+                "title": item.title,
+                "verdict_label": item.verdict_label,
+                "owner": item.owner_text,
+                "due_date": item.due_text,
+            }
+            if not checks:
+                rows.append(dict(base, theme=item.basis_label, severity_label="", affected=0, remediation="", risk=""))
+                continue
+            for check_id, group in checks.items():
+                counted = [v for v in group if v.risk != "accepted"]
+                severity = min((v.severity for v in counted), key=severity_rank) if counted else ""
+                rows.append(
+                    dict(
+                        base,
+                        theme=self.check(check_id).title,
+                        check_id=check_id,
+                        severity_label=severity_label(severity, lang) if severity else "",
+                        affected=len(counted),
+                        remediation=self.check(check_id).remediation,
+                        risk=self._risk_summary(group),
+                    )
+                )
+        return rows
+
+    def _risk_summary(self, group: list[FindingView]) -> str:
+        """The accepted-risk state of a check's failures under an item: accepted (until when) and expired."""
+        parts = []
+        accepted = [v for v in group if v.risk == "accepted"]
+        expired = [v for v in group if v.risk == "expired"]
+        if accepted:
+            until = min(str((v.finding.accepted_risk or {}).get("expires") or "") for v in accepted)
+            parts.append(t("report.plan.accepted", self.lang, n=len(accepted), expires=until))
+        if expired:
+            on = max(str((v.finding.accepted_risk or {}).get("expires") or "") for v in expired)
+            parts.append(t("report.plan.expired", self.lang, n=len(expired), expires=on))
+        return t("value.list_separator", self.lang).join(parts)
+
+    def risk_rows(self, state: str) -> list[dict[str, Any]]:
+        """Accepted (``accepted``) or lapsed (``expired``) risks, once per check and place, with the approval."""
+        pool = self.failures(accepted=state == "accepted")
+        rows = []
+        for view in pool:
+            if view.risk != state:
+                continue
+            record = view.finding.accepted_risk or {}
+            controls = sorted({v.control_id for v in self.findings if v.finding.finding_id == view.finding.finding_id})
+            rows.append(
+                dict(
+                    view.row(),
+                    controls=controls,
+                    **{k: str(record.get(k) or "") for k in ("approver", "approved_on", "expires", "reason")},
+                )
+            )
+        return rows
+
+    def unused_exceptions(self) -> list[dict[str, str]]:
+        """Exceptions of the register that cover no failing finding (resolved, or a pattern matching nothing)."""
+        from ..core.acceptance import unused
+
+        register = getattr(self.assessment, "exceptions", None) or []
+        return [
+            {k: str(e.get(k) or "") for k in ("check_id", "account_id", "region", "resource", "expires", "approver", "source")}
+            for e in unused(self.assessment.findings, register)
+        ]
+
+    def posture(self) -> list[str]:
+        """The overall posture in two or three sentences, from the results: where the serious gaps are, what rests
+        on self-declaration or judgment and what is undecided, and the accepted risks."""
+        lang = self.lang
+        sentences = []
+        serious = [v for v in self.failures() if v.severity in BLOCKING_SEVERITIES]
+        if serious:
+            sections = Counter(self.catalog.get(v.control_id).section for v in serious)
+            top = [f"{n} {self.catalog.by_section(n)[0].section_title(lang)}" for n, _c in sections.most_common(3)]
+            sentences.append(t("report.summary.serious", lang, n=len(serious), areas=self._join(top)))
+        else:
+            sentences.append(t("report.summary.no_serious", lang))
+        decided = [i for i in self.items if i.basis]
+        self_declared = sum(1 for i in decided if i.answer_only)
+        judged = sum(1 for i in decided if "judgment" in i.basis)
+        pending = sum(1 for i in self.items if i.verdict == "manual")
+        sentences.append(
+            t("report.summary.bases", lang, decided=len(decided), answer=self_declared, judgment=judged, pending=pending)
+        )
+        accepted, expired = self.risk_rows("accepted"), self.risk_rows("expired")
+        if accepted or expired:
+            sentences.append(t("report.summary.risks", lang, accepted=len(accepted), expired=len(expired)))
+        return sentences
+
     def missing_permissions(self) -> list[str]:
         return refused_actions(self.error_rows, self.assessment.findings)
 
@@ -706,6 +1029,7 @@ class ReportView:
                 {
                     "dataset": str(entry.get("dataset", "")),
                     "account": str(entry.get("account_id", "")),
+                    "account_label": account_label(str(entry.get("account_id", "")), self.names, self.lang),
                     "region": str(entry.get("region", "")),
                     "ok": ok,
                     "status": self.label("ok") if ok else error_kind_label(str(entry.get("error_kind") or "other"), self.lang),
@@ -736,6 +1060,45 @@ def layer_rows(findings: Iterable[Finding], lang: str) -> list[dict[str, str]]:
         if row not in rows:
             rows.append(row)
     return rows
+
+
+def _document(row: dict[str, Any]) -> dict[str, str]:
+    """A document listed for an item, as shown: title, location, date (approval, else last review), approver."""
+    date = row.get("approval_date") or row.get("last_review_date") or row.get("date") or ""
+    return {
+        k: str(v or "")
+        for k, v in (
+            ("title", row.get("title")),
+            ("location", row.get("location")),
+            ("date", date),
+            ("approver", row.get("approver")),
+        )
+    }
+
+
+def _judgment(judgment: dict[str, Any] | None, lang: str) -> dict[str, str] | None:
+    if not judgment or not judgment.get("verdict"):
+        return None
+    verdict = str(judgment["verdict"])
+    return {"verdict": verdict, "label": verdict_label(verdict, lang), "rationale": str(judgment.get("rationale") or "")}
+
+
+def _override(override: dict[str, Any] | None, lang: str) -> dict[str, str] | None:
+    """The assessor's override in words: "Assessor's override: Non-compliant → Partially compliant (rationale: ...)"."""
+    if not override:
+        return None
+    before, after = str(override.get("from") or ""), str(override.get("to") or "")
+    rationale = str(override.get("rationale") or "")
+    labels_ = {"from_label": verdict_label(before, lang), "to_label": verdict_label(after, lang)}
+    text = t("report.item.override_text", lang, before=labels_["from_label"], after=labels_["to_label"], rationale=rationale)
+    return {"from": before, "to": after, "rationale": rationale, "text": text, **labels_}
+
+
+def _pending_note(verdict: str, control: Any, lang: str) -> str:
+    """Why an item is still undecided, stated as a fact (never as a task): nothing needed has been received."""
+    if verdict != "manual":
+        return ""
+    return t("report.item.pending_hybrid" if control.checks and control.mode == "hybrid" else "report.item.pending", lang)
 
 
 def _undecided(control: Any) -> ItemResult:

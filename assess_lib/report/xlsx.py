@@ -30,7 +30,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..core import VERDICT_COLOURS, VERDICT_ORDER, t
 from ..redact import mask_secrets, neutralise_formula
 from .document import assessor, scope_regions
-from .view import ItemView, ReportView, group_heading, verdict_label
+from .view import ItemView, ReportView, account_label, display_label, group_heading
 
 NAVY = "1A2B4C"
 PALE = "EEF1F5"
@@ -51,6 +51,11 @@ MATRIX_COLUMNS: list[tuple[str, int]] = [
     ("remediation", 50),
     ("item_id", 11),
     ("basis", 24),
+    # The working sheet's: the customer's status, the assessor's verdict (or override) and the remediation's owner.
+    ("customer_status", 16),
+    ("assessor_verdict", 40),
+    ("owner", 16),
+    ("due_date", 12),
 ]
 
 # Sheets 2-4: (field, column heading key, width).
@@ -67,6 +72,7 @@ FINDING_FIELDS: list[tuple[str, str, int]] = [
     ("message_ja", "message_ja", 60),
     ("message_en", "message_en", 60),
     ("details", "details", 40),
+    ("risk_note", "accepted_status", 40),
 ]
 ERROR_FIELDS: list[tuple[str, str, int]] = [
     ("dataset", "dataset", 28),
@@ -87,10 +93,23 @@ INVENTORY_FIELDS: list[tuple[str, str, int]] = [
     ("sha256", "sha256", 70),
 ]
 ABOUT_FIELDS: list[tuple[str, str, int]] = [("k", "field", 24), ("v", "value", 90)]
+PLAN_FIELDS: list[tuple[str, str, int]] = [
+    ("id", "item_id", 11),
+    ("title", "title", 30),
+    ("verdict_label", "verdict", 12),
+    ("theme", "theme", 34),
+    ("severity_label", "severity", 9),
+    ("affected", "affected", 10),
+    ("remediation", "remediation", 60),
+    ("owner", "owner", 16),
+    ("due_date", "due_date", 12),
+    ("risk", "accepted_status", 28),
+]
 
 # Sheet name -> the heading of the same content in the report (report.heading.*).
 SHEETS: dict[str, str] = {
     "matrix": "matrix",
+    "plan": "remediation_plan",
     "findings": "findings",
     "errors": "evidence_errors",
     "inventory": "evidence_inventory",
@@ -268,15 +287,15 @@ def evidence_summary(item: ItemView, lang: str) -> str:
         return t("report.workbook.no_checks", lang)
     if not own:
         return t("report.workbook.no_findings", lang)
-    shown = " / ".join(f"{verdict_label(v, lang)} {n}" for v, n in item.counts.items())
+    shown = " / ".join(f"{display_label(v, lang)} {n}" for v, n in item.counts.items())
     key = "report.workbook.findings_one" if len(own) == 1 else "report.workbook.findings"
     lines = [t(key, lang, n=len(own), counts=shown)]
     sheet = sheet_name("findings", lang)
-    failing = [f for f in own if f.verdict == "fail"]
+    failing = [f for f in own if f.verdict == "fail" and f.risk != "accepted"]
     if failing:
         lines.append(t("report.workbook.failing", lang))
         for finding in failing[:KEY_RESOURCES]:
-            lines.append(_bullet(f"{finding.resource} ({finding.account}/{finding.region}) — {finding.check}", lang))
+            lines.append(_bullet(f"{finding.resource} ({finding.account_label}/{finding.region}) — {finding.check}", lang))
         if len(failing) > KEY_RESOURCES:
             lines.append(t("report.workbook.more", lang, n=len(failing) - KEY_RESOURCES, sheet=sheet))
     missing = [f for f in own if f.verdict == "error"]
@@ -315,6 +334,16 @@ def _basis_text(item: ItemView, lang: str) -> str:
     if item.answer_only:
         text += "\n" + t("basis.answer_only_note", lang)
     return text
+
+
+def _assessor_text(item: ItemView) -> str:
+    """The assessor's verdict with its rationale, or the override as the report words it."""
+    if item.override:
+        return item.override["text"]
+    if item.judgment:
+        rationale = item.judgment["rationale"]
+        return item.judgment["label"] + (f"\n{rationale}" if rationale else "")
+    return ""
 
 
 def _matrix(ws: WriteOnlyWorksheet, view: ReportView) -> None:
@@ -359,6 +388,10 @@ def _matrix(ws: WriteOnlyWorksheet, view: ReportView) -> None:
                 _cell(ws, remediation_text(item, lang)),
                 _cell(ws, item.id),
                 _cell(ws, _basis_text(item, lang)),
+                _cell(ws, item.answer_label),
+                _cell(ws, _assessor_text(item)),
+                _cell(ws, item.owner),
+                _cell(ws, item.due_date),
             ]
         )
         rows += 1
@@ -380,7 +413,7 @@ def _findings(ws: WriteOnlyWorksheet, view: ReportView) -> None:
             "control_id": finding.control_id,
             "check_id": finding.check_id,
             "check_title": finding.check,
-            "verdict": finding.verdict_label,
+            "verdict": finding.shown_label,  # an accepted risk is counted apart from non-compliance
             "verdict_value": finding.verdict,
             "severity": finding.severity_label,
             "account_id": finding.account,
@@ -389,9 +422,11 @@ def _findings(ws: WriteOnlyWorksheet, view: ReportView) -> None:
             "message_ja": raw.message_ja,
             "message_en": raw.message_en,
             "details": json.dumps(raw.details, ensure_ascii=False, default=str) if raw.details else "",
+            "risk_note": finding.risk_note,
         }
         cells = [_cell(ws, data.get(name)) for name, *_rest in fields]
-        _set_style(cells[verdict_column], _verdict_style(finding.verdict))
+        if finding.shown != "accepted_risk":
+            _set_style(cells[verdict_column], _verdict_style(finding.verdict))
         ws.append(cells)
         rows += 1
     ws.auto_filter.ref = f"A{first}:{get_column_letter(len(fields))}{rows}"
@@ -428,7 +463,10 @@ def _about(ws: WriteOnlyWorksheet, view: ReportView) -> None:
         (view.label("collected_until"), manifest.get("finished_at", "")),
         (
             view.label("accounts"),
-            "\n".join(f"{a}: {', '.join(scope_regions(bundle, a, lang))}" for a in manifest.get("accounts", []) or []),
+            "\n".join(
+                f"{account_label(str(a), view.names, lang)}: {', '.join(scope_regions(bundle, a, lang))}"
+                for a in manifest.get("accounts", []) or []
+            ),
         ),
         (view.label("domains"), ", ".join(manifest.get("domains", []) or [])),
         *_verification_rows(view),
@@ -464,8 +502,9 @@ def write_workbook(assessment: Any, target: Path, lang: str, view: ReportView | 
     try:
         _register_styles(wb, font_name)
         _matrix(wb.create_sheet(sheet_name("matrix", lang)), view)
-        _findings(wb.create_sheet(sheet_name("findings", lang)), view)
         banner = unverified_banner(view.bundle, lang)
+        _rows_sheet(wb.create_sheet(sheet_name("plan", lang)), PLAN_FIELDS, view.remediation_plan(), lang, banner)
+        _findings(wb.create_sheet(sheet_name("findings", lang)), view)
         _rows_sheet(wb.create_sheet(sheet_name("errors", lang)), ERROR_FIELDS, view.error_rows, lang, banner)
         _rows_sheet(wb.create_sheet(sheet_name("inventory", lang)), INVENTORY_FIELDS, view.inventory(), lang, banner)
         _about(wb.create_sheet(sheet_name("about", lang)), view)
