@@ -154,7 +154,8 @@ class Finding:
     @property
     def accepted(self) -> bool:
         """True for a failure covered by an approved exception in force at collection time."""
-        return self.verdict == Verdict.FAIL and bool(self.accepted_risk) and self.accepted_risk.get("status") == ACCEPTED
+        risk = self.accepted_risk
+        return self.verdict == Verdict.FAIL and risk is not None and risk.get("status") == ACCEPTED
 
     def to_dict(self) -> dict[str, Any]:
         data = {"finding_id": self.finding_id, **asdict(self)}
