@@ -187,6 +187,7 @@ def demo_cli_run(tmp_path_factory) -> Path:
 
     shutil.copy(DEMO_PARAMS, work / "params" / "bank.yaml")
     shutil.copy(root / "params" / "attestations.example.yaml", work / "params")
+    shutil.copy(DEMO_PARAMS.parent / "exceptions.yaml", work / "params")  # the demo's approved exceptions
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["AWS_PROFILE"] = "no-such-profile"
     result = subprocess.run(

@@ -104,6 +104,12 @@ def summary_notebook() -> nbformat.NotebookNode:
             f"## {t('notebook.summary.errors', 'ja')} / {t('notebook.summary.errors', 'en')}\n\n{both('notebook.summary.errors_text')}"
         ),
         new_code_cell("kit.collection_errors()"),
+        # The consultant's list for the meeting: the summary notebook is the consultant's (the customer's report is
+        # published separately), so the points to confirm may be shown here and only here.
+        new_markdown_cell(
+            f"## {t('notebook.summary.todo', 'ja')} / {t('notebook.summary.todo', 'en')}\n\n{both('notebook.summary.todo_text')}"
+        ),
+        new_code_cell("kit.todo()"),
     ]
     return _notebook(cells)
 
