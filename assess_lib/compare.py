@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .core.model import ACCEPTED, EXPIRED, VERDICT_ORDER, Finding, finding_order
+from .core.model import EXPIRED, VERDICT_ORDER, Finding, finding_order
 from .results import CONTROLS, FINDING_FIELDS, FINDINGS, ITEM_FIELDS, ResultsError, read_records
 
 OPEN_VERDICTS = frozenset({"fail", "error"})  # the findings compared: failures (accepted ones too) and errors
@@ -241,7 +241,9 @@ def read_run(folder: Path | str) -> tuple[RunSide, dict[str, bytes]]:
     for record in item_records:
         control_id = record["control_id"]
         if control_id in side.items:
-            raise CompareError(f"{folder / CONTROLS}: item {control_id} appears twice. Fix: restore the run folder as the kit wrote it")
+            raise CompareError(
+                f"{folder / CONTROLS}: item {control_id} appears twice. Fix: restore the run folder as the kit wrote it"
+            )
         side.items[control_id] = ItemState(control_id, record["verdict"], record["title_ja"], record["title_en"])
     files = {FINDINGS: finding_bytes, CONTROLS: item_bytes}
     files[RUN_FACTS] = facts_bytes or (json.dumps(facts.to_dict(), ensure_ascii=False, indent=1) + "\n").encode("utf-8")
@@ -251,7 +253,7 @@ def read_run(folder: Path | str) -> tuple[RunSide, dict[str, bytes]]:
 def check_pair(previous: RunSide, current: RunSide) -> None:
     """Refuse what cannot be compared: the same run twice, another customer, a previous run that is not earlier."""
     where = previous.where or "the previous run"
-    if previous.where and previous.where == current.where or previous.facts.run_id == current.facts.run_id:
+    if (previous.where and previous.where == current.where) or previous.facts.run_id == current.facts.run_id:
         raise CompareError(
             f"{where}: the previous and the current run are the same run ({previous.facts.run_id}). Fix: name the "
             "earlier assessment's run folder as the previous one and this year's as the current one"
@@ -389,7 +391,9 @@ def compare(previous: RunSide, current: RunSide, catalog: Any | None = None) -> 
             before_verdict = before.verdict.value if before else None
             if previous.open(finding_id):
                 since = now.first_seen or first_seen(previous, finding_id, today)
-                still_open.append(FindingChange(finding_id, now, controls, before_verdict, now.verdict.value, since, _age(since, today)))
+                still_open.append(
+                    FindingChange(finding_id, now, controls, before_verdict, now.verdict.value, since, _age(since, today))
+                )
             else:
                 new.append(FindingChange(finding_id, now, controls, before_verdict, now.verdict.value))
             risk = _expired(finding_id, now, before)

@@ -187,6 +187,7 @@ def demo_cli_run(tmp_path_factory) -> Path:
 
     shutil.copy(DEMO_PARAMS, work / "params" / "bank.yaml")
     shutil.copy(root / "params" / "attestations.example.yaml", work / "params")
+    shutil.copytree(DEMO_PARAMS.parent / "previous", work / "params" / "previous")  # the demo's previous assessment
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["AWS_PROFILE"] = "no-such-profile"
     result = subprocess.run(

@@ -65,7 +65,13 @@ RESOLVED: dict[tuple[str, str, str, str], tuple[str, str, str, str]] = {
     ),
 }
 # Checks whose failure depends on elapsed time: what fails now did not a year ago.
-TIME_DEPENDENT = {"iam_access_key_age", "iam_unused_credentials", "iam_unused_roles", "iam_saml_provider_certificates", "attest_regulations"}
+TIME_DEPENDENT = {
+    "iam_access_key_age",
+    "iam_unused_credentials",
+    "iam_unused_roles",
+    "iam_saml_provider_certificates",
+    "attest_regulations",
+}
 # Resources that failed only since last year: (check, resource).
 NEW = {("iam_federated_role_conditions", "role/GitHubDeploy"), ("ses_custom_mail_from", "demo-bank-news.example.jp")}
 VERDICTS_A_YEAR_AGO = {"2.3.1-7": "pass", "2.1.2-1": "pass"}
