@@ -76,7 +76,8 @@ TIME_DEPENDENT = {
 NEW = {("iam_federated_role_conditions", "role/GitHubDeploy"), ("ses_custom_mail_from", "demo-bank-news.example.jp")}
 VERDICTS_A_YEAR_AGO = {"2.3.1-7": "pass", "2.1.2-1": "pass"}
 ACCEPTED_A_YEAR_AGO = {
-    ("remote_admin_from_internet", "sg-770cd26682c3bf332 (demo-bank-legacy-migration-sg)"): {
+    # (check, the end of the resource: the group's name, as its ID is the emulator's)
+    ("remote_admin_from_internet", "(demo-bank-legacy-migration-sg)"): {
         "status": "active",
         "reason": "旧勘定系からの移行作業用。移行完了（2026年6月予定）までの暫定措置。",
         "approver": "CISO 佐藤一郎",
@@ -140,7 +141,14 @@ def make(run: Path, target: Path = TARGET) -> dict[str, int]:
         if then is None:
             continue
         record = _record(then)
-        risk = ACCEPTED_A_YEAR_AGO.get((finding["check_id"], finding["resource"]))
+        risk = next(
+            (
+                r
+                for (check, end), r in ACCEPTED_A_YEAR_AGO.items()
+                if finding["check_id"] == check and finding["resource"].endswith(end)
+            ),
+            None,
+        )
         if risk:
             record["accepted_risk"] = risk
         years = FIRST_SEEN.get((finding["check_id"], finding["account_id"], finding["resource"]))
@@ -171,7 +179,8 @@ def make(run: Path, target: Path = TARGET) -> dict[str, int]:
         with open(target / name, "w", encoding="utf-8") as handle:
             json.dump(data, handle, ensure_ascii=False, indent=1)
             handle.write("\n")
-    return {"findings": len(ordered), "items": len(items)}
+    accepted = sum(1 for r in ordered if r.get("accepted_risk"))
+    return {"findings": len(ordered), "items": len(items), "accepted": accepted}
 
 
 def main(argv: list[str]) -> int:
@@ -179,6 +188,9 @@ def main(argv: list[str]) -> int:
         print("usage: python tools/make_demo_previous.py DEMO_RUN_FOLDER", file=sys.stderr)
         return 2
     counts = make(Path(argv[0]))
+    if counts["accepted"] != len(ACCEPTED_A_YEAR_AGO):
+        print(f"an accepted risk of {ACCEPTED_A_YEAR_AGO} matched no finding of the run", file=sys.stderr)
+        return 1
     print(f"{TARGET}: {counts['findings']} findings, {counts['items']} items")
     return 0
 
