@@ -153,6 +153,7 @@ def chart_svg(comparison: Comparison, catalog: Any, lang: str) -> bytes:
     import matplotlib_fontja  # noqa: F401  - registers IPAexGothic
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     from .document import _wrap_label
 
@@ -181,7 +182,7 @@ def chart_svg(comparison: Comparison, catalog: Any, lang: str) -> bytes:
         ax.invert_yaxis()
         ax.tick_params(axis="y", labelsize=7, length=0)
         ax.tick_params(axis="x", labelsize=7)
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole items
         ax.set_xlabel(t("compare.chart.axis", lang), fontsize=7)
         ax.set_title(t("compare.chart.title", lang), fontsize=9, color="#1a2b4c")
         for side in ("top", "right"):
