@@ -269,3 +269,33 @@ def test_report_section_in_both_languages_escapes_customer_strings(demo_cli_run,
     assert HOSTILE not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     resolved = "解消した指摘 (1)" if lang == "ja" else "Resolved findings (1)"
     assert resolved in page
+
+
+def test_diff_shows_a_hostile_resource_as_text_on_the_terminal(tmp_path, monkeypatch, capsys):
+    from assess_lib.cli import main
+
+    hostile = "sg-1\x1b[2J\x1b]0;owned\x07\u202e"
+    _write_run(tmp_path / "old", "2025-01-05T00:00:00+00:00", [_finding("sg_ingress_internet", hostile)], {"2.3-1": "fail"})
+    _write_run(tmp_path / "new", "2026-01-05T00:00:00+00:00", [], {"2.3-1": "pass"})
+    monkeypatch.chdir(tmp_path)
+    assert main(["diff", "--previous", "old", "--run", "new"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "sg-1\\x1b[2J\\x1b]0;owned\\x07\\u202e" in out
+
+
+def test_previous_in_the_params_that_cannot_be_compared_stops_the_run_before_collecting(tmp_path):
+    """One paragraph naming the params key, before any AWS call (no emulator is running here)."""
+    from assess_lib.params import ParamsError, parse_params
+    from assess_lib.pipeline import collect
+
+    other = _write_run(tmp_path / "other", "2025-01-05T00:00:00+00:00", [], {"2.3-1": "pass"})
+    facts = json.loads((other / "run.json").read_text(encoding="utf-8"))
+    (other / "run.json").write_text(json.dumps({**facts, "customer": "別の銀行"}, ensure_ascii=False), encoding="utf-8")
+    for folder, expected in ((other, "same customer's previous one only"), (tmp_path, "not a run folder of the kit")):
+        params = parse_params({"customer": "デモ銀行", "previous": str(folder)}, str(tmp_path / "params.yaml"), tmp_path)
+        with pytest.raises(ParamsError) as caught:
+            collect(params, tmp_path / "run")
+        message = str(caught.value)
+        assert "key 'previous'" in message and expected in message and "\n" not in message
+    assert not (tmp_path / "run" / "evidence").exists()
