@@ -1,4 +1,4 @@
-"""Writes the demo's previous assessment (``assess_lib/demo/previous/``) from a real demo run: ``make demo-previous``.
+"""Writes the demo's previous assessment (``assess_lib/demo/previous/``) from a real demo run.
 
 The demo compares デモ銀行's assessment with the one of a year earlier (``previous: previous`` in
 ``assess_lib/demo/params.yaml``). That earlier assessment is this year's demo run as it stood a year before, so
