@@ -40,7 +40,8 @@ def comparison_of(assessment: Any) -> Comparison | None:
 
 
 def _date(day: Any, lang: str) -> str:
-    return t("report.doc.date_value", lang, year=day.year, month=day.month, day=day.day, month_name=day.strftime("%B"))
+    """A collection date (already in Japan time: the summary says so once)."""
+    return t("compare.value.date", lang, year=day.year, month=day.month, day=day.day, month_name=day.strftime("%B"))
 
 
 def _iso_date(text: str | None, lang: str) -> str:
