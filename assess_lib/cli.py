@@ -1,4 +1,4 @@
-"""Command line: ``python -m assess_lib {run,demo,report,verify,show,iam-policy,questionnaire,worksheet,lab}``.
+"""Command line: ``python -m assess_lib {run,demo,report,verify,show,iam-policy,questionnaire,worksheet,lab,diff}``.
 
 Bad input ends with a one-paragraph message and a non-zero exit, never a traceback. Every path the
 user gives is made absolute here, once, before any work starts: nothing later depends on the
@@ -339,6 +339,30 @@ def cmd_lab(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    """The comparison of two runs (new, resolved and still open findings, verdict changes, expired accepted risks)."""
+    from .catalog import load_catalog
+    from .compare import CompareError, check_pair, compare, read_run
+    from .report.comparison import comparison_text
+
+    previous_dir, run_dir = absolute(args.previous), absolute(args.run)
+    if os.path.realpath(previous_dir) == os.path.realpath(run_dir):
+        raise UserError(
+            f"--previous and --run name the same folder ({run_dir}). Fix: give the earlier assessment's run folder as "
+            "--previous and this one's as --run"
+        )
+    try:
+        previous, _ = read_run(previous_dir)
+        current, _ = read_run(run_dir)
+        check_pair(previous, current)
+    except CompareError as err:
+        raise UserError(str(err)) from None
+    catalog = load_catalog()
+    language = args.language or "ja"
+    print(comparison_text(compare(previous, current, catalog), catalog, language))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m assess_lib",
@@ -396,6 +420,11 @@ def build_parser() -> argparse.ArgumentParser:
     worksheet.add_argument("--out", required=True, help="the .xlsx file to write (a new file)")
     worksheet.add_argument("--language", choices=["ja", "en"], help="default: the run's or the params' language")
     worksheet.set_defaults(func=cmd_worksheet)
+    diff = sub.add_parser("diff", help="compare a run with the previous assessment's run (findings and verdicts)")
+    diff.add_argument("--previous", required=True, help="the previous assessment's run folder")
+    diff.add_argument("--run", required=True, help="the current run folder")
+    diff.add_argument("--language", choices=["ja", "en"], help="ja (default) or en")
+    diff.set_defaults(func=cmd_diff)
     lab = sub.add_parser(
         "lab",
         help="open JupyterLab (127.0.0.1) on a finished run's own notebooks, for a walkthrough; collects nothing",

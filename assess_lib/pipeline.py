@@ -21,6 +21,7 @@ from .catalog import load_catalog
 from .checks import answers
 from .checks.runner import evaluate as run_checks
 from .evidence import Bundle, EvidenceStore
+from .compare import compare, previous_side, side_of, with_first_seen
 from .core.acceptance import accept_risks
 from .core.model import Assessment
 from .core.rollup import item_results
@@ -75,6 +76,7 @@ def collect(
 
     run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     store = EvidenceStore(run_id=new_run_id(), started_at=utcnow())
+    previous = _keep_previous(params, store)  # before collecting: a wrong folder is bad input, said at once
     store.staging = Path(tempfile.mkdtemp(prefix=".evidence-", dir=run_dir))
     meta = collect_aws(
         params,
@@ -87,6 +89,7 @@ def collect(
     )
     meta.update(collect_dns(params, store, nameservers=dns_nameservers, progress=progress))
     meta.update(collect_attestations(params, store))
+    meta.update(previous)
     store.meta = {
         "kit_version": __version__,
         "customer": params.customer,
@@ -96,6 +99,19 @@ def collect(
     }
     store.save(run_dir, utcnow())
     return Bundle.load(run_dir)
+
+
+def _keep_previous(params: Params, store: EvidenceStore) -> dict[str, Any]:
+    """The previous assessment (params ``previous:``) kept in the bundle, so that the comparison is made offline."""
+    from .compare import CompareError, keep_previous
+    from .params import ParamsError
+
+    if params.previous is None:
+        return {"previous": None}
+    try:
+        return keep_previous(Path(params.previous), store, params.customer)
+    except CompareError as err:
+        raise ParamsError(f"{params.source or 'params'}: key 'previous': {err}") from None
 
 
 def _call_counts(store: EvidenceStore) -> dict[str, Any]:
@@ -124,10 +140,16 @@ def evaluate(bundle: Bundle, thresholds: dict[str, Any] | None = None) -> Assess
     catalog = load_catalog()
     register = answers.exceptions(bundle)
     findings = accept_risks(run_checks(bundle, parameters), register, answers.collection_date(bundle))
+    previous = previous_side(bundle)  # the previous assessment kept in the bundle (params previous:), if any
+    if previous is not None:
+        findings = with_first_seen(findings, previous, answers.collection_date(bundle))
     datasets = {check_id: spec.datasets for check_id, spec in registry().items()}
     sheet = answers.judgments(bundle)
     items = item_results(catalog, findings, datasets, sheet)
-    return Assessment(bundle, findings, items, catalog, parameters, judgments=sheet, exceptions=register)
+    assessment = Assessment(bundle, findings, items, catalog, parameters, judgments=sheet, exceptions=register)
+    if previous is not None:
+        assessment.previous = compare(previous, side_of(assessment), catalog)
+    return assessment
 
 
 def load_assessment(run_dir: Path) -> Assessment:

@@ -129,8 +129,14 @@ def _problem(run_dir: Path, name: str, problem: str) -> ResultsError:
 
 def _records(run_dir: Path, name: str) -> list[dict[str, Any]]:
     """The list of objects in ``run_dir/name`` (read without following symbolic links, within bounds)."""
+    return _records_read(run_dir, name)[0]
+
+
+def _records_read(run_dir: Path, name: str) -> tuple[list[dict[str, Any]], bytes]:
+    """:func:`_records` and the very bytes they were parsed from."""
     try:
-        data = parse_json(read_member(run_dir, name, MAX_RESULTS_BYTES))
+        content = read_member(run_dir, name, MAX_RESULTS_BYTES)
+        data = parse_json(content)
     except MemberProblem as err:
         text = str(err)
         if text.startswith("missing:"):
@@ -145,7 +151,7 @@ def _records(run_dir: Path, name: str) -> list[dict[str, Any]]:
         raise _problem(run_dir, name, str(err)) from None
     if not isinstance(data, list):
         raise _problem(run_dir, name, f"expected a list of objects, found {type(data).__name__}")
-    return data
+    return data, content
 
 
 def _checked(run_dir: Path, name: str, records: list[Any], fields: Mapping[str, tuple[Callable[[Any], bool], str]]) -> None:
@@ -160,6 +166,16 @@ def _checked(run_dir: Path, name: str, records: list[Any], fields: Mapping[str, 
                 raise _problem(run_dir, name, f"{where} has no {field!r}")
             if not valid(record[field]):
                 raise _problem(run_dir, name, f"{where}: {field!r} is {show(record[field])}, expected {expected}")
+
+
+def read_records(
+    run_dir: Path, name: str, fields: Mapping[str, tuple[Callable[[Any], bool], str]]
+) -> tuple[list[dict[str, Any]], bytes]:
+    """The objects of ``run_dir/name`` checked for ``fields`` only (a previous run, perhaps of an older kit, is
+    compared on the fields it shares with this one), and the bytes read: :class:`ResultsError` otherwise."""
+    records, content = _records_read(run_dir, name)
+    _checked(run_dir, name, records, fields)
+    return records, content
 
 
 def read_findings(run_dir: Path) -> list[Finding]:
@@ -214,4 +230,15 @@ def read_results(run_dir: Path) -> Assessment:
     return Assessment(bundle=bundle, findings=findings, items=items, catalog=catalog)
 
 
-__all__ = ["CONTROLS", "FINDINGS", "ResultsError", "read_findings", "read_items", "read_results", "write_results"]
+__all__ = [
+    "CONTROLS",
+    "FINDINGS",
+    "FINDING_FIELDS",
+    "ITEM_FIELDS",
+    "ResultsError",
+    "read_findings",
+    "read_items",
+    "read_records",
+    "read_results",
+    "write_results",
+]

@@ -172,8 +172,8 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.fixture(scope="session")
 def demo_cli_run(tmp_path_factory) -> Path:
     """The demo run as a consultant types it, once per session (read-only for tests): in their own folder,
-    `python -m assess_lib run --params params/bank.yaml --out out/bank` with relative paths, the demo's params
-    copied there, and an AWS profile in the environment that does not exist (the demo's keys reach its clients
+    `python -m assess_lib run --params params/bank.yaml --out out/bank --worksheet params/worksheet.xlsx` with relative
+    paths, the demo's params, exceptions, previous assessment and filled working sheet there, and an AWS profile in the environment that does not exist (the demo's keys reach its clients
     explicitly, never through the environment). tests/test_runs.py runs it once more into the same folder."""
     import os
     import shutil
@@ -188,10 +188,17 @@ def demo_cli_run(tmp_path_factory) -> Path:
     shutil.copy(DEMO_PARAMS, work / "params" / "bank.yaml")
     shutil.copy(root / "params" / "attestations.example.yaml", work / "params")
     shutil.copy(DEMO_PARAMS.parent / "exceptions.yaml", work / "params")  # the demo's approved exceptions
+    shutil.copytree(DEMO_PARAMS.parent / "previous", work / "params" / "previous")  # the demo's previous assessment
+    from assess_lib.demo.worksheet import write_demo_worksheet
+
+    write_demo_worksheet(work / "params" / "worksheet.xlsx")  # the demo customer's filled working sheet
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["AWS_PROFILE"] = "no-such-profile"
     result = subprocess.run(
-        [sys.executable, "-m", "assess_lib", "run", "--params", "params/bank.yaml", "--out", "out/bank", "--quiet"],
+        [
+            *(sys.executable, "-m", "assess_lib", "run", "--params", "params/bank.yaml", "--out", "out/bank", "--quiet"),
+            *("--worksheet", "params/worksheet.xlsx"),
+        ],
         capture_output=True,
         text=True,
         timeout=600,

@@ -146,6 +146,7 @@ class Finding:
     details: dict[str, Any] = field(default_factory=dict)
     severity: str = "medium"  # critical | high | medium | low | info
     accepted_risk: dict[str, Any] | None = None
+    first_seen: str | None = None  # ISO date an open (fail/error) finding was first seen, when compared with a previous run
 
     @property
     def finding_id(self) -> str:
@@ -160,6 +161,8 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         data = {"finding_id": self.finding_id, **asdict(self)}
         data["verdict"] = self.verdict.value
+        if data["first_seen"] is None:
+            del data["first_seen"]  # only runs compared with a previous one carry it
         return data
 
     @classmethod
@@ -282,6 +285,7 @@ class Assessment:
     parameters: dict[str, Any] = field(default_factory=dict)
     judgments: dict[str, ItemJudgment] = field(default_factory=dict)  # the working sheet, per item
     exceptions: list[dict[str, Any]] = field(default_factory=list)  # the approved exceptions register
+    previous: Any = None  # the comparison with the previous assessment (compare.Comparison), when there is one
 
     def item(self, control_id: str) -> ItemResult:
         for result in self.items:

@@ -78,10 +78,18 @@ def _emulator_env() -> dict[str, str]:
     return {**env, **DEMO_CREDENTIALS, **MOTO_SETTINGS}
 
 
+DEMO_RANDOM_SEED = 20241004  # the guideline's date of issue
+
+
 def _serve() -> None:
     from .seed import seed_demo_bank
     from .server import MotoServer
 
+    from moto.moto_api._internal import mock_random
+
+    # The emulator's IDs (sg-..., vpc-..., hosted zones) drawn from a fixed seed: the same resources get the same IDs
+    # in every demo run, so that its findings keep their IDs and the comparison with the previous year holds.
+    mock_random.seed(DEMO_RANDOM_SEED)
     with MotoServer() as server:
         seed_demo_bank(server.url)
         print(f"{READY} {server.url}", flush=True)

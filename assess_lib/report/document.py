@@ -36,6 +36,7 @@ from ..core.text import keys
 from ..datasets import permission_rows
 from ..redact import mask_secrets
 from . import display
+from .comparison import comparison_document
 from .view import (
     EVIDENCE_CELL_CHARS,
     ItemView,
@@ -640,6 +641,7 @@ def build_document(assessment: Any, lang: str, workbook: str | None = None, view
         "limits": _paragraphs("report.limits", lang),
         "thresholds": _thresholds(view),
         "checks": _check_list(view),
+        "comparison": comparison_document(view),  # None without a previous assessment (params previous:)
     }
 
 
