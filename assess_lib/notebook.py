@@ -238,7 +238,7 @@ class Walkthrough:
         basis: str | Iterable[str] | None = None,
     ) -> pd.DataFrame:
         """Findings as a pandas DataFrame, most serious first: of a section (``"2.3.1"``, its subsections too) or
-        one item (``"2.3.1-5"``), filtered in one line, e.g. ``kit.findings(account="勘定系", verdict="fail",
+        one item (``"2.3.1-5"``), filtered in one line, e.g. ``kit.findings(account="core-banking", verdict="fail",
         severity="high", basis="evidence")``. ``account``: an account ID or the params' name for it (``aws.account_names``);
         ``verdict``, ``severity``, ``basis``: the id or its Japanese or English word; each also a list.
         An unknown value raises :class:`FilterError` naming the values allowed.
@@ -282,7 +282,7 @@ class Walkthrough:
         return self._items_frame(chosen)
 
     def todo(self, section: str | None = None) -> Shown:
-        """The items still undecided (要確認 / needs review) with their points to confirm, grouped by section: the
+        """The items still undecided (needs review) with their points to confirm, grouped by section: the
         questions for the meeting. In Jupyter a list per section; ``.frame`` is the table (one row per point)."""
         if section is not None:
             self._known_section(section)

@@ -104,7 +104,10 @@ def test_demo_verdicts(demo_run):
     assert physical["AWS data centres"]["verdict"] == "not_applicable" and physical["on-premises facilities"]["verdict"] == "pass"
     assert controls["2.3.1-8"]["verdict"] == "pass"
     # Organisational items from the attestation file, defense in depth and e-mail on the demo zone.
-    assert controls["2.1.1-2"]["verdict"] == "fail" and controls["2.1.2-1"]["verdict"] == "fail"
+    assert controls["2.1.1-2"]["verdict"] == "fail" and controls["2.1.2-1"]["automated_verdict"] == "fail"
+    # the demo's working sheet overrides 2.1.2-1 (a compensating control), shown as such, its finding unchanged
+    assert controls["2.1.2-1"]["verdict"] == "partial" and controls["2.1.2-1"]["override"]["from"] == "fail"
+    assert controls["2.1.2-1"]["basis"] == "judgment" and controls["2.1.2-1"]["finding_counts"]["fail"] == 1
     # critical (SSH/RDP open to the internet) and high (SPF +all, DMARC p=none) failures fail their items
     assert controls["2.3-1"]["verdict"] == "fail" and controls["2.3.1-6"]["verdict"] == "fail"
     vendor = by(demo_run, "iam_external_trust_without_external_id")["role/LegacyVendorAccess"]

@@ -89,7 +89,7 @@ def test_item_shows_answer_judgment_override_documents_and_points_escaped(sheet_
 
 
 def test_item_without_sheet_says_not_given_and_unknown_item_is_named(kit):
-    text = str(kit.item("2.6-8"))
+    text = str(kit.item("2.6-9"))  # an item the demo's working sheet leaves empty
     assert "お客様の回答（実施状況）: 未記入" in text and "評価者の判定: 未記入" in text
     assert "登録された文書はありません" in text
     attested = str(kit.item("2.1.1-1"))  # the attestation file's documents when no sheet lists them
@@ -152,12 +152,13 @@ def test_todo_lists_every_undecided_item_with_its_points(kit, written):
     manual = [r.control_id for r in written.items if r.verdict == "manual"]
     frame = todo.frame
     assert list(dict.fromkeys(frame["項目ID"])) == manual
-    for control_id in ("2.6-8", "2.1.2-2"):
+    for control_id in ("2.6-7", "2.1.2-2"):  # items the demo's working sheet leaves open
         control = written.catalog.get(control_id)
         assert list(frame.loc[frame["項目ID"] == control_id, "確認事項"]) == [p.text for p in checklist(control, "ja")]
     assert t("consultant.todo.intro", "ja", n=len(manual)) in todo.html
-    assert todo.html.index("2.1.1-3") < todo.html.index("2.6-8")  # guideline order, grouped by section
-    assert "<h3>2.6 " in todo.html and "監査権限" in todo.html and "監査権限" in str(todo)
+    assert todo.html.index("2.1.1-3") < todo.html.index("2.6-7")  # guideline order, grouped by section
+    due_diligence = "過去のインシデントの発生状況"  # a sub-bullet of 2.6-7, the due diligence before contracting
+    assert "<h3>2.6 " in todo.html and due_diligence in todo.html and due_diligence in str(todo)
     assert set(kit.todo("2.6").frame["項目ID"]) == {c for c in manual if c.startswith("2.6-")}
 
 
@@ -177,13 +178,18 @@ def test_exceptions_example_validates():
 
 def test_demo_accepts_one_risk_and_one_acceptance_has_expired(written, demo_cli_run):
     accepted = [f for f in written.findings if f.accepted_risk]
+    # the demo's exceptions file (WAF sandbox in force, DNSSEC expired) and its working sheet's accepted-risks sheet
+    # (Route 53 query logs in force, security group egress expired: two security groups)
     assert sorted((f.check_id, f.accepted_risk["status"]) for f in accepted) == [
         ("route53_dnssec", "expired"),
+        ("route53_query_logging", "active"),
+        ("sg_egress_unrestricted", "expired"),
+        ("sg_egress_unrestricted", "expired"),
         ("waf_internet_endpoints", "active"),
     ]
-    active = next(f for f in accepted if f.accepted)
+    active = next(f for f in accepted if f.accepted and f.check_id == "waf_internet_endpoints")
     assert active.resource == "demo-bank-open-api/sandbox" and active.accepted_risk["expires"] == "2099-03-31"
-    expired = next(f for f in accepted if not f.accepted)
+    expired = next(f for f in accepted if not f.accepted and f.check_id == "route53_dnssec")
     assert expired.resource.startswith("demo-bank-news.example.jp (") and expired.verdict.value == "fail"
     assert written.item("2.3-1").finding_counts["accepted_risk"] == 1
     # the same decided again from the bundle at its collection date

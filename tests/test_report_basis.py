@@ -210,8 +210,10 @@ def test_an_override_is_shown_beside_the_automated_verdict_with_the_findings_unc
     assert [(f["check_id"], f["resource"], f["verdict"]) for f in item["findings"]] == [
         (f["check_id"], f["resource"], f["verdict"]) for f in block(base, "2.3-1")["findings"]
     ]
-    assert sum(c["n"] for c in item["counts"] if c["verdict"] == "fail") == sum(
-        c["n"] for c in block(base, "2.3-1")["counts"] if c["verdict"] == "fail"
+    # (accepted risks apart or not: this test's register replaces the demo's own, the failures are the same)
+    failing = ("fail", "accepted_risk")
+    assert sum(c["n"] for c in item["counts"] if c["verdict"] in failing) == sum(
+        c["n"] for c in block(base, "2.3-1")["counts"] if c["verdict"] in failing
     )
     assert item["owner"] == "インフラ部" and item["due_date"] == "2026-06-30"
 

@@ -433,7 +433,13 @@ def test_report_with_the_demo_sheet_verdicts_verify_and_round_trip(demo_cli_run:
     out2 = tmp_path / "again-out"
     _report(out, out2, again, monkeypatch)
     manifest2 = json.loads((out2 / "evidence" / "manifest.json").read_text(encoding="utf-8"))
-    assert [f["file"] for f in manifest2["files"]] == ["attestations/again.xlsx", "attestations/attestations.example.yaml"]
+    kept_files = [f["file"] for f in manifest2["files"]]
+    # the customer's answer files: the sheet replaced (only the latest kept), the YAML attestation file beside it
+    assert [f for f in kept_files if f.startswith("attestations/")] == [
+        "attestations/again.xlsx",
+        "attestations/attestations.example.yaml",
+    ]
+    assert "exceptions/exceptions.yaml" in kept_files and "previous/findings.json" in kept_files  # kept as they were
     assert not (out2 / "evidence" / kept).exists()
     assert read_results(out2).bundle.verification == []
     assert cli.main(["verify", "--bundle", str(out2)]) == 0
