@@ -47,6 +47,7 @@ from .view import (
     display_label,
     evidence_table,
     group_heading,
+    new_headings,
     verdict_label,
 )
 
@@ -282,13 +283,8 @@ def _outline(view: ReportView, workbook: str) -> list[dict[str, Any]]:
             chapters.append(current)
             emitted.add(chapter)
         # Headings for the section and any grouping level above it (2.2.2 before 2.2.2.1).
-        parts = control.section.split(".")
-        for depth in range(3, len(parts) + 1):
-            number = ".".join(parts[:depth])
-            if number in emitted:
-                continue
-            emitted.add(number)
-            title = control.section_title(lang) if number == control.section else group_heading(number, lang)
+        for number, title in new_headings(control, emitted, lang, first_depth=3):
+            depth = number.count(".") + 1
             heading = {"type": "heading", "number": number, "title": title, "level": depth, "anchor": f"sec-{number}"}
             current["blocks"].append(heading)
             current["toc"].append(heading)

@@ -87,6 +87,27 @@ def group_heading(number: str, lang: str) -> str:
     return t(key, lang) if has(key) else ""
 
 
+def new_headings(control: Any, emitted: set[str], lang: str, first_depth: int = 1) -> list[tuple[str, str]]:
+    """The headings (number, title) an item brings that ``emitted`` does not hold yet, outermost first, from
+    ``first_depth`` ("2" is depth 1, "2.2.2" depth 3); adds them to ``emitted``. Every matrix and document lists
+    the guideline's headings this way: chapter, section, and a grouping level holding no item (2.2.2 before 2.2.2.1)."""
+    parts = control.section.split(".")
+    out = []
+    for depth in range(first_depth, len(parts) + 1):
+        number = ".".join(parts[:depth])
+        if number in emitted:
+            continue
+        emitted.add(number)
+        if number == control.section:
+            title = control.section_title(lang)
+        elif number == control.chapter:
+            title = control.chapter_title(lang)
+        else:
+            title = group_heading(number, lang)
+        out.append((number, title))
+    return out
+
+
 def display_label(key: str, lang: str) -> str:
     """What a finding counts as in words: a verdict, or ``accepted_risk`` (an accepted risk)."""
     return t("accepted_risk.label", lang) if key == "accepted_risk" else verdict_label(key, lang)

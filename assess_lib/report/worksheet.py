@@ -44,7 +44,7 @@ from ..catalog.checklist import checklist_text
 from ..core.model import JUDGMENT_VERDICTS, STATUS_VERDICTS, VERDICT_ORDER, most_serious_first, severity_label
 from ..core.rollup import basis_label
 from ..core.text import keys, t
-from .view import group_heading, kind_label
+from .view import kind_label, new_headings
 from .xlsx import BODY, BODY_CENTRED, CHAPTER, HEADER, SECTION, _register_styles, _verdict_style, clean
 
 ORG_ACCOUNT = "org"
@@ -258,18 +258,7 @@ def _matrix(ws: Any, lang: str, assessment: Any, prefill: tuple[Any, Any, Any]) 
     emitted: set[str] = set()
     first_item = None
     for control in catalog:
-        parts = control.section.split(".")
-        for depth in range(1, len(parts) + 1):
-            number = ".".join(parts[:depth])
-            if number in emitted:
-                continue
-            emitted.add(number)
-            if number == control.section:
-                title = control.section_title(lang)
-            elif number == control.chapter:
-                title = control.chapter_title(lang)
-            else:
-                title = group_heading(number, lang)
+        for number, title in new_headings(control, emitted, lang):
             row += 1
             style = CHAPTER if number.count(".") <= 1 else SECTION
             for column in range(1, len(MATRIX_KEYS) + 1):

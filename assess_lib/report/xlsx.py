@@ -30,7 +30,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..core import VERDICT_COLOURS, VERDICT_ORDER, t
 from ..redact import mask_secrets, neutralise_formula
 from .document import assessor, scope_regions
-from .view import ItemView, ReportView, account_label, display_label, group_heading
+from .view import ItemView, ReportView, account_label, display_label, new_headings
 
 NAVY = "1A2B4C"
 PALE = "EEF1F5"
@@ -361,18 +361,7 @@ def _matrix(ws: WriteOnlyWorksheet, view: ReportView) -> None:
 
     for item in view.items:
         control = item.control
-        parts = control.section.split(".")
-        for depth in range(1, len(parts) + 1):
-            number = ".".join(parts[:depth])
-            if number in emitted:
-                continue
-            emitted.add(number)
-            if number == control.section:
-                title = control.section_title(lang)
-            elif number == control.chapter:
-                title = control.chapter_title(lang)
-            else:
-                title = group_heading(number, lang)
+        for number, title in new_headings(control, emitted, lang):
             heading(number, title)
             rows += 1
         ws.append(
