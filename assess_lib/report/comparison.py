@@ -246,6 +246,7 @@ def comparison_document(view: Any) -> dict[str, Any] | None:
         "verdicts": [{"value": v, "label": verdict_label(v, lang)} for v in VERDICT_ORDER],
         "labels": {name: t(f"compare.column.{name}", lang) for name in _COLUMNS},
         "none": t("compare.value.none", lang),
+        "still_open_note": t("compare.value.still_open_note", lang),
     }
 
 
