@@ -124,9 +124,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                     dns_nameservers=demo.dns_nameservers,
                     progress=_progress(args.quiet),
                     credentials=demo.credentials,
+                    pdf=not getattr(args, "no_pdf", False),
                 )
     else:
-        out = run(params, out_dir, progress=_progress(args.quiet))
+        out = run(params, out_dir, progress=_progress(args.quiet), pdf=not getattr(args, "no_pdf", False))
     print(_summary(out))
     return 0
 
@@ -207,7 +208,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         write_verification(work, copy)  # read by the notebooks, which load the output folder themselves
         assessment = evaluate(copy)
         write_results(work, assessment)
-        present(work, assessment, language)
+        present(work, assessment, language, pdf=not getattr(args, "no_pdf", False))
     print(_summary(out))
     return 0
 
@@ -374,17 +375,32 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--params", required=True, help="params YAML file")
     run.add_argument("--out", required=True, help="output folder: new, empty or an earlier run of the kit (replaced atomically)")
     run.add_argument("--quiet", action="store_true")
+    run.add_argument(
+        "--no-pdf",
+        action="store_true",
+        help="skip the two PDFs (a quick render, e.g. in the meeting): HTML, workbooks and notebooks as always",
+    )
     run.add_argument("--worksheet", help="the consultant's filled working sheet (.xlsx), read beside the params' attestations")
     run.set_defaults(func=cmd_run)
     demo = sub.add_parser("demo", help="the same on the embedded demo environment (no credentials)")
     demo.add_argument("--out", required=True)
     demo.add_argument("--quiet", action="store_true")
+    demo.add_argument(
+        "--no-pdf",
+        action="store_true",
+        help="skip the two PDFs (a quick render, e.g. in the meeting): HTML, workbooks and notebooks as always",
+    )
     demo.add_argument("--worksheet", help="a filled working sheet (.xlsx) in place of the demo customer's own")
     demo.set_defaults(func=cmd_demo)
     report = sub.add_parser("report", help="re-render a saved evidence bundle offline")
     report.add_argument("--bundle", required=True)
     report.add_argument("--out", required=True)
     report.add_argument("--language", choices=["ja", "en"])
+    report.add_argument(
+        "--no-pdf",
+        action="store_true",
+        help="skip the two PDFs (a quick render, e.g. in the meeting): HTML, workbooks and notebooks as always",
+    )
     report.add_argument(
         "--allow-unverified",
         action="store_true",

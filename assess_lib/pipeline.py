@@ -157,7 +157,13 @@ def load_assessment(run_dir: Path) -> Assessment:
     return evaluate(Bundle.load(run_dir))
 
 
-def present(run_dir: Path, assessment: Assessment, language: str, progress: Callable[[str], None] | None = None) -> None:
+def present(
+    run_dir: Path,
+    assessment: Assessment,
+    language: str,
+    progress: Callable[[str], None] | None = None,
+    pdf: bool = True,
+) -> None:
     """Execute the notebooks and publish the report into ``run_dir`` (its results written already: :func:`write_results`).
 
     The notebooks run first, in a process of their own (:mod:`assess_lib._notebooks`: they read the written results
@@ -168,7 +174,7 @@ def present(run_dir: Path, assessment: Assessment, language: str, progress: Call
 
     notebooks = start_notebooks(run_dir, language, progress)
     try:
-        publish(run_dir, assessment, language, formats=("html", "pdf", "xlsx"))
+        publish(run_dir, assessment, language, formats=("html", "pdf", "xlsx") if pdf else ("html", "xlsx"))
     except BaseException:
         notebooks.stop()
         raise
@@ -203,8 +209,9 @@ def run(
     max_attempts: int = 8,
     dns_nameservers: list[str] | None = None,
     credentials: dict[str, str] | None = None,
+    pdf: bool = True,
 ) -> Path:
-    """Collect, evaluate, execute the notebooks and publish into ``out_dir``.
+    """Collect, evaluate, execute the notebooks and publish into ``out_dir`` (without the PDFs when ``pdf`` is False).
 
     Everything is written to a work folder first and swapped into place at the end
     (:func:`outputs.staged_output`), so a run that dies leaves earlier results untouched, and a
@@ -228,5 +235,5 @@ def run(
         assessment = evaluate(bundle, params.thresholds)
         write_results(work, assessment)
         say(_both("cli.progress.presenting"))
-        present(work, assessment, params.language, progress)
+        present(work, assessment, params.language, progress, pdf=pdf)
     return out_dir

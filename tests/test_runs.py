@@ -29,7 +29,8 @@ def test_cli_run_from_another_folder_with_relative_params_and_out_twice(demo_cli
     out = work / "out" / "bank"
     run_ids = [json.loads((out / "evidence" / "manifest.json").read_text(encoding="utf-8"))["run_id"]]
     result = subprocess.run(
-        [sys.executable, "-m", "assess_lib", "run", "--params", "params/bank.yaml", "--out", "out/bank", "--quiet"],
+        # the second time without the PDFs (--no-pdf, the quick render): the first run has them
+        [sys.executable, "-m", "assess_lib", "run", "--params", "params/bank.yaml", "--out", "out/bank", "--quiet", "--no-pdf"],
         cwd=work,
         capture_output=True,
         text=True,
@@ -43,11 +44,13 @@ def test_cli_run_from_another_folder_with_relative_params_and_out_twice(demo_cli
             "controls.json",
             "findings.json",
             "report.html",
-            "report.pdf",
+            "report.en.html",
             "findings.xlsx",
             "notebooks/00_summary.ipynb",
         ):
             assert (run / name).is_file(), f"{run}: {name}"
+    assert (demo_cli_run / "report.pdf").is_file() and (demo_cli_run / "report.en.pdf").is_file()
+    assert not list(out.glob("*.pdf")), "--no-pdf writes no PDF"
     run_ids.append(json.loads((out / "evidence" / "manifest.json").read_text(encoding="utf-8"))["run_id"])
     assert run_ids[0] != run_ids[1], "the second run replaced the first"
     for folder in (demo_cli_run.parents[1], work):
