@@ -15,7 +15,7 @@ import datetime as dt
 import io
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -262,19 +262,28 @@ def read_worksheet(path: Path, content: bytes, today: dt.date) -> dict[str, Any]
     return {"language": lang, "worksheet": rows, "documents": documents, "exceptions": register}
 
 
+def _body_rows(reader: _Reader, wb: Any, sheet: str, keys: tuple[str, ...], group: str) -> Iterator[tuple[int, dict[int, Any]]]:
+    """The rows below a sheet's heading row, the heading checked first: a missing, moved or renamed column (or a sheet
+    emptied of everything, heading included) is an error naming the cell, never a sheet read as holding nothing."""
+    header_seen = False
+    for number, row in questionnaire_xlsx._rows(wb, sheet, len(keys)):
+        if number == HEADER_ROW:
+            reader.header(sheet, row, keys, group)
+            header_seen = True
+            continue
+        if not header_seen:
+            reader.header(sheet, {}, keys, group)
+        yield number, row
+    if not header_seen:
+        reader.header(sheet, {}, keys, group)
+
+
 def _matrix_rows(reader: _Reader, wb: Any, sheet: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     catalog = load_catalog()
     seen: dict[str, str] = {}
     rows: list[dict[str, Any]] = []
     documents: list[dict[str, Any]] = []
-    header_seen = False
-    for number, row in questionnaire_xlsx._rows(wb, sheet, len(MATRIX_KEYS)):
-        if number == HEADER_ROW:
-            reader.header(sheet, row, MATRIX_KEYS, "column")
-            header_seen = True
-            continue
-        if not header_seen:
-            reader.header(sheet, {}, MATRIX_KEYS, "column")
+    for number, row in _body_rows(reader, wb, sheet, MATRIX_KEYS, "column"):
         filled = [COL[key] for key in INPUT_KEYS if row.get(COL[key]) is not None]
         if number > MAX_MATRIX_ROWS:
             if filled:
@@ -314,8 +323,6 @@ def _matrix_rows(reader: _Reader, wb: Any, sheet: str) -> tuple[list[dict[str, A
         documents.extend(_documents(reader, sheet, number, control_id, row))
         if item is not None:
             rows.append(item)
-    if not header_seen:
-        reader.header(sheet, {}, MATRIX_KEYS, "column")
     return rows, documents
 
 
@@ -402,14 +409,7 @@ def _exception_entries(reader: _Reader, wb: Any, sheet: str) -> tuple[list[dict[
     """The exception rows as entries for :func:`parse_exceptions`, and the cell of each."""
     entries: list[dict[str, Any]] = []
     cells: list[str] = []
-    header_seen = False
-    for number, row in questionnaire_xlsx._rows(wb, sheet, len(EXCEPTION_KEYS)):
-        if number == HEADER_ROW:
-            reader.header(sheet, row, EXCEPTION_KEYS, "exceptions_column")
-            header_seen = True
-            continue
-        if not header_seen:
-            reader.header(sheet, {}, EXCEPTION_KEYS, "exceptions_column")
+    for number, row in _body_rows(reader, wb, sheet, EXCEPTION_KEYS, "exceptions_column"):
         if not any(value is not None for value in row.values()):
             continue
         if number > MAX_EXCEPTION_ROWS:
@@ -428,8 +428,6 @@ def _exception_entries(reader: _Reader, wb: Any, sheet: str) -> tuple[list[dict[
             entry_row["account"] = f"{entry_row['account']:012d}"  # a number cell drops the leading zeros
         entries.append(entry_row)
         cells.append(_where(sheet, number, 1))
-    if not header_seen:
-        reader.header(sheet, {}, EXCEPTION_KEYS, "exceptions_column")
     return entries, cells
 
 
