@@ -71,14 +71,39 @@ def _image(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, bytes):
-        return value.decode("utf-8")
+        value = value.decode("utf-8")
     value = str(value)
     prefix = "data:image/svg+xml;base64,"
     if value.startswith(prefix):
-        return base64.b64decode(value[len(prefix) :]).decode("utf-8")
-    if value.lstrip().startswith("<"):
-        return value
-    raise ValueError(f"the PDF takes SVG images only, not {value[:40]!r}")
+        value = base64.b64decode(value[len(prefix) :]).decode("utf-8")
+    if not value.lstrip().startswith("<"):
+        raise ValueError(f"the PDF takes SVG images only, not {value[:40]!r}")
+    return _self_contained(value)
+
+
+_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+
+
+def _self_contained(svg: str) -> str:
+    """``svg`` without what would reach outside it: scripts, foreign objects and links to anything but its own
+    elements or ``data:`` URLs (Typst refuses to typeset an SVG naming a file, so one such link would cost the
+    whole PDF). An SVG without any is returned as it is."""
+    from defusedxml import ElementTree
+
+    root = ElementTree.fromstring(svg)
+    removed = False
+    for parent in root.iter():
+        for child in list(parent):
+            tag = str(child.tag).rsplit("}", 1)[-1]
+            href = str(child.get("href") or child.get(_XLINK_HREF) or "")
+            if tag in ("script", "foreignObject") or (href and not href.startswith(("#", "data:"))):
+                parent.remove(child)
+                removed = True
+    if not removed:
+        return svg
+    import xml.etree.ElementTree as ET
+
+    return ET.tostring(root, encoding="unicode")
 
 
 def _blocks(markup: str) -> list[dict[str, Any]]:
