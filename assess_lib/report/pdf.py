@@ -38,7 +38,8 @@ _PARAGRAPH_KEYS = frozenset({"text", "consultant", "aws"})
 # resource name would print it reversed). Newlines stay line breaks.
 _UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # Long runs without a break opportunity (ARNs, DKIM keys, hashes) may break anywhere, like the HTML's
-# overflow-wrap: anywhere; a zero-width space marks the opportunities (it prints nothing and is not extracted).
+# overflow-wrap: anywhere. A zero-width space marks the opportunities; the template's s() prints each as an empty
+# box, so the line breaks there without a character that would be copied with the identifier.
 _LONG_RUN = re.compile(r"[\x21-\x7e]{24,}")
 _BLOCK_RE = re.compile(r"<p>(.*?)</p>|<ul>(.*?)</ul>", re.DOTALL)
 _ITEM_RE = re.compile(r"<li>(.*?)</li>", re.DOTALL)
