@@ -3,7 +3,8 @@
     python tools/page_images.py OLD.pdf NEW.pdf OUT_DIR [--pages 1-6,20] [--dpi 60]
 
 Writes ``OUT_DIR/page-NNN.png`` (old left, new right; a missing page is left blank) and ``OUT_DIR/sheet-NN.png``
-(contact sheets of the new PDF alone, 12 pages each, to scan the whole document for overflow). The pages are
+(contact sheets of the new PDF alone, 12 pages each, to scan the whole document for overflow), and lists the new
+PDF's pages with ink in the side margins (``--margin`` mm from the paper's edge: text overflowing a table or the page). The pages are
 rasterised by ``pdftoppm`` (poppler-utils) when it is on the PATH, else by pypdfium2 when it is installed; the kit
 itself needs neither (this is a developer's tool).
 """
@@ -56,6 +57,14 @@ def side_by_side(left: Image.Image | None, right: Image.Image | None, label: str
     return sheet
 
 
+def ink_in_margins(image: Image.Image, margin_mm: float, paper_mm: float = 210) -> bool:
+    """Whether anything darker than a light grey is printed within ``margin_mm`` of the left or right edge."""
+    grey = image.convert("L")
+    width, height = grey.size
+    band = round(width * margin_mm / paper_mm)
+    return any(grey.crop(box).getextrema()[0] < 200 for box in ((0, 0, band, height), (width - band, 0, width, height)))
+
+
 def contact_sheets(pages: list[Image.Image], out: Path, per_sheet: int = 12, columns: int = 4) -> list[Path]:
     written = []
     for start in range(0, len(pages), per_sheet):
@@ -78,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--pages", help="pages to compare, e.g. 1-6,20 (default: all)")
     parser.add_argument("--dpi", type=int, default=60)
+    parser.add_argument("--margin", type=float, default=14, help="side margin checked for ink, in mm (the PDF's is 15)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         pair.save(args.out / f"page-{page:03d}.png")
     sheets = contact_sheets(new, args.out)
+    overflowing = [number for number, image in enumerate(new, start=1) if ink_in_margins(image, args.margin)]
+    print(f"new pages with ink in the side margins: {overflowing or 'none'}")
     print(f"{len(old)} old pages, {len(new)} new pages; images in {args.out} ({len(sheets)} contact sheets of the new PDF)")
     return 0
 
