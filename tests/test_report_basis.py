@@ -278,7 +278,7 @@ def test_summary_groups_risks_into_themes_and_names_accounts(assessment, models,
     assert page.count(named) > 10 and "勘定系<b>" not in page
     assert "情報系 (345678901234)" in page
     assert [r["label"] for r in model["accounts"]][:2] == ["勘定系<b> (123456789012)", "情報系 (345678901234)"]
-    assert model["account_chart"].startswith("data:image/png;base64,")
+    assert model["account_chart"].startswith("data:image/svg+xml;base64,")
     # the posture: two or three sentences with the numbers of the results
     assert 2 <= len(model["posture"]) <= 3
     serious = [f for f in view.failures() if f.severity in ("critical", "high")]

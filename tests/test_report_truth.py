@@ -139,8 +139,9 @@ def fragments(reader: PdfReader, page: int) -> list[tuple[float, float, str]]:
     found: list[tuple[float, float, str]] = []
 
     def visit(text, cm, tm, font, size):
-        if text.strip():
-            found.append((tm[4], tm[5], text.strip()))
+        if text.strip():  # the position on the page: the text matrix through the current transformation matrix
+            x, y = tm[4], tm[5]
+            found.append((cm[0] * x + cm[2] * y + cm[4], cm[1] * x + cm[3] * y + cm[5], text.strip()))
 
     reader.pages[page].extract_text(visitor_text=visit)
     return found

@@ -4,8 +4,8 @@
 :class:`~assess_lib.core.model.Assessment`) into a plain dictionary (cover, executive summary, every
 guideline item, appendices);
 :func:`render_html` renders it with ``templates/report.html.j2``. The same HTML
-serves the browser (self-contained: no script, no external URL) and WeasyPrint
-(``for_pdf=True`` adds the embedded-font ``@font-face`` and print rules).
+serves the browser (self-contained: no script, no external URL); the same dictionary feeds the PDF
+(:mod:`assess_lib.report.pdf`, typeset by Typst).
 
 Every customer-controlled string reaches the page through jinja2's autoescaping
 (or :func:`display.esc` for the few fragments built by hand), and every string
@@ -19,7 +19,6 @@ import base64
 import datetime as dt
 import io
 import os
-import re
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -363,8 +362,24 @@ def _check_list(view: ReportView) -> list[dict[str, Any]]:
     return rows
 
 
-def chart_png(view: ReportView) -> bytes:
-    """Verdicts overall (doughnut) and per chapter (stacked bars), as PNG bytes.
+def _svg(fig: Any, salt: str) -> bytes:
+    """A figure as SVG bytes: vector, ids stable across runs. Its text stays text in IPAexGothic (a quarter of the
+    size of glyph outlines, typeset by Typst with the PDF's own embedded font; a browser uses its Japanese font)."""
+    import matplotlib
+
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
+        fig.savefig(buffer, format="svg", facecolor="white", metadata={"Date": None})
+    return buffer.getvalue()
+
+
+def _data_url(svg: bytes) -> Markup:
+    # Markup: base64 is attribute-safe, and must not pass the access-key mask (it could match by chance).
+    return Markup("data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii"))
+
+
+def chart_svg(view: ReportView) -> bytes:
+    """Verdicts overall (doughnut) and per chapter (stacked bars), as SVG bytes (vector in the PDF and the HTML).
 
     Uses matplotlib's object API with the Agg canvas, never pyplot, so the global backend of a
     notebook kernel is left alone; ``matplotlib_fontja`` makes IPAexGothic the default font.
@@ -381,7 +396,7 @@ def chart_png(view: ReportView) -> bytes:
         titles.setdefault(item.control.chapter, item.control.chapter_title(lang))
     overall = view.verdict_counts()
 
-    fig = Figure(figsize=(7.6, 3.1), dpi=200)
+    fig = Figure(figsize=(7.6, 3.1))
     FigureCanvasAgg(fig)
     grid = fig.add_gridspec(1, 2, width_ratios=[1, 2.25], wspace=0.05)
     ax_pie = fig.add_subplot(grid[0, 0])
@@ -420,9 +435,7 @@ def chart_png(view: ReportView) -> bytes:
     # The bar axis needs room on its left for the chapter titles.
     pos = ax_bar.get_position()
     ax_bar.set_position([pos.x0 + 0.2, pos.y0, pos.width - 0.2, pos.height])
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=200, facecolor="white")
-    return buffer.getvalue()
+    return _svg(fig, "fsa-kit-verdicts")
 
 
 # Colours of the per-account chart: severities of failures, and the accepted risks apart.
@@ -435,11 +448,11 @@ def _account_chart(view: ReportView) -> Markup | None:
     rows = view.account_rows()
     if not any(r["fail"] or r["accepted"] for r in rows):
         return None
-    return Markup("data:image/png;base64," + base64.b64encode(account_chart_png(view, rows)).decode("ascii"))
+    return _data_url(account_chart_svg(view, rows))
 
 
-def account_chart_png(view: ReportView, rows: list[dict[str, Any]] | None = None) -> bytes:
-    """Failures per account by severity (stacked bars), accepted risks as a segment of their own, as PNG bytes."""
+def account_chart_svg(view: ReportView, rows: list[dict[str, Any]] | None = None) -> bytes:
+    """Failures per account by severity (stacked bars), accepted risks as a segment of their own, as SVG bytes."""
     import matplotlib_fontja  # noqa: F401  - registers IPAexGothic
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -448,7 +461,7 @@ def account_chart_png(view: ReportView, rows: list[dict[str, Any]] | None = None
 
     rows = rows if rows is not None else view.account_rows()
     lang = view.lang
-    fig = Figure(figsize=(7.6, 0.55 + 0.42 * len(rows)), dpi=200)
+    fig = Figure(figsize=(7.6, 0.55 + 0.42 * len(rows)))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     labels = [_wrap_label(r["label"], 26 if lang == "ja" else 36) for r in rows]
@@ -472,9 +485,7 @@ def account_chart_png(view: ReportView, rows: list[dict[str, Any]] | None = None
         ax.spines[side].set_visible(False)
     ax.legend(loc="lower right", fontsize=6.5, frameon=False)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=200, facecolor="white")
-    return buffer.getvalue()
+    return _svg(fig, "fsa-kit-accounts")
 
 
 def _wrap_label(text: str, width: int) -> str:
@@ -588,8 +599,7 @@ def build_document(assessment: Any, lang: str, workbook: str | None = None, view
         "overview": t(
             "report.doc.overview", lang, total=total, auto=automated_items, findings=len(view.findings), headline=headline
         ),
-        # Markup: base64 is attribute-safe, and must not pass the access-key mask (it could match by chance).
-        "chart": Markup("data:image/png;base64," + base64.b64encode(chart_png(view)).decode("ascii")),
+        "chart": _data_url(chart_svg(view)),
         "section_summary": _section_summary(view),
         "posture": view.posture(),
         "intro": {
@@ -661,21 +671,11 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-_FONT_URL_RE = re.compile(r"^file:///[A-Za-z0-9/%._~:-]+$")
-
-
-def render_html(document: dict[str, Any], for_pdf: bool = False, font_url: str | None = None) -> str:
-    """The document as one HTML page (CSS inline, no script, no external URL unless ``font_url`` for PDF)."""
-    font_face = None
-    if for_pdf and font_url:
-        if not _FONT_URL_RE.match(font_url):
-            raise ValueError(f"unexpected font URL {font_url!r}")
-        font_face = Markup(font_url)
+def render_html(document: dict[str, Any]) -> str:
+    """The document as one HTML page (CSS inline, no script, no external URL)."""
     template = _environment().get_template("report.html.j2")
     return template.render(
         doc=document,
-        for_pdf=for_pdf,
-        font_face=font_face,
         verdict_colours=VERDICT_COLOURS,
         verdict_order=VERDICT_ORDER,
     )
@@ -695,7 +695,7 @@ __all__ = [
     "SEVERITY_ORDER",
     "assessor",
     "build_document",
-    "chart_png",
+    "chart_svg",
     "render_html",
     "write_html",
 ]

@@ -1,28 +1,48 @@
-"""PDF rendering of the assessment document with WeasyPrint (A4, IPAexGothic embedded).
+"""PDF rendering of the assessment document with Typst (A4, IPAexGothic embedded), from the document dict.
 
-The font is the IPAexGothic file shipped by matplotlib-fontja, referenced by a ``file://``
-``@font-face`` resolved at run time, so the PDF never depends on the fonts of the machine
-that renders it (a laptop without Japanese fonts would otherwise print boxes).
-The URL fetcher serves only that font and ``data:`` URIs (the embedded chart): nothing in
-the document can make the renderer read another file or reach the network.
+The template (``typst/report.typ``) is fixed markup; the document reaches it only as data: one JSON
+string in ``sys.inputs``, decoded with ``json(...)`` and printed as strings. Typst never evaluates a
+string as markup unless told to with ``eval`` (the template never does), so a resource named
+``#read("/etc/passwd")`` or ``*bold*`` prints as those characters.
+
+The font is the IPAexGothic file shipped by matplotlib-fontja; Typst is given that folder only (no
+system font, not its own embedded fonts), so the PDF never depends on the fonts of the machine that
+renders it and no glyph silently falls back to another face. The template's root is its own folder:
+it can read nothing else.
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import importlib.util
-import logging
-import os
-import subprocess
-import sys
-import tempfile
+import json
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .._child import child_env
+from markupsafe import Markup
 
-log = logging.getLogger(__name__)
+from ..redact import mask_secrets
 
 FONT_FILE = "ipaexg.ttf"
+TEMPLATE_DIR = Path(__file__).with_name("typst")
+TEMPLATE = TEMPLATE_DIR / "report.typ"
+
+# Values of these keys are images (SVG), passed through untouched (no masking, no break hints).
+_IMAGE_KEYS = frozenset({"chart", "account_chart", "svg"})
+# Values of these keys are HTML built by display.paragraphs (<p> and <ul><li>), turned back into blocks.
+_PARAGRAPH_KEYS = frozenset({"text", "consultant", "aws"})
+# Control and direction characters of a customer's string, shown escaped (never obeyed: an RTL override in a
+# resource name would print it reversed). Newlines stay line breaks.
+_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Long runs without a break opportunity (ARNs, DKIM keys, hashes) may break anywhere, like the HTML's
+# overflow-wrap: anywhere. A zero-width space marks the opportunities; the template's s() prints each as an empty
+# box, so the line breaks there without a character that would be copied with the identifier.
+_LONG_RUN = re.compile(r"[\x21-\x7e]{24,}")
+_BLOCK_RE = re.compile(r"<p>(.*?)</p>|<ul>(.*?)</ul>", re.DOTALL)
+_ITEM_RE = re.compile(r"<li>(.*?)</li>", re.DOTALL)
 
 
 class FontMissing(RuntimeError):
@@ -41,107 +61,131 @@ def font_path() -> Path:
     raise FontMissing(f"{FONT_FILE} not found in matplotlib-fontja")
 
 
-def _url_fetcher(allowed: Path) -> Any:
-    from weasyprint.urls import URLFetcher
-
-    allowed_uri = allowed.as_uri()
-
-    class OnlyFontAndData(URLFetcher):
-        """Serves data: URIs and the one font file; refuses everything else."""
-
-        def fetch(self, url: str, headers: Any = None) -> Any:
-            if not (url.startswith("data:") or url == allowed_uri):
-                raise ValueError(f"blocked resource in report: {url[:80]}")
-            return super().fetch(url, headers)
-
-    return OnlyFontAndData(allowed_protocols=("data", "file"), allow_redirects=False)
+def _text(value: str) -> str:
+    """A string as the PDF prints it: access keys masked, control characters escaped, long runs breakable."""
+    value = _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", mask_secrets(value))
+    return _LONG_RUN.sub(lambda m: "\u200b".join(m.group()), value)
 
 
-def render_pdf(html: str, target: Path, font: Path | None = None) -> Path:
-    """Write ``html`` (rendered with ``for_pdf=True``) as an A4 PDF to ``target``."""
-    from weasyprint import HTML
-    from weasyprint.text.fonts import FontConfiguration
-
-    font = font or font_path()
-    # WeasyPrint logs every unsupported CSS property at WARNING; keep the run's output clean.
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
-    font_config = FontConfiguration()
-    document = HTML(string=html, base_url=str(font.parent), url_fetcher=_url_fetcher(font))
-    document.write_pdf(str(target), font_config=font_config, uncompressed_pdf=False)
-    return target
-
-
-class PdfJobs:
-    """PDF renders started at once, each in a child process when there are two CPUs or more.
-
-    WeasyPrint is pure Python and single-threaded, and a report PDF is the longest single task of a
-    run; started first, in child interpreters (``python -m assess_lib.report.pdf``, not
-    multiprocessing, so no ``__main__`` is re-imported), they overlap with everything the caller does
-    before :meth:`wait`. With one CPU, or where a child fails, the PDF is rendered in-process.
-    """
-
-    def __init__(self, jobs: list[tuple[str, Path]], font: Path | None = None) -> None:
-        self.font = font or font_path()
-        self._jobs: list[tuple[subprocess.Popen | None, Path | None, str, Path]] = []
-        in_children = (os.cpu_count() or 1) >= 2
-        for html, target in jobs:
-            process, source = self._start(html, target) if in_children else (None, None)
-            self._jobs.append((process, source, html, target))
-
-    def _start(self, html: str, target: Path) -> tuple[subprocess.Popen | None, Path | None]:
-        handle, name = tempfile.mkstemp(suffix=".html", prefix=".report-", dir=str(target.parent))
-        source = Path(name)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(html)
-        try:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "assess_lib.report.pdf", str(source), str(target), str(self.font)],
-                env=child_env(),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-        except OSError as err:
-            log.warning("PDF child process not started (%s); rendering in-process", err)
-            source.unlink(missing_ok=True)
-            return None, None
-        return process, source
-
-    def cancel(self) -> None:
-        """Stop every child still rendering and remove their temporary sources (the caller failed)."""
-        for process, source, _, _ in self._jobs:
-            if process is not None and process.poll() is None:
-                process.kill()
-                process.wait()
-            if source is not None:
-                source.unlink(missing_ok=True)
-        self._jobs = []
-
-    def wait(self) -> list[Path]:
-        """Wait for every render (rendering in-process what no child did); the targets, in job order."""
-        done = []
-        for process, source, html, target in self._jobs:
-            ok = False
-            if process is not None:
-                _, err = process.communicate()
-                ok = process.returncode == 0 and target.exists()
-                if not ok:
-                    log.warning("PDF child process failed (%s); rendering in-process", err.decode("utf-8", "replace")[-500:])
-            if source is not None:
-                source.unlink(missing_ok=True)
-            done.append(target if ok else render_pdf(html, target, self.font))
-        self._jobs = []
-        return done
+def _image(value: Any) -> str | None:
+    """An SVG image as text: a ``data:image/svg+xml;base64,`` URL decoded, SVG text or bytes as they are."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("utf-8")
+    value = str(value)
+    prefix = "data:image/svg+xml;base64,"
+    if value.startswith(prefix):
+        value = base64.b64decode(value[len(prefix) :]).decode("utf-8")
+    if not value.lstrip().startswith("<"):
+        raise ValueError(f"the PDF takes SVG images only, not {value[:40]!r}")
+    return _self_contained(value)
 
 
-def _main(argv: list[str]) -> int:
-    source, target, font = argv
-    render_pdf(Path(source).read_text(encoding="utf-8"), Path(target), Path(font))
-    return 0
+_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 
 
-if __name__ == "__main__":
-    raise SystemExit(_main(sys.argv[1:]))
+def _self_contained(svg: str) -> str:
+    """``svg`` without what would reach outside it: scripts, foreign objects and links to anything but its own
+    elements or ``data:`` URLs (Typst refuses to typeset an SVG naming a file, so one such link would cost the
+    whole PDF). An SVG without any is returned as it is."""
+    from defusedxml import ElementTree
+
+    root = ElementTree.fromstring(svg)
+    removed = False
+    for parent in root.iter():
+        for child in list(parent):
+            tag = str(child.tag).rsplit("}", 1)[-1]
+            href = str(child.get("href") or child.get(_XLINK_HREF) or "")
+            if tag in ("script", "foreignObject") or (href and not href.startswith(("#", "data:"))):
+                parent.remove(child)
+                removed = True
+    if not removed:
+        return svg
+    import xml.etree.ElementTree as ET
+
+    return ET.tostring(root, encoding="unicode")
 
 
-__all__ = ["FontMissing", "PdfJobs", "font_path", "render_pdf"]
+def _blocks(markup: str) -> list[dict[str, Any]]:
+    """display.paragraphs' HTML back as data: paragraphs ``{"p": text}`` and lists ``{"ul": [text]}``."""
+    blocks: list[dict[str, Any]] = []
+    for match in _BLOCK_RE.finditer(str(markup)):
+        if match.group(1) is not None:
+            blocks.append({"p": _text(html.unescape(match.group(1)))})
+        else:
+            blocks.append({"ul": [_text(html.unescape(li)) for li in _ITEM_RE.findall(match.group(2))]})
+    return blocks
+
+
+def _data(value: Any, key: str = "") -> Any:
+    """The document as plain JSON data for the template (see the module docstring)."""
+    if key in _IMAGE_KEYS:
+        return _image(value)
+    if key in _PARAGRAPH_KEYS and isinstance(value, Markup):
+        return _blocks(value)
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, dict):
+        return {str(k): _data(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_data(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return _text(str(value))
+
+
+def _anchors(document: dict[str, Any]) -> dict[str, bool]:
+    """Every anchor the template labels: a cross-reference links only to one of these (a link to a label
+    that is not in the document would stop Typst)."""
+    anchors = {"exec": True, "part-2": True, "toc": True}
+    if document.get("comparison"):
+        anchors["comparison"] = True
+    for chapter in document.get("chapters") or []:
+        anchors[chapter["anchor"]] = True
+        for block in chapter["blocks"]:
+            anchors[block["anchor"]] = True
+    for name in ("evidence", "errors", "method", "thresholds", "checks"):
+        anchors[f"app-{name}"] = True
+    return anchors
+
+
+def typst_input(document: dict[str, Any]) -> str:
+    """The JSON string the template reads from ``sys.inputs.data``."""
+    data = _data(document)
+    data["anchors"] = _anchors(document)
+    return json.dumps(data, ensure_ascii=False)
+
+
+class Typesetter:
+    """One Typst compiler for the report template, reused for every PDF of a publish (the second compile
+    reuses the first one's parsed template and loaded font)."""
+
+    def __init__(self, font: Path | None = None) -> None:
+        import typst
+
+        font = font or font_path()
+        fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(font.parent)])
+        self._compiler = typst.Compiler(str(TEMPLATE), root=str(TEMPLATE_DIR), font_paths=fonts, ignore_system_fonts=True)
+
+    def render(self, document: dict[str, Any], target: Path) -> Path:
+        """Write ``document`` (from :func:`~assess_lib.report.document.build_document`) as an A4 PDF to ``target``."""
+        # Untagged, like the WeasyPrint PDF it replaces: the structure tree would nearly triple the file's size.
+        pdf = self._compiler.compile(format="pdf", sys_inputs={"data": typst_input(document)}, pdf_tags=False)
+        assert isinstance(pdf, bytes)
+        target.write_bytes(pdf)
+        return target
+
+
+def render_pdf(document: dict[str, Any], target: Path, font: Path | None = None) -> Path:
+    """Write ``document`` as an A4 PDF to ``target``."""
+    return Typesetter(font).render(document, target)
+
+
+def render_pdfs(jobs: Iterable[tuple[dict[str, Any], Path]], font: Path | None = None) -> list[Path]:
+    """Several documents with one compiler; the targets, in job order."""
+    typesetter = Typesetter(font)
+    return [typesetter.render(document, target) for document, target in jobs]
+
+
+__all__ = ["FontMissing", "Typesetter", "font_path", "render_pdf", "render_pdfs", "typst_input"]
