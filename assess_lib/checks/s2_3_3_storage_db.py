@@ -44,7 +44,7 @@ def ebs_volume_encryption(ctx: CheckContext) -> Iterator[Result]:
     for volume in ctx.rows("ec2.volumes"):
         ident, name, instances = volume["volume_id"], volume.get("name"), volume.get("instance_ids") or []
         where = Phrase("attached", instances=", ".join(instances)) if instances else Phrase("unattached")
-        facts = {"label": f"{ident} ({name})" if name else ident, "where": where}
+        facts: dict[str, Any] = {"label": f"{ident} ({name})" if name else ident, "where": where}
         yield (passed if volume.get("encrypted") else failed)(ident, **facts)
 
 
@@ -52,7 +52,7 @@ def ebs_volume_encryption(ctx: CheckContext) -> Iterator[Result]:
 def ebs_snapshot_encryption(ctx: CheckContext) -> Iterator[Result]:
     """Every EBS snapshot the account owns is encrypted."""
     for snap in ctx.rows("ec2.snapshots"):
-        facts = {"volume": snap.get("volume_id") or "-"}
+        facts: dict[str, Any] = {"volume": snap.get("volume_id") or "-"}
         yield (passed if snap.get("encrypted") else failed)(snap["snapshot_id"], **facts)
 
 
@@ -68,7 +68,7 @@ def rds_storage_encryption(ctx: CheckContext) -> Iterator[Result]:
 def ebs_snapshot_public(ctx: CheckContext) -> Iterator[Result]:
     """No EBS snapshot the account owns can be restored by every AWS account."""
     for snap in ctx.rows("ec2.snapshots"):
-        facts = {"volume": snap.get("volume_id") or "-", "encrypted": bool(snap.get("encrypted"))}
+        facts: dict[str, Any] = {"volume": snap.get("volume_id") or "-", "encrypted": bool(snap.get("encrypted"))}
         yield (failed if snap.get("public") else passed)(snap["snapshot_id"], **facts)
 
 
@@ -77,7 +77,7 @@ def rds_snapshot_public(ctx: CheckContext) -> Iterator[Result]:
     """No manual RDS snapshot can be restored by every AWS account (automated snapshots cannot be shared)."""
     for snap in ctx.rows("rds.snapshots"):
         kind = "cluster" if snap.get("kind") == "cluster" else "instance"
-        facts = {"source": snap.get("source") or "-", "engine": snap.get("engine") or ""}
+        facts: dict[str, Any] = {"source": snap.get("source") or "-", "engine": snap.get("engine") or ""}
         if snap.get("public"):
             yield failed(snap["snapshot_id"], f"fail_{kind}", **facts)
         else:
