@@ -33,6 +33,7 @@ COMPUTE_DATASETS = (
     "ec2.ebs_encryption_default",
     "ec2.volumes",
     "ec2.snapshots",
+    "ec2.snapshot_block_public_access",
     "ec2.images",
 )
 LIFECYCLE = {

@@ -85,6 +85,22 @@ def test_encryption_and_exposure_checks_pass_and_fail_on_the_demo_estate(estate)
     assert storage["legacy-info"].severity == "high" and "DB instance legacy-info (mysql)" in storage["legacy-info"].message_en
 
 
+def test_snapshot_block_public_access_is_optional_evidence(estate, tmp_path):
+    # The emulator does not serve it: the demo seed registers a hand-written answer (unblocked) in the unserved layer.
+    assert estate.rows("ec2.snapshot_block_public_access", ACCOUNT, TOKYO) == [{"region": TOKYO, "state": "unblocked"}]
+    snapshot = {"snapshot_id": "snap-1", "name": None, "volume_id": "vol-1", "encrypted": True}
+    snapshot |= {"state": "completed", "started": None, "description": None, "public": True}
+    denied = CollectionError(ev.NOT_IMPLEMENTED, "500", "")
+    cases = {"block-all-sharing": "pass", "block-new-sharing": "fail", None: "fail"}
+    for number, (state, verdict) in enumerate(cases.items()):
+        setting = [{"region": TOKYO, "state": state}] if state else denied
+        datasets = {("ec2.snapshots", TOKYO): [snapshot], ("ec2.snapshot_block_public_access", TOKYO): setting}
+        findings = run_one("ebs_snapshot_public", make_bundle(tmp_path / str(number), datasets))
+        assert [f.verdict.value for f in findings if f.control_id == "2.3.3-2"] == [verdict], state
+        if state == "block-all-sharing":
+            assert "blocks all public sharing, so it is not public" in findings[0].message_en
+
+
 def test_database_backup_checks_pass_and_fail_on_the_demo_estate(estate):
     retention = by_resource(run_one("rds_backup_retention", estate))
     assert retention["core-banking"].verdict.value == "pass" and retention["core-banking"].control_id == "2.3.3-5"

@@ -281,6 +281,14 @@ def collect_snapshots(ctx: AccountContext, calls: Calls, region: str) -> list[di
     return rows
 
 
+@collector("ec2.snapshot_block_public_access")
+def collect_snapshot_block_public_access(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
+    """The region's block public access for EBS snapshots (one row): ``block-all-sharing`` makes every snapshot
+    private whatever its own permission says; ``block-new-sharing`` only stops new public sharing."""
+    state = calls.call("ec2", "get_snapshot_block_public_access_state").get("State")
+    return [{"region": region, "state": state}]
+
+
 @collector("ec2.images")
 def collect_images(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
     """One row per AMI the account owns (``public``: launchable by every AWS account)."""

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..core.text import Phrase
+from ..evidence import EvidenceUnavailable
 from . import check, failed, passed
 from .context import CheckContext
 from .result import Result
@@ -64,12 +65,28 @@ def rds_storage_encryption(ctx: CheckContext) -> Iterator[Result]:
         yield (passed if outcome == "pass" else failed)(ident, f"{outcome}_{kind}", engine=row.get("engine") or "")
 
 
+def _snapshot_sharing_blocked(ctx: CheckContext) -> bool:
+    """Whether the region blocks all public sharing of EBS snapshots. Optional evidence (the emulator and some
+    partitions do not serve it): when it is missing, each snapshot's own permission decides, as before."""
+    try:
+        rows = ctx.rows("ec2.snapshot_block_public_access")
+    except EvidenceUnavailable:
+        return False
+    return any(row.get("state") == "block-all-sharing" for row in rows)
+
+
 @check("ebs_snapshot_public")
 def ebs_snapshot_public(ctx: CheckContext) -> Iterator[Result]:
-    """No EBS snapshot the account owns can be restored by every AWS account."""
-    for snap in ctx.rows("ec2.snapshots"):
+    """No EBS snapshot the account owns can be restored by every AWS account (a snapshot shared with ``all`` in a
+    region whose block public access blocks all sharing is not public, and is said so)."""
+    snapshots = ctx.rows("ec2.snapshots")
+    blocked = _snapshot_sharing_blocked(ctx)
+    for snap in snapshots:
         facts: dict[str, Any] = {"volume": snap.get("volume_id") or "-", "encrypted": bool(snap.get("encrypted"))}
-        yield (failed if snap.get("public") else passed)(snap["snapshot_id"], **facts)
+        if snap.get("public") and blocked:
+            yield passed(snap["snapshot_id"], "blocked", **facts)
+        else:
+            yield (failed if snap.get("public") else passed)(snap["snapshot_id"], **facts)
 
 
 @check("rds_snapshot_public")

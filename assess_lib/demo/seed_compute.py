@@ -5,7 +5,9 @@ default is on in Tokyo only, so Osaka and us-east-1 show it off.
 Emulator notes: moto creates these without launching anything (no instances, no containers). The AMIs are
 registered, not created from an instance; moto gives each an unencrypted root snapshot, which
 ebs_snapshot_encryption reports as AWS would. moto's DescribeSnapshots ignores RestorableByUserIds (AWS returns the
-public snapshots only), so every snapshot is then confirmed through DescribeSnapshotAttribute.
+public snapshots only), so every snapshot is then confirmed through DescribeSnapshotAttribute. moto does not serve
+block public access for EBS snapshots: its state is a hand-written answer of the unserved-API layer (AWS's default,
+unblocked, everywhere; all sharing blocked in Osaka).
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import io
 import zipfile
 from typing import Any
 
+from . import unserved
 from .server import DEMO_ACCOUNT
 
-TOKYO = "ap-northeast-1"
+TOKYO, OSAKA = "ap-northeast-1", "ap-northeast-3"
 _TRUST = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
 
 
@@ -106,6 +109,10 @@ def seed_compute(clients: Any) -> None:
     exposed = ec2.create_snapshot(VolumeId=plain, Description="fileserver-data before patching")["SnapshotId"]
     ec2.modify_snapshot_attribute(SnapshotId=exposed, Attribute="createVolumePermission", OperationType="add", GroupNames=["all"])
     ec2.create_snapshot(VolumeId=sealed, Description="batch-work nightly")
+    # Block public access for snapshots (hand-written: moto does not serve it).
+    operation = "GetSnapshotBlockPublicAccessState"
+    unserved.register(clients.endpoint_url, "ec2", operation, {"State": "unblocked"})
+    unserved.register(clients.endpoint_url, "ec2", operation, {"State": "block-all-sharing"}, account=DEMO_ACCOUNT, region=OSAKA)
     # AMIs: a golden image shared with everyone (fail) and a private one (pass).
     for name, public in (("web-golden-2023", True), ("web-golden-2026", False)):
         image = ec2.register_image(Name=name, RootDeviceName="/dev/xvda", VirtualizationType="hvm", Architecture="x86_64")[
