@@ -279,3 +279,18 @@ def test_a_bad_table_is_one_message_naming_file_and_key(change, named):
     message = str(raised.value)
     assert message.startswith(f"catalog/end_of_support.yaml: key '{named}'") and "Fix:" in message and "\n" not in message
     assert parse_table(data).products.keys() == load_table().products.keys()
+
+
+def test_a_bad_table_in_a_run_is_an_error_naming_it_never_a_verdict(tmp_path, monkeypatch):
+    from assess_lib.checks import s2_2_1_lifecycle
+
+    def broken():
+        raise EndOfSupportTableError(
+            "catalog/end_of_support.yaml: key 'compiled': 'last week' is not a date. Fix: write YYYY-MM-DD"
+        )
+
+    monkeypatch.setattr(s2_2_1_lifecycle, "load_table", broken)
+    bundle = make_bundle(tmp_path, {("lambda.functions", TOKYO): [_lambda("fn", "python3.8")]})
+    findings = run_one("lambda_runtime_support", bundle)
+    assert {f.verdict.value for f in findings} == {"error"}
+    assert "catalog/end_of_support.yaml: key 'compiled'" in findings[0].message_en

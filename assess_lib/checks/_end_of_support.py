@@ -28,7 +28,6 @@ EXTENDED = "extended"  # past end of standard support, within paid extended supp
 NEAR = "near"  # standard support ends within the warning window
 SUPPORTED = "supported"
 NO_END = "no_end"  # listed, and no end of support announced when the table was compiled
-NOT_LISTED = "not_listed"
 
 
 class EndOfSupportTableError(ValueError):
@@ -174,7 +173,6 @@ __all__ = [
     "ENDED",
     "EXTENDED",
     "NEAR",
-    "NOT_LISTED",
     "NO_END",
     "SUPPORTED",
     "EndOfSupportTableError",
