@@ -52,7 +52,8 @@ def collect_config_recorders(ctx: AccountContext, calls: Calls, region: str) -> 
     if not recorders:
         return []  # none in this region: a fact, and the status call would say nothing more
     statuses = {
-        s.get("name"): s for s in calls.call("config", "describe_configuration_recorder_status").get("ConfigurationRecordersStatus", [])
+        s.get("name"): s
+        for s in calls.call("config", "describe_configuration_recorder_status").get("ConfigurationRecordersStatus", [])
     }
     rows = []
     for recorder in recorders:
@@ -191,7 +192,9 @@ def collect_organization_accounts(ctx: AccountContext, calls: Calls, region: str
         return [_member_row(ctx, org, "empty_listing")]
     parents: dict[str, tuple[str, str]] = {}  # account id -> (parent id, path of names)
     queue: deque[tuple[str, str]] = deque(
-        (root["Id"], root.get("Name") or "Root") for page in calls.paginate("organizations", "list_roots") for root in page.get("Roots", [])
+        (root["Id"], root.get("Name") or "Root")
+        for page in calls.paginate("organizations", "list_roots")
+        for root in page.get("Roots", [])
     )
     while queue:
         parent_id, path = queue.popleft()

@@ -26,6 +26,7 @@ CHANNELS = "config.delivery_channels"
 TAGGED = "tagging.resources"
 ORG = "organizations.accounts"
 FAILURE = "failure"
+ORG_SUBJECT = "AWS Organizations"  # a finding about the organisation as a whole (its ID is in the facts)
 
 
 def _shown(items: list[str], limit: int) -> str:
@@ -71,7 +72,11 @@ def _region_problems(recorders: list[dict[str, Any]], channels: list[dict[str, A
     for channel in channels:
         for kind in ("history", "snapshot"):
             if str(channel.get(f"{kind}_last_status") or "").lower() == FAILURE:
-                problems.append(Phrase("delivery_failing", channel=channel.get("name") or "-", code=channel.get(f"{kind}_last_error_code") or "-"))
+                problems.append(
+                    Phrase(
+                        "delivery_failing", channel=channel.get("name") or "-", code=channel.get(f"{kind}_last_error_code") or "-"
+                    )
+                )
                 break
     return problems
 
@@ -122,34 +127,52 @@ def _words(value: Any) -> list[str]:
     return [str(item).strip() for item in items if item is not None and str(item).strip()]
 
 
+def resources_by_region(ctx: CheckContext) -> dict[str, list[dict[str, Any]]]:
+    """The account's tagged resources per region in scope, each counted once: a resource whose ARN names no
+    region (an S3 bucket, a global resource) belongs to the first region that lists it."""
+    seen: set[str] = set()
+    out: dict[str, list[dict[str, Any]]] = {}
+    for region, rows in ctx.regional_rows(TAGGED):
+        kept = out.setdefault(region, [])
+        for resource in rows:
+            arn = str(resource.get("arn"))
+            if arn not in seen:
+                seen.add(arn)
+                kept.append(resource)
+    return out
+
+
 @check("inventory_required_tags")
 def inventory_required_tags(ctx: CheckContext) -> Iterator[Result]:
-    """The region's resources carry every tag the institution requires; one finding per region, naming the
-    resources that lack one (bounded by ``max_listed``) and counting them by service."""
-    resources = ctx.rows(TAGGED)
+    """The resources carry every tag the institution requires; one finding per region, naming the resources
+    that lack one (bounded by ``max_listed``) and counting them by service."""
     keys = _words(ctx.params.get("required_tag_keys"))
-    if not resources or not keys:
+    if not keys:
         return
-    lacking: list[str] = []
-    services: Counter[str] = Counter()
-    for resource in sorted(resources, key=lambda r: str(r.get("arn"))):
-        missing = [k for k in keys if not _tag(resource.get("tags"), k)]
-        if missing:
-            lacking.append(f"{resource.get('arn')} ({', '.join(missing)})")
-            services[str(resource.get("service") or "-")] += 1
     subject = f"tags: {', '.join(keys)}"
-    facts = {"required": ", ".join(keys), "total": len(resources)}
-    if not lacking:
-        yield passed(subject, **facts)
-        return
-    yield failed(
-        subject,
-        **facts,
-        missing_count=len(lacking),
-        listed=_shown(lacking, ctx.params.get("max_listed", 10)),
-        by_service=", ".join(f"{name} {count}" for name, count in sorted(services.items(), key=lambda i: (-i[1], i[0]))),
-        untagged=lacking[:100],
-    )
+    for region, resources in resources_by_region(ctx).items():
+        if not resources:
+            continue
+        lacking: list[str] = []
+        services: Counter[str] = Counter()
+        for resource in sorted(resources, key=lambda r: str(r.get("arn"))):
+            missing = [k for k in keys if not _tag(resource.get("tags"), k)]
+            if missing:
+                lacking.append(f"{resource.get('arn')} ({', '.join(missing)})")
+                services[str(resource.get("service") or "-")] += 1
+        facts = {"required": ", ".join(keys), "total": len(resources)}
+        if not lacking:
+            yield passed(subject, region=region, **facts)
+            continue
+        yield failed(
+            subject,
+            region=region,
+            **facts,
+            missing_count=len(lacking),
+            listed=_shown(lacking, ctx.params.get("max_listed", 10)),
+            by_service=", ".join(f"{name} {count}" for name, count in sorted(services.items(), key=lambda i: (-i[1], i[0]))),
+            untagged=lacking[:100],
+        )
 
 
 # --- Organizations: accounts and their owners --------------------------------------------------------
@@ -207,7 +230,9 @@ def organization_account_owner(ctx: CheckContext) -> Iterator[Result]:
     for account in sorted(set(ctx.bundle.accounts) - members):
         yield failed(account, "not_member", organization=organization)
     if owned:
-        yield passed(organization, "owners_named", count=len(owned), total=len(active), listed=_shown(owned, 10))
+        yield passed(
+            ORG_SUBJECT, "owners_named", organization=organization, count=len(owned), total=len(active), listed=_shown(owned, 10)
+        )
 
 
 # --- Production and development kept apart -----------------------------------------------------------
@@ -234,7 +259,7 @@ def _environment(text: Any, params: Mapping[str, Any]) -> str | None:
 def _resource_environments(ctx: CheckContext, key: str) -> dict[str, list[str]]:
     """The ARNs of this account's resources per environment, from their environment tag, over every region."""
     found: dict[str, list[str]] = {PRODUCTION: [], DEVELOPMENT: []}
-    for _region, rows in ctx.regional_rows(TAGGED):
+    for rows in resources_by_region(ctx).values():
         for resource in rows:
             environment = _environment(_tag(resource.get("tags"), key), ctx.params)
             if environment:
@@ -295,8 +320,9 @@ def environment_separation(ctx: CheckContext) -> Iterator[Result]:
             accounts[environment].append(f"{row['account_id']} ({row.get('ou_path') or '-'})")
     if accounts[PRODUCTION] and accounts[DEVELOPMENT]:
         yield passed(
-            str(rows[0].get("organization_id") or ctx.account_id),
+            ORG_SUBJECT,
             "separate_accounts",
+            organization=str(rows[0].get("organization_id") or "-"),
             production_accounts=_shown(_sorted(accounts[PRODUCTION]), limit),
             development_accounts=_shown(_sorted(accounts[DEVELOPMENT]), limit),
         )
