@@ -35,7 +35,7 @@ def _shown(items: list[str], limit: int) -> str:
     return ", ".join(items[:limit]) + (f" … (+{len(items) - limit})" if len(items) > limit else "")
 
 
-def _tag(tags: Mapping[str, Any] | None, key: str) -> str:
+def tag_value(tags: Mapping[str, Any] | None, key: str) -> str:
     """The value of tag ``key`` (keys compared without case: Owner and owner are the same tag), "" if absent."""
     wanted = key.strip().lower()
     return next((str(v).strip() for k, v in (tags or {}).items() if str(k).strip().lower() == wanted and v is not None), "")
@@ -121,18 +121,19 @@ def config_recorder_all_regions(ctx: CheckContext) -> Iterator[Result]:
 # --- Tags the institution requires -----------------------------------------------------------------
 
 
-def _words(value: Any) -> list[str]:
+def parameter_words(value: Any) -> list[str]:
     """A parameter naming several words: comma-separated text (a params file may give a YAML list too)."""
     items = value.split(",") if isinstance(value, str) else value if isinstance(value, (list, tuple)) else [value]
     return [str(item).strip() for item in items if item is not None and str(item).strip()]
 
 
-def resources_by_region(ctx: CheckContext) -> dict[str, list[dict[str, Any]]]:
-    """The account's tagged resources per region in scope, each counted once: a resource whose ARN names no
-    region (an S3 bucket, a global resource) belongs to the first region that lists it."""
+def first_sighting(regional: Iterable[tuple[str, list[dict[str, Any]]]]) -> dict[str, list[dict[str, Any]]]:
+    """Tagged resources per region, each counted once: a resource whose ARN names no region (an S3 bucket, a
+    global resource) and that several regions list belongs to the first of them. Shared with the report's
+    inventory table (report/inventory.py)."""
     seen: set[str] = set()
     out: dict[str, list[dict[str, Any]]] = {}
-    for region, rows in ctx.regional_rows(TAGGED):
+    for region, rows in regional:
         kept = out.setdefault(region, [])
         for resource in rows:
             arn = str(resource.get("arn"))
@@ -142,11 +143,16 @@ def resources_by_region(ctx: CheckContext) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def resources_by_region(ctx: CheckContext) -> dict[str, list[dict[str, Any]]]:
+    """The account's tagged resources per region in scope whose evidence was gathered (see first_sighting)."""
+    return first_sighting(ctx.regional_rows(TAGGED))
+
+
 @check("inventory_required_tags")
 def inventory_required_tags(ctx: CheckContext) -> Iterator[Result]:
     """The resources carry every tag the institution requires; one finding per region, naming the resources
     that lack one (bounded by ``max_listed``) and counting them by service."""
-    keys = _words(ctx.params.get("required_tag_keys"))
+    keys = parameter_words(ctx.params.get("required_tag_keys"))
     if not keys:
         return
     subject = f"tags: {', '.join(keys)}"
@@ -156,7 +162,7 @@ def inventory_required_tags(ctx: CheckContext) -> Iterator[Result]:
         lacking: list[str] = []
         services: Counter[str] = Counter()
         for resource in sorted(resources, key=lambda r: str(r.get("arn"))):
-            missing = [k for k in keys if not _tag(resource.get("tags"), k)]
+            missing = [k for k in keys if not tag_value(resource.get("tags"), k)]
             if missing:
                 lacking.append(f"{resource.get('arn')} ({', '.join(missing)})")
                 services[str(resource.get("service") or "-")] += 1
@@ -220,7 +226,7 @@ def organization_account_owner(ctx: CheckContext) -> Iterator[Result]:
     active = [r for r in rows if str(r.get("status") or "ACTIVE").upper() == "ACTIVE"]
     owned = []
     for row in active:
-        owner = _tag(row.get("tags"), key)
+        owner = tag_value(row.get("tags"), key)
         if owner:
             owned.append(f"{row['account_id']} ({owner})")
         else:
@@ -250,7 +256,7 @@ def _environment(text: Any, params: Mapping[str, Any]) -> str | None:
     words = {w.lower() for w in _WORDS.findall(str(text))}
     found = set()
     for environment, param in ((PRODUCTION, "production_values"), (DEVELOPMENT, "development_values")):
-        values = {v.lower() for v in _words(params.get(param))}
+        values = {v.lower() for v in parameter_words(params.get(param))}
         if words & values or any(v in str(text) for v in values if not v.isascii()):
             found.add(environment)
     return found.pop() if len(found) == 1 else None
@@ -261,7 +267,7 @@ def _resource_environments(ctx: CheckContext, key: str) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {PRODUCTION: [], DEVELOPMENT: []}
     for rows in resources_by_region(ctx).values():
         for resource in rows:
-            environment = _environment(_tag(resource.get("tags"), key), ctx.params)
+            environment = _environment(tag_value(resource.get("tags"), key), ctx.params)
             if environment:
                 found[environment].append(str(resource.get("arn")))
     return found
@@ -271,7 +277,7 @@ def _account_environment(row: Mapping[str, Any], key: str, params: Mapping[str, 
     """(from the account's tag, from its organisational units' names)."""
     ous = [_environment(name, params) for name in str(row.get("ou_path") or "").split("/")[1:]]
     from_ou = {e for e in ous if e}
-    return _environment(_tag(row.get("tags"), key), params), from_ou.pop() if len(from_ou) == 1 else None
+    return _environment(tag_value(row.get("tags"), key), params), from_ou.pop() if len(from_ou) == 1 else None
 
 
 def _sorted(values: Iterable[str]) -> list[str]:
