@@ -166,7 +166,7 @@ def inventory_required_tags(ctx: CheckContext) -> Iterator[Result]:
             if missing:
                 lacking.append(f"{resource.get('arn')} ({', '.join(missing)})")
                 services[str(resource.get("service") or "-")] += 1
-        facts = {"required": ", ".join(keys), "total": len(resources)}
+        facts: dict[str, Any] = {"required": ", ".join(keys), "total": len(resources)}
         if not lacking:
             yield passed(subject, region=region, **facts)
             continue
@@ -321,9 +321,9 @@ def environment_separation(ctx: CheckContext) -> Iterator[Result]:
                 unit_environment=Phrase(placed),
                 ou_path=row.get("ou_path") or "-",
             )
-        environment = tagged or placed
-        if environment:
-            accounts[environment].append(f"{row['account_id']} ({row.get('ou_path') or '-'})")
+        account_environment = tagged or placed
+        if account_environment:
+            accounts[account_environment].append(f"{row['account_id']} ({row.get('ou_path') or '-'})")
     if accounts[PRODUCTION] and accounts[DEVELOPMENT]:
         yield passed(
             ORG_SUBJECT,

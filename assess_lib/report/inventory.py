@@ -4,7 +4,7 @@ their owner, environment and organisational unit.
 
 Read from a saved bundle (no credentials, no network), with the thresholds in force at collection (the required
 tag keys, the owner and environment tag keys). Column labels come from the text catalogue (``inventory.*``);
-cell values are the customer's own strings, escaped by pandas when rendered to HTML.
+cell values are the customer's own strings (secret-looking ones masked), escaped by pandas when rendered to HTML.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pandas as pd
 from ..checks.s2_2_1_inventory import ORG, TAGGED, first_sighting, parameter_words, tag_value
 from ..core.text import t
 from ..evidence import GLOBAL, Bundle
+from ..redact import mask_secrets
 from ..thresholds import DEFAULT_THRESHOLDS
 
 
@@ -23,6 +24,11 @@ def _threshold(bundle: Bundle, name: str) -> Any:
     """A parameter as it was in force for the bundle's run (the default when the run did not set it)."""
     params = bundle.manifest.get("params") or {}
     return ((params.get("thresholds") if isinstance(params, dict) else None) or {}).get(name, DEFAULT_THRESHOLDS[name])
+
+
+def _masked(frame: pd.DataFrame) -> pd.DataFrame:
+    """Customer strings as every evidence table shows them: anything that looks like a secret masked."""
+    return frame.map(lambda v: mask_secrets(v) if isinstance(v, str) else v)
 
 
 def _ok(bundle: Bundle, dataset: str, account: str, region: str) -> bool:
@@ -65,7 +71,7 @@ def inventory_table(bundle: Bundle, lang: str = "ja") -> pd.DataFrame:
                 counts[1] += any(not tag_value(resource.get("tags"), key) for key in required)
             for service, (count, lacking) in sorted(services.items()):
                 rows.append({"account": account, "region": region, "service": service, "resources": count, "lacking": lacking})
-    frame = pd.DataFrame(rows, columns=list(column))
+    frame = _masked(pd.DataFrame(rows, columns=list(column)))
     return frame.sort_values(["account", "region", "service"], kind="stable").reset_index(drop=True).rename(columns=column)
 
 
@@ -117,7 +123,7 @@ def organization_table(bundle: Bundle, lang: str = "ja") -> pd.DataFrame:
             }
             for a in sorted(set(bundle.accounts) - set(listed))
         ]
-    return pd.DataFrame(rows, columns=list(column)).rename(columns=column)
+    return _masked(pd.DataFrame(rows, columns=list(column))).rename(columns=column)
 
 
 __all__ = ["inventory_table", "organization_table"]
