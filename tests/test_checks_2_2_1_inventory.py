@@ -434,3 +434,25 @@ def test_the_demo_shows_each_check_passing_and_failing(demo_cli_run):
         verdicts = {f["verdict"] for f in findings if f["check_id"] == check_id}
         assert {"pass", "fail"} <= verdicts, (check_id, verdicts)
     assert not [f for f in findings if f["check_id"] in CHECKS and f["verdict"] == "error"]
+
+
+def test_tag_keys_and_environment_words_as_institutions_write_them(tmp_path):
+    """owner / data-classification are the required tags; "non-prod" and "Pre-Prod" are not production."""
+    rows = [
+        {
+            "arn": "arn:aws:sqs:ap-northeast-1:1:a",
+            "service": "sqs",
+            "resource_type": "queue",
+            "tags": {"owner": "x", "data-classification": "y", "env": "z", "Environment": "non-prod"},
+        },
+        {
+            "arn": "arn:aws:sqs:ap-northeast-1:1:b",
+            "service": "sqs",
+            "resource_type": "queue",
+            "tags": {"OWNER": "x", "Data_Classification": "y", "Environment": "Pre-Prod"},
+        },
+    ]
+    bundle = make_bundle(tmp_path, {("tagging.resources", TOKYO): rows, ("organizations.accounts", GLOBAL): []})
+    assert [f.verdict.value for f in run_one("inventory_required_tags", bundle)][:1] == ["pass"]
+    separation = run_one("environment_separation", bundle)
+    assert separation[0].verdict.value == "pass" and "development and test environment" in separation[0].message_en

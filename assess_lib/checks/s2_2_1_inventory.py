@@ -35,10 +35,15 @@ def _shown(items: list[str], limit: int) -> str:
     return ", ".join(items[:limit]) + (f" … (+{len(items) - limit})" if len(items) > limit else "")
 
 
+def _key(text: Any) -> str:
+    return re.sub(r"[\s_.:-]+", "", str(text)).lower()
+
+
 def tag_value(tags: Mapping[str, Any] | None, key: str) -> str:
-    """The value of tag ``key`` (keys compared without case: Owner and owner are the same tag), "" if absent."""
-    wanted = key.strip().lower()
-    return next((str(v).strip() for k, v in (tags or {}).items() if str(k).strip().lower() == wanted and v is not None), "")
+    """The value of tag ``key``, "" if absent. Keys are compared without case and separators: Owner, owner,
+    DataClassification and data-classification name the same tags, as institutions write them variously."""
+    wanted = _key(key)
+    return next((str(v).strip() for k, v in (tags or {}).items() if _key(k) == wanted and v is not None), "")
 
 
 # --- AWS Config: recording every resource type in every region ------------------------------------
@@ -243,6 +248,7 @@ def organization_account_owner(ctx: CheckContext) -> Iterator[Result]:
 
 # --- Production and development kept apart -----------------------------------------------------------
 
+_NOT_PRODUCTION = re.compile(r"(?i)\b(non|pre)[\s_-]?prod")
 _WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+|[^\x00-\x7f]+")
 PRODUCTION = "production"
 DEVELOPMENT = "development"
@@ -253,7 +259,9 @@ def _environment(text: Any, params: Mapping[str, Any]) -> str | None:
     (whole words, without case: "Prod-Workloads" is production, "Products" is not)."""
     if not text:
         return None
-    words = {w.lower() for w in _WORDS.findall(str(text))}
+    # "non-prod" and "pre-prod" are not production: joined into one word, which the development list names.
+    joined = _NOT_PRODUCTION.sub(lambda m: m.group(1) + "prod", str(text))
+    words = {w.lower() for w in _WORDS.findall(joined)}
     found = set()
     for environment, param in ((PRODUCTION, "production_values"), (DEVELOPMENT, "development_values")):
         values = {v.lower() for v in parameter_words(params.get(param))}
