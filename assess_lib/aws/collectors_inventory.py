@@ -15,11 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .collectors import AccountContext, Calls, collector
-
-
-def _error_code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
+from .collectors import AccountContext, Calls, _error_code, collector
 
 
 # --- AWS Config ----------------------------------------------------------------------------------
