@@ -371,11 +371,11 @@ def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = No
             # Words such as tag keys: a text, or a list of words written as a YAML list (kept comma-separated).
             words = value if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
             text = ", ".join(words) if words is not None else value
-            if not isinstance(text, str) or len(text) > MAX_TEXT_THRESHOLD:
+            if not isinstance(text, str) or len(text) > MAX_TEXT_THRESHOLD or _CONTROL.search(text):
                 raise _fail(
                     source,
                     f"thresholds.{key}",
-                    f"expected a text or a list of words of at most {MAX_TEXT_THRESHOLD} characters, got {shown(value, 40)}",
+                    f"expected a text or a list of words of at most {MAX_TEXT_THRESHOLD} characters without control characters, got {shown(value, 40)}",
                     f"write e.g. {default!r}",
                 )
             thresholds[key] = text

@@ -390,6 +390,8 @@ def test_tag_keys_in_params_as_text_or_list_and_bad_values_named():
     assert parse_params({**base, "thresholds": {"owner_tag_key": "owner"}}).thresholds["owner_tag_key"] == "owner"
     with pytest.raises(ParamsError, match=r"thresholds\.required_tag_keys"):
         parse_params({**base, "thresholds": {"required_tag_keys": {"a": 1}}})
+    with pytest.raises(ParamsError, match=r"thresholds\.owner_tag_key"):
+        parse_params({**base, "thresholds": {"owner_tag_key": "Owner\u2028=HYPERLINK()"}})
 
 
 def test_a_bundle_with_text_thresholds_verifies(estate):
