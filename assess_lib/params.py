@@ -34,6 +34,7 @@ _ROLE_RE = re.compile(r"^[\w+=,.@/-]{1,64}$")
 # safe_input while reading and by the validators here; the command line prints it as one paragraph.
 ParamsError = InputError
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+MAX_TEXT_THRESHOLD = 1000  # a text threshold (tag keys, words): longer is not a list of names
 _MAX_THRESHOLD = 36500  # days (100 years) or counts; more is a typo, and overflows date arithmetic
 
 
@@ -366,6 +367,19 @@ def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = No
         default = DEFAULT_THRESHOLDS[key]
         if isinstance(default, bool) and not isinstance(value, bool):
             raise _fail(source, f"thresholds.{key}", f"expected true or false, got {shown(value, 40)}", "write true or false")
+        if isinstance(default, str):
+            # Words such as tag keys: a text, or a list of words written as a YAML list (kept comma-separated).
+            words = value if isinstance(value, list) and all(isinstance(v, str) for v in value) else None
+            text = ", ".join(words) if words is not None else value
+            if not isinstance(text, str) or len(text) > MAX_TEXT_THRESHOLD or _CONTROL.search(text):
+                raise _fail(
+                    source,
+                    f"thresholds.{key}",
+                    f"expected a text or a list of words of at most {MAX_TEXT_THRESHOLD} characters without control characters, got {shown(value, 40)}",
+                    f"write e.g. {default!r}",
+                )
+            thresholds[key] = text
+            continue
         # bool is an int in Python, and a float (1e400 is inf) or a huge number would break the checks' date arithmetic
         whole = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_THRESHOLD
         if isinstance(default, int) and not isinstance(default, bool) and not whole:

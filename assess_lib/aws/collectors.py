@@ -381,3 +381,4 @@ def collect_ses_identities(ctx: AccountContext, calls: Calls, region: str) -> li
 from . import collectors_identity  # noqa: F401  (registers the identity and logging collectors)
 from . import collectors_network  # noqa: F401  (registers the network collectors)
 from . import collectors_compute  # noqa: F401  (registers the compute, database and block storage collectors)
+from . import collectors_inventory  # noqa: F401  (registers the inventory collectors)

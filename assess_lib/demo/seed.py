@@ -15,6 +15,7 @@ from botocore.config import Config
 
 from .seed_dns import seed_hosted_zones
 from .seed_identity import age_identity, seed_identity
+from .seed_inventory import seed_inventory
 from .seed_second import seed_information_account
 from .seed_compute import seed_compute
 from .seed_network import seed_network
@@ -224,3 +225,4 @@ def seed_demo_bank(endpoint_url: str) -> None:
     seed_information_account(endpoint_url)
     age_iam()
     age_identity()
+    seed_inventory(clients)  # last: moto draws random IDs for the organisation's accounts
