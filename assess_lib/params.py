@@ -19,7 +19,7 @@ from typing import Any
 
 from .redact import mask_url
 from .safe_input import InputError, load_yaml_file, shown
-from .thresholds import DEFAULT_THRESHOLDS
+from .thresholds import DEFAULT_THRESHOLDS, MAX_TEXT_THRESHOLD
 
 DEMO = "demo"  # endpoint_url / nameserver value that means "the embedded demo environment"
 
@@ -366,6 +366,13 @@ def parse_params(data: Any, source: str = "<params>", base_dir: Path | None = No
         default = DEFAULT_THRESHOLDS[key]
         if isinstance(default, bool) and not isinstance(value, bool):
             raise _fail(source, f"thresholds.{key}", f"expected true or false, got {shown(value, 40)}", "write true or false")
+        if isinstance(default, str) and not (isinstance(value, str) and value.strip() and len(value) <= MAX_TEXT_THRESHOLD):
+            raise _fail(
+                source,
+                f"thresholds.{key}",
+                f"expected a text of 1 to {MAX_TEXT_THRESHOLD} characters, got {shown(value, 40)}",
+                f"write e.g. {default}",
+            )
         # bool is an int in Python, and a float (1e400 is inf) or a huge number would break the checks' date arithmetic
         whole = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _MAX_THRESHOLD
         if isinstance(default, int) and not isinstance(default, bool) and not whole:
