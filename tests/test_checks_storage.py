@@ -67,10 +67,9 @@ def test_demo_collects_buckets_once_per_setting(demo):
     assert rows["demo-bank-customer-data"]["encryption"] == "aws:kms"
     assert rows["demo-bank-customer-data"]["tags"] == {"DataClassification": "confidential", "Criticality": "critical"}
     assert rows["demo-bank-backup-exports"]["object_lock"] and rows["demo-bank-backup-exports"]["retention_mode"] == "COMPLIANCE"
-    # One call per bucket and setting (S3 has no bulk call): 5 for a trail bucket, 10 for another (the listing
-    # names each bucket's region), plus the listing.
+    # One call per bucket and setting (S3 has no bulk call): 4 for a trail bucket, 9 for another, plus the listing.
     entry = demo.entry("s3.buckets", ACCOUNT)
-    assert entry["calls"] == 1 + 5 * 2 + 10 * (len(rows) - 2)
+    assert entry["calls"] == 1 + 4 * 2 + 9 * (len(rows) - 2)
     assert demo.rows("s3.account_public_access_block", ACCOUNT) == [{"account_id": ACCOUNT, "account_block": None}]
     assert demo.rows("s3.account_public_access_block", INFO)[0]["account_block"] == BLOCK_ALL
 

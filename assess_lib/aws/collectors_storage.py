@@ -88,28 +88,29 @@ def _bucket_settings(calls: Calls, bucket: str, trail_bucket: bool) -> dict[str,
 
 @collector("s3.buckets")
 def collect_buckets(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
-    """One row per bucket of the account (S3 lists them globally), with its region and the settings the checks read.
+    """One row per bucket of the account (S3 lists them globally, each with its region), with the settings the
+    checks read.
 
-    S3 has no bulk call for bucket settings: one call per bucket and setting is unavoidable (5 for a CloudTrail
-    log bucket, whose exposure and protection the trail datasets hold, 11 for any other). A bucket whose settings
+    S3 has no bulk call for bucket settings: one call per bucket and setting is unavoidable (4 for a CloudTrail
+    log bucket, whose exposure and protection the trail datasets hold, 9 for any other). A bucket whose settings
     could not be read has the error columns instead, so that one denial never hides the other buckets.
     """
     trail_buckets = _trail_buckets(ctx)
     rows = []
     for page in calls.paginate("s3", "list_buckets"):
         for bucket in page.get("Buckets", []):
-            name = bucket["Name"]
+            name, region = bucket["Name"], bucket.get("BucketRegion")
             trail_bucket = name in trail_buckets
-            row: dict[str, Any] = {"bucket": name, "region": bucket.get("BucketRegion"), "trail_bucket": trail_bucket}
-            row["error_kind"] = None
+            row: dict[str, Any] = {"bucket": name, "region": region, "trail_bucket": trail_bucket, "error_kind": None}
+            # Asked in the bucket's own region: elsewhere S3 answers with a redirect, a second request each time.
+            in_region = Calls(calls.factory, region or calls.region)
             try:
-                if not row["region"]:
-                    location = calls.call("s3", "get_bucket_location", Bucket=name).get("LocationConstraint")
-                    row["region"] = location or "us-east-1"  # S3 names us-east-1 by no constraint
-                row.update(_bucket_settings(calls, name, trail_bucket))
+                row.update(_bucket_settings(in_region, name, trail_bucket))
             except Exception as err:  # noqa: BLE001 - one unreadable bucket is said on its row
                 failure = classify(err)
                 row.update(error_kind=failure.kind, error_code=failure.code, error_message=failure.message)
+            finally:
+                calls.count += in_region.count
             rows.append(row)
     return rows
 
