@@ -15,7 +15,7 @@ import pytest
 from conftest import ACCOUNT, make_bundle, run_one, verdicts
 
 from assess_lib.aws.collectors import AccountContext
-from assess_lib.aws.collectors_storage import s3_data_resources
+from assess_lib.aws.collectors_storage import s3_data_events
 from assess_lib.aws.session import ClientFactory
 from assess_lib.checks import registry
 from assess_lib.checks.runner import run_check
@@ -67,9 +67,10 @@ def test_demo_collects_buckets_once_per_setting(demo):
     assert rows["demo-bank-customer-data"]["encryption"] == "aws:kms"
     assert rows["demo-bank-customer-data"]["tags"] == {"DataClassification": "confidential", "Criticality": "critical"}
     assert rows["demo-bank-backup-exports"]["object_lock"] and rows["demo-bank-backup-exports"]["retention_mode"] == "COMPLIANCE"
-    # One call per bucket and setting (S3 has no bulk call): 4 for a trail bucket, 9 for another, plus the listing.
+    # One call per bucket and setting (S3 has no bulk call): 4 for a trail bucket, 9 for another, one more for the
+    # region (the emulator's listing does not name it), plus the listing.
     entry = demo.entry("s3.buckets", ACCOUNT)
-    assert entry["calls"] == 1 + 4 * 2 + 9 * (len(rows) - 2)
+    assert entry["calls"] == 1 + 5 * 2 + 10 * (len(rows) - 2)
     assert demo.rows("s3.account_public_access_block", ACCOUNT) == [{"account_id": ACCOUNT, "account_block": None}]
     assert demo.rows("s3.account_public_access_block", INFO)[0]["account_block"] == BLOCK_ALL
 
@@ -162,36 +163,37 @@ def test_advanced_data_event_selectors_from_the_emulator(aws):
     )
     record = collect_one(aws, "cloudtrail.event_selectors", TOKYO)
     assert record.ok, record
-    assert record.rows == [
-        {"arn": record.rows[0]["arn"], "name": "data", "advanced": True, "s3_data_resources": ["arn:aws:s3:::vault/"]}
-    ]
+    (row,) = record.rows
+    assert row["advanced"] and row["s3_data_resources"] == ["arn:aws:s3:::vault/"]
+    assert row["s3_data_events"] == [{"include": ["arn:aws:s3:::vault/"], "exclude": [], "read": True, "write": True}]
 
 
-def test_data_resources_read_every_selector_form():
+def test_data_events_read_every_selector_form():
     basic = {
         "EventSelectors": [
             {
+                "ReadWriteType": "WriteOnly",
                 "DataResources": [
                     {"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]},
                     {"Type": "AWS::Lambda::Function", "Values": ["x"]},
-                ]
+                ],
             }
         ]
     }
-    assert s3_data_resources(basic) == ["arn:aws:s3"]
-    every = {
-        "AdvancedEventSelectors": [
-            {
-                "FieldSelectors": [
-                    {"Field": "eventCategory", "Equals": ["Data"]},
-                    {"Field": "resources.type", "Equals": ["AWS::S3::Object"]},
-                ]
-            }
-        ]
-    }
-    assert s3_data_resources(every) == ["arn:aws:s3"]
+    assert s3_data_events(basic) == [{"include": ["arn:aws:s3"], "exclude": [], "read": False, "write": True}]
+    data = [{"Field": "eventCategory", "Equals": ["Data"]}, {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]
+    but = [
+        *data,
+        {"Field": "resources.ARN", "NotStartsWith": ["arn:aws:s3:::scratch/"]},
+        {"Field": "readOnly", "Equals": ["true"]},
+    ]
+    every = {"AdvancedEventSelectors": [{"FieldSelectors": data}, {"FieldSelectors": but}]}
+    assert s3_data_events(every) == [
+        {"include": ["arn:aws:s3"], "exclude": [], "read": True, "write": True},
+        {"include": ["arn:aws:s3"], "exclude": ["arn:aws:s3:::scratch/"], "read": True, "write": False},
+    ]
     management = {"AdvancedEventSelectors": [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}]}
-    assert s3_data_resources(management) == []
+    assert s3_data_events(management) == []
 
 
 # --- hand-built evidence: rules the demo does not show, nothing to assess, missing evidence --------------------
@@ -241,47 +243,61 @@ def test_public_access_rules(tmp_path):
     assert verdicts(run_one("s3_public_access", buckets_bundle(tmp_path / "c", rows, BLOCK_ALL))) == {"S3": "pass"}
 
 
+def events(include, exclude=(), read=True, write=True):
+    return {"include": list(include), "exclude": list(exclude), "read": read, "write": write}
+
+
 def test_critical_data_events_rules(tmp_path):
     rows = [
         bucket("crit-all", tags={"Criticality": "critical"}),
         bucket("crit-prefix", tags={"Criticality": "critical"}),
         bucket("crit-osaka", region=OSAKA, tags={"Criticality": "high"}),
+        bucket("crit-writes", tags={"criticality": "Critical"}),
+        bucket("crit-excluded", tags={"Criticality": "critical"}),
         bucket("ordinary"),
     ]
     trail = {"name": "t", "arn": "arn:t", "home_region": TOKYO, "is_multi_region": False}
-    selectors = [
-        {
-            "name": "t",
-            "arn": "arn:t",
-            "advanced": True,
-            "s3_data_resources": ["arn:aws:s3:::crit-all/", "arn:aws:s3:::crit-prefix/only/"],
-        }
+    selected = [
+        events(["arn:aws:s3:::crit-all/", "arn:aws:s3:::crit-prefix/only/"]),
+        events(["arn:aws:s3:::crit-writes/"], read=False),
+        events(["arn:aws:s3"], exclude=["arn:aws:s3:::crit-excluded/"]),
     ]
-    bundle = make_bundle(
-        tmp_path,
-        {
-            ("s3.buckets", "global"): rows,
-            ("cloudtrail.trails", TOKYO): [trail],
-            ("cloudtrail.trail_status", TOKYO): [{"name": "t", "arn": "arn:t", "is_logging": True}],
-            ("cloudtrail.event_selectors", TOKYO): selectors,
-        },
-    )
-    # A prefix inside the bucket is not the bucket; a single-region trail does not see Osaka.
-    assert verdicts(run_one("s3_critical_data_events", bundle)) == {
+    selectors = [{"name": "t", "arn": "arn:t", "advanced": True, "s3_data_resources": [], "s3_data_events": selected}]
+
+    def bundle(folder, status=True, buckets=rows):
+        return make_bundle(
+            tmp_path / folder,
+            {
+                ("s3.buckets", "global"): buckets,
+                ("cloudtrail.trails", TOKYO): [trail],
+                ("cloudtrail.trail_status", TOKYO): [{"name": "t", "arn": "arn:t", "is_logging": status}],
+                ("cloudtrail.event_selectors", TOKYO): selectors,
+            },
+        )
+
+    # The third selector takes in every bucket but one, so crit-prefix is whole after all; a single-region
+    # trail does not see Osaka; write events alone are part of the access.
+    findings = run_one("s3_critical_data_events", bundle("a"))
+    assert verdicts(findings) == {
+        "crit-all": "pass",
+        "crit-prefix": "pass",
+        "crit-osaka": "fail",
+        "crit-writes": "pass",
+        "crit-excluded": "fail",
+    }
+    selectors[0]["s3_data_events"] = selected[:2]
+    findings = run_one("s3_critical_data_events", bundle("b"))
+    assert verdicts(findings) == {
         "crit-all": "pass",
         "crit-prefix": "fail",
         "crit-osaka": "fail",
+        "crit-writes": "fail",
+        "crit-excluded": "fail",
     }
-    stopped = make_bundle(
-        tmp_path / "b",
-        {
-            ("s3.buckets", "global"): rows[:1],
-            ("cloudtrail.trails", TOKYO): [trail],
-            ("cloudtrail.trail_status", TOKYO): [{"name": "t", "arn": "arn:t", "is_logging": False}],
-            ("cloudtrail.event_selectors", TOKYO): selectors,
-        },
-    )
-    assert verdicts(run_one("s3_critical_data_events", stopped)) == {"crit-all": "fail"}  # a stopped trail records nothing
+    partial = next(f for f in findings if f.resource == "crit-writes")
+    assert "only the write" in partial.message_en and "書き込みイベント" in partial.message_ja
+    # A stopped trail records nothing.
+    assert verdicts(run_one("s3_critical_data_events", bundle("c", status=False, buckets=rows[:1]))) == {"crit-all": "fail"}
 
 
 def test_access_logging_on_public_buckets(tmp_path):

@@ -92,25 +92,31 @@ def collect_buckets(ctx: AccountContext, calls: Calls, region: str) -> list[dict
     checks read.
 
     S3 has no bulk call for bucket settings: one call per bucket and setting is unavoidable (4 for a CloudTrail
-    log bucket, whose exposure and protection the trail datasets hold, 9 for any other). A bucket whose settings
+    log bucket, whose exposure and protection the trail datasets hold, 9 for any other, and one more where the
+    listing does not name the bucket's region). A bucket whose settings
     could not be read has the error columns instead, so that one denial never hides the other buckets.
     """
     trail_buckets = _trail_buckets(ctx)
     rows = []
     for page in calls.paginate("s3", "list_buckets"):
         for bucket in page.get("Buckets", []):
-            name, region = bucket["Name"], bucket.get("BucketRegion")
+            name = bucket["Name"]
             trail_bucket = name in trail_buckets
-            row: dict[str, Any] = {"bucket": name, "region": region, "trail_bucket": trail_bucket, "error_kind": None}
-            # Asked in the bucket's own region: elsewhere S3 answers with a redirect, a second request each time.
-            in_region = Calls(calls.factory, region or calls.region)
+            row: dict[str, Any] = {"bucket": name, "region": bucket.get("BucketRegion"), "trail_bucket": trail_bucket}
+            row["error_kind"] = None
+            in_bucket = Calls(calls.factory, calls.region)  # its calls are counted with the dataset's
             try:
-                row.update(_bucket_settings(in_region, name, trail_bucket))
+                if not row["region"]:  # listings before late 2024 (and emulators) do not name the region
+                    location = in_bucket.call("s3", "get_bucket_location", Bucket=name).get("LocationConstraint")
+                    row["region"] = location or "us-east-1"  # S3 names us-east-1 by no constraint
+                # Asked in the bucket's own region: elsewhere S3 answers with a redirect, a second request each time.
+                in_bucket.region = row["region"]
+                row.update(_bucket_settings(in_bucket, name, trail_bucket))
             except Exception as err:  # noqa: BLE001 - one unreadable bucket is said on its row
                 failure = classify(err)
                 row.update(error_kind=failure.kind, error_code=failure.code, error_message=failure.message)
             finally:
-                calls.count += in_region.count
+                calls.count += in_bucket.count
             rows.append(row)
     return rows
 
@@ -118,30 +124,40 @@ def collect_buckets(ctx: AccountContext, calls: Calls, region: str) -> list[dict
 # --- CloudTrail data events ---------------------------------------------------------------------------
 
 
-def s3_data_resources(selectors: dict[str, Any]) -> list[str]:
-    """The S3 object ARNs (prefixes) whose data events a trail logs; ``arn:aws:s3`` stands for every bucket.
+def s3_data_events(selectors: dict[str, Any]) -> list[dict[str, Any]]:
+    """The trail's selectors of S3 data events, each as ``include`` (object ARN prefixes; ``arn:aws:s3``: every
+    bucket), ``exclude`` (prefixes left out) and whether it records ``read`` and ``write`` events.
 
-    Basic selectors name ``AWS::S3::Object`` data resources; advanced selectors a field ``resources.type`` equal
-    to ``AWS::S3::Object`` with ``resources.ARN`` conditions (none: every bucket). Selectors that only exclude
-    are read as covering nothing they name (a ``NotStartsWith`` does not add coverage).
+    Basic selectors name ``AWS::S3::Object`` data resources with a ReadWriteType; advanced selectors have a field
+    ``resources.type`` equal to ``AWS::S3::Object``, ``resources.ARN`` conditions (none, or only exclusions: every
+    bucket but those) and optionally ``readOnly``.
     """
-    found: list[str] = []
+    found: list[dict[str, Any]] = []
     for selector in selectors.get("EventSelectors") or []:
+        kind = selector.get("ReadWriteType") or "All"
         for resource in selector.get("DataResources") or []:
-            if resource.get("Type") == "AWS::S3::Object":
-                found.extend(str(v) for v in resource.get("Values") or [])
+            if resource.get("Type") == "AWS::S3::Object" and resource.get("Values"):
+                include = sorted(str(v) for v in resource["Values"])
+                found.append({"include": include, "exclude": [], "read": kind != "WriteOnly", "write": kind != "ReadOnly"})
     for selector in selectors.get("AdvancedEventSelectors") or []:
         fields = {f.get("Field"): f for f in selector.get("FieldSelectors") or []}
         category = fields.get("eventCategory", {}).get("Equals") or []
         types = fields.get("resources.type", {}).get("Equals") or []
         if "Data" not in category or "AWS::S3::Object" not in types:
             continue
-        arn = fields.get("resources.ARN")
-        if arn is None:
-            found.append("arn:aws:s3")
-        else:
-            found.extend(str(v) for v in (arn.get("StartsWith") or []) + (arn.get("Equals") or []))
-    return sorted(set(found))
+        arn = fields.get("resources.ARN") or {}
+        include = sorted(str(v) for v in (arn.get("StartsWith") or []) + (arn.get("Equals") or []))
+        exclude = sorted(str(v) for v in (arn.get("NotStartsWith") or []) + (arn.get("NotEquals") or []))
+        read_only = [str(v).lower() for v in fields.get("readOnly", {}).get("Equals") or []]
+        found.append(
+            {
+                "include": include or ["arn:aws:s3"],
+                "exclude": exclude,
+                "read": not read_only or "true" in read_only,
+                "write": not read_only or "false" in read_only,
+            }
+        )
+    return found
 
 
 @collector("cloudtrail.event_selectors")
@@ -152,12 +168,14 @@ def collect_event_selectors(ctx: AccountContext, calls: Calls, region: str) -> l
         if trail["home_region"] != region:
             continue  # a multi-region trail's selectors are asked of its home region only, once
         selectors = calls.call("cloudtrail", "get_event_selectors", TrailName=trail["arn"] or trail["name"])
+        s3_events = s3_data_events(selectors)
         rows.append(
             {
                 "arn": trail["arn"],
                 "name": trail["name"],
                 "advanced": bool(selectors.get("AdvancedEventSelectors")),
-                "s3_data_resources": s3_data_resources(selectors),
+                "s3_data_resources": sorted({prefix for s in s3_events for prefix in s["include"]}),
+                "s3_data_events": s3_events,
             }
         )
     return rows

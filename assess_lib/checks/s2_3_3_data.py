@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ..core.text import Phrase
 from ..evidence import GLOBAL
 from . import check, failed, passed
 from .context import CheckContext
@@ -172,10 +173,23 @@ def s3_access_logging(ctx: CheckContext) -> Iterator[Result]:
             yield failed(name, f"fail_{reached}", region=region)
 
 
-def covers(resources: list[str], bucket: str) -> bool:
-    """Whether a trail's S3 data resources take in every object of ``bucket`` (a prefix inside it does not)."""
+def _touches(prefix: str, bucket: str) -> bool:
+    """Whether an object ARN prefix reaches into ``bucket`` (the bucket itself, a prefix inside it, or all)."""
+    own = f"arn:aws:s3:::{bucket}/"
+    return prefix in ("arn:aws:s3", "arn:aws:s3:::") or own.startswith(prefix) or prefix.startswith(own) or prefix == own[:-1]
+
+
+def recorded_events(selectors: list[dict[str, Any]], bucket: str) -> set[str]:
+    """``read`` and ``write``, as far as selectors record them for every object of ``bucket`` (a prefix inside the
+    bucket is not the bucket, and an exclusion that reaches into it leaves part of it unrecorded)."""
     whole = {"arn:aws:s3", "arn:aws:s3:::", f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/"}
-    return any(r in whole for r in resources)
+    found: set[str] = set()
+    for selector in selectors:
+        if any(p in whole for p in selector.get("include") or []) and not any(
+            _touches(p, bucket) for p in selector.get("exclude") or []
+        ):
+            found.update(kind for kind in ("read", "write") if selector.get(kind))
+    return found
 
 
 @check("s3_critical_data_events")
@@ -200,18 +214,23 @@ def s3_critical_data_events(ctx: CheckContext) -> Iterator[Result]:
     selectors: list[dict[str, Any]] = [s for _region, rows in ctx.regional_rows("cloudtrail.event_selectors") for s in rows]
     for row in critical:
         name, region = row["bucket"], row.get("region") or GLOBAL
-        recording = []
-        for selector in selectors:
-            trail = trails.get(selector["arn"] or selector["name"], {})
-            sees_region = trail.get("is_multi_region") or trail.get("home_region") == region
-            if (
-                sees_region
-                and logging.get(selector["arn"] or selector["name"], True)
-                and covers(selector["s3_data_resources"], name)
-            ):
-                recording.append(selector["name"])
-        if recording:
+        recording: list[str] = []
+        kinds: set[str] = set()
+        for trail_events in selectors:
+            trail_id = trail_events["arn"] or trail_events["name"]
+            trail = trails.get(trail_id, {})
+            if not (trail.get("is_multi_region") or trail.get("home_region") == region) or not logging.get(trail_id, True):
+                continue
+            found = recorded_events(trail_events.get("s3_data_events") or [], name)
+            if found:
+                recording.append(trail_events["name"])
+                kinds |= found
+        if kinds == {"read", "write"}:
             yield passed(name, region=region, trails=", ".join(sorted(recording)))
+        elif kinds:
+            yield failed(
+                name, "partial", region=region, trails=", ".join(sorted(recording)), recorded=Phrase(f"only_{kinds.pop()}")
+            )
         elif ctx.complete:
             # A region whose trails could not be read may hold the recording trail: no verdict then.
             yield failed(name, region=region)
