@@ -218,11 +218,20 @@ def test_backup_bucket_rules(tmp_path):
         bucket("exports", tags={"purpose": "Backup"}, versioning="Enabled", object_lock=False),
         bucket("site", logging_target="weblogs"),
         bucket("weblogs", versioning="Enabled", object_lock=True, retention_mode="GOVERNANCE", retention_days=90),
+        bucket(
+            "bare-lock",
+            tags={"Purpose": "logs"},
+            versioning="Enabled",
+            object_lock=True,
+            retention_mode=None,
+            retention_days=None,
+        ),
         bucket("trail", trail_bucket=True, tags={"Purpose": "logs"}),  # judged by cloudtrail_bucket_tamper_resistance
         bucket("plain"),
     ]
     findings = run_one("s3_backup_bucket_protection", make_bundle(tmp_path, {("s3.buckets", "global"): rows}))
-    assert verdicts(findings) == {"exports": "fail", "weblogs": "pass"}
+    assert verdicts(findings) == {"exports": "fail", "weblogs": "pass", "bare-lock": "pass"}
+    assert "no default retention" in next(f for f in findings if f.resource == "bare-lock").message_en
     assert "versioning Enabled" in next(f for f in findings if f.resource == "exports").message_en
 
 

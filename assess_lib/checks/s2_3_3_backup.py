@@ -45,9 +45,10 @@ def s3_backup_bucket_protection(ctx: CheckContext) -> Iterator[Result]:
             continue
         name, region = row["bucket"], row.get("region") or GLOBAL
         holds = "tagged" if tagged else "log_target"
-        if row.get("object_lock"):
-            mode, days = row.get("retention_mode") or "-", row.get("retention_days") or "-"
-            yield passed(name, region=region, holds=holds, retention_mode=mode, retention_days=days)
+        if row.get("object_lock") and row.get("retention_mode") and row.get("retention_days"):
+            yield passed(name, region=region, retention_mode=row["retention_mode"], retention_days=row["retention_days"])
+        elif row.get("object_lock"):
+            yield passed(name, "pass_no_default", region=region)
         else:
             yield failed(name, f"fail_{holds}", region=region, versioning=row.get("versioning") or "Disabled")
 
