@@ -172,9 +172,12 @@ def test_copy_isolation_rules(tmp_path):
         plan("same-region", copies=[f"arn:aws:backup:{TOKYO}:{ACCOUNT}:backup-vault:other"]),
         plan("other-account", copies=[f"arn:aws:backup:{TOKYO}:999999999999:backup-vault:central"]),
         plan("none"),
+        plan("air-copy", copies=[f"arn:aws:backup:{TOKYO}:{ACCOUNT}:backup-vault:lag"]),
     ]
-    bundle = make_bundle(tmp_path, {("backup.plans", TOKYO): plans})
-    assert verdicts(run_one("backup_copy_isolation", bundle)) == {"same-region": "fail", "other-account": "pass", "none": "fail"}
+    vaults = [vault("v"), vault("other"), vault("lag", vault_type="LOGICALLY_AIR_GAPPED_BACKUP_VAULT", locked=True)]
+    bundle = make_bundle(tmp_path, {("backup.plans", TOKYO): plans, ("backup.vaults", TOKYO): vaults})
+    found = verdicts(run_one("backup_copy_isolation", bundle))
+    assert found == {"same-region": "fail", "other-account": "pass", "none": "fail", "air-copy": "pass"}
 
 
 def test_deletion_policy_forms():
@@ -250,7 +253,7 @@ def test_coverage_without_any_plan(tmp_path):
 NONE_CASES = {
     "backup_plan_coverage": {("dynamodb.tables", TOKYO): [], ("efs.file_systems", TOKYO): [], ("backup.selections", TOKYO): []},
     "backup_vault_lock": {("backup.plans", TOKYO): [], ("backup.vaults", TOKYO): [vault("idle")]},
-    "backup_copy_isolation": {("backup.plans", TOKYO): []},
+    "backup_copy_isolation": {("backup.plans", TOKYO): [], ("backup.vaults", TOKYO): []},
     "backup_vault_deletion_policy": {
         ("backup.plans", TOKYO): [],
         ("backup.vaults", TOKYO): [],

@@ -164,18 +164,26 @@ def backup_vault_lock(ctx: CheckContext) -> Iterator[Result]:
 
 @check("backup_copy_isolation")
 def backup_copy_isolation(ctx: CheckContext) -> Iterator[Result]:
-    """Every backup plan copies its recovery points to a vault in another account or another region."""
+    """Every backup plan keeps a copy of its recovery points apart: in a vault of another account or region, or in a
+    logically air-gapped vault (isolated by AWS from the account, whatever its region)."""
     region = ctx.region or GLOBAL
+    air_gapped = {v["name"] for v in ctx.rows("backup.vaults") if v.get("vault_type") == AIR_GAPPED}
     for plan in ctx.rows("backup.plans"):
         name = plan.get("name") or plan["plan_id"]
-        elsewhere = sorted(
-            arn
-            for rule in plan.get("rules") or []
-            for arn in rule.get("copy_destinations") or []
-            if _arn_parts(arn)[0] != region or _arn_parts(arn)[1] != ctx.account_id
-        )
+        elsewhere, isolated = [], []
+        for rule in plan.get("rules") or []:
+            if rule.get("target_vault") in air_gapped:
+                isolated.append(rule["target_vault"])
+            for arn in rule.get("copy_destinations") or []:
+                dest_region, account, resource = _arn_parts(arn)
+                if dest_region != region or account != ctx.account_id:
+                    elsewhere.append(arn)
+                elif resource.removeprefix("backup-vault:") in air_gapped:
+                    isolated.append(resource.removeprefix("backup-vault:"))
         if elsewhere:
-            yield passed(name, destinations=", ".join(elsewhere))
+            yield passed(name, destinations=", ".join(sorted(set(elsewhere))))
+        elif isolated:
+            yield passed(name, "air_gapped", vaults=", ".join(sorted(set(isolated))))
         else:
             yield failed(name)
 
