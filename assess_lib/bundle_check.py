@@ -435,8 +435,7 @@ def validate_manifest(manifest: Any, folder: Path) -> None:
 
 
 def _validate_params(check: _Checker, params: Any) -> None:
-    from .params import MAX_TEXT_THRESHOLD
-    from .thresholds import DEFAULT_THRESHOLDS
+    from .thresholds import DEFAULT_THRESHOLDS, MAX_TEXT_THRESHOLD
 
     if not isinstance(params, dict):
         raise check.fail("params", f"expected an object, found {show(params)}")
@@ -455,7 +454,7 @@ def _validate_params(check: _Checker, params: Any) -> None:
         if isinstance(default, bool):
             if not isinstance(value, bool):
                 raise check.fail(f"params.thresholds.{key}", f"expected true or false, found {show(value)}")
-        elif isinstance(default, str):
+        elif isinstance(default, str):  # a tag key or a list of values, e.g. classification_tag_key
             if not isinstance(value, str) or len(value) > MAX_TEXT_THRESHOLD:
                 raise check.fail(
                     f"params.thresholds.{key}", f"expected a text of at most {MAX_TEXT_THRESHOLD} characters, found {show(value)}"

@@ -19,7 +19,7 @@ from typing import Any
 
 from .redact import mask_url
 from .safe_input import InputError, load_yaml_file, shown
-from .thresholds import DEFAULT_THRESHOLDS
+from .thresholds import DEFAULT_THRESHOLDS, MAX_TEXT_THRESHOLD
 
 DEMO = "demo"  # endpoint_url / nameserver value that means "the embedded demo environment"
 
@@ -34,7 +34,6 @@ _ROLE_RE = re.compile(r"^[\w+=,.@/-]{1,64}$")
 # safe_input while reading and by the validators here; the command line prints it as one paragraph.
 ParamsError = InputError
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-MAX_TEXT_THRESHOLD = 1000  # a text threshold (tag keys, words): longer is not a list of names
 _MAX_THRESHOLD = 36500  # days (100 years) or counts; more is a typo, and overflows date arithmetic
 
 

@@ -9,6 +9,8 @@ from .checks.records import parameter_defaults
 from .core.text import t
 
 DEFAULT_THRESHOLDS: dict[str, Any] = parameter_defaults()
+# A text parameter (a tag key, a list of tag values) is short; a longer one is a mistake in the params file.
+MAX_TEXT_THRESHOLD = 1000
 
 
 def describe(name: str, lang: str = "ja") -> str:
@@ -16,4 +18,4 @@ def describe(name: str, lang: str = "ja") -> str:
     return t(f"parameter.{name}", lang)
 
 
-__all__ = ["DEFAULT_THRESHOLDS", "describe"]
+__all__ = ["DEFAULT_THRESHOLDS", "MAX_TEXT_THRESHOLD", "describe"]

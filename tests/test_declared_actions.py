@@ -128,6 +128,7 @@ def test_declarations_live_next_to_their_collectors_and_load_without_boto3():
         "assess_lib/aws/collectors_identity.datasets.yaml",
         "assess_lib/aws/collectors_inventory.datasets.yaml",
         "assess_lib/aws/collectors_network.datasets.yaml",
+        "assess_lib/aws/collectors_storage.datasets.yaml",
         "assess_lib/dns/datasets.yaml",
     }
     # Each AWS file declares exactly the datasets its module's collectors produce.
@@ -142,8 +143,8 @@ def test_declarations_live_next_to_their_collectors_and_load_without_boto3():
     assert ds.permission_rows("en", ["s3:GetBucketAcl", "sts:AssumeRole"]) == [
         {
             "action": "s3:GetBucketAcl",
-            "datasets": ["s3.trail_bucket_exposure"],
-            "evidence": [DATASETS["s3.trail_bucket_exposure"].description_en],
+            "datasets": ["s3.trail_bucket_exposure", "s3.buckets"],
+            "evidence": [DATASETS["s3.trail_bucket_exposure"].description_en, DATASETS["s3.buckets"].description_en],
         },
         {"action": "sts:AssumeRole", "datasets": [], "evidence": []},
     ]

@@ -19,6 +19,7 @@ from .seed_inventory import seed_inventory
 from .seed_second import seed_information_account
 from .seed_compute import seed_compute
 from .seed_network import seed_network
+from .seed_storage import seed_information_storage, seed_storage
 from .server import DEMO_ACCOUNT, age_user, install_aws_managed_policies
 
 DEMO_REGIONS = ["ap-northeast-1", "ap-northeast-3", "us-east-1"]
@@ -220,9 +221,11 @@ def seed_demo_bank(endpoint_url: str) -> None:
     seed_identity(clients)
     seed_network(clients)
     seed_compute(clients)
+    seed_storage(clients)
     # 勘定系 serves the bank's main domains; the card domain's queries are not logged.
     seed_hosted_zones(clients, DEMO_ACCOUNT, {"demo-bank.example.jp": True, "demo-bank-card.example.jp": False})
     seed_information_account(endpoint_url)
+    seed_information_storage(endpoint_url)
     age_iam()
     age_identity()
     seed_inventory(clients)  # last: moto draws random IDs for the organisation's accounts
