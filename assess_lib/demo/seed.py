@@ -16,6 +16,7 @@ from botocore.config import Config
 from .seed_dns import seed_hosted_zones
 from .seed_identity import age_identity, seed_identity
 from .seed_second import seed_information_account
+from .seed_logging import seed_logging
 from .seed_network import seed_network
 from .server import DEMO_ACCOUNT, age_user, install_aws_managed_policies
 
@@ -220,5 +221,6 @@ def seed_demo_bank(endpoint_url: str) -> None:
     # 勘定系 serves the bank's main domains; the card domain's queries are not logged.
     seed_hosted_zones(clients, DEMO_ACCOUNT, {"demo-bank.example.jp": True, "demo-bank-card.example.jp": False})
     seed_information_account(endpoint_url)
+    seed_logging(endpoint_url, clients)
     age_iam()
     age_identity()
