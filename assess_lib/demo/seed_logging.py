@@ -7,9 +7,9 @@
 - Access logs: the internet banking ALB logs to S3 (pass), the campaign ALB does not (fail); the public site's
   CloudFront distribution logs (pass), the campaign distribution does not (fail); the regional web ACL logs to
   CloudWatch Logs (pass), the CloudFront web ACL does not (fail).
-- Metric filters and alarms on the trail's log group: root use and console sign-in failures with an alarm that
-  notifies (pass); IAM policy changes with an alarm without action (fail); network changes: security groups only
-  (fail, naming the rest).
+- Metric filters and alarms on the trail's log group: 勘定系 has root use and console sign-in failures with an
+  alarm that notifies (pass), IAM policy changes with an alarm without action (fail), network changes for security
+  groups only (fail, naming the rest); 情報系 has every one (pass).
 - Security Hub with the Foundational Security Best Practices standard: 勘定系 in Tokyo only (fail), 情報系 in every
   region (pass); the security contact: 情報系 registered (pass), 勘定系 not (fail). The emulator does not serve
   Security Hub's enabled standards: its answer is registered with the unserved-API layer (hand-built).
@@ -26,34 +26,59 @@ from .seed_second import INFO_ACCOUNT, REGIONS, AccountClients
 
 TOKYO, VIRGINIA = "ap-northeast-1", "us-east-1"
 TRAIL_GROUP = "demo-bank-cloudtrail"  # the trail's log group (seed.seed_cloudtrail)
-NAMESPACE = "DemoBank/CloudTrail"
+INFO_TRAIL_GROUP = "info-sys-cloudtrail"  # 情報系's (seed_second)
+NAMESPACE = "CISBenchmark"
 FSBP_ARN = "arn:aws:securityhub:{region}::standards/aws-foundational-security-best-practices/v/1.0.0"
 
-# Metric filters of the trail's log group, each with an alarm: (filter name, pattern, whether the alarm notifies).
-_FILTERS: tuple[tuple[str, str, bool], ...] = (
-    (
-        "root-account-usage",
-        '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }',
-        True,
-    ),
-    ("console-signin-failures", '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }', True),
-    (
-        "iam-policy-changes",
-        "{($.eventName=DeleteGroupPolicy)||($.eventName=DeleteRolePolicy)||($.eventName=DeleteUserPolicy)||"
-        "($.eventName=PutGroupPolicy)||($.eventName=PutRolePolicy)||($.eventName=PutUserPolicy)||"
-        "($.eventName=CreatePolicy)||($.eventName=DeletePolicy)||($.eventName=CreatePolicyVersion)||"
-        "($.eventName=DeletePolicyVersion)||($.eventName=AttachRolePolicy)||($.eventName=DetachRolePolicy)||"
-        "($.eventName=AttachUserPolicy)||($.eventName=DetachUserPolicy)||($.eventName=AttachGroupPolicy)||"
-        "($.eventName=DetachGroupPolicy)}",
-        False,
-    ),
-    (
-        "security-group-changes",
-        "{ ($.eventName = AuthorizeSecurityGroupIngress) || ($.eventName = AuthorizeSecurityGroupEgress) || "
-        "($.eventName = RevokeSecurityGroupIngress) || ($.eventName = RevokeSecurityGroupEgress) || "
-        "($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) }",
-        True,
-    ),
+# The CIS AWS Foundations Benchmark's metric filter patterns (4.3, 4.6, 4.4, 4.10-4.14), as customers paste them.
+_ROOT = '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }'
+_SIGNIN = '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }'
+
+
+def _any_of(*names: str) -> str:
+    return "{ " + " || ".join(f"($.eventName = {n})" for n in names) + " }"
+
+
+_IAM = _any_of(
+    *("DeleteGroupPolicy", "DeleteRolePolicy", "DeleteUserPolicy", "PutGroupPolicy", "PutRolePolicy", "PutUserPolicy"),
+    *("CreatePolicy", "DeletePolicy", "CreatePolicyVersion", "DeletePolicyVersion", "AttachRolePolicy", "DetachRolePolicy"),
+    *("AttachUserPolicy", "DetachUserPolicy", "AttachGroupPolicy", "DetachGroupPolicy"),
+)
+_SECURITY_GROUPS = _any_of(
+    *("AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupIngress"),
+    *("RevokeSecurityGroupEgress", "CreateSecurityGroup", "DeleteSecurityGroup"),
+)
+_NACLS = _any_of(
+    *("CreateNetworkAcl", "CreateNetworkAclEntry", "DeleteNetworkAcl", "DeleteNetworkAclEntry"),
+    *("ReplaceNetworkAclEntry", "ReplaceNetworkAclAssociation"),
+)
+_GATEWAYS = _any_of(
+    *("CreateCustomerGateway", "DeleteCustomerGateway", "AttachInternetGateway", "CreateInternetGateway"),
+    *("DeleteInternetGateway", "DetachInternetGateway"),
+)
+_ROUTES = _any_of(
+    *("CreateRoute", "CreateRouteTable", "ReplaceRoute", "ReplaceRouteTableAssociation", "DeleteRouteTable"),
+    *("DeleteRoute", "DisassociateRouteTable"),
+)
+_VPCS = _any_of(
+    *("CreateVpc", "DeleteVpc", "ModifyVpcAttribute", "AcceptVpcPeeringConnection", "CreateVpcPeeringConnection"),
+    *("DeleteVpcPeeringConnection", "RejectVpcPeeringConnection", "AttachClassicLinkVpc", "DetachClassicLinkVpc"),
+    *("DisableVpcClassicLink", "EnableVpcClassicLink"),
+)
+# 勘定系: (filter name, pattern, whether its alarm notifies); network changes: security groups only.
+_MAIN_FILTERS = (
+    ("root-account-usage", _ROOT, True),
+    ("console-signin-failures", _SIGNIN, True),
+    ("iam-policy-changes", _IAM, False),
+    ("security-group-changes", _SECURITY_GROUPS, True),
+)
+# 情報系: every event, each alarm notifying.
+_INFO_FILTERS = (
+    *((name, pattern, True) for name, pattern, _ in _MAIN_FILTERS),
+    ("nacl-changes", _NACLS, True),
+    ("network-gateway-changes", _GATEWAYS, True),
+    ("route-table-changes", _ROUTES, True),
+    ("vpc-changes", _VPCS, True),
 )
 
 
@@ -94,7 +119,12 @@ def _access_logs(clients: Any) -> None:
             continue
         current = cloudfront.get_distribution_config(Id=dist["Id"])
         config = current["DistributionConfig"]
-        config["Logging"] = {"Enabled": True, "IncludeCookies": False, "Bucket": "demo-bank-cdn-logs.s3.amazonaws.com", "Prefix": "www/"}
+        config["Logging"] = {
+            "Enabled": True,
+            "IncludeCookies": False,
+            "Bucket": "demo-bank-cdn-logs.s3.amazonaws.com",
+            "Prefix": "www/",
+        }
         cloudfront.update_distribution(Id=dist["Id"], IfMatch=current["ETag"], DistributionConfig=config)
     logs = clients("logs", TOKYO)
     logs.create_log_group(logGroupName="aws-waf-logs-demo-bank")
@@ -106,18 +136,18 @@ def _access_logs(clients: Any) -> None:
     )
 
 
-def _metric_alarms(clients: Any) -> None:
-    topic = clients("sns", TOKYO).create_topic(Name="demo-bank-security-alerts")["TopicArn"]
+def _metric_alarms(clients: Any, log_group: str, filters: tuple[tuple[str, str, bool], ...]) -> None:
+    topic = clients("sns", TOKYO).create_topic(Name="security-alerts")["TopicArn"]
     logs, cloudwatch = clients("logs", TOKYO), clients("cloudwatch", TOKYO)
-    for name, pattern, notifies in _FILTERS:
+    for name, pattern, notifies in filters:
         logs.put_metric_filter(
-            logGroupName=TRAIL_GROUP,
+            logGroupName=log_group,
             filterName=name,
             filterPattern=pattern,
             metricTransformations=[{"metricName": name, "metricNamespace": NAMESPACE, "metricValue": "1"}],
         )
         cloudwatch.put_metric_alarm(
-            AlarmName=f"demo-bank-{name}",
+            AlarmName=name,
             MetricName=name,
             Namespace=NAMESPACE,
             Statistic="Sum",
@@ -150,6 +180,7 @@ def _cloud_services(endpoint_url: str, clients: Any) -> None:
         )
     clients("securityhub", TOKYO).enable_security_hub(EnableDefaultStandards=True)
     info = AccountClients(endpoint_url, INFO_ACCOUNT)
+    _metric_alarms(info, INFO_TRAIL_GROUP, _INFO_FILTERS)
     for region in REGIONS:
         info("securityhub", region).enable_security_hub(EnableDefaultStandards=True)
     info("account", VIRGINIA).put_alternate_contact(
@@ -165,5 +196,5 @@ def seed_logging(endpoint_url: str, clients: Any) -> None:
     """Create デモ銀行's log retention, access logging, metric alarms, Security Hub and security contacts."""
     _log_groups(clients)
     _access_logs(clients)
-    _metric_alarms(clients)
+    _metric_alarms(clients, TRAIL_GROUP, _MAIN_FILTERS)
     _cloud_services(endpoint_url, clients)
