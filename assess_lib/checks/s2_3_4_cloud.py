@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from . import check, failed, manual, passed
 from .answers import attested
@@ -39,10 +40,11 @@ def securityhub_fsbp(ctx: CheckContext) -> Iterator[Result]:
     without: list[str] = []
     good: list[str] = []
     for region, rows in ctx.regional_rows("securityhub.hub"):
-        hub = rows[0] if rows else {"enabled": False, "standards": []}
+        hub: dict[str, Any] = rows[0] if rows else {"enabled": False}
+        standards: list[dict[str, Any]] = hub.get("standards") or []
         if not hub["enabled"]:
             off.append(region)
-        elif any(FSBP in str(s.get("arn")) and s.get("status") not in _STANDARD_OFF for s in hub.get("standards") or []):
+        elif any(FSBP in str(s.get("arn")) and s.get("status") not in _STANDARD_OFF for s in standards):
             good.append(region)
         else:
             without.append(region)
