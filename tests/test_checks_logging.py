@@ -32,6 +32,7 @@ DATASETS_READ = (
     "elbv2.load_balancers",
     "elbv2.load_balancer_logging",
     "cloudfront.distributions",
+    "logs.cloudfront_log_deliveries",
     "wafv2.web_acl_logging",
     "wafv2.cloudfront_web_acl_logging",
     "s3.trail_bucket_protection",
@@ -161,7 +162,18 @@ def _seed(url: str) -> dict[str, str]:
     )
     # CloudFront: logging (pass), not (fail).
     cloudfront = _client(url, "cloudfront", VIRGINIA)
-    return {"www": _distribution(cloudfront, "www", "cdn-logs"), "promo": _distribution(cloudfront, "promo", None)}
+    ids = {
+        name: _distribution(cloudfront, name, bucket) for name, bucket in (("www", "cdn-logs"), ("promo", None), ("shop", None))
+    }
+    # The shop logs through CloudWatch Logs delivery (CloudFront's newer logging) instead (pass).
+    shop = cloudfront.get_distribution(Id=ids["shop"])["Distribution"]["ARN"]
+    us_logs = _client(url, "logs", VIRGINIA)
+    us_logs.put_delivery_source(name="shop", resourceArn=shop, logType="ACCESS_LOGS")
+    sink = us_logs.put_delivery_destination(
+        name="shop-sink", deliveryDestinationConfiguration={"destinationResourceArn": "arn:aws:s3:::shop-cdn-logs"}
+    )
+    us_logs.create_delivery(deliverySourceName="shop", deliveryDestinationArn=sink["deliveryDestination"]["arn"])
+    return ids
 
 
 def collect_datasets(url: str, run_dir: Path, names: tuple[str, ...], regions: list[str] = REGIONS) -> Bundle:
@@ -199,7 +211,10 @@ def test_collected_rows(estate):
     assert set(lbs) == {"logged", "silent"}  # the internal one costs no call
     assert lbs["logged"]["access_logs_bucket"] == "alb-logs" and not lbs["silent"]["access_logs_enabled"]
     dists = {d["id"]: d["logging_bucket"] for d in bundle.rows("cloudfront.distributions", ACCOUNT)}
-    assert dists == {distributions["www"]: "cdn-logs.s3.amazonaws.com", distributions["promo"]: None}
+    assert dists == {distributions["www"]: "cdn-logs.s3.amazonaws.com", distributions["promo"]: None, distributions["shop"]: None}
+    [delivery] = bundle.rows("logs.cloudfront_log_deliveries", ACCOUNT)
+    assert delivery["resource_arn"].endswith(distributions["shop"]) and delivery["log_type"] == "ACCESS_LOGS"
+    assert len(delivery["destinations"]) == 1
     buckets = {b["bucket"]: (b["sources"], b.get("expiration_days")) for b in bundle.rows("s3.access_log_buckets", ACCOUNT)}
     assert buckets["alb-logs"] == (["elb"], 90) and buckets["cdn-logs"] == (["cloudfront"], None)
     assert buckets["aws-waf-logs-bank"][0] == ["waf"]
@@ -238,7 +253,11 @@ def test_access_logging(estate):
     bundle, distributions = estate
     assert verdicts(run_one("elb_access_logging", bundle)) == {"logged": "pass", "silent": "fail"}
     cdn = verdicts(run_one("cloudfront_access_logging", bundle))
-    assert cdn == {f"{distributions['www']} (www.example.jp)": "pass", f"{distributions['promo']} (promo.example.jp)": "fail"}
+    assert cdn == {
+        f"{distributions['www']} (www.example.jp)": "pass",
+        f"{distributions['promo']} (promo.example.jp)": "fail",
+        f"{distributions['shop']} (shop.example.jp)": "pass",
+    }
     assert verdicts(run_one("waf_logging", bundle)) == {"regional": "pass", "edge": "fail"}
 
 
@@ -253,7 +272,7 @@ def test_metric_alarms(estate):
     }
     by = {f.resource: f for f in findings}
     assert "alarm-signin" in by["console sign-in failures"].message_en
-    assert "no action" in by["console sign-in failures"].message_en
+    assert "no enabled action" in by["console sign-in failures"].message_en
     assert "No metric filter" in by["IAM policy changes"].message_en
     network = by["network changes"]
     # Security groups are covered by two filters together (wildcards included): not named among the gaps.
@@ -271,6 +290,7 @@ def test_nothing_to_assess(tmp_path):
             ("logs.log_groups", TOKYO): [],
             ("elbv2.load_balancer_logging", TOKYO): [],
             ("cloudfront.distributions", GLOBAL): [],
+            ("logs.cloudfront_log_deliveries", GLOBAL): [],
             ("wafv2.web_acl_logging", TOKYO): [],
             ("wafv2.cloudfront_web_acl_logging", GLOBAL): [],
             ("s3.trail_bucket_protection", GLOBAL): [],
@@ -308,6 +328,7 @@ def test_missing_evidence(tmp_path):
             ("logs.log_groups", TOKYO): denied,
             ("elbv2.load_balancer_logging", TOKYO): denied,
             ("cloudfront.distributions", GLOBAL): denied,
+            ("logs.cloudfront_log_deliveries", GLOBAL): [],
             ("wafv2.web_acl_logging", TOKYO): denied,
             ("wafv2.cloudfront_web_acl_logging", GLOBAL): [
                 {"name": "edge", "arn": "a", "scope": "CLOUDFRONT", "log_destinations": []}
@@ -336,6 +357,19 @@ def test_missing_evidence(tmp_path):
     assert waf == {"wafv2.web_acl_logging": "error", "edge": "fail"}
     buckets = {f.resource: f.verdict.value for f in run_one("log_bucket_retention", bundle)}
     assert buckets == {"s3.trail_bucket_protection": "error", "b": "fail"}
+
+
+def test_cloudfront_delivery_evidence_missing(tmp_path):
+    # Without the delivery listing, standard logging still passes; a distribution without it is unknown (no verdict).
+    denied = CollectionError(ev.ACCESS_DENIED, "AccessDeniedException", "no")
+    dists = [
+        {"id": "A", "arn": "arn:a", "enabled": True, "comment": None, "aliases": [], "logging_bucket": "b.s3.amazonaws.com"},
+        {"id": "B", "arn": "arn:b", "enabled": True, "comment": None, "aliases": [], "logging_bucket": None},
+        {"id": "C", "arn": "arn:c", "enabled": False, "comment": None, "aliases": [], "logging_bucket": None},
+    ]
+    data = {("cloudfront.distributions", GLOBAL): dists, ("logs.cloudfront_log_deliveries", GLOBAL): denied}
+    found = {f.resource: f.verdict.value for f in run_one("cloudfront_access_logging", make_bundle(tmp_path, data))}
+    assert found == {"A": "pass", "logs.cloudfront_log_deliveries": "error"}
 
 
 # --- filter patterns ------------------------------------------------------------------------------

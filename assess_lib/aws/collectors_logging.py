@@ -162,6 +162,33 @@ def collect_cloudfront_web_acl_logging(ctx: AccountContext, calls: Calls, region
     return _web_acl_logging(calls, "CLOUDFRONT", HOME_REGION)
 
 
+@collector("logs.cloudfront_log_deliveries")
+def collect_cloudfront_log_deliveries(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
+    """CloudFront's newer access logging (CloudWatch Logs vended delivery, kept in us-east-1): one row per
+    distribution delivery source with its delivery destinations. Two listings, none per distribution."""
+    destinations: dict[str, list[str]] = {}
+    for page in calls.paginate("logs", "describe_deliveries", region=HOME_REGION):
+        for delivery in page.get("deliveries", []) or []:
+            destinations.setdefault(delivery.get("deliverySourceName") or "", []).append(
+                delivery.get("deliveryDestinationArn") or ""
+            )
+    rows = []
+    for page in calls.paginate("logs", "describe_delivery_sources", region=HOME_REGION):
+        for source in page.get("deliverySources", []) or []:
+            if source.get("service") != "cloudfront":
+                continue
+            for arn in source.get("resourceArns", []) or []:
+                rows.append(
+                    {
+                        "resource_arn": arn,
+                        "delivery_source": source.get("name"),
+                        "log_type": source.get("logType"),
+                        "destinations": destinations.get(source.get("name") or "", []),
+                    }
+                )
+    return rows
+
+
 # --- S3: retention of the buckets that receive access logs -----------------------------------------
 
 
@@ -192,10 +219,7 @@ def _s3_bucket(destination: str | None) -> str | None:
             return None  # CloudWatch Logs or Firehose: not a bucket
         text = text.split(":s3:::", 1)[1]
     text = text.split("/", 1)[0]
-    for suffix in (".s3.amazonaws.com",):
-        if text.endswith(suffix):
-            text = text[: -len(suffix)]
-    if ".s3." in text:  # name.s3.<region>.amazonaws.com
+    if ".s3." in text:  # name.s3.amazonaws.com, name.s3.<region>.amazonaws.com
         text = text.split(".s3.", 1)[0]
     return text or None
 

@@ -111,14 +111,27 @@ def elb_access_logging(ctx: CheckContext) -> Iterator[Result]:
 
 @check("cloudfront_access_logging")
 def cloudfront_access_logging(ctx: CheckContext) -> Iterator[Result]:
-    """Every enabled CloudFront distribution records access logs (standard logging)."""
+    """Every enabled CloudFront distribution records access logs: standard logging to S3, or delivery through
+    CloudWatch Logs to any destination."""
+    try:
+        delivered: dict[str, list[str]] | None = {}
+        for row in ctx.rows("logs.cloudfront_log_deliveries"):
+            if row.get("destinations"):
+                delivered.setdefault(row["resource_arn"], []).extend(_destination(d) for d in row["destinations"])
+    except EvidenceUnavailable as missing:
+        ctx.record_missing(missing)
+        delivered = None  # unknown: a distribution without standard logging gets no verdict
     for dist in ctx.rows("cloudfront.distributions"):
         if not dist.get("enabled") or "logging_bucket" not in dist:
             continue  # disabled: serves nothing; no column: collected before logging was recorded (unknown)
         label = dist.get("comment") or (dist.get("aliases") or [None])[0] or dist.get("domain_name") or dist["id"]
         resource = f"{dist['id']} ({label})" if label != dist["id"] else dist["id"]
         if dist["logging_bucket"]:
-            yield passed(resource, bucket=str(dist["logging_bucket"]).removesuffix(".s3.amazonaws.com"))
+            yield passed(resource, bucket=str(dist["logging_bucket"]).split(".s3.", 1)[0])
+        elif delivered is None:
+            continue
+        elif delivered.get(dist.get("arn") or ""):
+            yield passed(resource, "pass_delivery", destinations=", ".join(delivered[dist["arn"]]))
         else:
             yield failed(resource)
 

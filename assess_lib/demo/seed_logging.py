@@ -126,6 +126,7 @@ def _access_logs(clients: Any) -> None:
             "Prefix": "www/",
         }
         cloudfront.update_distribution(Id=dist["Id"], IfMatch=current["ETag"], DistributionConfig=config)
+        _log_delivery(clients, dist["ARN"])
     logs = clients("logs", TOKYO)
     logs.create_log_group(logGroupName="aws-waf-logs-demo-bank")
     group_arn = logs.describe_log_groups(logGroupNamePrefix="aws-waf-logs-demo-bank")["logGroups"][0]["arn"]
@@ -134,6 +135,18 @@ def _access_logs(clients: Any) -> None:
     waf.put_logging_configuration(
         LoggingConfiguration={"ResourceArn": acl["ARN"], "LogDestinationConfigs": [group_arn.removesuffix(":*")]}
     )
+
+
+def _log_delivery(clients: Any, distribution_arn: str) -> None:
+    """The public site's access logs also delivered to CloudWatch Logs (CloudFront's newer logging)."""
+    logs = clients("logs", VIRGINIA)
+    logs.create_log_group(logGroupName="/demo-bank/cloudfront/www")
+    group = logs.describe_log_groups(logGroupNamePrefix="/demo-bank/cloudfront/www")["logGroups"][0]["arn"].removesuffix(":*")
+    logs.put_delivery_source(name="demo-bank-www", resourceArn=distribution_arn, logType="ACCESS_LOGS")
+    destination = logs.put_delivery_destination(
+        name="demo-bank-www-logs", deliveryDestinationConfiguration={"destinationResourceArn": group}
+    )["deliveryDestination"]["arn"]
+    logs.create_delivery(deliverySourceName="demo-bank-www", deliveryDestinationArn=destination)
 
 
 def _metric_alarms(clients: Any, log_group: str, filters: tuple[tuple[str, str, bool], ...]) -> None:
