@@ -359,6 +359,16 @@ def test_missing_evidence(tmp_path):
     assert buckets == {"s3.trail_bucket_protection": "error", "b": "fail"}
 
 
+def test_lifecycle_unreadable_hides_nothing(tmp_path):
+    # Versioning and Object Lock read, the lifecycle refused: an error about the bucket's retention only.
+    row = {"bucket": "trail", "error_kind": None, "versioning": "Enabled", "mfa_delete": False, "object_lock": True}
+    row.update(lifecycle_error_kind=ev.ACCESS_DENIED, lifecycle_error_code="AccessDenied", lifecycle_error_message="no")
+    data = {("s3.trail_bucket_protection", GLOBAL): [row], ("s3.access_log_buckets", GLOBAL): []}
+    [finding] = run_one("log_bucket_retention", make_bundle(tmp_path, data))
+    assert (finding.resource, finding.verdict.value) == ("trail", "error")
+    assert finding.details["missing_permission"] == "s3:GetLifecycleConfiguration" and "AccessDenied" in finding.message_en
+
+
 def test_cloudfront_delivery_evidence_missing(tmp_path):
     # Without the delivery listing, standard logging still passes; a distribution without it is unknown (no verdict).
     denied = CollectionError(ev.ACCESS_DENIED, "AccessDeniedException", "no")

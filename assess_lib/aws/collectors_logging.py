@@ -224,6 +224,20 @@ def _s3_bucket(destination: str | None) -> str | None:
     return text or None
 
 
+def lifecycle_expiration(calls: Calls, bucket: str) -> dict[str, Any]:
+    """``expiration_days``, or the ``lifecycle_error_*`` columns when the lifecycle cannot be read (the bucket's
+    other facts stand: a missing permission for this call must not hide them)."""
+    try:
+        return {"expiration_days": expiration_days(calls, bucket)}
+    except Exception as err:  # noqa: BLE001 - classified: access denied, another account's bucket...
+        failure = classify(err)
+        return {
+            "lifecycle_error_kind": failure.kind,
+            "lifecycle_error_code": failure.code,
+            "lifecycle_error_message": failure.message,
+        }
+
+
 @collector("s3.access_log_buckets")
 def collect_access_log_buckets(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
     """The buckets that receive access logs of load balancers, CloudFront and WAF, with their lifecycle

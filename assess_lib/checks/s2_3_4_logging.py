@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.model import Verdict
 from ..core.text import Phrase
 from ..evidence import GLOBAL, EvidenceUnavailable
 from . import check, failed, manual, passed
@@ -29,6 +30,7 @@ from .s2_3_1_access import _unreadable, trails
 
 TRAIL_BUCKETS = "s3.trail_bucket_protection"
 ACCESS_LOG_BUCKETS = "s3.access_log_buckets"
+LIFECYCLE_ACTION = "s3:GetLifecycleConfiguration"
 
 
 def _rows(ctx: CheckContext, dataset: str, region: str | None = None) -> list[dict[str, Any]]:
@@ -73,6 +75,8 @@ def log_bucket_retention(ctx: CheckContext) -> Iterator[Result]:
         holds = _sources(sources)
         if row.get("error_kind"):
             yield _unreadable(row, dataset, {"holds": holds})
+        elif row.get("lifecycle_error_kind"):
+            yield _lifecycle_unreadable(name, row, holds)
         elif "expiration_days" not in row:
             continue  # collected before retention was recorded: unknown, not a verdict
         elif row["expiration_days"] is None:
@@ -81,6 +85,18 @@ def log_bucket_retention(ctx: CheckContext) -> Iterator[Result]:
             yield passed(name, holds=holds, expiration_days=int(row["expiration_days"]))
         else:
             yield failed(name, holds=holds, expiration_days=int(row["expiration_days"]))
+
+
+def _lifecycle_unreadable(bucket: str, row: dict[str, Any], holds: Phrase) -> Result:
+    """The bucket's lifecycle could not be read: an error about its retention, never a verdict."""
+    facts = {
+        "holds": holds,
+        "error_kind": row["lifecycle_error_kind"],
+        "error_code": row.get("lifecycle_error_code"),
+        "error_message": row.get("lifecycle_error_message"),
+        "missing_permission": LIFECYCLE_ACTION,
+    }
+    return Result(Verdict.ERROR, bucket, "bucket_unreadable", facts=facts)
 
 
 def _sources(sources: Iterable[str]) -> Phrase:
@@ -113,14 +129,16 @@ def elb_access_logging(ctx: CheckContext) -> Iterator[Result]:
 def cloudfront_access_logging(ctx: CheckContext) -> Iterator[Result]:
     """Every enabled CloudFront distribution records access logs: standard logging to S3, or delivery through
     CloudWatch Logs to any destination."""
+    delivered: dict[str, list[str]] | None = None  # None: unknown, a distribution without standard logging gets no verdict
     try:
-        delivered: dict[str, list[str]] | None = {}
-        for row in ctx.rows("logs.cloudfront_log_deliveries"):
-            if row.get("destinations"):
-                delivered.setdefault(row["resource_arn"], []).extend(_destination(d) for d in row["destinations"])
+        rows = ctx.rows("logs.cloudfront_log_deliveries")
     except EvidenceUnavailable as missing:
         ctx.record_missing(missing)
-        delivered = None  # unknown: a distribution without standard logging gets no verdict
+    else:
+        delivered = {}
+        for row in rows:
+            if row.get("destinations"):
+                delivered.setdefault(row["resource_arn"], []).extend(_destination(d) for d in row["destinations"])
     for dist in ctx.rows("cloudfront.distributions"):
         if not dist.get("enabled") or "logging_bucket" not in dist:
             continue  # disabled: serves nothing; no column: collected before logging was recorded (unknown)
