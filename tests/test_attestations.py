@@ -496,7 +496,7 @@ def test_questionnaire_layout(tmp_path):
     assert ws.freeze_panes == "A2"
     assert [ws.cell(1, c).value for c in range(1, 12)][5:] == ["回答", "文書名", "承認者", "承認日", "最終見直し日", "保管場所"]
     ids = {ws.cell(r, 1).value for r in range(2, ws.max_row + 1)}
-    assert {"2.1.1-1", "2.1.1-2", "2.1.2-1", "2.3-1", "2.3.1-2", "2.3.1-8"} == ids
+    assert {"2.1.1-1", "2.1.1-2", "2.1.2-1", "2.3-1", "2.3.1-2", "2.3.1-8", "2.3.4.5-2"} == ids
     guide = "\n".join(str(c.value) for c in wb[GUIDE_SHEET]["A"] if c.value)
     assert "記入してください" in guide and "Do not use formulas" not in guide
     en = load_workbook(write_questionnaire(tmp_path / "q_en.xlsx", "en"))

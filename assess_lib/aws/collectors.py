@@ -383,3 +383,4 @@ from . import collectors_network  # noqa: F401  (registers the network collector
 from . import collectors_compute  # noqa: F401  (registers the compute, database and block storage collectors)
 from . import collectors_inventory  # noqa: F401  (registers the inventory collectors)
 from . import collectors_storage  # noqa: F401  (registers the data store and backup collectors)
+from . import collectors_logging  # noqa: F401  (registers the log management and cloud service collectors)

@@ -97,6 +97,7 @@ def collect_trail_bucket_protection(ctx: AccountContext, calls: Calls, region: s
     buckets = sorted(
         {t["s3_bucket"] for reg in ctx.regions for t in ctx.rows_or_raise("cloudtrail.trails", reg) if t.get("s3_bucket")}
     )
+    from .collectors_logging import lifecycle_expiration
     from .errors import classify
 
     rows = []
@@ -110,6 +111,8 @@ def collect_trail_bucket_protection(ctx: AccountContext, calls: Calls, region: s
         except Exception as err:  # noqa: BLE001 - a central log bucket in another account: say so per bucket
             failure = classify(err)
             row.update(error_kind=failure.kind, error_code=failure.code, error_message=failure.message)
+        else:
+            row.update(lifecycle_expiration(calls, bucket))  # retention (2.3.4.2): its failure hides nothing else
         rows.append(row)
     return rows
 

@@ -299,10 +299,13 @@ def collect_api_stages(ctx: AccountContext, calls: Calls, region: str) -> list[d
 
 @collector("cloudfront.distributions")
 def collect_distributions(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
-    """CloudFront distributions; ``web_acl_id`` is a WAFv2 web ACL ARN (CLOUDFRONT scope, us-east-1)."""
+    """CloudFront distributions; ``web_acl_id`` is a WAFv2 web ACL ARN (CLOUDFRONT scope, us-east-1).
+    ``logging_bucket`` (standard logging, 2.3.4.2) costs one call per distribution: the listing omits it."""
     rows = []
     for page in calls.paginate("cloudfront", "list_distributions", region=HOME_REGION):
         for dist in (page.get("DistributionList") or {}).get("Items", []) or []:
+            config = calls.call("cloudfront", "get_distribution_config", region=HOME_REGION, Id=dist["Id"])
+            logging = (config.get("DistributionConfig") or {}).get("Logging") or {}
             rows.append(
                 {
                     "id": dist["Id"],
@@ -312,6 +315,7 @@ def collect_distributions(ctx: AccountContext, calls: Calls, region: str) -> lis
                     "enabled": bool(dist.get("Enabled")),
                     "comment": dist.get("Comment") or None,
                     "web_acl_id": dist.get("WebACLId") or None,
+                    "logging_bucket": (logging.get("Bucket") or None) if logging.get("Enabled") else None,
                 }
             )
     return rows

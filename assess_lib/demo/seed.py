@@ -18,6 +18,7 @@ from .seed_identity import age_identity, seed_identity
 from .seed_inventory import seed_inventory
 from .seed_second import seed_information_account
 from .seed_compute import seed_compute
+from .seed_logging import seed_logging
 from .seed_network import seed_network
 from .seed_storage import seed_information_storage, seed_storage
 from .server import DEMO_ACCOUNT, age_user, install_aws_managed_policies
@@ -226,6 +227,7 @@ def seed_demo_bank(endpoint_url: str) -> None:
     seed_hosted_zones(clients, DEMO_ACCOUNT, {"demo-bank.example.jp": True, "demo-bank-card.example.jp": False})
     seed_information_account(endpoint_url)
     seed_information_storage(endpoint_url)
+    seed_logging(endpoint_url, clients)
     age_iam()
     age_identity()
     seed_inventory(clients)  # last: moto draws random IDs for the organisation's accounts
