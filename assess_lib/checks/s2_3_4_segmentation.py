@@ -24,6 +24,7 @@ import ipaddress
 from collections.abc import Iterator
 from typing import Any
 
+from ..core.text import Phrase
 from . import check, failed, manual, passed
 from .context import CheckContext
 from .result import Result
@@ -99,7 +100,9 @@ def peering_route_scope(ctx: CheckContext) -> Iterator[Result]:
             peering = peerings.get(target)
             if not target.startswith("pcx-") or peering is None or not destination or route.get("state") == "blackhole":
                 continue
-            side = peering["accepter"] if (peering["requester"] or {}).get("vpc_id") == table.get("vpc_id") else peering["requester"]
+            side = (
+                peering["accepter"] if (peering["requester"] or {}).get("vpc_id") == table.get("vpc_id") else peering["requester"]
+            )
             cidrs = list(side.get("cidrs") or []) + list(side.get("ipv6_cidrs") or [])
             peers[target] = cidrs
             if not _within(destination, cidrs):
@@ -179,7 +182,10 @@ def default_vpc_in_use(ctx: CheckContext) -> Iterator[Result]:
         count = max(count, len(interfaces))
         resource = f"{vpc['vpc_id']} ({', '.join(vpc.get('cidr_blocks') or [])})"
         if count:
-            shown = [f"{i} ({e.get('description') or e.get('instance_id') or e.get('type') or '-'})" for i, e in sorted(interfaces.items())[:3]]
+            shown = [
+                f"{i} ({e.get('description') or e.get('instance_id') or e.get('type') or '-'})"
+                for i, e in sorted(interfaces.items())[:3]
+            ]
             yield failed(resource, vpc=vpc["vpc_id"], count=count, shown=_joined(shown))
         else:
             yield passed(resource, vpc=vpc["vpc_id"])
@@ -195,8 +201,8 @@ def _effective(tunnel: dict[str, Any], option: str) -> tuple[list[Any], bool]:
 
 
 def _weaknesses(tunnel: dict[str, Any], min_dh_bits: int, ikev1_allowed: bool) -> tuple[list[str], bool]:
-    """The weak values a tunnel accepts ("IKEv1", "phase 1 SHA1", "phase 2 DH group 2"...), and whether any
-    of them comes from an option left at AWS's defaults."""
+    """The weak values a tunnel accepts ("IKEv1", "SHA1", "DH group 2"...), and whether any of them comes from an
+    option left at AWS's defaults."""
     weak: list[str] = []
     defaulted = False
     versions, by_default = _effective(tunnel, "ike_versions")
@@ -204,16 +210,15 @@ def _weaknesses(tunnel: dict[str, Any], min_dh_bits: int, ikev1_allowed: bool) -
         weak.append("IKEv1")
         defaulted |= by_default
     for phase in ("phase1", "phase2"):
-        label = "P1" if phase == "phase1" else "P2"
-        algorithms, by_default = _effective(tunnel, f"{phase}_encryption")
-        bad = [str(a) for a in algorithms if not str(a).upper().startswith(AES_PREFIX)]
-        integrity, by_default_i = _effective(tunnel, f"{phase}_integrity")
-        bad += [str(a) for a in integrity if str(a).upper() in WEAK_INTEGRITY]
-        groups, by_default_g = _effective(tunnel, f"{phase}_dh_groups")
-        bad += [f"DH{g}" for g in groups if MODP_BITS.get(int(g), min_dh_bits) < min_dh_bits]
-        if bad:
-            weak.append(f"{label}: {'/'.join(bad)}")
-            defaulted |= by_default or by_default_i or by_default_g
+        for option, is_weak, shown in (
+            ("encryption", lambda a: not str(a).upper().startswith(AES_PREFIX), str),
+            ("integrity", lambda a: str(a).upper() in WEAK_INTEGRITY, str),
+            ("dh_groups", lambda g: MODP_BITS.get(int(g), min_dh_bits) < min_dh_bits, lambda g: f"DH group {g}"),
+        ):
+            values, by_default = _effective(tunnel, f"{phase}_{option}")
+            bad = [shown(v) for v in values if is_weak(v)]
+            weak += [b for b in bad if b not in weak]
+            defaulted |= by_default and bool(bad)
     return weak, defaulted
 
 
@@ -233,15 +238,25 @@ def vpn_tunnel_crypto(ctx: CheckContext) -> Iterator[Result]:
         if not tunnels:
             yield manual(_vpn_label(vpn), "no_options")
             continue
-        found: list[str] = []
+        weak: list[str] = []
+        affected: list[str] = []
         defaulted = False
         for tunnel in tunnels:
-            weak, by_default = _weaknesses(tunnel, min_bits, ikev1_allowed)
-            if weak:
-                found.append(f"{tunnel.get('outside_ip')}: {'; '.join(weak)}")
-                defaulted |= by_default
-        if found:
-            yield failed(_vpn_label(vpn), "fail_defaults" if defaulted else "fail", weak=" / ".join(found), tunnels=len(tunnels))
+            found, by_default = _weaknesses(tunnel, min_bits, ikev1_allowed)
+            weak += [w for w in found if w not in weak]
+            affected += [str(tunnel.get("outside_ip"))] if found else []
+            defaulted |= by_default
+        if weak:
+            message = "fail_defaults" if defaulted else "fail"
+            why = {
+                "why_ikev1": Phrase("why_ikev1") if "IKEv1" in weak else "",
+                "why_sha1": Phrase("why_sha1") if any(w in WEAK_INTEGRITY for w in weak) else "",
+                "why_dh": Phrase("why_dh") if any(w.startswith("DH group") for w in weak) else "",
+                "why_cipher": Phrase("why_cipher")
+                if any(w not in WEAK_INTEGRITY and w != "IKEv1" and not w.startswith("DH group") for w in weak)
+                else "",
+            }
+            yield failed(_vpn_label(vpn), message, weak=_joined(weak), affected=_joined(affected), tunnels=len(tunnels), **why)
         else:
             yield passed(_vpn_label(vpn), tunnels=len(tunnels))
 

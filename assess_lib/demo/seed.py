@@ -17,6 +17,7 @@ from .seed_dns import seed_hosted_zones
 from .seed_identity import age_identity, seed_identity
 from .seed_second import seed_information_account
 from .seed_network import seed_network
+from .seed_topology import seed_topology
 from .server import DEMO_ACCOUNT, age_user, install_aws_managed_policies
 
 DEMO_REGIONS = ["ap-northeast-1", "ap-northeast-3", "us-east-1"]
@@ -217,6 +218,7 @@ def seed_demo_bank(endpoint_url: str) -> None:
     seed_ses(clients)
     seed_identity(clients)
     seed_network(clients)
+    seed_topology(clients)
     # 勘定系 serves the bank's main domains; the card domain's queries are not logged.
     seed_hosted_zones(clients, DEMO_ACCOUNT, {"demo-bank.example.jp": True, "demo-bank-card.example.jp": False})
     seed_information_account(endpoint_url)

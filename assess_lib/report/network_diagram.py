@@ -27,6 +27,7 @@ from . import display
 from .view import account_label, account_names
 
 ANY_V4, ANY_V6 = "0.0.0.0/0", "::/0"
+ITEM = "2.2.1.4-1"  # the guideline item the diagrams answer (data-flow and network diagrams)
 
 # Datasets read, by role. A missing one leaves its part out and is named in the summary.
 VPCS = "ec2.vpcs"
@@ -48,7 +49,8 @@ OPTIONAL = (
 
 # Geometry (SVG user units, about pixels).
 FONT = 11
-SUB_W, SUB_H, SUB_GAP = 178, 70, 10
+SUB_W, SUB_H, SUB_GAP = 178, 78, 10
+LIST_LINES = 3  # load balancers and open security groups listed per VPC (then "and n more")
 SUBS_PER_ROW = 3
 PAD = 12
 VPC_W = SUBS_PER_ROW * SUB_W + (SUBS_PER_ROW - 1) * SUB_GAP + 2 * PAD
@@ -204,13 +206,17 @@ def _open_ports(group: dict[str, Any]) -> list[str]:
     return ports
 
 
-def _model(bundle: Any, account: str, region: str, lang: str) -> tuple[list[Vpc], list[Node], list[tuple[str, str, str]], list[str]]:
+def _model(
+    bundle: Any, account: str, region: str, lang: str
+) -> tuple[list[Vpc], list[Node], list[tuple[str, str, str]], list[str]]:
     """VPCs, right-hand nodes, in-picture peerings (vpc, vpc, label) and the datasets that could not be read."""
     missing: list[str] = []
     rows = {name: _rows(bundle, name, account, region, missing) for name in OPTIONAL}
     vpcs = {
         v["vpc_id"]: Vpc(v)
-        for v in sorted(bundle.rows(VPCS, account, region), key=lambda v: (bool(v.get("is_default")), str(v.get("name") or "~"), v["vpc_id"]))
+        for v in sorted(
+            bundle.rows(VPCS, account, region), key=lambda v: (bool(v.get("is_default")), str(v.get("name") or "~"), v["vpc_id"])
+        )
     }
     tables = rows["ec2.route_tables"]
     main = {t.get("vpc_id"): t for t in tables if t.get("is_main")}
@@ -232,7 +238,9 @@ def _model(bundle: Any, account: str, region: str, lang: str) -> tuple[list[Vpc]
             exits.append(f"{destination} → {_short_target(target)} {target}")
         vpc.subnets.append(Subnet(subnet, public, exits, subnet["subnet_id"] in nat_subnets))
     for vpc in vpcs.values():
-        vpc.subnets.sort(key=lambda s: (not s.public, str(s.row.get("availability_zone")), str(s.row.get("cidr")), s.row["subnet_id"]))
+        vpc.subnets.sort(
+            key=lambda s: (not s.public, str(s.row.get("availability_zone")), str(s.row.get("cidr")), s.row["subnet_id"])
+        )
     for igw in sorted(rows["ec2.internet_gateways"], key=lambda r: r["gateway_id"]):
         for vpc_id in igw.get("vpc_ids") or []:
             if vpc_id in vpcs:
@@ -287,16 +295,33 @@ def _model(bundle: Any, account: str, region: str, lang: str) -> tuple[list[Vpc]
     attachments = rows["ec2.transit_gateway_attachments"]
     cgws = {c["customer_gateway_id"]: c for c in rows["ec2.customer_gateways"]}
     vpns = sorted(rows["ec2.vpn_connections"], key=lambda r: r["vpn_connection_id"])
-    tgw_ids = sorted({str(r["transit_gateway_id"]) for r in rows["ec2.transit_gateways"]} | {str(a.get("transit_gateway_id")) for a in attachments if a.get("transit_gateway_id")})
+    tgw_ids = sorted(
+        {str(r["transit_gateway_id"]) for r in rows["ec2.transit_gateways"]}
+        | {str(a.get("transit_gateway_id")) for a in attachments if a.get("transit_gateway_id")}
+    )
     tgw_rows = {r["transit_gateway_id"]: r for r in rows["ec2.transit_gateways"]}
     for tgw_id in tgw_ids:
-        mine = [a for a in attachments if a.get("transit_gateway_id") == tgw_id and a.get("state") not in ("deleted", "deleting", "rejected")]
-        others = [f"{a.get('resource_type')}: {a.get('resource_id')}" for a in mine if a.get("resource_type") != "vpc" or a.get("resource_id") not in vpcs]
-        lines = [("Transit Gateway", COLOURS["tgw"]), (_label(tgw_rows.get(tgw_id) or {"transit_gateway_id": tgw_id}, "transit_gateway_id"), COLOURS["text"])]
+        mine = [
+            a
+            for a in attachments
+            if a.get("transit_gateway_id") == tgw_id and a.get("state") not in ("deleted", "deleting", "rejected")
+        ]
+        others = [
+            f"{a.get('resource_type')}: {a.get('resource_id')}"
+            for a in mine
+            if a.get("resource_type") != "vpc" or a.get("resource_id") not in vpcs
+        ]
+        lines = [
+            ("Transit Gateway", COLOURS["tgw"]),
+            (_label(tgw_rows.get(tgw_id) or {"transit_gateway_id": tgw_id}, "transit_gateway_id"), COLOURS["text"]),
+        ]
         lines += [(o, COLOURS["muted"]) for o in others[:4]]
         if len(others) > 4:
             lines.append((t("network.diagram.more", lang, n=len(others) - 4), COLOURS["muted"]))
-        linked = sorted({str(a["resource_id"]) for a in mine if a.get("resource_type") == "vpc" and a.get("resource_id") in vpcs}, key=list(vpcs).index)
+        linked = sorted(
+            {str(a["resource_id"]) for a in mine if a.get("resource_type") == "vpc" and a.get("resource_id") in vpcs},
+            key=list(vpcs).index,
+        )
         nodes.append(Node("tgw", tgw_id, lines, linked))
     for vpn in vpns:
         if vpn.get("state") in ("deleted", "deleting"):
@@ -322,9 +347,9 @@ def _model(bundle: Any, account: str, region: str, lang: str) -> tuple[list[Vpc]
 
 def _vpc_height(vpc: Vpc) -> float:
     rows_of_subnets = max(1, -(-len(vpc.subnets) // SUBS_PER_ROW))
-    extra = sum(1 for part in (vpc.gateways, vpc.endpoints, vpc.balancers, vpc.open_groups) if part)
-    gateways = max(0, len(vpc.gateways) - 1) // 2  # two gateways per line
-    return 44 + (extra + gateways) * 16 + rows_of_subnets * (SUB_H + SUB_GAP) + PAD
+    lines = -(-len(vpc.gateways) // 2) + (1 if vpc.endpoints else 0)  # two gateways per line
+    lines += sum(min(len(part), LIST_LINES + 1) for part in (vpc.balancers, vpc.open_groups))
+    return 44 + lines * 16 + rows_of_subnets * (SUB_H + SUB_GAP) + PAD
 
 
 def _draw_vpc(vpc: Vpc, lang: str) -> list[str]:
@@ -332,7 +357,16 @@ def _draw_vpc(vpc: Vpc, lang: str) -> list[str]:
     default = bool(row.get("is_default"))
     out = [
         f'<g class="vpc" data-id="{display.esc(vpc.vpc_id)}">',
-        _rect(x, y, VPC_W, vpc.h, COLOURS["vpc_fill"], COLOURS["default_vpc"] if default else COLOURS["vpc_line"], 2, "6 3" if default else ""),
+        _rect(
+            x,
+            y,
+            VPC_W,
+            vpc.h,
+            COLOURS["vpc_fill"],
+            COLOURS["default_vpc"] if default else COLOURS["vpc_line"],
+            2,
+            "6 3" if default else "",
+        ),
     ]
     title = (row.get("name") or vpc.vpc_id) + (t("network.diagram.default_vpc", lang) if default else "")
     out.append(_text(x + PAD, y + 18, f"VPC {title}", VPC_W - 2 * PAD, 13, "bold"))
@@ -348,31 +382,84 @@ def _draw_vpc(vpc: Vpc, lang: str) -> list[str]:
                 out.append(_text(gx + 12, cy, label, (VPC_W - 2 * PAD) / 2 - 16, 10, fill=colour))
             cy += 16
     if vpc.endpoints:
-        out.append(_text(x + PAD, cy, t("network.diagram.endpoints", lang, items=", ".join(vpc.endpoints)), VPC_W - 2 * PAD, 10, fill=COLOURS["gateway"]))
+        out.append(
+            _text(
+                x + PAD,
+                cy,
+                t("network.diagram.endpoints", lang, items=", ".join(vpc.endpoints)),
+                VPC_W - 2 * PAD,
+                10,
+                fill=COLOURS["gateway"],
+            )
+        )
         cy += 16
-    if vpc.balancers:
-        parts = []
-        for lb in vpc.balancers:
-            scheme = "internet" if lb.get("scheme") == "internet-facing" else "internal"
-            parts.append(f"{'⚠ ' if scheme == 'internet' else ''}{lb.get('name')} ({lb.get('type') or '?'}, {t('network.diagram.lb_' + scheme, lang)})")
-        internet = any(lb.get("scheme") == "internet-facing" for lb in vpc.balancers)
-        out.append(_text(x + PAD, cy, t("network.diagram.balancers", lang, items=" · ".join(parts)), VPC_W - 2 * PAD, 10, "bold" if internet else "normal", COLOURS["internet"] if internet else COLOURS["lb_internal"]))
+    for lb in vpc.balancers[:LIST_LINES]:
+        internet = lb.get("scheme") == "internet-facing"
+        scheme = t("network.diagram.lb_internet" if internet else "network.diagram.lb_internal", lang)
+        line = t(
+            "network.diagram.balancer", lang, name=lb.get("name") or lb.get("arn"), type=lb.get("type") or "?", scheme=scheme
+        )
+        out.append(
+            _text(
+                x + PAD,
+                cy,
+                ("⚠ " if internet else "") + line,
+                VPC_W - 2 * PAD,
+                10,
+                "bold" if internet else "normal",
+                COLOURS["internet"] if internet else COLOURS["lb_internal"],
+            )
+        )
         cy += 16
-    if vpc.open_groups:
-        out.append(_text(x + PAD, cy, t("network.diagram.open_groups", lang, items="; ".join(vpc.open_groups)), VPC_W - 2 * PAD, 10, fill=COLOURS["internet"]))
+    for group in vpc.open_groups[:LIST_LINES]:
+        out.append(
+            _text(
+                x + PAD,
+                cy,
+                "⚠ " + t("network.diagram.open_group", lang, group=group),
+                VPC_W - 2 * PAD,
+                10,
+                fill=COLOURS["internet"],
+            )
+        )
         cy += 16
+    for part in (vpc.balancers, vpc.open_groups):
+        if len(part) > LIST_LINES:
+            out.append(
+                _text(
+                    x + PAD,
+                    cy,
+                    t("network.diagram.more", lang, n=len(part) - LIST_LINES),
+                    VPC_W - 2 * PAD,
+                    10,
+                    fill=COLOURS["muted"],
+                )
+            )
+            cy += 16
     sy = cy - 6
     for i, subnet in enumerate(vpc.subnets):
         sx = x + PAD + (i % SUBS_PER_ROW) * (SUB_W + SUB_GAP)
         top = sy + (i // SUBS_PER_ROW) * (SUB_H + SUB_GAP)
-        fill, line = (COLOURS["public_fill"], COLOURS["public_line"]) if subnet.public else (COLOURS["private_fill"], COLOURS["private_line"])
+        fill, line = (
+            (COLOURS["public_fill"], COLOURS["public_line"])
+            if subnet.public
+            else (COLOURS["private_fill"], COLOURS["private_line"])
+        )
         r = subnet.row
         kind = t("network.diagram.public" if subnet.public else "network.diagram.private", lang)
         out.append(f'<g class="subnet" data-id="{display.esc(r["subnet_id"])}">')
         out.append(_rect(sx, top, SUB_W, SUB_H, fill, line, 1.4))
         out.append(_text(sx + 6, top + 13, f"{kind} {r.get('name') or ''}", SUB_W - 12, 10, "bold", line))
         out.append(_text(sx + 6, top + 26, r["subnet_id"], SUB_W - 12, 9, fill=COLOURS["muted"]))
-        out.append(_text(sx + 6, top + 38, f"{r.get('cidr') or ''}  {r.get('availability_zone') or ''}{'  NAT' if subnet.nat else ''}", SUB_W - 12, 9))
+        out.append(
+            _text(
+                sx + 6,
+                top + 38,
+                f"{r.get('cidr') or ''}  {r.get('availability_zone') or ''}{'  NAT' if subnet.nat else ''}",
+                SUB_W - 12,
+                9,
+            )
+        )
         exits = subnet.exits[:2] + ([t("network.diagram.more", lang, n=len(subnet.exits) - 2)] if len(subnet.exits) > 2 else [])
         for k, exit_ in enumerate(exits or [t("network.diagram.local_only", lang)]):
             out.append(_text(sx + 6, top + 50 + k * 10, exit_, SUB_W - 12, 8, fill=COLOURS["muted"]))
@@ -396,9 +483,9 @@ def _legend(x: float, y: float, width: float, lang: str) -> tuple[list[str], flo
         ("line", COLOURS["vpn"], "6 3", "network.legend.vpn"),
     ]
     out = [_text(x, y + 12, t("network.legend.title", lang), 200, 11, "bold")]
-    per_row = max(1, int(width // 230))
+    per_row = max(1, int(width // 280))
     for i, (shape, fill, stroke, key) in enumerate(items):
-        ix = x + (i % per_row) * 230
+        ix = x + (i % per_row) * 280
         iy = y + 22 + (i // per_row) * 18
         if shape == "rect":
             out.append(_rect(ix, iy, 22, 12, fill, stroke, 1.4, "4 2" if key.endswith("default_vpc") else "", 2))
@@ -408,7 +495,7 @@ def _legend(x: float, y: float, width: float, lang: str) -> tuple[list[str], flo
             out.append(_path([(ix, iy + 6), (ix + 22, iy + 6)], fill, stroke, 2.2))
         else:
             out.append(_text(ix, iy + 10, "⚠ LB", 22, 9, "bold", fill))
-        out.append(_text(ix + 28, iy + 10, t(key, lang), 196, 10))
+        out.append(_text(ix + 28, iy + 10, t(key, lang), 248, 10))
     rows = -(-len(items) // per_row)
     return out, 22 + rows * 18 + 6
 
@@ -465,7 +552,9 @@ def _svg(title: str, vpcs: list[Vpc], nodes: list[Node], peerings: list[tuple[st
         ax, ay = leave(index[a])
         bx, by = leave(index[b])
         points = [(ax, index[a].y + index[a].h), (ax, ay), (lx, ay), (lx, by), (bx, by), (bx, index[b].y + index[b].h)]
-        out.append(f"<g class=\"link peering\"><title>{display.esc(_clean(label))}</title>{_path(points, COLOURS['peering'], width=2)}</g>")
+        out.append(
+            f'<g class="link peering"><title>{display.esc(_clean(label))}</title>{_path(points, COLOURS["peering"], width=2)}</g>'
+        )
     for lane, node in enumerate(nodes):
         colour = {"tgw": COLOURS["tgw"], "vpn": COLOURS["vpn"], "peer": COLOURS["peering"]}[node.kind]
         dash = "6 3" if node.kind == "vpn" else ""
@@ -473,7 +562,17 @@ def _svg(title: str, vpcs: list[Vpc], nodes: list[Node], peerings: list[tuple[st
         out.append(f'<g class="node {node.kind}" data-id="{display.esc(_clean(node.key))}">')
         out.append(_rect(node_x, node.y, NODE_W, node.h, "#ffffff", colour, 2, dash))
         for i, (line, fill) in enumerate(node.lines):
-            out.append(_text(node_x + 8, node.y + 16 + 14 * i, line, NODE_W - 16, 11 if i == 0 else 10, "bold" if i == 0 else "normal", fill))
+            out.append(
+                _text(
+                    node_x + 8,
+                    node.y + 16 + 14 * i,
+                    line,
+                    NODE_W - 16,
+                    11 if i == 0 else 10,
+                    "bold" if i == 0 else "normal",
+                    fill,
+                )
+            )
         out.append("</g>")
         attach_y = node.y + 14
         if node.vpcs:
@@ -486,7 +585,7 @@ def _svg(title: str, vpcs: list[Vpc], nodes: list[Node], peerings: list[tuple[st
     height = body_bottom + 4 + legend_h + MARGIN
     head = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
-        f'font-family="\'Noto Sans CJK JP\', \'Noto Sans JP\', \'Hiragino Sans\', Meiryo, sans-serif" role="img">',
+        f"style=\"max-width:100%;height:auto\" font-family=\"'Noto Sans CJK JP', 'Noto Sans JP', 'Hiragino Sans', Meiryo, sans-serif\" role=\"img\">",
         f"<title>{display.esc(_clean(title))}</title>",
         _rect(0, 0, width, height, "#ffffff", "#ffffff", 0, rx=0),
         _text(MARGIN, 22, title, width - 2 * MARGIN, 15, "bold"),
@@ -550,9 +649,13 @@ def diagrams(bundle_or_view: Any, lang: str = "ja") -> list[dict[str, Any]]:
     return out
 
 
-def show(bundle_or_view: Any, lang: str = "ja") -> Any:
-    """The diagrams for a notebook: each title, summary and picture as HTML (``IPython.display.HTML``)."""
+def show(view: Any, lang: str | None = None) -> Any:
+    """The diagrams for a notebook (``kit.view``, or a bundle): each title, summary and picture as HTML
+    (``IPython.display.HTML``), in the view's language unless ``lang`` says otherwise."""
     from IPython.display import HTML
+
+    lang = lang or getattr(view, "lang", "ja")
+    bundle_or_view = view
 
     parts = []
     for item in diagrams(bundle_or_view, lang):
