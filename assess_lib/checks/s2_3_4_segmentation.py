@@ -251,7 +251,7 @@ def vpn_tunnel_crypto(ctx: CheckContext) -> Iterator[Result]:
             why = {
                 "why_ikev1": Phrase("why_ikev1") if "IKEv1" in weak else "",
                 "why_sha1": Phrase("why_sha1") if any(w in WEAK_INTEGRITY for w in weak) else "",
-                "why_dh": Phrase("why_dh") if any(w.startswith("DH group") for w in weak) else "",
+                "why_dh": Phrase("why_dh", vpn_min_dh_modulus_bits=min_bits) if any(w.startswith("DH group") for w in weak) else "",
                 "why_cipher": Phrase("why_cipher")
                 if any(w not in WEAK_INTEGRITY and w != "IKEv1" and not w.startswith("DH group") for w in weak)
                 else "",

@@ -24,7 +24,7 @@ from typing import Any
 from ..core.text import t
 from ..evidence import EvidenceUnavailable
 from . import display
-from .view import account_label, account_names
+from .view import account_label, account_names, dataset_description
 
 ANY_V4, ANY_V6 = "0.0.0.0/0", "::/0"
 ITEM = "2.2.1.4-1"  # the guideline item the diagrams answer (data-flow and network diagrams)
@@ -611,7 +611,8 @@ def _summary(vpcs: list[Vpc], nodes: list[Node], peerings: list[tuple[str, str, 
         open_groups=sum(len(v.open_groups) for v in vpcs),
     )
     if missing:
-        text += t("network.diagram.incomplete", lang, datasets=", ".join(sorted(set(missing))))
+        shown = [f"{dataset_description(d, lang)} ({d})" for d in sorted(set(missing))]
+        text += t("network.diagram.incomplete", lang, datasets=t("value.list_separator", lang).join(shown))
     return text
 
 
