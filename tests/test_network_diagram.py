@@ -187,4 +187,5 @@ def test_report_and_notebook_show_the_diagrams(demo):
         assert item.count("<svg") == expected and 'id="network-diagrams"' in item
         assert "<script" not in html
     notebook = (run / "notebooks" / "2_2_risk_identification.html").read_text(encoding="utf-8")
-    assert len(re.findall(r"<svg[^>]*viewBox", notebook)) >= expected
+    # nbconvert re-serialises the output: "viewbox" in lower case, which an HTML parser maps back to viewBox for SVG.
+    assert len(re.findall(r"<svg[^>]*viewbox=", notebook, re.IGNORECASE)) >= expected

@@ -248,7 +248,7 @@ def vpn_tunnel_crypto(ctx: CheckContext) -> Iterator[Result]:
             defaulted |= by_default
         if weak:
             message = "fail_defaults" if defaulted else "fail"
-            why = {
+            why: dict[str, Any] = {
                 "why_ikev1": Phrase("why_ikev1") if "IKEv1" in weak else "",
                 "why_sha1": Phrase("why_sha1") if any(w in WEAK_INTEGRITY for w in weak) else "",
                 "why_dh": Phrase("why_dh", vpn_min_dh_modulus_bits=min_bits) if any(w.startswith("DH group") for w in weak) else "",

@@ -191,14 +191,14 @@ def _short_target(target: str) -> str:
     )
 
 
-def _open_ports(group: dict[str, Any]) -> list[str]:
-    """The ports a security group opens to 0.0.0.0/0 or ::/0 ("all" for every port)."""
+def _open_ports(group: dict[str, Any], lang: str) -> list[str]:
+    """The ports a security group opens to 0.0.0.0/0 or ::/0 (tcp/22, udp/500-4500, "all ports")."""
     ports = []
     for rule in group.get("ingress") or []:
         if ANY_V4 not in (rule.get("cidrs") or []) and ANY_V6 not in (rule.get("ipv6_cidrs") or []):
             continue
         if rule.get("protocol") == "-1":
-            ports.append("all")
+            ports.append(t("network.diagram.all_ports", lang))
         elif rule.get("from_port") == rule.get("to_port"):
             ports.append(f"{rule.get('protocol')}/{rule.get('from_port')}")
         else:
@@ -261,7 +261,7 @@ def _model(
         if lb.get("vpc_id") in vpcs:
             vpcs[lb["vpc_id"]].balancers.append(lb)
     for group in sorted(rows["ec2.security_groups"], key=lambda r: r["group_id"]):
-        ports = _open_ports(group)
+        ports = _open_ports(group, lang)
         if ports and group.get("attached") and group.get("vpc_id") in vpcs:
             name = f" {group['group_name']}" if group.get("group_name") else ""
             vpcs[group["vpc_id"]].open_groups.append(f"{group['group_id']}{name} [{', '.join(ports)}]")
