@@ -77,7 +77,9 @@ def estate(moto_server, tmp_path_factory) -> dict[str, Any]:
                                 {"OutsideIpAddress": "198.51.100.1", "PreSharedKey": SECRET, "IkeVersions": [{"Value": "ikev2"}]}
                             ]
                         },
-                        "VgwTelemetry": [{"OutsideIpAddress": "198.51.100.1", "Status": "DOWN", "StatusMessage": "IPSEC IS DOWN"}],
+                        "VgwTelemetry": [
+                            {"OutsideIpAddress": "198.51.100.1", "Status": "DOWN", "StatusMessage": "IPSEC IS DOWN"}
+                        ],
                     }
                 ]
             },
@@ -117,7 +119,9 @@ def test_topology_datasets_hold_the_estate(estate):
     nat = next(n for n in _rows(estate, "ec2.nat_gateways") if n["nat_gateway_id"] == ids["nat"])
     assert (nat["vpc_id"], nat["subnet_id"], nat["connectivity"]) == (ids["a"], ids["subnet"], "public")
     pcx = next(p for p in _rows(estate, "ec2.vpc_peering_connections") if p["peering_id"] == ids["pcx"])
-    assert pcx["status"] == "active" and pcx["requester"]["cidrs"] == ["10.1.0.0/16"] and pcx["accepter"]["cidrs"] == ["10.2.0.0/16"]
+    assert (
+        pcx["status"] == "active" and pcx["requester"]["cidrs"] == ["10.1.0.0/16"] and pcx["accepter"]["cidrs"] == ["10.2.0.0/16"]
+    )
     assert [e["endpoint_id"] for e in _rows(estate, "ec2.vpc_endpoints")] == [ids["endpoint"]]
     assert [t["transit_gateway_id"] for t in _rows(estate, "ec2.transit_gateways")] == [ids["tgw"]]
     attachments = _rows(estate, "ec2.transit_gateway_attachments")
@@ -125,7 +129,9 @@ def test_topology_datasets_hold_the_estate(estate):
     (table,) = _rows(estate, "ec2.transit_gateway_route_tables")
     assert [r["destination"] for r in table["routes"]] == ["10.2.0.0/16"]
     assert [g["vpc_ids"] for g in _rows(estate, "ec2.vpn_gateways")] == [[ids["a"]]]
-    assert [(c["customer_gateway_id"], c["ip_address"]) for c in _rows(estate, "ec2.customer_gateways")] == [(ids["cgw"], "203.0.113.7")]
+    assert [(c["customer_gateway_id"], c["ip_address"]) for c in _rows(estate, "ec2.customer_gateways")] == [
+        (ids["cgw"], "203.0.113.7")
+    ]
     (vpn,) = _rows(estate, "ec2.vpn_connections")
     assert (vpn["vpn_connection_id"], vpn["customer_gateway_id"], vpn["vpn_gateway_id"]) == ("vpn-0hq", ids["cgw"], ids["vgw"])
 
@@ -228,12 +234,21 @@ def _tgw_table(routes: list[tuple[str, str, str]]) -> dict[str, Any]:
 
 
 def _vpc(vpc: str, cidr: str, default: bool = False) -> dict[str, Any]:
-    return {"vpc_id": vpc, "name": None, "is_default": default, "cidr_blocks": [cidr], "ipv6_cidr_blocks": [], "state": "available"}
+    return {
+        "vpc_id": vpc,
+        "name": None,
+        "is_default": default,
+        "cidr_blocks": [cidr],
+        "ipv6_cidr_blocks": [],
+        "state": "available",
+    }
 
 
 def test_transit_routes_default_route_is_a_parameter(tmp_path):
     table = _tgw_table([("10.9.0.0/16", "vpc", "vpc-a"), ("0.0.0.0/0", "vpc", "vpc-a"), ("192.168.0.0/16", "vpn", "vpn-1")])
-    bundle = make_bundle(tmp_path, {("ec2.transit_gateway_route_tables", TOKYO): [table], ("ec2.vpcs", TOKYO): [_vpc("vpc-a", "10.9.0.0/16")]})
+    bundle = make_bundle(
+        tmp_path, {("ec2.transit_gateway_route_tables", TOKYO): [table], ("ec2.vpcs", TOKYO): [_vpc("vpc-a", "10.9.0.0/16")]}
+    )
     assert [f.verdict.value for f in run_one("transit_route_scope", bundle)] == ["pass"]
     (strict,) = run_one("transit_route_scope", bundle, {"transit_default_route_allowed": False})
     assert strict.verdict.value == "fail" and "0.0.0.0/0 → vpc-a" in strict.message_en and "192.168" not in strict.message_en
@@ -254,7 +269,15 @@ def _vpn(tunnels: list[dict[str, Any]], name: str = "branch") -> dict[str, Any]:
 
 
 def _tunnel(ip: str, status: str | None = "UP", **options: list[Any]) -> dict[str, Any]:
-    keys = ("ike_versions", "phase1_encryption", "phase1_integrity", "phase1_dh_groups", "phase2_encryption", "phase2_integrity", "phase2_dh_groups")
+    keys = (
+        "ike_versions",
+        "phase1_encryption",
+        "phase1_integrity",
+        "phase1_dh_groups",
+        "phase2_encryption",
+        "phase2_integrity",
+        "phase2_dh_groups",
+    )
     strong = {
         "ike_versions": ["ikev2"],
         "phase1_encryption": ["AES256-GCM-16"],
@@ -274,7 +297,11 @@ def test_vpn_crypto_against_the_cryptrec_list(tmp_path):
         "sha1": ([_tunnel("1.1.1.1", phase2_integrity=["SHA2-256", "SHA1"]), _tunnel("1.1.1.2")], "fail", ("SHA1", "1.1.1.1")),
         "dh5": ([_tunnel("1.1.1.1", phase2_dh_groups=[5, 14])], "fail", ("DH group 5",)),
         "ikev1": ([_tunnel("1.1.1.1", ike_versions=["ikev1", "ikev2"])], "fail", ("IKEv1",)),
-        "defaults": ([_tunnel("1.1.1.1", ike_versions=[], phase1_dh_groups=[])], "fail", ("AWS's defaults", "IKEv1", "DH group 2")),
+        "defaults": (
+            [_tunnel("1.1.1.1", ike_versions=[], phase1_dh_groups=[])],
+            "fail",
+            ("AWS's defaults", "IKEv1", "DH group 2"),
+        ),
     }
     for name, (tunnels, verdict, words) in cases.items():
         bundle = make_bundle(tmp_path / name, {("ec2.vpn_connections", TOKYO): [_vpn(tunnels, name)]})
@@ -283,7 +310,9 @@ def test_vpn_crypto_against_the_cryptrec_list(tmp_path):
         assert all(w in finding.message_en for w in words), (name, finding.message_en)
         if name == "dh5":
             assert "SHA-1" not in finding.message_en and "2048 bits" in finding.message_en  # only the reason that applies
-    bundle = make_bundle(tmp_path / "param", {("ec2.vpn_connections", TOKYO): [_vpn([_tunnel("1.1.1.1", ike_versions=["ikev1"])])]})
+    bundle = make_bundle(
+        tmp_path / "param", {("ec2.vpn_connections", TOKYO): [_vpn([_tunnel("1.1.1.1", ike_versions=["ikev1"])])]}
+    )
     assert run_one("vpn_tunnel_crypto", bundle, {"vpn_ikev1_allowed": True})[0].verdict.value == "pass"
 
 
@@ -320,7 +349,10 @@ def _sg(vpc: str, enis: int) -> dict[str, Any]:
 
 def test_default_vpc_only_in_use_fails(tmp_path):
     vpcs = [_vpc("vpc-default", "172.31.0.0/16", default=True), _vpc("vpc-app", "10.0.0.0/16")]
-    used = make_bundle(tmp_path / "used", {("ec2.vpcs", TOKYO): vpcs, ("ec2.security_groups", TOKYO): [_sg("vpc-default", 25), _sg("vpc-app", 3)]})
+    used = make_bundle(
+        tmp_path / "used",
+        {("ec2.vpcs", TOKYO): vpcs, ("ec2.security_groups", TOKYO): [_sg("vpc-default", 25), _sg("vpc-app", 3)]},
+    )
     (finding,) = run_one("default_vpc_in_use", used)
     assert finding.verdict.value == "fail" and "25 network interface" in finding.message_en
     empty = make_bundle(tmp_path / "empty", {("ec2.vpcs", TOKYO): vpcs, ("ec2.security_groups", TOKYO): [_sg("vpc-app", 3)]})
@@ -328,7 +360,10 @@ def test_default_vpc_only_in_use_fails(tmp_path):
 
 
 NOTHING = {
-    "peering_route_scope": {"ec2.route_tables": [_table("rtb-1", "vpc-a", [("0.0.0.0/0", "igw-1")])], "ec2.vpc_peering_connections": []},
+    "peering_route_scope": {
+        "ec2.route_tables": [_table("rtb-1", "vpc-a", [("0.0.0.0/0", "igw-1")])],
+        "ec2.vpc_peering_connections": [],
+    },
     "transit_route_scope": {"ec2.transit_gateway_route_tables": [], "ec2.vpcs": []},
     "default_vpc_in_use": {"ec2.vpcs": [_vpc("vpc-app", "10.0.0.0/16")], "ec2.security_groups": []},
     "vpn_tunnel_crypto": {"ec2.vpn_connections": []},
@@ -342,7 +377,10 @@ def test_nothing_to_assess_and_missing_evidence(tmp_path, check_id):
     bundle = make_bundle(tmp_path / "none", {(name, TOKYO): rows for name, rows in datasets.items()})
     assert [f.verdict.value for f in run_one(check_id, bundle)] == ["not_applicable"]
     first = next(iter(datasets))
-    denied = {(name, TOKYO): CollectionError("access_denied", "AccessDenied", "no") if name == first else rows for name, rows in datasets.items()}
+    denied = {
+        (name, TOKYO): CollectionError("access_denied", "AccessDenied", "no") if name == first else rows
+        for name, rows in datasets.items()
+    }
     findings = run_one(check_id, make_bundle(tmp_path / "missing", denied))
     assert [f.verdict.value for f in findings] == ["error"] and findings[0].details["missing_permission"], findings
 

@@ -74,17 +74,44 @@ def _estate(vpcs: int, subnets: int, hostile: bool = False) -> dict[tuple[str, s
         ("ec2.vpcs", TOKYO): [_vpc(i, name) for i in range(vpcs)],
         ("ec2.subnets", TOKYO): [_subnet(i, j, name) for i in range(vpcs) for j in range(subnets)],
         ("ec2.route_tables", TOKYO): tables,
-        ("ec2.internet_gateways", TOKYO): [{"gateway_id": f"igw-{i}", "name": name, "vpc_ids": [f"vpc-{i:017x}"]} for i in range(0, vpcs, 2)],
+        ("ec2.internet_gateways", TOKYO): [
+            {"gateway_id": f"igw-{i}", "name": name, "vpc_ids": [f"vpc-{i:017x}"]} for i in range(0, vpcs, 2)
+        ],
         ("ec2.vpc_peering_connections", TOKYO): peerings,
         ("ec2.transit_gateways", TOKYO): [
-            {"transit_gateway_id": "tgw-1", "name": name, "owner_id": "1", "state": "available", "description": None, "default_route_table_id": None}
+            {
+                "transit_gateway_id": "tgw-1",
+                "name": name,
+                "owner_id": "1",
+                "state": "available",
+                "description": None,
+                "default_route_table_id": None,
+            }
         ],
         ("ec2.transit_gateway_attachments", TOKYO): [
-            {"attachment_id": f"tgw-attach-{i}", "transit_gateway_id": "tgw-1", "name": None, "resource_type": "vpc", "resource_id": f"vpc-{i:017x}", "resource_owner_id": "1", "state": "available", "route_table_id": None}
+            {
+                "attachment_id": f"tgw-attach-{i}",
+                "transit_gateway_id": "tgw-1",
+                "name": None,
+                "resource_type": "vpc",
+                "resource_id": f"vpc-{i:017x}",
+                "resource_owner_id": "1",
+                "state": "available",
+                "route_table_id": None,
+            }
             for i in range(0, vpcs, 3)
         ],
         ("elbv2.load_balancers", TOKYO): [
-            {"arn": "arn:lb", "name": name or "web-alb", "type": "application", "scheme": "internet-facing", "vpc_id": f"vpc-{0:017x}", "dns_name": None, "security_groups": [], "state": "active"}
+            {
+                "arn": "arn:lb",
+                "name": name or "web-alb",
+                "type": "application",
+                "scheme": "internet-facing",
+                "vpc_id": f"vpc-{0:017x}",
+                "dns_name": None,
+                "security_groups": [],
+                "state": "active",
+            }
         ],
     }
 

@@ -222,6 +222,19 @@ def _weaknesses(tunnel: dict[str, Any], min_dh_bits: int, ikev1_allowed: bool) -
     return weak, defaulted
 
 
+def _reasons(weak: list[str], min_bits: int) -> dict[str, Any]:
+    """Why each kind of weakness found matters (a sentence per kind present, nothing for the others)."""
+    dh = [w for w in weak if w.startswith("DH group")]
+    sha1 = [w for w in weak if w in WEAK_INTEGRITY]
+    ciphers = [w for w in weak if w not in dh and w not in sha1 and w != "IKEv1"]
+    return {
+        "why_ikev1": Phrase("why_ikev1") if "IKEv1" in weak else "",
+        "why_sha1": Phrase("why_sha1") if sha1 else "",
+        "why_dh": Phrase("why_dh", vpn_min_dh_modulus_bits=min_bits) if dh else "",
+        "why_cipher": Phrase("why_cipher") if ciphers else "",
+    }
+
+
 def _vpn_label(vpn: dict[str, Any]) -> str:
     return f"{vpn['vpn_connection_id']} ({vpn['name']})" if vpn.get("name") else str(vpn["vpn_connection_id"])
 
@@ -248,15 +261,14 @@ def vpn_tunnel_crypto(ctx: CheckContext) -> Iterator[Result]:
             defaulted |= by_default
         if weak:
             message = "fail_defaults" if defaulted else "fail"
-            why: dict[str, Any] = {
-                "why_ikev1": Phrase("why_ikev1") if "IKEv1" in weak else "",
-                "why_sha1": Phrase("why_sha1") if any(w in WEAK_INTEGRITY for w in weak) else "",
-                "why_dh": Phrase("why_dh", vpn_min_dh_modulus_bits=min_bits) if any(w.startswith("DH group") for w in weak) else "",
-                "why_cipher": Phrase("why_cipher")
-                if any(w not in WEAK_INTEGRITY and w != "IKEv1" and not w.startswith("DH group") for w in weak)
-                else "",
-            }
-            yield failed(_vpn_label(vpn), message, weak=_joined(weak), affected=_joined(affected), tunnels=len(tunnels), **why)
+            yield failed(
+                _vpn_label(vpn),
+                message,
+                weak=_joined(weak),
+                affected=_joined(affected),
+                tunnels=len(tunnels),
+                **_reasons(weak, min_bits),
+            )
         else:
             yield passed(_vpn_label(vpn), tunnels=len(tunnels))
 
