@@ -147,6 +147,10 @@ def seed_tokyo_topology(clients: Any, endpoint_url: str) -> None:
     # ... the shared VPC sends all of 10.0.0.0/8 back over the peering (peering_route_scope fail).
     ec2.create_route(RouteTableId=shared_table, DestinationCidrBlock="10.0.0.0/8", VpcPeeringConnectionId=pcx_id)
 
+    # A virtual private gateway on the shared VPC, kept for the Direct Connect line to head office.
+    vgw = ec2.create_vpn_gateway(Type="ipsec.1", TagSpecifications=_name("vpn-gateway", "demo-bank-shared-vgw"))["VpnGateway"]
+    ec2.attach_vpn_gateway(VpnGatewayId=vgw["VpnGatewayId"], VpcId=shared)
+
     # Core transit gateway: production and shared attached; the shared attachment's route covers 10.0.0.0/8
     # (transit_route_scope fail) beside production's exact one.
     tgw = ec2.create_transit_gateway(
