@@ -37,6 +37,15 @@ SPECIAL = {
     "2.1": [("notebook.attestation", 'kit.evidence("attestation.file")')],
     "2.3": [("notebook.layers", "kit.layers()")],
 }
+# Cells of a subsection shown after its items: (text catalogue key of the heading and text, code).
+SECTION_EXTRA = {
+    "2.2.1.4": [
+        (
+            "network.notebook",
+            "from assess_lib.report.network_diagram import show as network_diagrams\n\nnetwork_diagrams(kit.view)",
+        )
+    ],
+}
 
 # The how-to stays in the parameters cell: the HTML copies of a run's notebooks (for the customer) leave it out.
 PARAMETERS = """# Parameters (papermill: -p run_dir DIR -p language en). This notebook shows a finished run and never collects.
@@ -87,6 +96,9 @@ def section_notebook(catalog: Catalog, chapter: str) -> nbformat.NotebookNode:
         # One cell shows every item of the subsection (kit.item(ID) shows one): a cell per item cost papermill
         # about a second per ten cells, for the same output.
         cells.append(new_code_cell(f'kit.section("{section}")'))
+        for key, code in SECTION_EXTRA.get(section, []):
+            extra = f"### {t(key + '.heading', 'ja')} / {t(key + '.heading', 'en')}\n\n{both(key + '.text')}"
+            cells += [new_markdown_cell(extra), new_code_cell(code)]
         if checked:
             findings = f"### {t('notebook.section.findings', 'ja', section=section)} / {t('notebook.section.findings', 'en', section=section)}"
             cells += [new_markdown_cell(findings), new_code_cell(f'kit.findings("{section}")')]

@@ -384,3 +384,4 @@ from . import collectors_compute  # noqa: F401  (registers the compute, database
 from . import collectors_inventory  # noqa: F401  (registers the inventory collectors)
 from . import collectors_storage  # noqa: F401  (registers the data store and backup collectors)
 from . import collectors_logging  # noqa: F401  (registers the log management and cloud service collectors)
+from . import collectors_topology  # noqa: F401  (registers the network topology collectors)

@@ -21,6 +21,7 @@ from .seed_compute import seed_compute
 from .seed_logging import seed_logging
 from .seed_network import seed_network
 from .seed_storage import seed_information_storage, seed_storage
+from .seed_topology import seed_topology
 from .server import DEMO_ACCOUNT, age_user, install_aws_managed_policies
 
 DEMO_REGIONS = ["ap-northeast-1", "ap-northeast-3", "us-east-1"]
@@ -223,6 +224,7 @@ def seed_demo_bank(endpoint_url: str) -> None:
     seed_network(clients)
     seed_compute(clients)
     seed_storage(clients)
+    seed_topology(clients)
     # 勘定系 serves the bank's main domains; the card domain's queries are not logged.
     seed_hosted_zones(clients, DEMO_ACCOUNT, {"demo-bank.example.jp": True, "demo-bank-card.example.jp": False})
     seed_information_account(endpoint_url)

@@ -36,6 +36,7 @@ from ..datasets import permission_rows
 from ..redact import mask_secrets
 from . import display
 from .comparison import comparison_document
+from .network_diagram import ITEM as NETWORK_ITEM, diagrams as network_diagrams
 from .view import (
     EVIDENCE_CELL_CHARS,
     ItemView,
@@ -567,6 +568,7 @@ def build_document(assessment: Any, lang: str, workbook: str | None = None, view
     labels = dict(view.labels)
     labels["app_evidence"] = t("report.heading.app_evidence", lang, title=view.label("evidence_inventory"))
     labels["list_separator"] = t("value.list_separator", lang)
+    labels["network_intro"] = t("network.diagram.report_intro", lang)
     return {
         "lang": lang,
         "labels": labels,
@@ -648,6 +650,8 @@ def build_document(assessment: Any, lang: str, workbook: str | None = None, view
         "thresholds": _thresholds(view),
         "checks": _check_list(view),
         "comparison": comparison_document(view),  # None without a previous assessment (params previous:)
+        "network_item": NETWORK_ITEM,
+        "network_diagrams": network_diagrams(view, lang),  # [{account, account_label, region, title, svg, summary}]
     }
 
 
