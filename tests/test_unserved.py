@@ -61,3 +61,38 @@ def test_register_refuses_unknown_names_and_both_answers(aws):
         unserved.register(aws.url, "inspector2", "ListFindingz", {})
     with pytest.raises(ValueError, match="not both"):
         unserved.register(aws.url, "shield", "GetSubscriptionState", {}, error={"code": "X"})
+
+
+def test_registered_answers_obey_iam_enforcement(aws):
+    """With moto's IAM enforcement on, a registered answer is given only to a caller whose policy allows the call:
+    a user without permission gets AccessDenied, one allowed ``shield:GetSubscriptionState`` gets the answer."""
+    import json
+
+    import boto3
+    from botocore.config import Config
+
+    unserved.register(aws.url, "shield", "GetSubscriptionState", {"SubscriptionState": "ACTIVE"})
+    iam = aws.client("iam", "us-east-1")
+    clients = {}
+    for user, actions in (("nobody", []), ("reader", ["shield:GetSubscriptionState"])):
+        iam.create_user(UserName=user)
+        if actions:
+            policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
+            iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps(policy))
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        clients[user] = boto3.client(
+            "shield",
+            region_name="us-east-1",
+            endpoint_url=aws.url,
+            aws_access_key_id=key["AccessKeyId"],
+            aws_secret_access_key=key["SecretAccessKey"],
+            config=Config(retries={"max_attempts": 1}),
+        )
+    aws.server.set_auth(True)
+    try:
+        with pytest.raises(ClientError) as caught:
+            clients["nobody"].get_subscription_state()
+        assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert clients["reader"].get_subscription_state()["SubscriptionState"] == "ACTIVE"
+    finally:
+        aws.server.set_auth(False)

@@ -136,7 +136,9 @@ class UnservedApis:
             body = _read_body(environ)
             found = self._find(environ, body, access_key, region, signing_name)
             if found is not None:
-                return _respond(start_response, *found)
+                service, operation, protocol, answer = found
+                denied = _denied(environ, body, _account_of(access_key), operation)
+                return _respond(start_response, service, operation, protocol, {"error": denied} if denied else answer)
         return self.app(environ, start_response)
 
     def _control(self, environ: Environ, start_response: StartResponse, path: str) -> Iterable[bytes]:
@@ -174,6 +176,35 @@ class UnservedApis:
                 if key in answers:
                     return service, operation, protocol, answers[key]
         return None
+
+
+def _denied(environ: Environ, body: bytes, account: str, operation: str) -> dict[str, Any] | None:
+    """moto's own IAM enforcement for a registered answer: when on (``/moto-api/reset-auth``), the caller's access
+    key must exist and its policies allow ``<signing name>:<operation>``, as for every call moto serves."""
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.core.exceptions import _RESTError as RESTError  # the base of its authentication errors
+    from moto.iam.access_control import IAMRequest
+    from werkzeug.datastructures import EnvironHeaders
+
+    if ActionAuthenticatorMixin.request_count < settings.INITIAL_NO_AUTH_ACTION_COUNT:
+        ActionAuthenticatorMixin.request_count += 1
+        return None
+    query = {k: v[0] for k, v in urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).items()}
+    try:
+        request = IAMRequest(
+            account_id=account,
+            method=environ.get("REQUEST_METHOD", "GET"),
+            path=environ.get("PATH_INFO", "/"),
+            data=query,
+            body=body,
+            headers=dict(EnvironHeaders(environ)),
+            action=operation,
+        )
+        request.check_action_permitted("*")  # the signature itself is not checked (moto's own check needs its parsed request)
+    except RESTError as error:
+        return {"status": int(getattr(error, "code", 403)), "code": error.error_type, "message": error.message}
+    return None
 
 
 def _read_body(environ: Environ) -> bytes:
