@@ -299,7 +299,8 @@ def collect_api_stages(ctx: AccountContext, calls: Calls, region: str) -> list[d
 
 @collector("cloudfront.distributions")
 def collect_distributions(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
-    """CloudFront distributions; ``web_acl_id`` is a WAFv2 web ACL ARN (CLOUDFRONT scope, us-east-1)."""
+    """CloudFront distributions; ``web_acl_id`` is a WAFv2 web ACL ARN (CLOUDFRONT scope, us-east-1); the viewer
+    protocol policies and TLS settings come with the listing (no call per distribution)."""
     rows = []
     for page in calls.paginate("cloudfront", "list_distributions", region=HOME_REGION):
         for dist in (page.get("DistributionList") or {}).get("Items", []) or []:
@@ -312,9 +313,25 @@ def collect_distributions(ctx: AccountContext, calls: Calls, region: str) -> lis
                     "enabled": bool(dist.get("Enabled")),
                     "comment": dist.get("Comment") or None,
                     "web_acl_id": dist.get("WebACLId") or None,
+                    **_viewer_tls(dist),
                 }
             )
     return rows
+
+
+def _viewer_tls(dist: dict[str, Any]) -> dict[str, Any]:
+    """How viewers connect: each cache behaviour's viewer protocol policy and the viewer TLS settings."""
+    behaviours = [("*", dist.get("DefaultCacheBehavior") or {})]
+    behaviours += [(b.get("PathPattern"), b) for b in (dist.get("CacheBehaviors") or {}).get("Items", []) or []]
+    certificate = dist.get("ViewerCertificate") or {}
+    return {
+        "viewer_protocol_policies": [{"path": path, "policy": b.get("ViewerProtocolPolicy")} for path, b in behaviours],
+        "minimum_protocol_version": certificate.get("MinimumProtocolVersion"),
+        # AWS clears the flag when a custom certificate is set; an emulator may not.
+        "default_certificate": bool(certificate.get("CloudFrontDefaultCertificate"))
+        and not (certificate.get("ACMCertificateArn") or certificate.get("IAMCertificateId")),
+        "certificate_arn": certificate.get("ACMCertificateArn") or None,
+    }
 
 
 @collector("route53.hosted_zones")
