@@ -194,7 +194,7 @@ def _tls_cloudfront(ctx: CheckContext) -> list[Result]:
             continue  # a disabled distribution serves nothing
         endpoint = Phrase("endpoint_cloudfront", id=dist["id"], shown=_shown(dist))
         policy = dist.get("minimum_protocol_version") or "TLSv1"
-        facts = {"resource_arn": dist.get("arn")}
+        facts: dict[str, Any] = {"resource_arn": dist.get("arn")}
         if dist.get("default_certificate"):
             results.append(failed(dist["id"], "fail_default_certificate", severity="high", endpoint=endpoint, **facts))
             continue

@@ -130,7 +130,8 @@ def _blocking(rule: dict[str, Any]) -> bool:
 def _managed_rules(ctx: CheckContext, endpoint: Endpoint) -> Result | None:
     where = {"region": endpoint.region, **endpoint.facts()}
     acl = endpoint.acl or {}
-    blocking, counting = [], []
+    blocking: list[str] = []
+    counting: list[str] = []
     for rule in acl.get("rules") or []:
         for group in rule.get("managed_rule_groups") or []:
             if group.get("name") in IPS_RULE_GROUPS or group.get("vendor") not in ("AWS", None):
@@ -202,7 +203,7 @@ def shield_advanced(ctx: CheckContext) -> Iterator[Result]:
     subscription = rows[0] if rows else {"subscribed": False}
     if not endpoints:
         return  # nothing exposed: nothing to protect (the runner says so when the evidence was complete)
-    facts = {"endpoint_count": len(endpoints), "protection_count": subscription.get("protection_count") or 0}
+    facts: dict[str, Any] = {"endpoint_count": len(endpoints), "protection_count": subscription.get("protection_count") or 0}
     if subscription.get("subscribed"):
         yield passed("Shield Advanced", **facts)
     else:
