@@ -153,7 +153,14 @@ def estate(moto_server, tmp_path_factory) -> tuple[Bundle, Bundle]:
     with demo_credentials():
         _seed(moto_server.url)
         before = _collect(moto_server.url, root / "before", everything)
-        _client(moto_server.url, "shield", VIRGINIA).create_subscription()
+        shield = _client(moto_server.url, "shield", VIRGINIA)
+        shield.create_subscription()
+        full = next(
+            lb
+            for lb in _client(moto_server.url, "elbv2").describe_load_balancers()["LoadBalancers"]
+            if lb["LoadBalancerName"] == "full-alb"
+        )
+        shield.create_protection(Name="full", ResourceArn=full["LoadBalancerArn"])
         after = _collect(moto_server.url, root / "after", everything)
     return before, after
 
@@ -192,9 +199,18 @@ def test_rate_limits_from_the_emulator(estate):
 
 def test_shield_advanced_from_the_emulator(estate):
     before, after = estate
-    assert verdicts(run_one("shield_advanced", before)) == {"Shield Advanced": "fail"}
-    passed = run_one("shield_advanced", after)
-    assert verdicts(passed) == {"Shield Advanced": "pass"} and "8 internet-facing" in passed[0].message_en
+    unsubscribed = run_one("shield_advanced", before)
+    assert verdicts(unsubscribed) == {"Shield Advanced": "fail"} and "8 internet-facing" in unsubscribed[0].message_en
+    assert after.rows("shield.subscription", ACCOUNT)[0]["protection_count"] == 1
+    got = {k.split(" ")[0]: v for k, v in verdicts(run_one("shield_advanced", after)).items()}
+    cloudfront = [k for k in got if not k.endswith("-alb")]
+    assert got == {
+        "full-alb": "pass",
+        "counting-alb": "fail",
+        "inspected-alb": "fail",
+        "bare-alb": "fail",
+        cloudfront[0]: "fail",
+    }, "registered resources pass; NLBs and stages are not registered directly"
 
 
 def _acl_row(name: str, rules: list[dict]) -> dict:
@@ -250,6 +266,24 @@ def test_edge_nothing_to_assess(tmp_path):
         assert [f.verdict.value for f in run_one(check_id, bundle)] == ["not_applicable"], check_id
 
 
+def test_a_subscription_without_registrable_endpoints_passes(tmp_path):
+    nlb = {
+        "arn": "arn:nlb",
+        "name": "nlb",
+        "type": "network",
+        "scheme": "internet-facing",
+        "vpc_id": "v",
+        "dns_name": None,
+        "security_groups": [],
+        "state": "active",
+    }
+    subscribed = {"subscribed": True, "end_time": None, "auto_renew": "ENABLED", "protection_count": 0, "protected": []}
+    bundle = _edge(
+        tmp_path, **{"elbv2.load_balancers": [nlb], "wafv2.web_acl_associations": [], "shield.subscription": [subscribed]}
+    )
+    assert verdicts(run_one("shield_advanced", bundle)) == {"Shield Advanced": "pass"}
+
+
 def test_edge_missing_evidence_never_hides_a_failure(tmp_path):
     denied = CollectionError("access_denied", "AccessDeniedException", "no")
     nlb = {
@@ -275,12 +309,9 @@ def test_edge_missing_evidence_never_hides_a_failure(tmp_path):
 
 
 def test_the_demo_shows_every_edge_check_both_ways(demo_cli_run):
-    """The demo bank: WAF rules pass and fail; Shield Advanced is not subscribed (its pass is shown above)."""
     import json
 
     findings = json.loads((demo_cli_run / "findings.json").read_text(encoding="utf-8"))
-    for check_id in ("waf_managed_rules", "waf_rate_based_rules"):
+    for check_id in ("waf_managed_rules", "waf_rate_based_rules", "shield_advanced"):
         seen = {f["verdict"] for f in findings if f["check_id"] == check_id and f["account_id"] == ACCOUNT}
         assert {"pass", "fail"} <= seen, (check_id, seen)
-    shield = {f["verdict"] for f in findings if f["check_id"] == "shield_advanced" and f["account_id"] == ACCOUNT}
-    assert shield == {"fail"}

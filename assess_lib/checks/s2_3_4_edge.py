@@ -191,7 +191,9 @@ def waf_rate_based_rules(ctx: CheckContext) -> Iterator[Result]:
 
 @check("shield_advanced")
 def shield_advanced(ctx: CheckContext) -> Iterator[Result]:
-    """An account with internet-facing endpoints subscribes to AWS Shield Advanced."""
+    """An account with internet-facing endpoints subscribes to AWS Shield Advanced and registers its internet-facing
+    ALBs and CloudFront distributions for protection (REST API stages and NLBs are protected through CloudFront and
+    Elastic IPs, which this check does not follow)."""
     rows = ctx.rows("shield.subscription")
     endpoints: list[Endpoint] = []
     for found in ctx.per_region(lambda region: _regional_endpoints(ctx, region, with_firewalls=False)):
@@ -200,11 +202,19 @@ def shield_advanced(ctx: CheckContext) -> Iterator[Result]:
         endpoints.extend(_cloudfront_endpoints(ctx))
     except EvidenceUnavailable as missing:
         ctx.record_missing(missing)  # the regions' endpoints still count
-    subscription = rows[0] if rows else {"subscribed": False}
     if not endpoints:
         return  # nothing exposed: nothing to protect (the runner says so when the evidence was complete)
-    facts: dict[str, Any] = {"endpoint_count": len(endpoints), "protection_count": subscription.get("protection_count") or 0}
-    if subscription.get("subscribed"):
-        yield passed("Shield Advanced", **facts)
-    else:
-        yield failed("Shield Advanced", **facts)
+    subscription = rows[0] if rows else {"subscribed": False}
+    if not subscription.get("subscribed"):
+        yield failed("Shield Advanced", endpoint_count=len(endpoints))
+        return
+    protected = set(subscription.get("protected") or [])
+    registrable = [e for e in endpoints if e.kind in ("alb", "cloudfront")]
+    if not registrable:
+        yield passed("Shield Advanced", "pass_subscribed", endpoint_count=len(endpoints))
+    for endpoint in registrable:
+        where = {"region": endpoint.region, **endpoint.facts()}
+        if endpoint.arn in protected:
+            yield passed(endpoint.name, **where)
+        else:
+            yield failed(endpoint.name, "fail_unprotected", **where)

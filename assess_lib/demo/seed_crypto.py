@@ -191,12 +191,31 @@ def seed_cloudfront_tls(clients: Any) -> None:
         cloudfront.update_distribution(Id=item["Id"], IfMatch=current["ETag"], DistributionConfig=config)
 
 
+def seed_shield(clients: Any) -> None:
+    """Shield Advanced subscribed; internet banking's ALB and the public site registered (shield_advanced pass),
+    the campaign ALB and distribution not (fail)."""
+    shield = clients("shield", VIRGINIA)
+    shield.create_subscription()
+    alb = next(
+        lb["LoadBalancerArn"]
+        for lb in clients("elbv2", TOKYO).describe_load_balancers()["LoadBalancers"]
+        if lb["LoadBalancerName"] == "demo-bank-ib-alb"
+    )
+    www = next(
+        d["ARN"]
+        for d in clients("cloudfront", VIRGINIA).list_distributions()["DistributionList"]["Items"]
+        if "www.demo-bank.example.jp" in (d.get("Aliases") or {}).get("Items", [])
+    )
+    for name, arn in (("demo-bank-internet-banking", alb), ("demo-bank-www", www)):
+        shield.create_protection(Name=name, ResourceArn=arn)
+
+
 def seed_crypto(clients: Any) -> None:
-    """Create デモ銀行's KMS keys, certificates, TLS listeners and domains, WAF rules (after seed_network)."""
+    """Create デモ銀行's KMS keys, certificates, TLS listeners and domains, WAF rules and Shield (after seed_network)."""
     seed_keys(clients)
     certificates = seed_certificates(clients)
     seed_listeners(clients, certificates)
     seed_api_domains(clients, certificates["www"])
     seed_waf_rules(clients)
     seed_cloudfront_tls(clients)
-    # Shield Advanced is not subscribed: shield_advanced fails while internet-facing endpoints exist.
+    seed_shield(clients)
