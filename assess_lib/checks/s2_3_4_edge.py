@@ -2,7 +2,7 @@
 (resilience against DDoS) at the internet edge: what the web ACLs on public endpoints contain, AWS Network
 Firewall in front of load balancers, WAF rate limits and Shield Advanced.
 
-Whether an endpoint has a web ACL at all is ``waf_internet_endpoints`` (s2_3_defense, mapped to 2.3.4.4 ① too);
+Whether an endpoint has a web ACL at all is ``waf_internet_endpoints`` (s2_3_defense, item 2.3 ①);
 these checks judge the ACL's content and so say nothing about endpoints without one. DNSSEC is
 ``route53_dnssec``.
 """
