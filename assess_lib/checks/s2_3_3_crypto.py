@@ -48,7 +48,7 @@ def kms_key_rotation(ctx: CheckContext) -> Iterator[Result]:
         elif isinstance(period, int) and period > most:
             yield failed(_key_name(key), "fail_period", severity="low", period=period, **facts)
         else:
-            yield passed(_key_name(key), period=period or 365, **facts)
+            yield passed(_key_name(key), period=period or 365, **facts)  # 365: AWS's period when none is returned
 
 
 @check("kms_key_spec")
