@@ -299,8 +299,9 @@ def collect_api_stages(ctx: AccountContext, calls: Calls, region: str) -> list[d
 
 @collector("cloudfront.distributions")
 def collect_distributions(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
-    """CloudFront distributions; ``web_acl_id`` is a WAFv2 web ACL ARN (CLOUDFRONT scope, us-east-1).
-    ``logging_bucket`` (standard logging, 2.3.4.2) costs one call per distribution: the listing omits it."""
+    """CloudFront distributions; ``web_acl_id`` is a WAFv2 web ACL ARN (CLOUDFRONT scope, us-east-1); the viewer
+    protocol policies and TLS settings come with the listing; ``logging_bucket`` (standard logging, 2.3.4.2) costs
+    one call per distribution: the listing omits it."""
     rows = []
     for page in calls.paginate("cloudfront", "list_distributions", region=HOME_REGION):
         for dist in (page.get("DistributionList") or {}).get("Items", []) or []:
@@ -316,9 +317,25 @@ def collect_distributions(ctx: AccountContext, calls: Calls, region: str) -> lis
                     "comment": dist.get("Comment") or None,
                     "web_acl_id": dist.get("WebACLId") or None,
                     "logging_bucket": (logging.get("Bucket") or None) if logging.get("Enabled") else None,
+                    **_viewer_tls(dist),
                 }
             )
     return rows
+
+
+def _viewer_tls(dist: dict[str, Any]) -> dict[str, Any]:
+    """How viewers connect: each cache behaviour's viewer protocol policy and the viewer TLS settings."""
+    behaviours = [("*", dist.get("DefaultCacheBehavior") or {})]
+    behaviours += [(b.get("PathPattern"), b) for b in (dist.get("CacheBehaviors") or {}).get("Items", []) or []]
+    certificate = dist.get("ViewerCertificate") or {}
+    return {
+        "viewer_protocol_policies": [{"path": path, "policy": b.get("ViewerProtocolPolicy")} for path, b in behaviours],
+        "minimum_protocol_version": certificate.get("MinimumProtocolVersion"),
+        # AWS clears the flag when a custom certificate is set; an emulator may not.
+        "default_certificate": bool(certificate.get("CloudFrontDefaultCertificate"))
+        and not (certificate.get("ACMCertificateArn") or certificate.get("IAMCertificateId")),
+        "certificate_arn": certificate.get("ACMCertificateArn") or None,
+    }
 
 
 @collector("route53.hosted_zones")
