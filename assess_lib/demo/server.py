@@ -34,6 +34,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _layered_server_class() -> type:
+    """ThreadedMotoServer whose application answers the registered unserved APIs first (demo/unserved.py)."""
+    from moto.server import DomainDispatcherApplication, MotoRequestHandler, ThreadedMotoServer, create_backend_app
+    from werkzeug.serving import make_server
+
+    from .unserved import UnservedApis
+
+    class LayeredMotoServer(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = UnservedApis(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return LayeredMotoServer
+
+
 class MotoServer:
     """A ThreadedMotoServer bound to 127.0.0.1 on a free port, with a clean state."""
 
@@ -47,8 +64,6 @@ class MotoServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> MotoServer:
-        from moto.server import ThreadedMotoServer
-
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request otherwise
 
         # Emulator settings, read whenever a backend starts (so kept until stop): the demo launches no
@@ -60,7 +75,7 @@ class MotoServer:
         self._saved_env = {key: os.environ.get(key) for key in wanted}
         os.environ.update(wanted)
         self.port = free_port()
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server = _layered_server_class()(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         self.reset()
         return self
