@@ -32,6 +32,13 @@ def _tags(resource: dict[str, Any]) -> dict[str, str]:
 # --- EC2 instances ------------------------------------------------------------------------------
 
 
+def _groups(inst: dict[str, Any]) -> list[str]:
+    """The security groups of the instance and of every network interface attached to it (in first-seen order)."""
+    found = [g.get("GroupId") for g in inst.get("SecurityGroups") or []]
+    found += [g.get("GroupId") for eni in inst.get("NetworkInterfaces") or [] for g in eni.get("Groups") or []]
+    return list(dict.fromkeys(g for g in found if g))
+
+
 @collector("ec2.instances")
 def collect_instances(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
     """One row per EC2 instance (terminated ones left out: they no longer run anything)."""
@@ -66,7 +73,7 @@ def collect_instances(ctx: AccountContext, calls: Calls, region: str) -> list[di
                         "http_tokens": metadata.get("HttpTokens"),  # required = IMDSv2 only
                         "http_endpoint": metadata.get("HttpEndpoint"),  # disabled = no metadata service
                         "iam_instance_profile": (inst.get("IamInstanceProfile") or {}).get("Arn"),
-                        "security_groups": [g["GroupId"] for g in inst.get("SecurityGroups") or [] if g.get("GroupId")],
+                        "security_groups": _groups(inst),
                         "tags": tags,
                     }
                 )

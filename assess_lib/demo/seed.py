@@ -14,6 +14,7 @@ import boto3
 from botocore.config import Config
 
 from .seed_dns import seed_hosted_zones
+from .seed_hosts import seed_hosts
 from .seed_identity import age_identity, seed_identity
 from .seed_second import seed_information_account
 from .seed_network import seed_network
@@ -217,6 +218,7 @@ def seed_demo_bank(endpoint_url: str) -> None:
     seed_ses(clients)
     seed_identity(clients)
     seed_network(clients)
+    seed_hosts(clients)  # after the network: its instances sit in the network's VPCs
     # 勘定系 serves the bank's main domains; the card domain's queries are not logged.
     seed_hosted_zones(clients, DEMO_ACCOUNT, {"demo-bank.example.jp": True, "demo-bank-card.example.jp": False})
     seed_information_account(endpoint_url)
