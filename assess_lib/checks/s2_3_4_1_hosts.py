@@ -53,7 +53,10 @@ def reachable_admin_ports(inst: dict[str, Any], groups: dict[str, dict[str, Any]
     return [
         port
         for port in REMOTE_ADMIN_PORTS
-        if any(e.cidr in sources and e.includes_port(port) and _nacl_allows(acls, inst.get("subnet_id"), port, e.cidr) for e in exposures)
+        if any(
+            e.cidr in sources and e.includes_port(port) and _nacl_allows(acls, inst.get("subnet_id"), port, e.cidr)
+            for e in exposures
+        )
     ]
 
 

@@ -172,7 +172,9 @@ def seed_hosts(clients: Any) -> None:
     ecr = clients("ecr", TOKYO)
     ecr.put_registry_scanning_configuration(
         scanType="ENHANCED",
-        rules=[{"scanFrequency": "CONTINUOUS_SCAN", "repositoryFilters": [{"filter": "demo-bank-prod-*", "filterType": "WILDCARD"}]}],
+        rules=[
+            {"scanFrequency": "CONTINUOUS_SCAN", "repositoryFilters": [{"filter": "demo-bank-prod-*", "filterType": "WILDCARD"}]}
+        ],
     )
     ecr.create_repository(repositoryName="demo-bank-prod-api")
     ecr.create_repository(repositoryName="demo-bank-sandbox-tools")
@@ -198,9 +200,21 @@ def seed_hosts(clients: Any) -> None:
         OSAKA: [_finding(OSAKA, dr, "demo-bank-dr-app-01", "CVE-2024-2511", "MEDIUM", 12, "CVE-2024-2511 - openssl", 5.9)],
     }
     for region in (TOKYO, OSAKA):
-        unserved.register(url, "ssm", "DescribeInstanceInformation", {"InstanceInformationList": ssm[region]}, account=DEMO_ACCOUNT, region=region)
         unserved.register(
-            url, "ssm", "ListResourceComplianceSummaries", {"ResourceComplianceSummaryItems": patches[region]}, account=DEMO_ACCOUNT, region=region
+            url,
+            "ssm",
+            "DescribeInstanceInformation",
+            {"InstanceInformationList": ssm[region]},
+            account=DEMO_ACCOUNT,
+            region=region,
+        )
+        unserved.register(
+            url,
+            "ssm",
+            "ListResourceComplianceSummaries",
+            {"ResourceComplianceSummaryItems": patches[region]},
+            account=DEMO_ACCOUNT,
+            region=region,
         )
         unserved.register(url, "inspector2", "ListFindings", {"findings": findings[region]}, account=DEMO_ACCOUNT, region=region)
     # Every other account and region: nothing registered with Systems Manager, no finding.
