@@ -124,6 +124,7 @@ def test_declarations_live_next_to_their_collectors_and_load_without_boto3():
     assert sources == {
         "assess_lib/attestations/datasets.yaml",
         "assess_lib/aws/collectors.datasets.yaml",
+        "assess_lib/aws/collectors_hosts.datasets.yaml",
         "assess_lib/aws/collectors_identity.datasets.yaml",
         "assess_lib/aws/collectors_network.datasets.yaml",
         "assess_lib/dns/datasets.yaml",
