@@ -16,7 +16,7 @@ from . import check, failed, manual, passed
 from ._exposure import ANY_V4, ANY_V6, REMOTE_ADMIN_PORTS, internet_ingress, nacl_decisions
 from .context import CheckContext
 from .result import Phrase, Result
-from .s2_2_3_vulnerability import instance_label, live_instances, ssm_online
+from .s2_2_3_vulnerability import instance_label, live_instances, ssm_registrations
 from .s2_3_defense import host_ips_state
 
 MALWARE_FEATURE = "EBS_MALWARE_PROTECTION"  # GuardDuty's feature name for Malware Protection for EC2
@@ -66,7 +66,7 @@ def ec2_remote_admin_session_manager(ctx: CheckContext) -> Iterator[Result]:
     instances = live_instances(ctx)
     groups = {g["group_id"]: g for g in ctx.rows("ec2.security_groups")}
     acls = ctx.rows("ec2.network_acls")
-    managed = ssm_online(ctx)
+    managed = ssm_registrations(ctx)
     exposed = 0
     for inst in instances:
         ports = reachable_admin_ports(inst, groups, acls)
