@@ -80,7 +80,7 @@ def ec2_remote_admin_session_manager(ctx: CheckContext) -> Iterator[Result]:
             severity="medium" if ssm else "high",
             ports=ports,
             names=", ".join(f"{REMOTE_ADMIN_PORTS[p]}({p})" for p in ports),
-            public_ip=inst.get("public_ip"),
+            public_ip=inst.get("public_ip") or next(iter(inst.get("ipv6_addresses") or []), None),
             security_groups=inst.get("security_groups"),
             ssm_managed=ssm,
         )
