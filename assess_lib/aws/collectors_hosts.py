@@ -83,9 +83,16 @@ def collect_instances(ctx: AccountContext, calls: Calls, region: str) -> list[di
 # --- Systems Manager -----------------------------------------------------------------------------
 
 
+def _has_instances(ctx: AccountContext, region: str) -> bool:
+    return bool(ctx.rows_or_raise("ec2.instances", region))
+
+
 @collector("ssm.managed_instances")
 def collect_managed_instances(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
-    """Instances registered with Systems Manager (EC2 and hybrid), with the agent's last heartbeat."""
+    """Instances registered with Systems Manager, with the agent's last heartbeat. Asked only where EC2
+    instances exist (the checks judge EC2 instances; an empty region costs no call)."""
+    if not _has_instances(ctx, region):
+        return []
     rows = []
     for page in calls.paginate("ssm", "describe_instance_information"):
         for info in page.get("InstanceInformationList", []):
@@ -105,7 +112,10 @@ def collect_managed_instances(ctx: AccountContext, calls: Calls, region: str) ->
 
 @collector("ssm.patch_compliance")
 def collect_patch_compliance(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
-    """Patch Manager's compliance per resource (only resources Patch Manager has scanned have a row)."""
+    """Patch Manager's compliance per resource (only resources Patch Manager has scanned have a row). Asked only
+    where EC2 instances exist, like :func:`collect_managed_instances`."""
+    if not _has_instances(ctx, region):
+        return []
     rows = []
     patch_only = [{"Key": "ComplianceType", "Values": ["Patch"], "Type": "EQUAL"}]
     for page in calls.paginate("ssm", "list_resource_compliance_summaries", Filters=patch_only):
