@@ -57,7 +57,9 @@ def test_policy_is_read_only_json():
     actions = policy["Statement"][0]["Action"]
     assert policy["Statement"][0]["Effect"] == "Allow" and actions == sorted(actions) and len(policy["Statement"]) == 1
     verbs = {a.split(":", 1)[1] for a in actions}
-    assert all(v.startswith(("Get", "List", "Describe", "Generate", "Lookup", "Search")) or v == "GET" for v in verbs), verbs
+    assert all(
+        v.startswith(("Get", "BatchGet", "List", "Describe", "Generate", "Lookup", "Search")) or v == "GET" for v in verbs
+    ), verbs
 
 
 def test_policy_is_every_declared_aws_action_and_covers_every_check():

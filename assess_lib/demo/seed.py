@@ -15,6 +15,7 @@ from botocore.config import Config
 
 from .seed_crypto import seed_crypto
 from .seed_dns import seed_hosted_zones
+from .seed_hosts import seed_hosts
 from .seed_identity import age_identity, seed_identity
 from .seed_inventory import seed_inventory
 from .seed_second import seed_information_account
@@ -227,6 +228,7 @@ def seed_demo_bank(endpoint_url: str) -> None:
     seed_storage(clients)
     seed_topology(clients)
     seed_crypto(clients)  # keys, certificates, TLS and WAF rules on seed_network's endpoints
+    seed_hosts(clients)  # after the network: its instances sit in the network's VPCs
     # 勘定系 serves the bank's main domains; the card domain's queries are not logged.
     seed_hosted_zones(clients, DEMO_ACCOUNT, {"demo-bank.example.jp": True, "demo-bank-card.example.jp": False})
     seed_information_account(endpoint_url)
