@@ -206,6 +206,9 @@ def _item(view: ReportView, item: ItemView, tabled: dict[tuple, str], workbook: 
         # tabled once; later items refer to it.
         signature = (dataset, tuple(tuple(r) for r in table["rows"]), table["total"])
         table["ref"] = tabled.get(signature)
+        if table["ref"]:  # "1 row" / "n rows, tabled under item X"
+            key = "report.item.see_item_one" if table["total"] == 1 else "report.item.see_item"
+            table["see_text"] = t(key, lang, n=table["total"], item=table["ref"])
         tabled.setdefault(signature, item.id)
         table["dataset"] = dataset
         table["description"] = dataset_description(dataset, lang)
