@@ -589,10 +589,13 @@ def test_an_unreadable_log_bucket_names_the_permissions_for_the_appendix(tmp_pat
     [finding] = run_one("cloudtrail_bucket_tamper_resistance", bundle)
     assert finding.verdict.value == "error" and finding.severity == "info"
     assert finding.details["error_kind"] == "access_denied"
-    assert finding.details["missing_permission"] == "s3:GetBucketVersioning, s3:GetBucketObjectLockConfiguration"
+    assert (
+        finding.details["missing_permission"]
+        == "s3:GetBucketVersioning, s3:GetBucketObjectLockConfiguration, s3:GetLifecycleConfiguration"
+    )
     assert finding.message_en == (
         "The tamper protection of log bucket central-logs could not be read (AccessDenied: no). "
-        "Required permissions: s3:GetBucketVersioning, s3:GetBucketObjectLockConfiguration"
+        "Required permissions: s3:GetBucketVersioning, s3:GetBucketObjectLockConfiguration, s3:GetLifecycleConfiguration"
     )
 
 

@@ -381,4 +381,4 @@ def test_text_parameters_in_the_params_file():
     with pytest.raises(ParamsError, match=r"thresholds\.classification_tag_key"):
         parse_params({**base, "thresholds": {"classification_tag_key": 3}})
     with pytest.raises(ParamsError, match=r"thresholds\.critical_tag_values"):
-        parse_params({**base, "thresholds": {"critical_tag_values": "x" * 300}})
+        parse_params({**base, "thresholds": {"critical_tag_values": "x" * 1001}})

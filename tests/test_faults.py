@@ -161,6 +161,7 @@ def test_endless_throttling_of_one_service_is_error_named_throttled(aws, tmp_pat
         "cloudtrail.trail_status",
         "s3.trail_bucket_exposure",
         "s3.trail_bucket_protection",
+        "cloudtrail.event_selectors",  # the trails' data-event selectors: CloudTrail too
     }
     findings = evaluate(bundle).findings
     trail = [f for f in findings if f.check_id == "cloudtrail_multiregion_logging"]

@@ -83,7 +83,7 @@ def hostile_pdf(demo_cli_run, tmp_path_factory) -> PdfReader:
             "account": "123456789012",
             "account_label": "勘定系 (123456789012)",
             "region": "ap-northeast-1",
-            "title": "ネットワーク構成図 #sys.exit()",
+            "title": "ネットワーク構成図 #sys.exit() — 勘定系 (123456789012) / ap-northeast-1",  # the title names account and region
             "svg": SVG,
             "summary": "VPC 1 件 *要約*",
         }

@@ -27,7 +27,7 @@ def test_every_aws_dataset_has_a_collector_and_read_only_actions():
             assert name in COLLECTORS, name
             for action in info.actions:
                 verb = action.split(":", 1)[1]
-                assert verb.startswith(("Get", "BatchGet", "List", "Describe", "Generate")) or verb == "GET", action
+                assert verb.startswith(("Get", "BatchGet", "List", "Describe", "Generate", "Search")) or verb == "GET", action
     assert set(COLLECTORS) <= set(DATASETS)
 
 

@@ -232,8 +232,8 @@ def test_accepted_and_expired_risks_are_counted_apart_everywhere(assessment, mod
     item = block(models[lang], "2.3.4.4-a")
     counts = {c["verdict"]: c["n"] for c in item["counts"]}
     # fail: the expired DNSSEC acceptance, and the demo's three DDoS gaps (a CloudFront web ACL without a rate-based
-    # rule, an ALB and a distribution not registered with Shield Advanced)
-    assert counts["accepted_risk"] == 2 and counts["fail"] == 1 + 3
+    # rule, an ALB and a distribution not registered with Shield Advanced) and a VPN connection with a tunnel down
+    assert counts["accepted_risk"] == 2 and counts["fail"] == 1 + 3 + 1
     assert item["verdict"] == "partial", "medium and low failures beside the item's passes"
     assert item["expired_notes"] and "2024-01-31" in item["expired_notes"][0]
     # per account and in the summary: the accepted ones never among the failures
@@ -343,7 +343,7 @@ def test_remediation_plan_sheet_and_the_matrix_carry_the_sheets_decisions(assess
         for r in rows
         if r[col["item_id"]] == "2.3-1" and r[col["theme"]] == ReportView(assessment, "ja").check("nacl_admin_ports").title
     )
-    assert nacl[col["affected"]] == 7 and nacl[col["owner"]] == "インフラ部" and nacl[col["remediation"]]
+    assert nacl[col["affected"]] == 8 and nacl[col["owner"]] == "インフラ部" and nacl[col["remediation"]]
     dnssec = next(r for r in rows if r[col["item_id"]] == "2.3.4.4-a")
     assert dnssec[col["affected"]] == 1
     assert dnssec[col["accepted_status"]] == "、".join(

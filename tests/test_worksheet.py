@@ -401,8 +401,10 @@ def test_report_with_the_demo_sheet_verdicts_verify_and_round_trip(demo_cli_run:
     # Accepted risks: one in force (counted apart), one expired (back to a failure).
     assert controls["2.3.4.2-1"]["finding_counts"]["accepted_risk"] == 1 and controls["2.3.4.2-1"]["verdict"] == "partial"
     findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))
-    expired = [f for f in findings if f["check_id"] == "sg_egress_unrestricted" and f["verdict"] == "fail"]
-    assert expired and all(f["accepted_risk"]["status"] == "expired" for f in expired)
+    egress = [f for f in findings if f["check_id"] == "sg_egress_unrestricted" and f["verdict"] == "fail"]
+    covered = [f for f in egress if f["account_id"] == "123456789012" and f["region"] == "ap-northeast-1"]  # its scope
+    assert covered and all(f["accepted_risk"]["status"] == "expired" for f in covered)
+    assert all(f["accepted_risk"] is None for f in egress if f not in covered)
     # The new bundle holds the sheet byte for byte and verifies.
     manifest = json.loads((out / "evidence" / "manifest.json").read_text(encoding="utf-8"))
     kept = manifest["worksheet"]["kept_as"]

@@ -284,7 +284,10 @@ def collect_snapshots(ctx: AccountContext, calls: Calls, region: str) -> list[di
 @collector("ec2.snapshot_block_public_access")
 def collect_snapshot_block_public_access(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
     """The region's block public access for EBS snapshots (one row): ``block-all-sharing`` makes every snapshot
-    private whatever its own permission says; ``block-new-sharing`` only stops new public sharing."""
+    private whatever its own permission says; ``block-new-sharing`` only stops new public sharing. Asked only
+    where the account owns snapshots (no row, and no call, in a region without any: nothing for it to decide)."""
+    if not ctx.rows_or_raise("ec2.snapshots", region):
+        return []
     state = calls.call("ec2", "get_snapshot_block_public_access_state").get("State")
     return [{"region": region, "state": state}]
 

@@ -90,20 +90,18 @@ def _region_problems(recorders: list[dict[str, Any]], channels: list[dict[str, A
 def config_recorder_all_regions(ctx: CheckContext) -> Iterator[Result]:
     """AWS Config records every supported resource type, is running and delivers, in every region in scope;
     global resource types (IAM) are recorded in exactly one region (``config_global_region`` when set)."""
+
+    def read(region: str) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
+        own = [r for r in ctx.rows(RECORDERS, region) if not r.get("service_linked")]
+        return region, own, ctx.rows(CHANNELS, region)
+
     global_regions: list[str] = []
     any_recorder = False
-    for region in ctx.regions:
-        try:
-            recorders = ctx.rows(RECORDERS, region)
-            channels = ctx.rows(CHANNELS, region)
-        except EvidenceUnavailable as missing:
-            ctx.record_missing(missing)
-            continue
-        own = [r for r in recorders if not r.get("service_linked")]
+    for region, own, channels in ctx.per_region(read):
         any_recorder = any_recorder or bool(own)
         if any(r.get("recording") and _records_global(r) for r in own):
             global_regions.append(region)
-        problems = _region_problems(recorders, channels)
+        problems = _region_problems(own, channels)
         resource = f"AWS Config ({region})"
         if problems:
             yield failed(resource, region=region, problems=problems)

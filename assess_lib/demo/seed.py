@@ -22,7 +22,7 @@ from .seed_second import seed_information_account
 from .seed_compute import seed_compute
 from .seed_logging import seed_logging
 from .seed_network import seed_network
-from .seed_storage import seed_information_storage, seed_storage
+from .seed_storage import encrypt_every_bucket, seed_information_storage, seed_storage
 from .seed_topology import seed_topology
 from .server import DEMO_ACCOUNT, age_user, install_aws_managed_policies
 
@@ -236,4 +236,5 @@ def seed_demo_bank(endpoint_url: str) -> None:
     seed_logging(endpoint_url, clients)
     age_iam()
     age_identity()
-    seed_inventory(clients)  # last: moto draws random IDs for the organisation's accounts
+    seed_inventory(clients)  # after the others: moto draws random IDs for the organisation's accounts
+    encrypt_every_bucket(clients, endpoint_url)  # last: S3's default encryption on every bucket, as AWS applies it

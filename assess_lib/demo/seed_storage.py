@@ -262,6 +262,13 @@ def seed_storage(clients: Any) -> None:
     seed_backup(clients)
 
 
+def encrypt_every_bucket(clients: Any, endpoint_url: str) -> None:
+    """S3's default encryption on every bucket of both accounts that has none, as AWS applies it: run last, after
+    every seed that creates buckets (log buckets, the Config bucket...)."""
+    s3_default_encryption(clients("s3", TOKYO))
+    s3_default_encryption(AccountClients(endpoint_url, INFO_ACCOUNT)("s3", TOKYO))
+
+
 def seed_information_storage(endpoint_url: str) -> None:
     """情報系 (the second account) blocks public access to S3 account-wide (passes s3_public_access); its buckets
     get S3's default encryption as in AWS. Run after :func:`.seed_second.seed_information_account`."""
