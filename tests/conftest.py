@@ -84,7 +84,15 @@ def make_bundle(
 
 
 def run_one(check_id: str, bundle: Bundle, thresholds: dict[str, Any] | None = None, domain: str | None = None):
-    """Findings of one registered check on a bundle."""
+    """Findings of one registered check on a bundle, under the first item it serves (the runner repeats each
+    finding for every item of the check; `run_all_items` keeps them all)."""
+    findings = run_all_items(check_id, bundle, thresholds, domain)
+    first = findings[0].control_id if findings else None
+    return [f for f in findings if f.control_id == first]
+
+
+def run_all_items(check_id: str, bundle: Bundle, thresholds: dict[str, Any] | None = None, domain: str | None = None):
+    """Findings of one registered check on a bundle, repeated for every item it serves."""
     from assess_lib.checks import registry
     from assess_lib.checks.runner import run_check
 
@@ -99,7 +107,7 @@ def verdicts(findings) -> dict[str, str]:
     return {f.resource: f.verdict.value for f in findings if f.control_id == first}
 
 
-__all__ = ["ACCOUNT", "GLOBAL", "Aws", "make_bundle", "run_one", "verdicts"]
+__all__ = ["ACCOUNT", "GLOBAL", "Aws", "make_bundle", "run_all_items", "run_one", "verdicts"]
 
 
 # --- meta: every check must be seen in each of its outcomes somewhere in the suite ----------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import make_bundle, run_one, verdicts
+from conftest import make_bundle, run_all_items, run_one, verdicts
 
 from assess_lib.evidence import CollectionError
 
@@ -70,7 +70,7 @@ def test_root_mfa_pass_and_fail(tmp_path):
 def test_root_access_keys_pass_and_fail(tmp_path):
     assert verdicts(run_one("iam_root_access_keys", iam_bundle(tmp_path / "a", [])))["root"] == "pass"
     bad_root = user("<root_account>", mfa_active="true", access_key_1_active="true")
-    findings = run_one("iam_root_access_keys", iam_bundle(tmp_path / "b", [], root=bad_root))
+    findings = run_all_items("iam_root_access_keys", iam_bundle(tmp_path / "b", [], root=bad_root))
     assert {f.control_id for f in findings} == {"2.3.1-1", "2.3.1-3"}
     assert all(f.verdict.value == "fail" for f in findings)
     # The account summary alone is enough evidence when the report has no root row.

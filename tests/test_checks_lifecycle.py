@@ -10,7 +10,7 @@ from pathlib import Path
 
 import boto3
 import pytest
-from conftest import ACCOUNT, make_bundle, run_one, verdicts
+from conftest import ACCOUNT, make_bundle, run_all_items, run_one, verdicts
 
 from assess_lib import evidence as ev
 from assess_lib.aws.collectors import AccountContext
@@ -130,7 +130,7 @@ def test_lifecycle_checks_pass_and_fail_on_the_demo_estate(estate):
     search = by_resource(run_one("opensearch_version_support", estate))
     assert search["audit-search-old"].verdict.value == "fail" and search["audit-search"].verdict.value == "pass"
     # Each check answers both items: the ledger (2.2.1.2 ①) and end of support (2.3.4.1 ③).
-    assert {f.control_id for f in run_one("lambda_runtime_support", estate)} == {"2.2.1.2-1", "2.3.4.1-3"}
+    assert {f.control_id for f in run_all_items("lambda_runtime_support", estate)} == {"2.2.1.2-1", "2.3.4.1-3"}
     # us-east-1 has none of these, and says nothing (one finding per resource).
     assert not [f for f in run_one("eks_version_support", estate) if f.region == VIRGINIA]
 

@@ -96,6 +96,10 @@ def test_demo_data_checks_pass_and_fail(demo):
         "demo-bank-public-site": "pass",
         "demo-bank-campaign-site": "pass",
         "demo-bank-backup-exports": "pass",
+        # the other areas' buckets (load balancer and CloudFront logs, AWS Config): S3's default encryption
+        "demo-bank-elb-logs": "pass",
+        "demo-bank-cdn-logs": "pass",
+        "demo-bank-config-123456789012": "pass",
     }
     public = demo_verdicts(demo, "s3_public_access")
     assert public["demo-bank-public-site"] == "fail" and public["demo-bank-customer-data"] == "pass"
