@@ -204,7 +204,7 @@ def shield_advanced(ctx: CheckContext) -> Iterator[Result]:
         ctx.record_missing(missing)  # the regions' endpoints still count
     if not endpoints:
         return  # nothing exposed: nothing to protect (the runner says so when the evidence was complete)
-    subscription = rows[0] if rows else {"subscribed": False}
+    subscription: dict[str, Any] = rows[0] if rows else {"subscribed": False}
     if not subscription.get("subscribed"):
         yield failed("Shield Advanced", endpoint_count=len(endpoints))
         return
