@@ -9,6 +9,7 @@ and the reason on its standard error.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent / "notebooks"
 PROGRAM = "assess_lib._notebooks"
+# Started ahead of its run's results (``--wait``), the program starts its kernels with what every notebook imports,
+# then waits for this line on its standard input; the end of its input instead ends it without running anything.
+GO = "go"
+WARM_UP = "import assess_lib.notebook\nimport assess_lib.report.display\nassess_lib.report.display.warm_up()\n"
 
 
 class NotebooksFailed(RuntimeError):
@@ -38,7 +43,11 @@ def section_notebooks() -> list[Path]:
 
 
 def execute_notebooks(
-    run_dir: Path, language: str, progress: Callable[[str], None] | None = None, kernels: KernelPool | None = None
+    run_dir: Path,
+    language: str,
+    progress: Callable[[str], None] | None = None,
+    kernels: KernelPool | None = None,
+    then: Callable[[Path], object] | None = None,
 ) -> list[Path]:
     """Run every notebook with papermill against ``run_dir`` (its results written already), in parallel kernels.
 
@@ -47,6 +56,7 @@ def execute_notebooks(
     that run and never collect or evaluate. Their kernels start in that folder, as Jupyter starts a kernel in its
     notebook's folder. One kernel per worker thread, reused for that worker's notebooks (see
     :mod:`assess_lib.kernels`); ``kernels``: the pool to use (its owner can kill it), a new one by default.
+    ``then`` is called with each executed copy in the thread that executed it (the others' kernels run meanwhile).
     A failure kills the kernels at once and is raised.
     """
     import nbformat
@@ -74,12 +84,14 @@ def execute_notebooks(
         # Where papermill would have recorded the paths (here it holds the input notebook itself).
         executed.metadata.papermill.update(input_path=notebook.name, output_path=target.name)
         nbformat.write(executed, target)
+        if then is not None:
+            then(target)
         return target
 
     executed = []
     # The kernels are processes of their own; threads here only wait for them.
     kernels = kernels or KernelPool(out_dir)
-    pool = ThreadPoolExecutor(max_workers=max(1, min(len(notebooks), os.cpu_count() or 2)))
+    pool = ThreadPoolExecutor(max_workers=notebook_workers())
     try:
         for done, target in enumerate(pool.map(execute, notebooks), start=1):
             executed.append(target)
@@ -96,16 +108,21 @@ def execute_notebooks(
     return executed
 
 
+def notebook_workers() -> int:
+    """How many notebooks run at once (one kernel each)."""
+    return max(1, min(len(section_notebooks()), os.cpu_count() or 2))
+
+
 class NotebookProcess:
     """The child process executing a run's notebooks; :meth:`wait` for it, :meth:`stop` it on failure."""
 
-    def __init__(self, run_dir: Path, language: str, progress: Callable[[str], None] | None = None) -> None:
+    def __init__(self, run_dir: Path, language: str, progress: Callable[[str], None] | None = None, wait: bool = False) -> None:
         from ._child import child_env
 
         self._stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - kept open for the life of the object, closed by it
         self.process = subprocess.Popen(
-            [sys.executable, "-m", PROGRAM, os.path.abspath(run_dir), language],
-            stdin=subprocess.DEVNULL,
+            [sys.executable, "-m", PROGRAM, os.path.abspath(run_dir), language, *(["--wait"] if wait else [])],
+            stdin=subprocess.PIPE if wait else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             env=child_env(),
@@ -121,6 +138,14 @@ class NotebookProcess:
         for line in self.process.stdout:
             if progress and line.strip():
                 progress(line.rstrip("\n"))
+
+    def go(self) -> None:
+        """Tell a process started with ``wait`` that the run's results are written: the notebooks start."""
+        stdin = self.process.stdin
+        if stdin is not None and not stdin.closed:
+            with contextlib.suppress(OSError):  # the child is gone already: wait() reports why
+                stdin.write(f"{GO}\n")
+                stdin.close()
 
     def wait(self) -> None:
         """Wait for the notebooks; :class:`NotebooksFailed` with the child's last words if it failed."""
@@ -147,14 +172,21 @@ class NotebookProcess:
         self._close()
 
     def _close(self) -> None:
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            with contextlib.suppress(OSError):  # the child is gone already
+                self.process.stdin.close()
         if self.process.stdout is not None:
             self.process.stdout.close()
         self._stderr.close()
 
 
-def start(run_dir: Path, language: str, progress: Callable[[str], None] | None = None) -> NotebookProcess:
-    """Start executing the notebooks of ``run_dir`` in a child process (see the module's docstring)."""
-    return NotebookProcess(run_dir, language, progress)
+def start(run_dir: Path, language: str, progress: Callable[[str], None] | None = None, wait: bool = False) -> NotebookProcess:
+    """Start executing the notebooks of ``run_dir`` in a child process (see the module's docstring).
+
+    With ``wait`` the child starts its kernels and waits for :meth:`NotebookProcess.go`, so that a run can start
+    it before its results exist; :meth:`NotebookProcess.stop` ends it without running anything.
+    """
+    return NotebookProcess(run_dir, language, progress, wait)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,12 +194,14 @@ def main(argv: list[str] | None = None) -> int:
 
     program_startup()
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 2 or args[1] not in ("ja", "en"):
-        print(f"usage: python -m {PROGRAM} RUN_DIR ja|en", file=sys.stderr)
+    wait = args[2:] == ["--wait"]
+    if len(args) not in (2, 3) or args[1] not in ("ja", "en") or (len(args) == 3 and not wait):
+        print(f"usage: python -m {PROGRAM} RUN_DIR ja|en [--wait]", file=sys.stderr)
         return 2
     run_dir = Path(os.path.abspath(args[0]))
     from .kernels import KernelPool
 
+    (run_dir / "notebooks").mkdir(exist_ok=True)
     kernels = KernelPool(run_dir / "notebooks")
 
     def stop(signum: int, frame: Any) -> None:
@@ -182,12 +216,24 @@ def main(argv: list[str] | None = None) -> int:
         print(message, flush=True)
 
     try:
-        execute_notebooks(run_dir, args[1], say, kernels)
         from .evidence import Bundle
-        from .report.publish import publish_notebooks
+        from .report.publish import notebook_exporter, publish_notebook
+
+        if wait:
+            kernels.prestart(notebook_workers(), WARM_UP)
+            if sys.stdin.readline().strip() != GO:  # the run ended before its results were written
+                kernels.close()
+                return 0
 
         customer = str(Bundle.load(run_dir).manifest.get("customer") or "")
-        publish_notebooks(run_dir, customer)
+        exporters = threading.local()  # one per worker thread: an exporter compiles its templates once
+
+        def to_html(notebook: Path) -> None:
+            if not hasattr(exporters, "exporter"):
+                exporters.exporter = notebook_exporter()
+            publish_notebook(notebook, customer, exporters.exporter)
+
+        execute_notebooks(run_dir, args[1], say, kernels, then=to_html)
     except BaseException:  # noqa: BLE001 - reported below, and the process ends at once
         # Its kernels are killed already; a thread still waiting for one of them must not hold the process (the
         # interpreter would join it at exit), so the program ends here, its error reported.

@@ -120,7 +120,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 out = run(
                     params,
                     out_dir,
-                    endpoint_url=demo.aws_url,
+                    endpoint_url=demo.aws_url,  # called when the collection starts: the notebooks get ready meanwhile
                     dns_nameservers=demo.dns_nameservers,
                     progress=_progress(args.quiet),
                     credentials=demo.credentials,

@@ -70,13 +70,28 @@ class PrivateKernelManager(KernelManager):
 
 
 def _shutdown(manager: PrivateKernelManager) -> None:
-    """Shut a kernel down (gracefully, best effort)."""
+    """Shut a kernel down (best effort) and remove its sockets.
+
+    At once (``now``): its notebooks are written, it holds nothing to save, and a graceful shutdown
+    waits a second or more per kernel for the kernel to exit by itself.
+    """
     manager.stop_clients()
     try:
         if manager.has_kernel:
-            manager.shutdown_kernel(now=False)
+            manager.shutdown_kernel(now=True)
     except Exception as err:  # noqa: BLE001 - shutting down is best effort
         log.debug("kernel shutdown: %s", err)
+
+
+def _run_silently(manager: PrivateKernelManager, code: str) -> None:
+    """Run ``code`` in the kernel without output or history, waiting for it to finish."""
+    manager.stop_clients()  # the previous notebook's
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.execute(code, silent=True, store_history=False, reply=True, timeout=60)
+    finally:
+        client.stop_channels()
 
 
 class KernelPool:
@@ -88,7 +103,46 @@ class KernelPool:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._managers: list[PrivateKernelManager] = []
+        self._idle: list[PrivateKernelManager] = []  # started ahead (prestart), not yet any thread's
         self._closed = False
+
+    def prestart(self, count: int, code: str = "") -> None:
+        """Start ``count`` kernels now, together, each running ``code`` (imports, say), for threads to take later.
+
+        A run starts its kernels while its evidence is still being collected: the notebooks then begin at once.
+        """
+
+        def start() -> None:
+            try:
+                manager = self._start()
+                if code:
+                    _run_silently(manager, code)
+            except Exception as err:  # noqa: BLE001 - a notebook's thread starts its own kernel then, and reports its failure
+                log.debug("kernel prestart: %s", err)
+                return
+            with self._lock:
+                if not self._closed:
+                    self._idle.append(manager)
+
+        threads = [threading.Thread(target=start, name=f"kernel-prestart-{n}") for n in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def _start(self) -> PrivateKernelManager:
+        manager = PrivateKernelManager(kernel_name=self.kernel_name)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the kernel pool is closed")
+            self._managers.append(manager)  # before it starts: kill() finds a kernel that is starting
+        manager.start_kernel(cwd=str(self.cwd))
+        with self._lock:
+            closed = self._closed and manager not in self._managers
+        if closed:  # closed while this kernel started: it is not left running
+            _shutdown(manager)
+            raise RuntimeError("the kernel pool is closed")
+        return manager
 
     def kernel(self) -> PrivateKernelManager:
         """This thread's kernel, with an empty namespace and its execution count back at 1.
@@ -99,33 +153,22 @@ class KernelPool:
             raise RuntimeError("the kernel pool is closed")
         manager = getattr(self._local, "manager", None)
         if manager is not None and manager.is_alive():
-            manager.stop_clients()  # the previous notebook's
-            client = manager.client()
-            client.start_channels()
-            try:
-                client.execute(RESET, silent=True, store_history=False, reply=True, timeout=60)
-            finally:
-                client.stop_channels()
+            _run_silently(manager, RESET)  # the previous notebook's namespace goes
             return manager
-        manager = PrivateKernelManager(kernel_name=self.kernel_name)
         with self._lock:
-            if self._closed:
-                raise RuntimeError("the kernel pool is closed")
-            self._managers.append(manager)  # before it starts: kill() finds a kernel that is starting
-        manager.start_kernel(cwd=str(self.cwd))
+            manager = self._idle.pop() if self._idle else None
+        if manager is not None and manager.is_alive():
+            _run_silently(manager, RESET)  # what the start-up code defined goes too
+        else:
+            manager = self._start()
         self._local.manager = manager
-        with self._lock:
-            closed = self._closed and manager not in self._managers
-        if closed:  # closed while this kernel started: it is not left running
-            _shutdown(manager)
-            raise RuntimeError("the kernel pool is closed")
         return manager
 
     def close(self) -> None:
-        """Shut every kernel down (gracefully, best effort)."""
+        """Shut every kernel down (best effort)."""
         with self._lock:
             self._closed = True
-            managers, self._managers = self._managers, []
+            managers, self._managers, self._idle = self._managers, [], []
         for manager in managers:
             _shutdown(manager)
 
@@ -137,7 +180,7 @@ class KernelPool:
         """
         with self._lock:
             self._closed = True
-            managers, self._managers = self._managers, []
+            managers, self._managers, self._idle = self._managers, [], []
         for manager in managers:
             provisioner = getattr(manager, "provisioner", None)
             process = getattr(provisioner, "process", None)

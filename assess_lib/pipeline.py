@@ -31,6 +31,7 @@ from .core.text import both
 from ._notebooks import NOTEBOOK_DIR as NOTEBOOK_DIR
 from ._notebooks import execute_notebooks as execute_notebooks
 from ._notebooks import section_notebooks as section_notebooks
+from ._notebooks import NotebookProcess
 from ._notebooks import start as start_notebooks
 from .outputs import staged_output
 from .params import Params
@@ -163,16 +164,21 @@ def present(
     language: str,
     progress: Callable[[str], None] | None = None,
     pdf: bool = True,
+    notebooks: NotebookProcess | None = None,
 ) -> None:
     """Execute the notebooks and publish the report into ``run_dir`` (its results written already: :func:`write_results`).
 
     The notebooks run first, in a process of their own (:mod:`assess_lib._notebooks`: they read the written results
     and the bundle, and are converted to HTML there) while this process writes the report, whose PDFs render in
-    child processes of their own: all of it overlaps. A failure here stops the notebooks' process too.
+    child processes of their own: all of it overlaps. ``notebooks``: that process, started waiting by the run
+    (its kernels ready); a new one by default. A failure here stops the notebooks' process too.
     """
     from .report.publish import publish
 
-    notebooks = start_notebooks(run_dir, language, progress)
+    if notebooks is None:
+        notebooks = start_notebooks(run_dir, language, progress)
+    else:
+        notebooks.go()
     try:
         publish(run_dir, assessment, language, formats=("html", "pdf", "xlsx") if pdf else ("html", "xlsx"))
     except BaseException:
@@ -204,7 +210,7 @@ def preload() -> None:
 def run(
     params: Params,
     out_dir: Path,
-    endpoint_url: str | None = None,
+    endpoint_url: str | Callable[[], str] | None = None,
     progress: Callable[[str], None] | None = None,
     max_attempts: int = 8,
     dns_nameservers: list[str] | None = None,
@@ -216,24 +222,32 @@ def run(
     Everything is written to a work folder first and swapped into place at the end
     (:func:`outputs.staged_output`), so a run that dies leaves earlier results untouched, and a
     folder the kit did not write is refused. ``out_dir`` is made absolute here, once (the command
-    line passes it absolute already).
+    line passes it absolute already). The notebooks' process starts first and readies its kernels while the
+    evidence is collected. ``endpoint_url`` may be a function giving it, called then: the demo's emulator is
+    still being seeded meanwhile.
     """
     out_dir = Path(os.path.abspath(out_dir))
     say = progress or (lambda message: None)
     with staged_output(out_dir) as work:
-        say(_both("cli.progress.collecting"))
-        bundle = collect(
-            params,
-            work,
-            endpoint_url=endpoint_url,
-            max_attempts=max_attempts,
-            progress=progress,
-            dns_nameservers=dns_nameservers,
-            credentials=credentials,
-        )
-        say(_both("cli.progress.evaluating"))
-        assessment = evaluate(bundle, params.thresholds)
-        write_results(work, assessment)
+        notebooks = start_notebooks(work, params.language, progress, wait=True)
+        try:
+            url = endpoint_url() if callable(endpoint_url) else endpoint_url
+            say(_both("cli.progress.collecting"))
+            bundle = collect(
+                params,
+                work,
+                endpoint_url=url,
+                max_attempts=max_attempts,
+                progress=progress,
+                dns_nameservers=dns_nameservers,
+                credentials=credentials,
+            )
+            say(_both("cli.progress.evaluating"))
+            assessment = evaluate(bundle, params.thresholds)
+            write_results(work, assessment)
+        except BaseException:
+            notebooks.stop()
+            raise
         say(_both("cli.progress.presenting"))
-        present(work, assessment, params.language, progress, pdf=pdf)
+        present(work, assessment, params.language, progress, pdf=pdf, notebooks=notebooks)
     return out_dir

@@ -409,3 +409,46 @@ def test_stopping_the_notebooks_process_shuts_its_kernels_down(demo_cli_run, tmp
     assert notebooks.process.returncode is not None
     _gone, alive = psutil.wait_procs(kernels, timeout=30)
     assert not alive, "no kernel left running"
+
+
+def test_a_kernel_started_ahead_is_taken_by_the_first_notebook_without_what_its_start_up_defined(tmp_path):
+    import nbformat
+    import papermill
+
+    from assess_lib.kernels import KernelPool
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("import json, sys; print(json.dumps(['warm' in globals(), 'json' in sys.modules]))")]
+    nbformat.write(nb, tmp_path / "n.ipynb")
+    with KernelPool(tmp_path) as pool:
+        pool.prestart(1, "import json\nwarm = 1\n")
+        assert len(pool._idle) == 1, "one kernel started and waiting"
+        manager = pool.kernel()
+        assert not pool._idle and pool.kernel() is manager, "the waiting kernel became this thread's"
+        done = papermill.execute_notebook(str(tmp_path / "n.ipynb"), None, km=manager, progress_bar=False)
+    assert json.loads(done.cells[0].outputs[0]["text"]) == [False, True], "its start-up imports stay, its names go"
+    assert done.cells[0].execution_count == 1
+
+
+def test_a_notebooks_process_started_ahead_ends_without_running_anything_when_the_run_stops(tmp_path):
+    """A run starts its notebooks' process before collecting; a run that fails then stops it: nothing executes."""
+    import psutil
+
+    from assess_lib._notebooks import start
+
+    run = tmp_path / "run"
+    run.mkdir()
+    lines: list[str] = []
+    notebooks = start(run, "ja", lines.append, wait=True)
+    child = psutil.Process(notebooks.process.pid)
+    deadline = time.monotonic() + 120
+    kernels: list[psutil.Process] = []
+    while len(kernels) < 2 and time.monotonic() < deadline and notebooks.process.poll() is None:
+        kernels = [p for p in child.children(recursive=True) if "ipykernel" in " ".join(cmdline(p))]
+        time.sleep(0.1)
+    assert kernels, "its kernels start while it waits"
+    notebooks.stop()
+    _gone, alive = psutil.wait_procs(kernels, timeout=30)
+    assert not alive, "no kernel left running"
+    assert not list(run.rglob("*.ipynb")) and not lines, "no notebook ran"

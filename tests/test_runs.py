@@ -107,7 +107,7 @@ def test_demo_collection_gives_its_keys_to_the_clients_not_to_the_environment(tm
         bundle = collect(
             params,
             tmp_path / "run",
-            endpoint_url=demo.aws_url,
+            endpoint_url=demo.aws_url(),
             dns_nameservers=demo.dns_nameservers,
             credentials=demo.credentials,
         )

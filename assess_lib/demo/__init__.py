@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable, Iterator
 
@@ -15,22 +14,26 @@ from .server import DEMO_ACCOUNT, MotoServer, demo_credentials, demo_session_cre
 DEMO_PARAMS = Path(__file__).resolve().parent / "params.yaml"  # shipped in the package, with its attestation file
 
 
-@dataclass(frozen=True)
 class DemoEndpoints:
     """Where the demo's emulated services listen (127.0.0.1 only)."""
 
-    aws_url: str
-    dns_nameservers: list[str] | None = None
-    # The emulator's fake keys, for the collection's session (boto3 keywords): given, never put in the environment.
-    credentials: dict[str, str] | None = None
+    def __init__(self, emulator: EmulatorProcess, dns_nameservers: list[str], credentials: dict[str, str]) -> None:
+        self._emulator = emulator
+        self.dns_nameservers = dns_nameservers
+        # The emulator's fake keys, for the collection's session (boto3 keywords): given, never put in the environment.
+        self.credentials = credentials
+
+    def aws_url(self) -> str:
+        """The emulator's URL, once it is seeded: blocks until then (a run calls it when its collection starts)."""
+        return self._emulator.wait_ready()
 
 
 @contextlib.contextmanager
 def demo_environment(while_seeding: Callable[[], None] | None = None) -> Iterator[DemoEndpoints]:
-    """Start the emulator and the DNS server on 127.0.0.1, seed デモ銀行, yield the endpoints; stop everything afterwards.
+    """Start the emulator and the DNS server on 127.0.0.1 and yield their endpoints; stop everything afterwards.
 
-    The emulator runs and is seeded in a child process (:mod:`.process`); ``while_seeding`` runs
-    here meanwhile, on the other CPU.
+    The emulator runs and is seeded in a child process (:mod:`.process`), on the other CPU: ``while_seeding`` runs
+    here meanwhile, and so does whatever the caller does before it asks for :meth:`DemoEndpoints.aws_url`.
     """
     emulator = EmulatorProcess().start()
     try:
@@ -39,7 +42,7 @@ def demo_environment(while_seeding: Callable[[], None] | None = None) -> Iterato
         with ZoneServer(demo_zone()) as dns:
             if while_seeding is not None:
                 while_seeding()
-            yield DemoEndpoints(emulator.wait_ready(), [dns.nameserver], demo_session_credentials())
+            yield DemoEndpoints(emulator, [dns.nameserver], demo_session_credentials())
     finally:
         emulator.stop()
 

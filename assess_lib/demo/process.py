@@ -42,6 +42,8 @@ class EmulatorProcess:
 
     def wait_ready(self) -> str:
         """Block until the child has seeded the emulator; its URL. Raises with the child's error."""
+        if self.url:
+            return self.url
         assert self._process is not None and self._process.stdout is not None
         line = self._process.stdout.readline().strip()
         if not line.startswith(f"{READY} "):

@@ -301,6 +301,18 @@ def verdict_chart(results: list[Any], findings: list[Finding], lang: str, title:
     return fig
 
 
+def warm_up() -> None:
+    """Draw a figure once, unseen: a kernel started ahead of its notebook loads matplotlib and the font meanwhile."""
+    import matplotlib_fontja  # noqa: F401
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(2, 1))
+    FigureCanvasAgg(fig)
+    fig.add_subplot().barh([t("by_item", "ja")], [1])
+    chart_html(fig, "")
+
+
 def chart_title(lang: str) -> str:
     return t("by_item", lang)
 

@@ -32,30 +32,37 @@ _EXTERNAL_SCRIPT_RE = re.compile(r"<script[^>]*\bsrc=[\"']https?://[^>]*>\s*</sc
 _MATHJAX_BLOCK_RE = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
 
 
-def notebooks_html(notebooks: list[Path], title: str) -> str:
-    """One HTML document from executed notebooks, inputs hidden, no external scripts."""
+def notebook_exporter() -> Any:
+    """nbconvert's HTML exporter as the kit uses it: inputs and prompts hidden. Reuse one: it compiles its templates once."""
     from nbconvert import HTMLExporter
 
+    return HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+
+
+def notebooks_html(notebooks: list[Path], title: str, exporter: Any = None) -> str:
+    """One HTML document from executed notebooks, inputs hidden, no external scripts (``exporter``: see above)."""
     merged = nbformat.v4.new_notebook()
     for path in notebooks:
         notebook = nbformat.read(path, as_version=4)
         merged.cells.extend(c for c in notebook.cells if "parameters" not in c.get("metadata", {}).get("tags", []))
         merged.metadata = notebook.metadata
     merged.metadata["title"] = title
-    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(merged, resources={"metadata": {"name": title}})
+    body, _ = (exporter or notebook_exporter()).from_notebook_node(merged, resources={"metadata": {"name": title}})
     body = _MATHJAX_BLOCK_RE.sub("", body)
     return _EXTERNAL_SCRIPT_RE.sub("", body)
 
 
+def publish_notebook(notebook: Path, customer: str, exporter: Any = None) -> Path:
+    """``<name>.html`` beside one executed notebook."""
+    target = notebook.with_suffix(".html")
+    target.write_text(notebooks_html([notebook], f"{customer} — {notebook.stem}", exporter), encoding="utf-8")
+    return target
+
+
 def publish_notebooks(run_dir: Path, customer: str) -> list[Path]:
     """``notebooks/<name>.html`` for every executed notebook of the run."""
-    written = []
-    for notebook in sorted((run_dir / "notebooks").glob("*.ipynb")):
-        target = notebook.with_suffix(".html")
-        target.write_text(notebooks_html([notebook], f"{customer} — {notebook.stem}"), encoding="utf-8")
-        written.append(target)
-    return written
+    exporter = notebook_exporter()
+    return [publish_notebook(notebook, customer, exporter) for notebook in sorted((run_dir / "notebooks").glob("*.ipynb"))]
 
 
 def output_names(language: str) -> dict[str, dict[str, str]]:
@@ -105,4 +112,4 @@ def publish(
     return written
 
 
-__all__ = ["FORMATS", "notebooks_html", "output_names", "publish", "publish_notebooks"]
+__all__ = ["FORMATS", "notebook_exporter", "notebooks_html", "output_names", "publish", "publish_notebook", "publish_notebooks"]
