@@ -41,10 +41,15 @@ def _layered_server_class() -> type:
 
     from .unserved import UnservedApis
 
+    class KeepAliveHandler(MotoRequestHandler):
+        # HTTP/1.1: a client's connection serves its next requests too. Under werkzeug's default HTTP/1.0 every
+        # call opened (and the server threaded) a connection of its own: over a thousand per demo run.
+        protocol_version = "HTTP/1.1"
+
     class LayeredMotoServer(ThreadedMotoServer):
         def _server_entry(self) -> None:
             app = UnservedApis(DomainDispatcherApplication(create_backend_app))
-            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+            self._server = make_server(self._ip_address, self._port, app, True, request_handler=KeepAliveHandler)
             self._server_ready_event.set()
             self._server.serve_forever()
 
