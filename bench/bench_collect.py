@@ -44,7 +44,6 @@ ROLE = "FsaAssessmentReadOnly"
 SERVER = textwrap.dedent(
     """
     import json, sys
-    from moto.server import ThreadedMotoServer
     from moto.backends import get_backend
     import logging
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -61,7 +60,9 @@ SERVER = textwrap.dedent(
             vpc = ec2.create_vpc("10.0.0.0/16")
             for j in range(sgs):
                 ec2.create_security_group(f"sg-bench-{j}", "bench group", vpc.id)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=int(port), verbose=False)
+    # The demo's emulator: moto behind the kit's layer, keeping connections alive as AWS does.
+    from assess_lib.demo.server import layered_server_class
+    server = layered_server_class()(ip_address="127.0.0.1", port=int(port), verbose=False)
     server.start()
     print("ready", flush=True)
     sys.stdin.read()

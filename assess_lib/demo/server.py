@@ -34,7 +34,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _layered_server_class() -> type:
+def layered_server_class() -> type:
     """ThreadedMotoServer whose application answers the registered unserved APIs first (demo/unserved.py)."""
     from moto.server import DomainDispatcherApplication, MotoRequestHandler, ThreadedMotoServer, create_backend_app
     from werkzeug.serving import make_server
@@ -80,7 +80,7 @@ class MotoServer:
         self._saved_env = {key: os.environ.get(key) for key in wanted}
         os.environ.update(wanted)
         self.port = free_port()
-        self._server = _layered_server_class()(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server = layered_server_class()(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         self.reset()
         return self
