@@ -48,6 +48,12 @@ def manual(resource: str, message: str = "manual", *, region: str = GLOBAL, **fa
 _WORDS = object()  # a fact that is only words (catalogue text): not kept in details
 
 
+def shown_list(items: list[str], limit: int = 5) -> str:
+    """Items short enough for a finding's sentence, with the count of those left out (``a, b … (+3)``)."""
+    limit = max(1, int(limit))
+    return ", ".join(items[:limit]) + (f" … (+{len(items) - limit})" if len(items) > limit else "")
+
+
 def _states(value: Phrase) -> list[str]:
     """The check's own message keys a Phrase stands for: its key, or, for a Phrase that joins a list of others
     (or catalogue words), the keys of those it joins."""
@@ -81,4 +87,4 @@ def details_of(facts: Mapping[str, Any]) -> dict[str, Any]:
     return {name: kept for name, value in facts.items() if (kept := stored(value)) is not _WORDS}
 
 
-__all__ = ["GLOBAL", "Phrase", "Result", "details_of", "failed", "manual", "not_applicable", "passed", "stored"]
+__all__ = ["GLOBAL", "Phrase", "Result", "details_of", "failed", "manual", "not_applicable", "passed", "shown_list", "stored"]

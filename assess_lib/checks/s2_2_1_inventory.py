@@ -19,7 +19,7 @@ from typing import Any
 from ..evidence import ACCESS_DENIED, GLOBAL, EvidenceUnavailable
 from . import check, failed, not_applicable, passed
 from .context import CheckContext
-from .result import Phrase, Result
+from .result import Phrase, Result, shown_list
 
 RECORDERS = "config.recorders"
 CHANNELS = "config.delivery_channels"
@@ -27,12 +27,6 @@ TAGGED = "tagging.resources"
 ORG = "organizations.accounts"
 FAILURE = "failure"
 ORG_SUBJECT = "AWS Organizations"  # a finding about the organisation as a whole (its ID is in the facts)
-
-
-def _shown(items: list[str], limit: int) -> str:
-    """A list short enough for a sentence, with the count of those left out."""
-    limit = max(1, int(limit))
-    return ", ".join(items[:limit]) + (f" … (+{len(items) - limit})" if len(items) > limit else "")
 
 
 def _key(text: Any) -> str:
@@ -65,7 +59,7 @@ def _region_problems(recorders: list[dict[str, Any]], channels: list[dict[str, A
     if not recorder.get("all_supported"):
         excluded = list(recorder.get("excluded_resource_types") or [])
         if excluded:
-            problems.append(Phrase("types_excluded", types=_shown(excluded, 5)))
+            problems.append(Phrase("types_excluded", types=shown_list(excluded, 5)))
         else:
             problems.append(Phrase("types_listed", count=len(recorder.get("resource_types") or [])))
     if not recorder.get("recording"):
@@ -178,7 +172,7 @@ def inventory_required_tags(ctx: CheckContext) -> Iterator[Result]:
             region=region,
             **facts,
             missing_count=len(lacking),
-            listed=_shown(lacking, ctx.params.get("max_listed", 10)),
+            listed=shown_list(lacking, ctx.params.get("max_listed", 10)),
             by_service=", ".join(f"{name} {count}" for name, count in sorted(services.items(), key=lambda i: (-i[1], i[0]))),
             untagged=lacking[:100],
         )
@@ -240,7 +234,12 @@ def organization_account_owner(ctx: CheckContext) -> Iterator[Result]:
         yield failed(account, "not_member", organization=organization)
     if owned:
         yield passed(
-            ORG_SUBJECT, "owners_named", organization=organization, count=len(owned), total=len(active), listed=_shown(owned, 10)
+            ORG_SUBJECT,
+            "owners_named",
+            organization=organization,
+            count=len(owned),
+            total=len(active),
+            listed=shown_list(owned, 10),
         )
 
 
@@ -305,8 +304,8 @@ def environment_separation(ctx: CheckContext) -> Iterator[Result]:
             "mixed_resources",
             production_count=len(production),
             development_count=len(development),
-            production_listed=_shown(production, min(3, limit)),
-            development_listed=_shown(development, min(3, limit)),
+            production_listed=shown_list(production, min(3, limit)),
+            development_listed=shown_list(development, min(3, limit)),
         )
     elif (production or development) and ctx.complete:
         environment = Phrase(PRODUCTION if production else DEVELOPMENT)
@@ -335,6 +334,6 @@ def environment_separation(ctx: CheckContext) -> Iterator[Result]:
             ORG_SUBJECT,
             "separate_accounts",
             organization=str(rows[0].get("organization_id") or "-"),
-            production_accounts=_shown(_sorted(accounts[PRODUCTION]), limit),
-            development_accounts=_shown(_sorted(accounts[DEVELOPMENT]), limit),
+            production_accounts=shown_list(_sorted(accounts[PRODUCTION]), limit),
+            development_accounts=shown_list(_sorted(accounts[DEVELOPMENT]), limit),
         )

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import check, failed, manual, passed
 from .context import CheckContext, parse_time
-from .result import Result
+from .result import Result, shown_list
 from .s2_3_1_access import per_log_bucket, per_trail
 
 SERVICE_ROLE_PATH = "/aws-service-role/"
@@ -83,11 +83,6 @@ def own_accounts(ctx: CheckContext) -> set[str]:
     return {ctx.account_id, *ctx.bundle.accounts, *(manifest.get("organization_accounts") or [])}
 
 
-def _shown(ids: list[str], limit: int = 5) -> str:
-    """A list of account IDs short enough for a sentence (an organisation may have hundreds)."""
-    return ", ".join(ids[:limit]) + (f" … (+{len(ids) - limit})" if len(ids) > limit else "")
-
-
 def _org_restricted(conditions: dict[str, Any]) -> bool:
     """True when a trust statement admits only principals of the institution's AWS Organization."""
     return any(key in conditions for key in ("aws:principalorgid", "aws:principalorgpaths"))
@@ -122,7 +117,7 @@ def external_trust(ctx: CheckContext) -> Iterator[Result]:
                 "external_accounts": outsiders,
                 "assessed_accounts": assessed,
                 "external_list": ", ".join(outsiders),
-                "own_list": _shown(assessed),
+                "own_list": shown_list(assessed),
             }
             if "*" in outsiders and "sts:externalid" not in conditions:
                 yield failed(f"role/{name}", "any_account", severity="critical", **facts)
