@@ -30,7 +30,7 @@ PROGRAM = "assess_lib._notebooks"
 # Started ahead of its run's results (``--wait``), the program starts its kernels with what every notebook imports,
 # then waits for this line on its standard input; the end of its input instead ends it without running anything.
 GO = "go"
-WARM_UP = "import assess_lib.notebook\nimport assess_lib.report.display\nassess_lib.report.display.warm_up()\n"
+WARM_UP = "import assess_lib.notebook\n"
 
 
 class NotebooksFailed(RuntimeError):

@@ -222,11 +222,12 @@ class Walkthrough:
             self._show(ui.item_html(self.view, control.control_id))
 
     def chart(self, section: str | None = None) -> None:
-        """Verdicts per item as a stacked bar chart (matplotlib, Japanese labels), with its alternative text."""
+        """Verdicts per item as a stacked bar chart (SVG), with its alternative text; nothing without automated items."""
         items = [r for r in self.assessment.items if (section is None or r.section == section) and r.checks]
         findings = [f for f in self.assessment.findings if section is None or f.control_id.startswith(f"{section}-")]
-        figure = ui.verdict_chart(items, findings, self.language)
-        display(HTML(ui.chart_html(figure, ui.chart_alt(items, findings, self.language))))
+        chart = ui.verdict_chart(items, findings, self.language)
+        if chart:
+            display(HTML(ui.chart_html(chart, ui.chart_alt(items, findings, self.language))))
 
     def findings(
         self,

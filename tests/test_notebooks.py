@@ -137,21 +137,27 @@ def test_the_demo_params_are_the_packages_and_its_attestations_the_example():
     assert not (ROOT / "params" / "demo.yaml").exists()
 
 
-def test_chart_has_no_missing_glyph_warnings():
-    import warnings
+def test_the_chart_is_svg_with_each_verdict_counted_and_its_words_escaped():
+    import xml.etree.ElementTree as ET
 
-    import matplotlib
-
-    matplotlib.use("Agg")
     from assess_lib.core import Finding, Verdict
-    from assess_lib.report.display import verdict_chart
+    from assess_lib.report.display import chart_html, verdict_chart
 
-    finding = Finding("iam_root_mfa", "2.3.1-5", Verdict.FAIL, "1", "global", "root", "ルート", "root")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fig = verdict_chart([SimpleNamespace(control_id="2.3.1-5")], [finding], "ja", "認証・アクセス管理")
-        fig.savefig(Path("/dev/null"), format="png")
-    assert not [w for w in caught if "missing from font" in str(w.message) or "Glyph" in str(w.message)]
+    def finding(control: str, verdict: Verdict, resource: str) -> Finding:
+        return Finding("iam_root_mfa", control, verdict, "1", "global", resource, "ルート", "root")
+
+    findings = [finding("2.3.1-5", Verdict.FAIL, f"r{n}") for n in range(3)] + [finding("2.3.1-5", Verdict.PASS, "ok")]
+    items = [SimpleNamespace(control_id="2.3.1-5"), SimpleNamespace(control_id="2.3.1-6")]
+    svg = verdict_chart(items, findings, "ja", "認証・<script>アクセス")
+    root = ET.fromstring(svg)  # well-formed: every text escaped
+    ns = "{http://www.w3.org/2000/svg}"
+    tips = sorted(e.text for e in root.iter(f"{ns}title"))
+    assert tips == ["2.3.1-5: 不適合 3", "2.3.1-5: 適合 1"], tips
+    texts = [e.text for e in root.iter(f"{ns}text")]
+    assert "認証・<script>アクセス" in texts and "2.3.1-6" in texts and "検出事項なし" in texts
+    html = chart_html(svg, "alt <b>")
+    assert "<script>" not in html and 'aria-label="alt &lt;b&gt;"' in html
+    assert verdict_chart([], findings, "en") == "" and chart_html("", "x") == ""
 
 
 def test_layer_table_reads_the_layer_states():
@@ -288,7 +294,7 @@ def test_a_template_run_by_papermill_shows_the_run_it_is_given(demo_cli_run, tmp
     outputs = outputs_of(out)
     assert '"output_type": "error"' not in outputs
     assert manifest_run_id(demo_cli_run) in outputs and "Non-compliant" in outputs and "Needs review" in outputs
-    assert "image/png" in outputs  # the chart
+    assert "<svg" in outputs and "Verdicts per item" in outputs  # the chart
 
 
 def test_a_copied_run_folder_notebook_shows_what_that_run_wrote_and_collects_nothing(demo_cli_run, tmp_path):
