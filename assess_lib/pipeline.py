@@ -193,10 +193,8 @@ def preload() -> None:
     Each of these imports would otherwise happen later, while the report's PDFs and the notebooks
     already keep both CPUs busy (the notebooks, papermill and nbconvert are imported in their own process).
     """
-    import matplotlib_fontja  # noqa: F401
     import openpyxl  # noqa: F401
     import pandas  # noqa: F401
-    from matplotlib.backends import backend_agg  # noqa: F401
 
     from .aws import collect as _aws  # noqa: F401
     from .checks import registry

@@ -148,47 +148,23 @@ def section_rows(comparison: Comparison, catalog: Any, lang: str) -> list[dict[s
 
 def chart_svg(comparison: Comparison, catalog: Any, lang: str) -> bytes:
     """The change per section as a diverging bar chart (items gained to the right, lost to the left, coloured by verdict),
-    drawn like the report's other charts (matplotlib, object API, IPAexGothic, document._svg)."""
-    import matplotlib_fontja  # noqa: F401  - registers IPAexGothic
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    from .document import _svg, _wrap_label
+    drawn like the report's other charts (:mod:`.svg_chart`)."""
+    from . import svg_chart
+    from .document import _wrap_label
 
     rows = section_rows(comparison, catalog, lang)
-    labels = [_wrap_label(f"{r['number']} {r['title']}", 16 if lang == "ja" else 30) for r in rows]
-    fig = Figure(figsize=(7.6, 2.9))
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    right = [0] * len(rows)
-    left = [0] * len(rows)
-    for verdict in VERDICT_ORDER:
-        deltas = [next(c["delta"] for c in r["cells"] if c["verdict"] == verdict) for r in rows]
-        if not any(deltas):
-            continue
-        gains = [max(d, 0) for d in deltas]
-        losses = [min(d, 0) for d in deltas]
-        colour = VERDICT_COLOURS[verdict]
-        ax.barh(labels, gains, left=right, color=colour, label=verdict_label(verdict, lang), height=0.62)
-        ax.barh(labels, losses, left=left, color=colour, height=0.62, alpha=0.55, hatch="///", edgecolor="white")
-        right = [a + b for a, b in zip(right, gains, strict=True)]
-        left = [a + b for a, b in zip(left, losses, strict=True)]
-    widest = max([1, *right, *(-v for v in left)])
-    ax.set_xlim(-widest - 0.5, widest + 0.5)
-    ax.axvline(0, color="#5a6473", linewidth=0.8)
-    ax.invert_yaxis()
-    ax.tick_params(axis="y", labelsize=7, length=0)
-    ax.tick_params(axis="x", labelsize=7)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole items
-    ax.set_xlabel(t("compare.chart.axis", lang), fontsize=7)
-    ax.set_title(t("compare.chart.title", lang), fontsize=9, color="#1a2b4c")
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="lower right", fontsize=6.5, frameon=False)
-    fig.subplots_adjust(left=0.3, right=0.98, top=0.88, bottom=0.16)
-    return _svg(fig, "fsa-kit-comparison")
+    bars = [
+        (
+            _wrap_label(f"{r['number']} {r['title']}", 16 if lang == "ja" else 30),
+            [next(c["delta"] for c in r["cells"] if c["verdict"] == verdict) for verdict in VERDICT_ORDER],
+        )
+        for r in rows
+    ]
+    series = [(verdict_label(v, lang), VERDICT_COLOURS[v]) for v in VERDICT_ORDER]
+    body, height = svg_chart.diverging(
+        bars, series, width=640, title=t("compare.chart.title", lang), axis_label=t("compare.chart.axis", lang), font=10
+    )
+    return svg_chart.document(640, height, body).encode("utf-8")
 
 
 def chart_alt(comparison: Comparison, lang: str) -> str:

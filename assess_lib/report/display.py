@@ -18,6 +18,7 @@ from ..core import VERDICT_COLOURS, VERDICT_ORDER, Finding, ItemResult, most_ser
 from ..core import t as _text
 from ..core.rollup import answer_only, basis_label
 from ..redact import mask_secrets
+from . import svg_chart
 from .view import (  # noqa: F401 - the notebooks' helpers, re-exported
     EVIDENCE_CELL_CHARS,
     EVIDENCE_COLUMNS,
@@ -272,81 +273,24 @@ def section_summary_frame(assessment: Any, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# The notebooks' chart, drawn as SVG text: vector, escaped like every other cell, and a millisecond where a
-# matplotlib figure took a third of a second (a notebook run draws about twenty).
-_CHART_WIDTH = 640
-_CHART_LABELS = 96  # the item IDs' column
-_CHART_ROW = 22
-_CHART_FONT = "IPAexGothic, 'Hiragino Sans', 'Noto Sans CJK JP', 'Yu Gothic', sans-serif"
-
-
-def _tick_step(largest: int) -> int:
-    """A round step giving at most eight ticks up to ``largest``."""
-    step = 1
-    while largest / step > 8:
-        for factor in (2, 5, 10):
-            if largest / (step * factor) <= 8:
-                return step * factor
-        step *= 10
-    return step
-
-
 def verdict_chart(results: list[Any], findings: list[Finding], lang: str, title: str = "") -> str:
-    """Stacked bars of finding verdicts per item, as an SVG element ("" without items).
-
-    The bars are in the verdict colours of the report; each segment names its item, verdict and count as a
-    tooltip. Every text is escaped.
-    """
+    """Stacked bars of finding verdicts per item, as an SVG element ("" without items); see :mod:`.svg_chart`."""
     ids = [r.control_id for r in results]
     if not ids:
         return ""
     counts = {cid: Counter(f.verdict.value for f in findings if f.control_id == cid) for cid in ids}
-    shown = [v for v in VERDICT_ORDER if any(counts[cid][v] for cid in ids)]
-    largest = max([sum(counts[cid][v] for v in shown) for cid in ids] + [1])
-    step = _tick_step(largest)
-    top_tick = -(-largest // step) * step
-    top, plot_left, plot_right = 30 + (22 if shown else 0), _CHART_LABELS, _CHART_WIDTH - 16
-    plot_width = plot_right - plot_left
-    height = top + _CHART_ROW * len(ids) + 40
-    scale = plot_width / top_tick
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_CHART_WIDTH}" height="{height}" '
-        f'viewBox="0 0 {_CHART_WIDTH} {height}" font-family="{esc(_CHART_FONT)}" font-size="11" role="img">',
-        f'<text x="{_CHART_WIDTH / 2:.0f}" y="18" text-anchor="middle" font-size="13" fill="#1a2b4c">'
-        f"{esc(title or chart_title(lang))}</text>",
-    ]
-    x: float = plot_left
-    for verdict in shown:  # the legend, one swatch per verdict present
-        label = verdict_label(verdict, lang)
-        parts.append(f'<rect x="{x:.1f}" y="32" width="10" height="10" fill="{VERDICT_COLOURS[verdict]}"/>')
-        parts.append(f'<text x="{x + 14:.1f}" y="41">{esc(label)}</text>')
-        x += 14 + sum(11 if ord(ch) > 0x2E7F else 6.5 for ch in label) + 16  # wide (CJK) and narrow characters
-    for tick in range(0, top_tick + 1, step):
-        tx = plot_left + tick * scale
-        parts.append(f'<line x1="{tx:.1f}" y1="{top - 4}" x2="{tx:.1f}" y2="{height - 34}" stroke="#e3e7ec"/>')
-        parts.append(f'<text x="{tx:.1f}" y="{height - 22}" text-anchor="middle" fill="#5a6473">{tick}</text>')
-    for row, cid in enumerate(ids):
-        y = top + row * _CHART_ROW
-        parts.append(f'<text x="{plot_left - 6}" y="{y + 15}" text-anchor="end">{esc(cid)}</text>')
-        left = 0
-        for verdict in shown:
-            value = counts[cid][verdict]
-            if not value:
-                continue
-            tip = f"{cid}: {verdict_label(verdict, lang)} {value}"
-            parts.append(
-                f'<rect x="{plot_left + left * scale:.1f}" y="{y + 4}" width="{value * scale:.1f}" height="{_CHART_ROW - 8}" '
-                f'fill="{VERDICT_COLOURS[verdict]}"><title>{esc(tip)}</title></rect>'
-            )
-            left += value
-        if not left:
-            parts.append(f'<text x="{plot_left + 4}" y="{y + 15}" fill="#5a6473">{esc(t("no_findings_chart", lang))}</text>')
-    parts.append(
-        f'<text x="{plot_left + plot_width / 2:.0f}" y="{height - 6}" text-anchor="middle" fill="#5a6473">'
-        f"{esc(t('n_findings', lang))}</text>"
+    series = [(verdict_label(v, lang), VERDICT_COLOURS[v]) for v in VERDICT_ORDER]
+    rows = [(cid, [counts[cid][v] for v in VERDICT_ORDER]) for cid in ids]
+    body, height = svg_chart.bars(
+        rows,
+        series,
+        width=640,
+        title=title or chart_title(lang),
+        axis_label=t("n_findings", lang),
+        empty_label=t("no_findings_chart", lang),
+        label_width=96,
     )
-    parts.append("</svg>")
-    return "".join(parts)
+    return svg_chart.document(640, height, body)
 
 
 def chart_title(lang: str) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import io
 import os
 from collections import Counter
 from functools import lru_cache
@@ -37,6 +36,7 @@ from ..redact import mask_secrets
 from . import display
 from .comparison import comparison_document
 from .network_diagram import ITEM as NETWORK_ITEM, diagrams as network_diagrams
+from . import svg_chart
 from .view import (
     EVIDENCE_CELL_CHARS,
     ItemView,
@@ -366,32 +366,13 @@ def _check_list(view: ReportView) -> list[dict[str, Any]]:
     return rows
 
 
-def _svg(fig: Any, salt: str) -> bytes:
-    """A figure as SVG bytes: vector, ids stable across runs. Its text stays text in IPAexGothic (a quarter of the
-    size of glyph outlines, typeset by Typst with the PDF's own embedded font; a browser uses its Japanese font)."""
-    import matplotlib
-
-    buffer = io.BytesIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
-        fig.savefig(buffer, format="svg", facecolor="white", metadata={"Date": None})
-    return buffer.getvalue()
-
-
 def _data_url(svg: bytes) -> Markup:
     # Markup: base64 is attribute-safe, and must not pass the access-key mask (it could match by chance).
     return Markup("data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii"))
 
 
 def chart_svg(view: ReportView) -> bytes:
-    """Verdicts overall (doughnut) and per chapter (stacked bars), as SVG bytes (vector in the PDF and the HTML).
-
-    Uses matplotlib's object API with the Agg canvas, never pyplot, so the global backend of a
-    notebook kernel is left alone; ``matplotlib_fontja`` makes IPAexGothic the default font.
-    """
-    import matplotlib_fontja  # noqa: F401  - registers IPAexGothic
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
+    """Verdicts overall (doughnut) and per chapter (stacked bars), as SVG bytes (vector in the PDF and the HTML)."""
     lang = view.lang
     chapters: dict[str, Counter] = {}
     titles: dict[str, str] = {}
@@ -399,47 +380,24 @@ def chart_svg(view: ReportView) -> bytes:
         chapters.setdefault(item.control.chapter, Counter())[item.verdict] += 1
         titles.setdefault(item.control.chapter, item.control.chapter_title(lang))
     overall = view.verdict_counts()
-
-    fig = Figure(figsize=(7.6, 3.1))
-    FigureCanvasAgg(fig)
-    grid = fig.add_gridspec(1, 2, width_ratios=[1, 2.25], wspace=0.05)
-    ax_pie = fig.add_subplot(grid[0, 0])
-    ax_bar = fig.add_subplot(grid[0, 1])
-    present = [v for v in VERDICT_ORDER if overall.get(v)]
-    ax_pie.pie(
-        [overall[v] for v in present],
-        colors=[VERDICT_COLOURS[v] for v in present],
-        startangle=90,
-        counterclock=False,
-        wedgeprops={"width": 0.38, "edgecolor": "white", "linewidth": 1.2},
+    width, ring = 640.0, 190.0
+    ring_body = svg_chart.doughnut(
+        [(overall.get(v, 0), VERDICT_COLOURS[v]) for v in VERDICT_ORDER],
+        centre=str(sum(overall.values())),
+        caption=view.label("n_items"),
+        title=view.label("overall"),
+        size=ring,
+        font=10,
     )
-    ax_pie.text(0, 0.08, str(sum(overall.values())), ha="center", va="center", fontsize=15, color="#1a2b4c")
-    ax_pie.text(0, -0.2, view.label("n_items"), ha="center", va="center", fontsize=7, color="#5a6473")
-    ax_pie.set_title(view.label("overall"), fontsize=9, color="#1a2b4c")
-    ax_pie.set_aspect("equal")
-
-    names = list(chapters)
-    labels = [_wrap_label(f"{n} {titles[n]}", 16 if lang == "ja" else 30) for n in names]
-    left = [0] * len(names)
-    for verdict in VERDICT_ORDER:
-        values = [chapters[n].get(verdict, 0) for n in names]
-        if not any(values):
-            continue
-        ax_bar.barh(labels, values, left=left, color=VERDICT_COLOURS[verdict], label=verdict_label(verdict, lang), height=0.62)
-        left = [a + b for a, b in zip(left, values, strict=True)]
-    ax_bar.invert_yaxis()
-    ax_bar.tick_params(axis="y", labelsize=7, length=0)
-    ax_bar.tick_params(axis="x", labelsize=7)
-    ax_bar.set_xlabel(view.label("n_items"), fontsize=7)
-    ax_bar.set_title(view.label("by_chapter"), fontsize=9, color="#1a2b4c")
-    for side in ("top", "right"):
-        ax_bar.spines[side].set_visible(False)
-    ax_bar.legend(loc="lower right", fontsize=6.5, frameon=False)
-    fig.subplots_adjust(left=0.01, right=0.99, top=0.88, bottom=0.14)
-    # The bar axis needs room on its left for the chapter titles.
-    pos = ax_bar.get_position()
-    ax_bar.set_position([pos.x0 + 0.2, pos.y0, pos.width - 0.2, pos.height])
-    return _svg(fig, "fsa-kit-verdicts")
+    rows = [
+        (_wrap_label(f"{n} {titles[n]}", 16 if lang == "ja" else 30), [chapters[n].get(v, 0) for v in VERDICT_ORDER])
+        for n in chapters
+    ]
+    series = [(verdict_label(v, lang), VERDICT_COLOURS[v]) for v in VERDICT_ORDER]
+    bar_body, bar_height = svg_chart.bars(
+        rows, series, width=width - ring, title=view.label("by_chapter"), axis_label=view.label("n_items"), font=10, x=ring
+    )
+    return svg_chart.document(width, max(bar_height, ring * 0.95), ring_body + bar_body).encode("utf-8")
 
 
 # Colours of the per-account chart: severities of failures, and the accepted risks apart.
@@ -457,50 +415,38 @@ def _account_chart(view: ReportView) -> Markup | None:
 
 def account_chart_svg(view: ReportView, rows: list[dict[str, Any]] | None = None) -> bytes:
     """Failures per account by severity (stacked bars), accepted risks as a segment of their own, as SVG bytes."""
-    import matplotlib_fontja  # noqa: F401  - registers IPAexGothic
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     from ..core.model import FAILURE_SEVERITIES
 
     rows = rows if rows is not None else view.account_rows()
     lang = view.lang
-    fig = Figure(figsize=(7.6, 0.55 + 0.42 * len(rows)))
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    labels = [_wrap_label(r["label"], 26 if lang == "ja" else 36) for r in rows]
-    left = [0] * len(rows)
-    series = [
-        (sev, severity_label(sev, lang), SEVERITY_COLOURS[sev], [r["counts"][i] for r in rows])
-        for i, sev in enumerate(FAILURE_SEVERITIES)
+    series = [(severity_label(sev, lang), SEVERITY_COLOURS[sev]) for sev in FAILURE_SEVERITIES]
+    series.append((display_label("accepted_risk", lang), ACCEPTED_COLOUR))
+    bars = [
+        (
+            _wrap_label(r["label"], 26 if lang == "ja" else 36),
+            [*(r["counts"][i] for i in range(len(FAILURE_SEVERITIES))), r["accepted"]],
+        )
+        for r in rows
     ]
-    series.append(("accepted", display_label("accepted_risk", lang), ACCEPTED_COLOUR, [r["accepted"] for r in rows]))
-    for _key, name, colour, values in series:
-        if not any(values):
-            continue
-        ax.barh(labels, values, left=left, color=colour, label=name, height=0.6)
-        left = [a + b for a, b in zip(left, values, strict=True)]
-    ax.invert_yaxis()
-    ax.tick_params(axis="y", labelsize=7, length=0)
-    ax.tick_params(axis="x", labelsize=7)
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.set_title(t("report.summary.account_chart", lang), fontsize=9, color="#1a2b4c")
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.legend(loc="lower right", fontsize=6.5, frameon=False)
-    fig.tight_layout()
-    return _svg(fig, "fsa-kit-accounts")
+    body, height = svg_chart.bars(bars, series, width=640, title=t("report.summary.account_chart", lang), font=10)
+    return svg_chart.document(640, height, body).encode("utf-8")
 
 
 def _wrap_label(text: str, width: int) -> str:
-    if len(text) <= width:
-        return text
-    if " " in text[width // 2 :]:
-        # wrap Latin text at a space near the middle
-        cut = text.rfind(" ", 0, width + 1)
-        if cut > 0:
-            return text[:cut] + "\n" + text[cut + 1 :]
-    return text[:width] + "\n" + text[width:]
+    """A chart label in lines of about ``width`` characters: Latin text at spaces, Japanese anywhere."""
+    lines: list[str] = []
+    for word in text.split(" ") if " " in text[width // 2 :] else [text]:
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    wrapped = []
+    for line in lines:
+        while len(line) > width:
+            wrapped.append(line[:width])
+            line = line[width:]
+        wrapped.append(line)
+    return "\n".join(wrapped)
 
 
 def headline_text(counts: Counter, error_datasets: int, lang: str) -> str:
