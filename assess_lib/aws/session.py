@@ -126,14 +126,20 @@ def base_session(aws: AwsParams, credentials: dict[str, str] | None = None) -> b
     return session
 
 
-def explicit_session(credentials: dict[str, str]) -> boto3.Session:
-    """A session holding exactly ``credentials`` (boto3 keywords), blind to the caller's AWS profile and keys."""
+def profile_free_session() -> Any:
+    """A botocore session taking its profile from no environment variable.
+
+    An AWS_PROFILE of the caller's would otherwise be looked up (and may not exist) even where keys are
+    given or only service models are read.
+    """
     import botocore.session
 
-    # The profile is taken from no environment variable: an AWS_PROFILE of the caller's would still be
-    # looked up (and may not exist) although the keys are given.
-    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
-    return boto3.Session(**{"region_name": DEFAULT_REGION, **credentials}, botocore_session=core)
+    return botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+
+
+def explicit_session(credentials: dict[str, str]) -> boto3.Session:
+    """A session holding exactly ``credentials`` (boto3 keywords), blind to the caller's AWS profile and keys."""
+    return boto3.Session(**{"region_name": DEFAULT_REGION, **credentials}, botocore_session=profile_free_session())
 
 
 def caller_identity(factory: ClientFactory) -> dict[str, str]:

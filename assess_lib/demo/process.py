@@ -1,11 +1,12 @@
-"""The demo's emulator in a child process: moto serves and is seeded there, the kit works here.
+"""The demo's emulator in a child process: moto serves there, the kit seeds it and collects from here.
 
-In one process the emulator and the kit share one interpreter lock: while the emulator seeds and
-answers, the kit can do nothing else, and during collection the kit's boto3 clients and moto's
-handlers take turns. In a child process each has its own CPU. The child binds 127.0.0.1 only and
-stops when its standard input closes, so it never outlives the run, even one killed with -9.
+In one process the emulator and the kit share one interpreter lock: while the emulator answers, the
+kit can do nothing else, and the kit's boto3 clients and moto's handlers take turns. In a child
+process each has its own CPU: the seeding's requests are made here while moto answers them there.
+The child binds 127.0.0.1 only and stops when its standard input closes, so it never outlives the
+run, even one killed with -9.
 
-    python -m assess_lib.demo.process      # prints "ready <url>" once seeded; stops at end of input
+    python -m assess_lib.demo.process      # prints "ready <url>" once serving; stops at end of input
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class EmulatorProcess:
         return self
 
     def wait_ready(self) -> str:
-        """Block until the child has seeded the emulator; its URL. Raises with the child's error."""
+        """Block until the child's emulator serves; its URL. Raises with the child's error."""
         if self.url:
             return self.url
         assert self._process is not None and self._process.stdout is not None
@@ -84,16 +85,15 @@ DEMO_RANDOM_SEED = 20241004  # the guideline's date of issue
 
 
 def _serve() -> None:
-    from .seed import seed_demo_bank
     from .server import MotoServer
 
     from moto.moto_api._internal import mock_random
 
-    # The emulator's IDs (sg-..., vpc-..., hosted zones) drawn from a fixed seed: the same resources get the same IDs
-    # in every demo run, so that its findings keep their IDs and the comparison with the previous year holds.
+    # The emulator's IDs (sg-..., vpc-..., hosted zones) drawn from a fixed seed: the same resources, created in the
+    # same order by one seeding thread, get the same IDs in every demo run, so that its findings keep their IDs and
+    # the comparison with the previous year holds.
     mock_random.seed(DEMO_RANDOM_SEED)
     with MotoServer() as server:
-        seed_demo_bank(server.url)
         print(f"{READY} {server.url}", flush=True)
         sys.stdin.read()  # until the parent closes it (or dies)
     sys.stdout.flush()

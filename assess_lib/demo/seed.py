@@ -10,7 +10,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 from .seed_crypto import seed_crypto
@@ -24,7 +23,8 @@ from .seed_logging import seed_logging
 from .seed_network import seed_network
 from .seed_storage import encrypt_every_bucket, seed_information_storage, seed_storage
 from .seed_topology import seed_topology
-from .server import DEMO_ACCOUNT, age_user, install_aws_managed_policies
+from ..aws.session import explicit_session
+from .server import DEMO_ACCOUNT, Emulator, demo_session_credentials
 
 DEMO_REGIONS = ["ap-northeast-1", "ap-northeast-3", "us-east-1"]
 
@@ -34,14 +34,18 @@ READONLY_ARN = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 
 @dataclass
 class DemoClients:
+    """boto3 clients of the demo's management account, with the emulator's fake keys given to them (never through the
+    environment, and whatever profile the environment names)."""
+
     endpoint_url: str
     region: str = "ap-northeast-1"
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
+    session: Any = field(default_factory=lambda: explicit_session(demo_session_credentials()))
 
     def __call__(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.region)
         if key not in self._cache:
-            self._cache[key] = boto3.client(
+            self._cache[key] = self.session.client(
                 service,
                 region_name=key[1],
                 endpoint_url=self.endpoint_url,
@@ -139,16 +143,16 @@ def seed_iam(clients: DemoClients) -> None:
     iam.attach_role_policy(RoleName="FsaAssessmentReadOnly", PolicyArn="arn:aws:iam::aws:policy/SecurityAudit")
 
 
-def age_iam() -> None:
-    """Dates the emulator cannot be told through its API (server process only)."""
-    age_user(DEMO_ACCOUNT, "sato.hanako", created_days_ago=420, password_last_used_days_ago=3)
-    age_user(DEMO_ACCOUNT, "tanaka.taro", created_days_ago=800, password_last_used_days_ago=1)
-    age_user(DEMO_ACCOUNT, "suzuki.ichiro", created_days_ago=150, password_last_used_days_ago=10)
-    age_user(DEMO_ACCOUNT, "yamada.jiro", created_days_ago=1200, password_last_used_days_ago=210)
-    age_user(DEMO_ACCOUNT, "batch-legacy", created_days_ago=900, key_ages={1: 400}, key_last_used={1: 200})
-    age_user(DEMO_ACCOUNT, "ci-deploy", created_days_ago=60, key_ages={1: 30, 2: 5}, key_last_used={1: 1, 2: 2})
-    age_user(DEMO_ACCOUNT, "reporting-app", created_days_ago=365, key_ages={1: 45}, key_last_used={1: 0})
-    age_user(DEMO_ACCOUNT, "ops-oncall", created_days_ago=500, password_last_used_days_ago=20)
+def age_iam(emulator: Emulator) -> None:
+    """Dates the emulator cannot be told through its API (edited in its own process: :class:`.server.Emulator`)."""
+    emulator.age_user(DEMO_ACCOUNT, "sato.hanako", created_days_ago=420, password_last_used_days_ago=3)
+    emulator.age_user(DEMO_ACCOUNT, "tanaka.taro", created_days_ago=800, password_last_used_days_ago=1)
+    emulator.age_user(DEMO_ACCOUNT, "suzuki.ichiro", created_days_ago=150, password_last_used_days_ago=10)
+    emulator.age_user(DEMO_ACCOUNT, "yamada.jiro", created_days_ago=1200, password_last_used_days_ago=210)
+    emulator.age_user(DEMO_ACCOUNT, "batch-legacy", created_days_ago=900, key_ages={1: 400}, key_last_used={1: 200})
+    emulator.age_user(DEMO_ACCOUNT, "ci-deploy", created_days_ago=60, key_ages={1: 30, 2: 5}, key_last_used={1: 1, 2: 2})
+    emulator.age_user(DEMO_ACCOUNT, "reporting-app", created_days_ago=365, key_ages={1: 45}, key_last_used={1: 0})
+    emulator.age_user(DEMO_ACCOUNT, "ops-oncall", created_days_ago=500, password_last_used_days_ago=20)
 
 
 def seed_cloudtrail(clients: DemoClients) -> None:
@@ -218,7 +222,8 @@ def seed_ses(clients: DemoClients) -> None:
 def seed_demo_bank(endpoint_url: str) -> None:
     """Create デモ銀行's resources in the emulator at ``endpoint_url`` and age its IAM dates."""
     clients = DemoClients(endpoint_url)
-    install_aws_managed_policies(DEMO_ACCOUNT)
+    emulator = Emulator(endpoint_url)
+    emulator.install_aws_managed_policies(DEMO_ACCOUNT)
     seed_iam(clients)
     seed_cloudtrail(clients)
     seed_ses(clients)
@@ -234,7 +239,7 @@ def seed_demo_bank(endpoint_url: str) -> None:
     seed_information_account(endpoint_url)
     seed_information_storage(endpoint_url)
     seed_logging(endpoint_url, clients)
-    age_iam()
-    age_identity()
+    age_iam(emulator)
+    age_identity(emulator)
     seed_inventory(clients)  # after the others: moto draws random IDs for the organisation's accounts
     encrypt_every_bucket(clients, endpoint_url)  # last: S3's default encryption on every bucket, as AWS applies it

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from .server import DEMO_ACCOUNT, age_role
+from .server import DEMO_ACCOUNT, Emulator
 
 CONTRACTOR_ACCOUNT = "210987654321"  # the bank's system vendor (fictional)
 
@@ -105,17 +105,10 @@ def seed_identity(clients: Any) -> None:
     sm.create_secret(Name="payment-gateway/api-key", SecretString="not-a-real-secret")
 
 
-def age_identity() -> None:
-    # Rotation needs a Lambda the emulator cannot run: set it in the server's own process.
-    from moto.backends import get_backend
-
-    secrets = get_backend("secretsmanager")[DEMO_ACCOUNT]["ap-northeast-1"].secrets
-    secret = next(s for s in secrets.values() if s.name == "core-banking/db-password")
-    secret.rotation_enabled = True
-    secret.rotation_requested = True  # moto lists rotation fields only once rotation was asked for
-    secret.rotation_lambda_arn = f"arn:aws:lambda:ap-northeast-1:{DEMO_ACCOUNT}:function:rotate-db-password"
-    secret.auto_rotate_after_days = 30
-    secret.last_rotation_date = int((dt.datetime.now(dt.UTC) - dt.timedelta(days=12)).timestamp())
-    age_role(DEMO_ACCOUNT, "LegacyVendorAccess", created_days_ago=700, last_used_days_ago=400)  # unused (fails ①)
-    age_role(DEMO_ACCOUNT, "VendorMaintenance", created_days_ago=300, last_used_days_ago=12)
-    age_role(DEMO_ACCOUNT, "BreakGlassAdmin", created_days_ago=500, last_used_days_ago=60)
+def age_identity(emulator: Emulator) -> None:
+    # Rotation needs a Lambda the emulator cannot run: set in the emulator's own process.
+    lambda_arn = f"arn:aws:lambda:ap-northeast-1:{DEMO_ACCOUNT}:function:rotate-db-password"
+    emulator.rotate_secret(DEMO_ACCOUNT, "ap-northeast-1", "core-banking/db-password", lambda_arn, 30, 12)
+    emulator.age_role(DEMO_ACCOUNT, "LegacyVendorAccess", created_days_ago=700, last_used_days_ago=400)  # unused (fails ①)
+    emulator.age_role(DEMO_ACCOUNT, "VendorMaintenance", created_days_ago=300, last_used_days_ago=12)
+    emulator.age_role(DEMO_ACCOUNT, "BreakGlassAdmin", created_days_ago=500, last_used_days_ago=60)

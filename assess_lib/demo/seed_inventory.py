@@ -22,7 +22,7 @@ from typing import Any
 
 from . import unserved
 from .seed_second import INFO_ACCOUNT, AccountClients
-from .server import DEMO_ACCOUNT
+from .server import DEMO_ACCOUNT, Emulator
 
 DEV_ACCOUNT = "210987654321"  # 勘定系開発
 SANDBOX_ACCOUNT = "456789012345"  # 検証サンドボックス
@@ -68,8 +68,6 @@ def _delivered(endpoint_url: str, account: str, region: str) -> None:
 
 def _organization(clients: Any) -> None:
     """The organisation, managed from 勘定系, with member accounts at fixed IDs."""
-    from moto.organizations.models import organizations_backends
-
     org = clients("organizations", "us-east-1")
     org.create_organization(FeatureSet="ALL")
     root = org.list_roots()["Roots"][0]["Id"]
@@ -78,7 +76,6 @@ def _organization(clients: Any) -> None:
         for name in ("Production", "Development")
     }
     org.tag_resource(ResourceId=DEMO_ACCOUNT, Tags=_tags(Owner="システム統括部", Environment="production"))
-    backend = organizations_backends[DEMO_ACCOUNT]["aws"]
     members = [
         (INFO_ACCOUNT, "情報系", "Production", _tags(Owner="情報システム部", Environment="production")),
         (DEV_ACCOUNT, "勘定系開発", "Development", _tags(Owner="勘定系システム部", Environment="development")),
@@ -86,10 +83,7 @@ def _organization(clients: Any) -> None:
     ]
     for account_id, name, unit, tags in members:
         org.create_account(AccountName=name, Email=f"aws-{account_id}@demo-bank.example.jp", Tags=tags)
-        account = next(a for a in backend.accounts if a.name == name)
-        organizations_backends.master_accounts.pop(account.id, None)
-        account.id = account_id
-        organizations_backends.master_accounts[account_id] = (DEMO_ACCOUNT, "aws")
+        Emulator(clients.endpoint_url).set_member_account_id(DEMO_ACCOUNT, name, account_id)
         org.move_account(AccountId=account_id, SourceParentId=root, DestinationParentId=units[unit])
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 from .seed_dns import seed_hosted_zones
-from .server import DEMO_ACCOUNT, install_aws_managed_policies
+from ..aws.session import explicit_session
+from .server import DEMO_ACCOUNT, Emulator, demo_session_credentials
 
 INFO_ACCOUNT = "345678901234"
 ROLE_NAME = "FsaAssessmentReadOnly"
@@ -26,9 +26,15 @@ class AccountClients:
     """boto3 clients inside another emulated account, through sts:AssumeRole like the kit itself."""
 
     def __init__(self, endpoint_url: str, account_id: str) -> None:
-        sts = boto3.client("sts", endpoint_url=endpoint_url, region_name="ap-northeast-1")
+        sts = explicit_session(demo_session_credentials()).client("sts", endpoint_url=endpoint_url)
         creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE_NAME}", RoleSessionName="demo-seed")["Credentials"]
-        self.session = boto3.Session(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+        self.session = explicit_session(
+            {
+                "aws_access_key_id": creds["AccessKeyId"],
+                "aws_secret_access_key": creds["SecretAccessKey"],
+                "aws_session_token": creds["SessionToken"],
+            }
+        )
         self.endpoint_url = endpoint_url
         self._cache: dict[tuple[str, str], Any] = {}
 
@@ -52,7 +58,7 @@ def _audit_role(iam: Any) -> None:
 
 
 def seed_information_account(endpoint_url: str) -> None:
-    install_aws_managed_policies(INFO_ACCOUNT)
+    Emulator(endpoint_url).install_aws_managed_policies(INFO_ACCOUNT)
     clients = AccountClients(endpoint_url, INFO_ACCOUNT)
     iam = clients("iam", "us-east-1")
     _audit_role(iam)

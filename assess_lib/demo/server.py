@@ -48,7 +48,7 @@ def layered_server_class() -> type:
 
     class LayeredMotoServer(ThreadedMotoServer):
         def _server_entry(self) -> None:
-            app = UnservedApis(DomainDispatcherApplication(create_backend_app))
+            app = EmulatorHooks(UnservedApis(DomainDispatcherApplication(create_backend_app)))
             self._server = make_server(self._ip_address, self._port, app, True, request_handler=KeepAliveHandler)
             self._server_ready_event.set()
             self._server.serve_forever()
@@ -200,10 +200,10 @@ def age_user(
     if password_last_used_days_ago is not None:
         user.password_last_used = now - dt.timedelta(days=password_last_used_days_ago)
     keys = list(user.access_keys)
-    for slot, days in (key_ages or {}).items():
-        keys[slot - 1].create_date = now - dt.timedelta(days=days)
+    for slot, days in (key_ages or {}).items():  # slots arrive as text through a hook (JSON keys)
+        keys[int(slot) - 1].create_date = now - dt.timedelta(days=days)
     for slot, days in (key_last_used or {}).items():
-        keys[slot - 1].last_used = AccessKeyLastUsed(now - dt.timedelta(days=days), "s3", "ap-northeast-1")
+        keys[int(slot) - 1].last_used = AccessKeyLastUsed(now - dt.timedelta(days=days), "s3", "ap-northeast-1")
 
 
 def age_role(account_id: str, role_name: str, created_days_ago: int, last_used_days_ago: int | None = None) -> None:
@@ -214,3 +214,92 @@ def age_role(account_id: str, role_name: str, created_days_ago: int, last_used_d
     if last_used_days_ago is not None:
         role.last_used = now - dt.timedelta(days=last_used_days_ago)
         role.last_used_region = "ap-northeast-1"
+
+
+def rotate_secret(account_id: str, region: str, name: str, lambda_arn: str, every_days: int, last_rotated_days_ago: int) -> None:
+    """Mark an emulated secret as rotating (rotation needs a Lambda the emulator cannot run)."""
+    from moto.backends import get_backend
+
+    secrets = get_backend("secretsmanager")[account_id][region].secrets
+    secret = next(s for s in secrets.values() if s.name == name)
+    secret.rotation_enabled = True
+    secret.rotation_requested = True  # moto lists rotation fields only once rotation was asked for
+    secret.rotation_lambda_arn = lambda_arn
+    secret.auto_rotate_after_days = every_days
+    secret.last_rotation_date = int((dt.datetime.now(dt.UTC) - dt.timedelta(days=last_rotated_days_ago)).timestamp())
+
+
+def set_member_account_id(management_account: str, name: str, account_id: str) -> None:
+    """Give an organisation's member account (created with a random ID) a fixed ID."""
+    from moto.organizations.models import organizations_backends
+
+    backend = organizations_backends[management_account]["aws"]
+    account = next(a for a in backend.accounts if a.name == name)
+    organizations_backends.master_accounts.pop(account.id, None)
+    account.id = account_id
+    organizations_backends.master_accounts[account_id] = (management_account, "aws")
+
+
+# --- the hooks: the functions above, asked for over HTTP by a seed running in another process -------------
+
+HOOK_PATH = "/_demo/hook"
+HOOKS: dict[str, Any] = {
+    f.__name__: f for f in (install_aws_managed_policies, age_user, age_role, rotate_secret, set_member_account_id)
+}
+
+
+class EmulatorHooks:
+    """WSGI middleware running one of :data:`HOOKS` in the emulator's process (``POST HOOK_PATH``), else ``app``.
+
+    Only the emulator's own process can edit moto's state; the demo is seeded from the kit's process, which
+    asks for these few edits here. Names outside :data:`HOOKS` are refused.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") != HOOK_PATH or environ.get("REQUEST_METHOD") != "POST":
+            return self.app(environ, start_response)
+        import json
+
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        call = json.loads(environ["wsgi.input"].read(length) or b"{}")
+        hook = HOOKS.get(str(call.get("hook")))
+        if hook is None:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"no such hook"]
+        try:
+            hook(*call.get("args", []), **call.get("kwargs", {}))
+        except Exception as err:  # noqa: BLE001 - reported to the seed, which raises it
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+            return [f"{type(err).__name__}: {err}".encode()]
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+
+class Emulator:
+    """The hooks of the emulator at ``endpoint_url``, called like the functions: ``Emulator(url).age_user(...)``."""
+
+    def __init__(self, endpoint_url: str) -> None:
+        self.endpoint_url = endpoint_url
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in HOOKS:
+            raise AttributeError(name)
+
+        def call(*args: Any, **kwargs: Any) -> None:
+            import json
+            import urllib.error
+
+            body = json.dumps({"hook": name, "args": args, "kwargs": kwargs}).encode("utf-8")
+            request = urllib.request.Request(
+                self.endpoint_url.rstrip("/") + HOOK_PATH, method="POST", data=body, headers={"Content-Type": "application/json"}
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=60):
+                    pass
+            except urllib.error.HTTPError as err:
+                raise RuntimeError(f"emulator hook {name} failed: {err.read().decode('utf-8', 'replace')}") from None
+
+        return call

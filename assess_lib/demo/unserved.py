@@ -77,7 +77,9 @@ def _post(endpoint_url: str, path: str, data: bytes) -> None:
 
 @lru_cache(maxsize=1)
 def _session() -> botocore.session.Session:
-    return botocore.session.get_session()
+    from ..aws.session import profile_free_session
+
+    return profile_free_session()
 
 
 @lru_cache(maxsize=64)
