@@ -356,7 +356,7 @@ EVIDENCE_COLUMNS: dict[str, list[str]] = {
         "deletion_protection",
         "members",
     ],
-    # "source" (the DB it was taken from) is left out: its heading is the attestation's "記載箇所"
+    # "source" (the DB it was taken from) is left out: its heading is the attestation's (Source: the sheet cell)
     "rds.snapshots": ["snapshot_id", "kind", "engine", "encrypted", "public", "shared_with", "created"],
     "eks.clusters": ["name", "version", "platform_version", "status"],
     "elasticache.cache_clusters": ["cache_cluster_id", "engine", "engine_version", "replication_group_id", "status"],
@@ -390,7 +390,7 @@ EVIDENCE_COLUMNS: dict[str, list[str]] = {
     "wafv2.web_acls": ["name", "scope", "default_action", "rules"],
     "wafv2.cloudfront_web_acls": ["name", "scope", "default_action", "rules"],
     "shield.subscription": ["subscribed", "end_time", "auto_renew", "protection_count", "protected"],
-    # Hosts and vulnerabilities ("title" is left out of the findings: its heading is the attestation's "文書名")
+    # Hosts and vulnerabilities ("title" is left out of the findings: its heading is the attestation's "Document")
     "ec2.instances": [
         "instance_id",
         "name",
