@@ -100,3 +100,25 @@ def test_chosen_columns_are_the_table_and_headed_from_the_catalogue(lang):
     assert table["columns"][3:5] == [t("field.engine", lang), t("field.engine_version", lang)]
     assert table["columns"][4] == ("エンジンバージョン" if lang == "ja" else "Engine version")
     assert table["rows"][0][2:5] == ["db-1", "mysql", "5.7.44"]
+
+
+def test_a_customers_tag_keys_and_aws_values_are_shown_as_written():
+    """Tag keys are the customer's own words: "owner" is not the kit's 改善の担当者, DataClassification is not split."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        [
+            {
+                "account": "123456789012",
+                "region": "ap-northeast-1",
+                "arn": "arn:x",
+                "tags": {"owner": "情報システム部", "DataClassification": "confidential"},
+            }
+        ]
+    )
+    table = evidence_table(frame, "tagging.resources", "ja")
+    cell = table["rows"][0][table["fields"].index("tags")]
+    assert cell == "owner: 情報システム部、DataClassification: confidential", cell
+    from assess_lib.report.view import format_value
+
+    assert format_value({"EBS_MALWARE_PROTECTION": "ENABLED"}, "en") == "EBS_MALWARE_PROTECTION: ENABLED"

@@ -208,23 +208,31 @@ def field_label(name: str, lang: str) -> str:
     return humanise(name)
 
 
+def _key_label(name: str, lang: str) -> str:
+    for key in (f"field.{name}", f"report.column.{name}"):
+        if has(key):
+            return t(key, lang)
+    return name
+
+
 def value_word(key: str, lang: str) -> str:
     """A word for a value in an evidence cell (``field_value.<key>``; the list separator is core's)."""
     return t("value.list_separator" if key == "list_separator" else f"field_value.{key}", lang)
 
 
-def format_value(value: Any, lang: str, limit: int | None = EVIDENCE_CELL_CHARS) -> str:
+def format_value(value: Any, lang: str, limit: int | None = EVIDENCE_CELL_CHARS, *, raw_keys: bool = False) -> str:
     """A readable cell: yes/no, whole numbers without ".0", times in JST, lists and mappings as text.
 
-    Access key IDs are masked; text beyond ``limit`` characters is cut with "…".
+    Access key IDs are masked; text beyond ``limit`` characters is cut with "…". ``raw_keys``: a mapping's keys
+    are the customer's own (resource tags), shown exactly as written.
     """
-    text = mask_secrets(_format(value, lang))
+    text = mask_secrets(_format(value, lang, raw_keys))
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     return text
 
 
-def _format(value: Any, lang: str) -> str:
+def _format(value: Any, lang: str, raw_keys: bool = False) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -236,7 +244,12 @@ def _format(value: Any, lang: str) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, dict):
-        parts = [f"{field_label(str(k), lang)}: {_format(v, lang)}" for k, v in value.items() if v not in (None, [], {}, "")]
+        # A key the kit labels is shown in words; any other (a customer's tag key, an AWS value) exactly as written.
+        parts = [
+            f"{str(k) if raw_keys else _key_label(str(k), lang)}: {_format(v, lang)}"
+            for k, v in value.items()
+            if v not in (None, [], {}, "")
+        ]
         return value_word("list_separator", lang).join(parts)
     if isinstance(value, (list, tuple, set)):
         items = [_format(v, lang) for v in value]
@@ -257,6 +270,9 @@ def _format(value: Any, lang: str) -> str:
         return when.astimezone(_JST).strftime("%Y-%m-%d %H:%M JST")
     return text
 
+
+# Columns holding a customer's own keys (resource tags): shown as written, never as the kit's words.
+TAG_COLUMNS = frozenset({"tags"})
 
 # Columns shown per dataset in evidence tables (the full rows stay in the bundle); "{lang}" is the
 # language of the table (ja | en). Datasets not listed show their short scalar columns.
@@ -665,7 +681,7 @@ def evidence_table(frame: pd.DataFrame, dataset: str, lang: str, limit: int | No
         keep = fixed + [c for c in curated if c in names]
     else:
         others = [c for c in names if c not in ("account", "region")]
-        cells = {c: [format_value(r.get(c), lang) for r in records] for c in others}
+        cells = {c: [format_value(r.get(c), lang, raw_keys=c in TAG_COLUMNS) for r in records] for c in others}
         short = [
             c
             for c in others
@@ -685,7 +701,7 @@ def evidence_table(frame: pd.DataFrame, dataset: str, lang: str, limit: int | No
         "columns": [field_label(c, lang) for c in keep],
         "fields": keep,
         "widths": [fixed_widths.get(c, share) for c in keep],
-        "rows": [[format_value(r.get(c), lang) for c in keep] for r in records],
+        "rows": [[format_value(r.get(c), lang, raw_keys=c in TAG_COLUMNS) for c in keep] for r in records],
         "total": total,
         "shown": len(shown),
         "narrowed": narrowed,
