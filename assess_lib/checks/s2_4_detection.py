@@ -26,7 +26,18 @@ from . import check, failed, manual, passed
 from .context import CheckContext
 from .result import Result
 from .s2_3_1_access import trails
-from .s2_3_4_logging import EVENTS, Condition, Event, Filter, _event_names, _has, coverage, trail_filters, trail_log_groups
+from .s2_3_4_logging import (
+    EVENTS,
+    Condition,
+    Event,
+    Filter,
+    _destination,
+    _event_names,
+    _has,
+    coverage,
+    trail_filters,
+    trail_log_groups,
+)
 
 DETECTORS = "guardduty.detectors"
 DESTINATIONS = "guardduty.publishing_destinations"
@@ -216,7 +227,7 @@ def securityhub_aggregator(ctx: CheckContext) -> Iterator[Result]:
         return
     if aggregator is None:
         if ctx.complete:
-            yield failed("Security Hub", regions=", ".join(sorted(hub_on)))
+            yield failed("Security Hub", regions=", ".join(regions))
         return
     linked = linked_regions(aggregator, regions)
     resource = aggregator.get("arn") or "Security Hub"
@@ -279,7 +290,7 @@ def findings_routed(ctx: CheckContext) -> Iterator[Result]:
             return None
         sources = {"aws.guardduty"} if guardduty else set()
         sources |= {"aws.securityhub"} if hub else set()
-        shown = ", ".join(n for n, on in (("GuardDuty", guardduty), ("Security Hub", hub)) if on)
+        shown = Phrase("src_both" if guardduty and hub else "src_guardduty" if guardduty else "src_securityhub")
         found, rules = _routes(ctx, region, sources)
         if hub and home and home != region and region in linked:
             central, central_rules = _routes(ctx, home, {"aws.securityhub"})
@@ -370,9 +381,7 @@ def central_log_destination(ctx: CheckContext) -> Iterator[Result]:
         found.append(Phrase("dest_lake", regions=", ".join(sorted({str(lake.get("region")) for lake in lakes}))))
     subscriptions = [row for _region, rows in ctx.regional_rows(SUBSCRIPTION_FILTERS) for row in rows]
     if subscriptions:
-        shown = ", ".join(
-            sorted({f"{s['log_group']} → {str(s.get('destination_arn')).rsplit(':', 1)[-1]}" for s in subscriptions})
-        )
+        shown = ", ".join(sorted({f"{s['log_group']} → {_destination(str(s.get('destination_arn')))}" for s in subscriptions}))
         found.append(Phrase("dest_subscription", filters=shown))
     organisation = sorted({t["name"] for t in trails(ctx).values() if t.get("is_organization_trail")})
     if organisation:

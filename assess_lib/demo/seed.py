@@ -14,6 +14,7 @@ import boto3
 from botocore.config import Config
 
 from .seed_crypto import seed_crypto
+from .seed_detection import seed_detection
 from .seed_dns import seed_hosted_zones
 from .seed_hosts import seed_hosts
 from .seed_identity import age_identity, seed_identity
@@ -234,6 +235,7 @@ def seed_demo_bank(endpoint_url: str) -> None:
     seed_information_account(endpoint_url)
     seed_information_storage(endpoint_url)
     seed_logging(endpoint_url, clients)
+    seed_detection(endpoint_url, clients)  # after seed_logging: its topics, trail log groups and hubs
     age_iam()
     age_identity()
     seed_inventory(clients)  # after the others: moto draws random IDs for the organisation's accounts
