@@ -16,18 +16,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..evidence import OTHER, CollectionError
-from .collectors import AccountContext, Calls, collector
+from .collectors import AccountContext, Calls, _error_code, collector
+from .collectors_logging import _NOT_SUBSCRIBED
 from .session import TRUNCATED
 
 # GuardDuty's severity bands: 7.0-8.9 high, 9.0-10.0 critical.
 HIGH_SEVERITY = 7
 _GET_FINDINGS_BATCH = 50  # GetFindings accepts at most 50 finding IDs per call
 _MAX_TOKEN_PAGES = 100  # bound of the listings botocore has no paginator for
-_NOT_SUBSCRIBED = ("InvalidAccessException", "ResourceNotFoundException")
-
-
-def _code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
 
 
 def _token_pages(calls: Calls, service: str, operation: str, token_key: str, **kwargs: Any) -> list[dict[str, Any]]:
@@ -126,7 +122,7 @@ def collect_finding_aggregators(ctx: AccountContext, calls: Calls, region: str) 
     try:
         pages = calls.paginate("securityhub", "list_finding_aggregators")
     except ClientError as err:
-        if _code(err) in _NOT_SUBSCRIBED:
+        if _error_code(err) in _NOT_SUBSCRIBED:
             return []
         raise
     rows = []

@@ -14,8 +14,8 @@
   regions through the aggregator).
 - Alarms on the trail's log group (seed_logging's filters): 勘定系's IAM policy change alarm does not notify (personnel
   access fails), 情報系's do (pass); 情報系 watches AssumeRole (third-party access passes), 勘定系 does not (fail).
-- Central log destination (hand-built: Security Lake not served): 情報系 has a Security Lake data lake (pass),
-  勘定系 nothing (fail).
+- Central log destination: 情報系 forwards its trail's log group with a subscription filter and has a Security Lake
+  data lake (hand-built: Security Lake not served) (pass); 勘定系 has nothing (fail).
 
 Runs after seed_network, seed_hosts, seed_information_account and seed_logging (it adds to their resources).
 """
@@ -119,8 +119,13 @@ def seed_detection(endpoint_url: str, clients: Any) -> None:
     topic = f"arn:aws:sns:{TOKYO}:{INFO_ACCOUNT}:security-alerts"  # seed_logging's, for the metric alarms
     info("sns", TOKYO).subscribe(TopicArn=topic, Protocol="email", Endpoint="csirt@demo-bank.example.jp")
     _rule(info, "securityhub-findings", "aws.securityhub", topic)
+    # 情報系 forwards its trail's log group to the SIEM's collector (a log group standing in for its ingestion).
+    logs = info("logs", TOKYO)
+    logs.create_log_group(logGroupName="info-sys-siem-ingest")
+    sink = logs.describe_log_groups(logGroupNamePrefix="info-sys-siem-ingest")["logGroups"][0]["arn"]
+    logs.put_subscription_filter(logGroupName=INFO_TRAIL_GROUP, filterName="to-siem", filterPattern="", destinationArn=sink)
     # 情報系 watches roles assumed by other accounts (third-party access).
-    info("logs", TOKYO).put_metric_filter(
+    logs.put_metric_filter(
         logGroupName=INFO_TRAIL_GROUP,
         filterName="external-assume-role",
         filterPattern=_ASSUME_ROLE,
