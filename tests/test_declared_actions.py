@@ -126,6 +126,7 @@ def test_declarations_live_next_to_their_collectors_and_load_without_boto3():
         "assess_lib/aws/collectors.datasets.yaml",
         "assess_lib/aws/collectors_compute.datasets.yaml",
         "assess_lib/aws/collectors_crypto.datasets.yaml",
+        "assess_lib/aws/collectors_detection.datasets.yaml",
         "assess_lib/aws/collectors_hosts.datasets.yaml",
         "assess_lib/aws/collectors_identity.datasets.yaml",
         "assess_lib/aws/collectors_inventory.datasets.yaml",
