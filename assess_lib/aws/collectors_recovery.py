@@ -39,7 +39,7 @@ def collect_restore_testing_plans(ctx: AccountContext, calls: Calls, region: str
 def collect_restore_jobs(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
     """The restore jobs of the region that completed within the window, summarised per resource type: how many
     and the latest (a year of jobs can be thousands: one paginated listing, one row per resource type)."""
-    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=RESTORE_JOB_WINDOW_DAYS)
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=RESTORE_JOB_WINDOW_DAYS)
     latest: dict[str, dict[str, Any]] = {}
     for page in calls.paginate("backup", "list_restore_jobs", ByCreatedAfter=since, ByStatus="COMPLETED"):
         for job in page.get("RestoreJobs", []):

@@ -23,6 +23,7 @@ from .seed_second import seed_information_account
 from .seed_compute import seed_compute
 from .seed_logging import seed_logging
 from .seed_network import seed_network
+from .seed_recovery import seed_recovery
 from .seed_storage import encrypt_every_bucket, seed_information_storage, seed_storage
 from .seed_topology import seed_topology
 from .server import DEMO_ACCOUNT, age_user, install_aws_managed_policies
@@ -236,6 +237,7 @@ def seed_demo_bank(endpoint_url: str) -> None:
     seed_information_storage(endpoint_url)
     seed_logging(endpoint_url, clients)
     seed_detection(endpoint_url, clients)  # after seed_logging: its topics, trail log groups and hubs
+    seed_recovery(endpoint_url, clients)  # after seed_storage: its Tokyo vault
     age_iam()
     age_identity()
     seed_inventory(clients)  # after the others: moto draws random IDs for the organisation's accounts
