@@ -189,6 +189,7 @@ def collect_authorization_details(ctx: AccountContext, calls: Calls, region: str
                     "trust_policy": _document(role.get("AssumeRolePolicyDocument")),
                     "last_used": (role.get("RoleLastUsed") or {}).get("LastUsedDate"),
                     "create_date": role.get("CreateDate"),
+                    "tags": {t["Key"]: t.get("Value") for t in role.get("Tags") or []},
                     **_authz_fields(role),
                 }
             )
@@ -387,3 +388,5 @@ from . import collectors_logging  # noqa: F401  (registers the log management an
 from . import collectors_topology  # noqa: F401  (registers the network topology collectors)
 from . import collectors_crypto  # noqa: F401  (registers the key, certificate, TLS and edge collectors)
 from . import collectors_hosts  # noqa: F401  (registers the host and vulnerability collectors)
+from . import collectors_detection  # noqa: F401  (registers the detection collectors)
+from . import collectors_recovery  # noqa: F401  (registers the restore test collectors)

@@ -353,7 +353,7 @@ def _log_group(arn: str) -> tuple[str, str, str] | None:
     return parts[3], parts[4], name
 
 
-def _trail_filters(ctx: CheckContext, groups: set[tuple[str, str]]) -> list[Filter]:
+def trail_filters(ctx: CheckContext, groups: set[tuple[str, str]]) -> list[Filter]:
     """The metric filters on the trails' log groups (region, name), each with the alarms on its metrics."""
     found = []
     for region in sorted({r for r, _ in groups}):
@@ -369,22 +369,29 @@ def _trail_filters(ctx: CheckContext, groups: set[tuple[str, str]]) -> list[Filt
     return found
 
 
-@check("cloudtrail_metric_alarms")
-def cloudtrail_metric_alarms(ctx: CheckContext) -> Iterator[Result]:
-    """Root use, console sign-in failures, IAM policy changes and network changes each raise a notifying alarm,
-    through a metric filter on the CloudWatch Logs group a trail delivers to."""
+def trail_log_groups(ctx: CheckContext) -> tuple[set[tuple[str, str]], list[str]]:
+    """The CloudWatch Logs groups the trails deliver to: this account's as (region, name), and those of other
+    accounts as "name (account)" (shared with the detection checks, 2.4.1)."""
     found = trails(ctx)
     arns = sorted({t["cloudwatch_logs_group"] for t in found.values() if t.get("cloudwatch_logs_group")})
     parsed = [p for arn in arns if (p := _log_group(arn))]
     own = {(region, name) for region, account, name in parsed if account == ctx.account_id}
     elsewhere = sorted({f"{name} ({account})" for _, account, name in parsed if account != ctx.account_id})
+    return own, elsewhere
+
+
+@check("cloudtrail_metric_alarms")
+def cloudtrail_metric_alarms(ctx: CheckContext) -> Iterator[Result]:
+    """Root use, console sign-in failures, IAM policy changes and network changes each raise a notifying alarm,
+    through a metric filter on the CloudWatch Logs group a trail delivers to."""
+    own, elsewhere = trail_log_groups(ctx)
     if not own:
         if elsewhere:
             yield manual("CloudTrail", "other_account", log_groups=", ".join(elsewhere))
         elif ctx.complete:
             yield failed("CloudTrail", "no_log_group", severity="high")
         return
-    filters = _trail_filters(ctx, own)
+    filters = trail_filters(ctx, own)
     if not ctx.complete and not filters:
         return  # the filters or alarms could not be read: the error findings say which
     log_groups = ", ".join(sorted(name for _, name in own))

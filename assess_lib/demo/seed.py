@@ -13,6 +13,7 @@ from typing import Any
 from botocore.config import Config
 
 from .seed_crypto import seed_crypto
+from .seed_detection import seed_detection
 from .seed_dns import seed_hosted_zones
 from .seed_hosts import seed_hosts
 from .seed_identity import age_identity, seed_identity
@@ -21,6 +22,7 @@ from .seed_second import seed_information_account
 from .seed_compute import seed_compute
 from .seed_logging import seed_logging
 from .seed_network import seed_network
+from .seed_recovery import seed_recovery
 from .seed_storage import encrypt_every_bucket, seed_information_storage, seed_storage
 from .seed_topology import seed_topology
 from ..aws.session import explicit_session
@@ -241,5 +243,9 @@ def seed_demo_bank(endpoint_url: str) -> None:
     seed_logging(endpoint_url, clients)
     age_iam(emulator)
     age_identity(emulator)
+    seed_detection(endpoint_url, clients)  # after seed_logging: its topics, trail log groups and hubs
+    seed_recovery(endpoint_url, clients)  # after seed_storage: its Tokyo vault
+    age_iam()
+    age_identity()
     seed_inventory(clients)  # after the others: moto draws random IDs for the organisation's accounts
     encrypt_every_bucket(clients, endpoint_url)  # last: S3's default encryption on every bucket, as AWS applies it
