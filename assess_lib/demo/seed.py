@@ -245,7 +245,5 @@ def seed_demo_bank(endpoint_url: str) -> None:
     age_identity(emulator)
     seed_detection(endpoint_url, clients)  # after seed_logging: its topics, trail log groups and hubs
     seed_recovery(endpoint_url, clients)  # after seed_storage: its Tokyo vault
-    age_iam()
-    age_identity()
     seed_inventory(clients)  # after the others: moto draws random IDs for the organisation's accounts
     encrypt_every_bucket(clients, endpoint_url)  # last: S3's default encryption on every bucket, as AWS applies it
