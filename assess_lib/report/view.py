@@ -277,6 +277,16 @@ TAG_COLUMNS = frozenset({"tags"})
 # Columns shown per dataset in evidence tables (the full rows stay in the bundle); "{lang}" is the
 # language of the table (ja | en). Datasets not listed show their short scalar columns.
 EVIDENCE_COLUMNS: dict[str, list[str]] = {
+    # detection (2.4) and recovery (2.5)
+    "guardduty.high_findings": ["finding_id", "type", "severity", "resource_type", "created_at", "updated_at", "count"],
+    "guardduty.publishing_destinations": ["detector_id", "destination_type", "status", "destination_arn"],
+    "securityhub.finding_aggregators": ["aggregation_region", "region_linking_mode", "regions"],
+    "events.finding_rules": ["rule_name", "state", "sources", "targets"],
+    "sns.subscriptions": ["topic_arn", "protocol", "confirmed"],
+    "logs.trail_subscription_filters": ["log_group", "filter_name", "destination_arn"],
+    "securitylake.data_lakes": ["arn", "status"],
+    "backup.restore_testing_plans": ["name", "schedule", "created", "last_execution"],
+    "backup.restore_jobs": ["resource_type", "completed_jobs", "last_completed", "by_testing_plan"],
     "ec2.regions": ["opt_in_status", "enabled", "in_scope"],
     "iam.credential_report": [
         "user",
