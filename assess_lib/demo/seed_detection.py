@@ -24,15 +24,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
 from typing import Any
-
-import boto3
-from botocore.config import Config
 
 from . import unserved
 from .seed_logging import INFO_TRAIL_GROUP, NAMESPACE
-from .seed_second import INFO_ACCOUNT, REGIONS, ROLE_NAME
+from .seed_second import INFO_ACCOUNT, REGIONS, AccountClients
 from .server import DEMO_ACCOUNT
 
 TOKYO = "ap-northeast-1"
@@ -110,33 +106,12 @@ def _hand_built(endpoint_url: str) -> None:
     reg(endpoint_url, "securitylake", "ListDataLakes", {"dataLakes": [lake]}, account=INFO_ACCOUNT)
 
 
-def _account_clients(clients: Any, account: str) -> Callable[[str, str], Any]:
-    """Clients inside ``account`` (through sts:AssumeRole) made by boto3's default session, whose service models are
-    already loaded: a fresh session (seed_second.AccountClients) spends about 0.2 s loading them per client."""
-    creds = clients("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ROLE_NAME}", RoleSessionName="demo-seed")
-    keys = creds["Credentials"]
-    endpoint_url = clients.endpoint_url
-
-    def client(service: str, region: str = TOKYO) -> Any:
-        return boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=endpoint_url,
-            aws_access_key_id=keys["AccessKeyId"],
-            aws_secret_access_key=keys["SecretAccessKey"],
-            aws_session_token=keys["SessionToken"],
-            config=Config(retries={"max_attempts": 2}),
-        )
-
-    return client
-
-
 def seed_detection(endpoint_url: str, clients: Any) -> None:
     """Add デモ銀行's detection settings to the seeded estate (see the module's docstring)."""
     _hand_built(endpoint_url)
     # 勘定系: a GuardDuty rule to a topic nobody subscribes to.
     _rule(clients, "guardduty-findings", "aws.guardduty", f"arn:aws:sns:{TOKYO}:{DEMO_ACCOUNT}:security-alerts")
-    info = _account_clients(clients, INFO_ACCOUNT)
+    info = AccountClients(endpoint_url, INFO_ACCOUNT)
     for region in REGIONS:
         guardduty = info("guardduty", region)
         detector = guardduty.list_detectors()["DetectorIds"][0]
