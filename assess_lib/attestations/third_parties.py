@@ -82,7 +82,9 @@ def parse_register(reader: Any, sheet: str, rows: Iterable[tuple[int, dict[int, 
         if not any(value is not None for value in row.values()):
             continue
         if number > MAX_REGISTER_ROWS:
-            raise reader.error(_where(sheet, number, min(row)), f"a value below row {MAX_REGISTER_ROWS}", "delete it, or move it up")
+            raise reader.error(
+                _where(sheet, number, min(row)), f"a value below row {MAX_REGISTER_ROWS}", "delete it, or move it up"
+            )
         party = reader.text(row.get(REGISTER_COL["party"]))
         if party is None:
             filled = min(column for column, value in row.items() if value is not None)
@@ -99,7 +101,9 @@ def parse_register(reader: Any, sheet: str, rows: Iterable[tuple[int, dict[int, 
             )
         if len(party) > MAX_PARTY_CHARS:
             raise reader.error(
-                cell(number, "party"), f"the party's name is {len(party)} characters long (at most {MAX_PARTY_CHARS})", "shorten it"
+                cell(number, "party"),
+                f"the party's name is {len(party)} characters long (at most {MAX_PARTY_CHARS})",
+                "shorten it",
             )
         key = _normalised(party)
         if key in parties:

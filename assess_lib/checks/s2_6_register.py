@@ -1,0 +1,132 @@
+"""2.6 ⑤ third-party register: the external parties the estate grants access to, compared with the customer's own
+register (the working sheet's register sheet, dataset ``attestation.third_parties``).
+
+The evidence side is the external-access model (``_external_access.external_parties``): one row per access an
+outside party holds (a role it may assume, a resource policy, a RAM share, a SAML or OIDC provider, a delegated
+administrator). Per AWS account, each party with access is one result: in the register (pass) or not (fail, naming
+what it reaches). A party is the register's when one of its AWS account IDs or identifiers (provider name, OIDC
+issuer, principal ARN) is the party's. Register entries with identifiers and no access seen in the account are one
+informational line, and only on complete evidence (an entry is never "unused" because evidence was missing). No
+register given is missing evidence, never a verdict.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ..core.model import ErrorKind
+from ..core.text import Phrase
+from ..evidence import GLOBAL, EvidenceUnavailable
+from . import check, failed, not_applicable, passed
+from .answers import ORG_ACCOUNT
+from .context import CheckContext
+from .result import Result
+
+REGISTER_DATASET = "attestation.third_parties"
+PROVIDER_KINDS = ("saml", "oidc")  # the party is an identity provider: its ARN holds the customer's account, not the party's
+MAX_LISTED = 10  # resources quoted per finding (all of them are in the finding's details)
+REGISTER_SUBJECT = "third-party register"
+KINDS = ("role_trust", "resource_policy", "ram_share", "saml", "oidc", "delegated_admin")  # kind_<kind> in the record
+_ACCOUNT = re.compile(r"^\d{12}$")
+_PROVIDER = re.compile(r":(?:saml-provider|oidc-provider)/(.+)$", re.IGNORECASE)
+_SCHEME = re.compile(r"^https?://", re.IGNORECASE)
+
+
+def _norm(text: str) -> str:
+    """An identifier for comparison: case-folded, without the URL scheme and a trailing slash."""
+    return _SCHEME.sub("", text.strip()).rstrip("/").casefold()
+
+
+def identifier_keys(text: str, provider: bool = False) -> set[str]:
+    """What an identifier matches on: itself, a provider ARN's name or issuer, a principal ARN's account (not for
+    an identity provider, whose ARN is in the customer's own account)."""
+    text = str(text).strip()
+    if _ACCOUNT.match(text):
+        return {text}
+    keys = {_norm(text)}
+    named = _PROVIDER.search(text)
+    if named:
+        keys.add(_norm(named.group(1)))
+    elif text.lower().startswith("arn:") and not provider:
+        parts = text.split(":")
+        if len(parts) > 4 and _ACCOUNT.match(parts[4]):
+            keys.add(parts[4])
+    return keys
+
+
+def party_id(row: dict[str, Any]) -> str:
+    """The party a row of external access names: its AWS account when the principal is in one, else as given."""
+    party = str(row.get("party") or "").strip()
+    if row.get("kind") in PROVIDER_KINDS or _ACCOUNT.match(party):
+        return party
+    account = sorted(k for k in identifier_keys(party) if _ACCOUNT.match(k))
+    return account[0] if account else party
+
+
+def register_keys(entry: dict[str, Any]) -> set[str]:
+    """Every key a register entry is recognised by: its account IDs and its identifiers."""
+    keys = {str(account) for account in entry.get("account_ids") or ()}
+    for identifier in entry.get("identifiers") or ():
+        keys |= identifier_keys(identifier)
+    return keys
+
+
+def _listed(resources: list[str]) -> Phrase:
+    """The resources quoted in a message: the first :data:`MAX_LISTED`, and how many more."""
+    shown = ", ".join(resources[:MAX_LISTED])
+    if len(resources) > MAX_LISTED:
+        return Phrase("listed_more", items=shown, n=len(resources) - MAX_LISTED)
+    return Phrase("listed", items=shown)
+
+
+def compare(parties: Iterable[dict[str, Any]], register: list[dict[str, Any]], complete: bool = True) -> Iterator[Result]:
+    """One result per external party (registered: pass; not: fail, listing what it reaches), then the register
+    entries with identifiers none of whose access was seen (one informational result, on complete evidence)."""
+    by_party: dict[str, list[dict[str, Any]]] = {}
+    for row in parties:
+        by_party.setdefault(party_id(row), []).append(row)
+    keyed = [(entry, register_keys(entry)) for entry in register]
+    seen: set[str] = set()
+    for party in sorted(by_party):
+        rows = by_party[party]
+        provider = any(row.get("kind") in PROVIDER_KINDS for row in rows)
+        keys = identifier_keys(party, provider) | {_norm(party)}
+        entry = next((entry for entry, known in keyed if keys & known), None)
+        resources = sorted({str(row.get("resource") or "") for row in rows if row.get("resource")})
+        kinds = sorted({str(row.get("kind")) for row in rows if row.get("kind")})
+        used = sorted(str(row["last_used"]) for row in rows if row.get("last_used"))
+        facts: dict[str, Any] = {
+            "party": party,
+            "resources": resources,
+            "resource_count": len(resources),
+            "listed": _listed(resources),
+            "kinds": [Phrase(f"kind_{kind}") if kind in KINDS else Phrase("kind_other", kind=kind) for kind in kinds],
+            "last_used": used[-1] if used else None,
+        }
+        if entry is not None:
+            seen.add(entry["party"])
+            yield passed(party, entry=entry["party"], entry_source=entry.get("source"), **facts)
+        else:
+            yield failed(party, **facts)
+    unseen = [entry["party"] for entry, known in keyed if known and entry["party"] not in seen]
+    if unseen and complete:
+        yield not_applicable(REGISTER_SUBJECT, "unseen", entries=", ".join(unseen), entry_count=len(unseen))
+
+
+def register_rows(ctx: CheckContext) -> list[dict[str, Any]]:
+    """The customer's register as read from the working sheet; missing evidence when none was given."""
+    if ctx.bundle.entry(REGISTER_DATASET, ORG_ACCOUNT, GLOBAL) is None:
+        raise EvidenceUnavailable(REGISTER_DATASET, ORG_ACCOUNT, GLOBAL, ErrorKind.NOT_COLLECTED.value)
+    return ctx.bundle.rows(REGISTER_DATASET, ORG_ACCOUNT, GLOBAL)
+
+
+@check("third_party_register_coverage")
+def third_party_register_coverage(ctx: CheckContext) -> Iterator[Result]:
+    """Every external party the account grants access to is in the customer's third-party register."""
+    from ._external_access import external_parties
+
+    register = register_rows(ctx)
+    parties = external_parties(ctx)
+    yield from compare(parties, register, ctx.complete)
