@@ -387,3 +387,4 @@ from . import collectors_logging  # noqa: F401  (registers the log management an
 from . import collectors_topology  # noqa: F401  (registers the network topology collectors)
 from . import collectors_crypto  # noqa: F401  (registers the key, certificate, TLS and edge collectors)
 from . import collectors_hosts  # noqa: F401  (registers the host and vulnerability collectors)
+from . import collectors_thirdparty  # noqa: F401  (registers the third-party access collectors)
