@@ -240,14 +240,25 @@ def test_compare_names_each_unregistered_party_once_with_what_it_reaches():
     # On incomplete evidence no entry is called unseen; a party with no register entry at all still fails.
     assert [r.verdict for r in compare(rows[5:6], ENTRIES, complete=False)] == [Verdict.FAIL]
     assert list(compare([], [ENTRIES[4]])) == []  # nothing to compare: the runner's "none"
+    # Not parties: everyone (exposure, judged by the public-access checks) and a member account as delegated admin.
+    others = [access("*", "resource_policy"), access("210987654321", "delegated_admin", in_organisation=True)]
+    assert list(compare(others, [])) == []
+    # A SAML provider nobody registered may be the institution's own: stated as undetermined, not failed.
+    [saml] = compare([access("CorporateADFS", "saml", "arn:aws:iam::123456789012:role/SSO")], ENTRIES)
+    assert saml.verdict == Verdict.MANUAL and saml.message == "saml_unregistered"
 
 
-def _findings(tmp_path: Path, register, authorization=None):
-    datasets = {
-        ("iam.authorization_details", "global"): authorization if authorization is not None else [],
-        ("iam.saml_providers", "global"): [],
-        ("iam.oidc_providers", "global"): [],
-    }
+def _findings(tmp_path: Path, register, **changed):
+    """The check on a hand-built bundle: every dataset it reads empty unless ``changed`` (name with "_" for ".")."""
+    from assess_lib.checks import registry
+    from assess_lib.checks._external_access import REGIONAL_DATASETS
+
+    datasets = {}
+    for name in registry()[CHECK].datasets:
+        if name != "attestation.third_parties":
+            datasets[(name, "ap-northeast-1" if name in REGIONAL_DATASETS else "global")] = changed.get(
+                name.replace(".", "_"), []
+            )
     if register is not None:
         datasets[("attestation.third_parties", "global")] = register
     return run_one(CHECK, make_bundle(tmp_path, datasets))
@@ -256,8 +267,9 @@ def _findings(tmp_path: Path, register, authorization=None):
 def test_no_register_is_missing_evidence_and_no_access_is_nothing_to_assess(tmp_path):
     [missing] = _findings(tmp_path / "a", None)
     assert missing.verdict == Verdict.ERROR and missing.resource == "attestation.third_parties"
-    [missing] = _findings(tmp_path / "b", ENTRIES, CollectionError("access_denied", "AccessDenied", "no"))
-    assert missing.verdict == Verdict.ERROR and missing.resource == "iam.authorization_details"
+    denied = CollectionError("access_denied", "AccessDenied", "no")
+    findings = _findings(tmp_path / "b", ENTRIES, iam_authorization_details=denied)
+    assert [(f.verdict, f.resource) for f in findings] == [(Verdict.ERROR, "iam.authorization_details")]  # no "unseen"
     [none] = _findings(tmp_path / "c", [ENTRIES[4]])
     assert none.verdict == Verdict.NOT_APPLICABLE and none.resource == "external access"
     [unseen] = _findings(tmp_path / "d", ENTRIES[:1])

@@ -19,7 +19,8 @@ from typing import Any
 from ..core.model import ErrorKind
 from ..core.text import Phrase
 from ..evidence import GLOBAL, EvidenceUnavailable
-from . import check, failed, not_applicable, passed
+from . import check, failed, manual, not_applicable, passed
+from ._external_access import KINDS, account_parties
 from .answers import ORG_ACCOUNT
 from .context import CheckContext
 from .result import Result
@@ -28,7 +29,7 @@ REGISTER_DATASET = "attestation.third_parties"
 PROVIDER_KINDS = ("saml", "oidc")  # the party is an identity provider: its ARN holds the customer's account, not the party's
 MAX_LISTED = 10  # resources quoted per finding (all of them are in the finding's details)
 REGISTER_SUBJECT = "third-party register"
-KINDS = ("role_trust", "resource_policy", "ram_share", "saml", "oidc", "delegated_admin")  # kind_<kind> in the record
+EVERYONE = "*"  # a grant to anyone is exposure (the public-access checks), not a party a register could list
 _ACCOUNT = re.compile(r"^\d{12}$")
 _PROVIDER = re.compile(r":(?:saml-provider|oidc-provider)/(.+)$", re.IGNORECASE)
 _SCHEME = re.compile(r"^https?://", re.IGNORECASE)
@@ -86,6 +87,8 @@ def compare(parties: Iterable[dict[str, Any]], register: list[dict[str, Any]], c
     entries with identifiers none of whose access was seen (one informational result, on complete evidence)."""
     by_party: dict[str, list[dict[str, Any]]] = {}
     for row in parties:
+        if row.get("in_organisation") or str(row.get("party") or "").strip() in ("", EVERYONE):
+            continue  # a member account (delegated administrator) is no third party
         by_party.setdefault(party_id(row), []).append(row)
     keyed = [(entry, register_keys(entry)) for entry in register]
     seen: set[str] = set()
@@ -96,7 +99,7 @@ def compare(parties: Iterable[dict[str, Any]], register: list[dict[str, Any]], c
         entry = next((entry for entry, known in keyed if keys & known), None)
         resources = sorted({str(row.get("resource") or "") for row in rows if row.get("resource")})
         kinds = sorted({str(row.get("kind")) for row in rows if row.get("kind")})
-        used = sorted(str(row["last_used"]) for row in rows if row.get("last_used"))
+        used = sorted(_when(row["last_used"]) for row in rows if row.get("last_used"))
         facts: dict[str, Any] = {
             "party": party,
             "resources": resources,
@@ -108,11 +111,18 @@ def compare(parties: Iterable[dict[str, Any]], register: list[dict[str, Any]], c
         if entry is not None:
             seen.add(entry["party"])
             yield passed(party, entry=entry["party"], entry_source=entry.get("source"), **facts)
+        elif all(row.get("kind") == "saml" for row in rows):
+            # A SAML provider is often the institution's own (its AD FS): evidence cannot tell who runs it.
+            yield manual(party, "saml_unregistered", **facts)
         else:
             yield failed(party, **facts)
     unseen = [entry["party"] for entry, known in keyed if known and entry["party"] not in seen]
     if unseen and complete:
         yield not_applicable(REGISTER_SUBJECT, "unseen", entries=", ".join(unseen), entry_count=len(unseen))
+
+
+def _when(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def register_rows(ctx: CheckContext) -> list[dict[str, Any]]:
@@ -125,8 +135,10 @@ def register_rows(ctx: CheckContext) -> list[dict[str, Any]]:
 @check("third_party_register_coverage")
 def third_party_register_coverage(ctx: CheckContext) -> Iterator[Result]:
     """Every external party the account grants access to is in the customer's third-party register."""
-    from ._external_access import external_parties
-
     register = register_rows(ctx)
-    parties = external_parties(ctx)
+    parties, gaps = account_parties(
+        lambda dataset, region: ctx.rows(dataset, region), ctx.account_id, ctx.regions, ctx.bundle.accounts
+    )
+    for gap in gaps:
+        ctx.record_missing(gap)  # what was read still counts: a party found is named whatever else is missing
     yield from compare(parties, register, ctx.complete)
