@@ -277,9 +277,16 @@ def test_no_register_is_missing_evidence_and_no_access_is_nothing_to_assess(tmp_
 
 
 def test_demo_register_omits_the_seeded_vendor(demo_cli_run: Path):
+    """The demo's register lists GitHub and omits the system vendor its roles, bucket, key and share let in."""
+    from assess_lib.demo.seed_identity import CONTRACTOR_ACCOUNT
+
     findings = json.loads((demo_cli_run / "findings.json").read_text(encoding="utf-8"))
-    rows = [f for f in findings["findings"] if f["check_id"] == CHECK and f["control_id"] == "2.6-5"]
-    verdicts = {(f["resource"], f["verdict"]) for f in rows}
-    assert any(v == "fail" for _r, v in verdicts) and any(v == "pass" for _r, v in verdicts), verdicts
-    failing = [f for f in rows if f["verdict"] == "fail"]
-    assert all("委託先台帳に記載がありません" in f["message_ja"] and f["details"]["resources"] for f in failing)
+    rows = {(f["account_id"], f["resource"]): f for f in findings if f["check_id"] == CHECK and f["control_id"] == "2.6-5"}
+    github = rows[("123456789012", "token.actions.githubusercontent.com")]
+    assert github["verdict"] == "pass" and "GitHub, Inc." in github["message_ja"]
+    vendor = rows[("123456789012", CONTRACTOR_ACCOUNT)]
+    assert vendor["verdict"] == "fail" and "委託先台帳に記載がありません" in vendor["message_ja"]
+    assert "arn:aws:s3:::demo-bank-loan-archive" in vendor["details"]["resources"]
+    unseen = rows[("123456789012", "third-party register")]
+    assert unseen["verdict"] == "not_applicable" and "旧データ分析委託先株式会社" in unseen["message_ja"]
+    assert "デモ印刷株式会社" not in unseen["message_ja"]  # no AWS identifier: nothing to see it by

@@ -136,9 +136,9 @@ def register_rows(ctx: CheckContext) -> list[dict[str, Any]]:
 def third_party_register_coverage(ctx: CheckContext) -> Iterator[Result]:
     """Every external party the account grants access to is in the customer's third-party register."""
     register = register_rows(ctx)
-    parties, gaps = account_parties(
-        lambda dataset, region: ctx.rows(dataset, region), ctx.account_id, ctx.regions, ctx.bundle.accounts
-    )
+    # The organisation's own accounts are no third parties: the assessed ones and those a multi-account run listed.
+    own = [*ctx.bundle.accounts, *(ctx.bundle.manifest.get("organization_accounts") or [])]
+    parties, gaps = account_parties(lambda dataset, region: ctx.rows(dataset, region), ctx.account_id, ctx.regions, own)
     for gap in gaps:
         ctx.record_missing(gap)  # what was read still counts: a party found is named whatever else is missing
     yield from compare(parties, register, ctx.complete)
