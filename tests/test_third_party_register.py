@@ -276,6 +276,25 @@ def test_no_register_is_missing_evidence_and_no_access_is_nothing_to_assess(tmp_
     assert unseen.verdict == Verdict.NOT_APPLICABLE and "運用ベンダー" in unseen.message_ja
 
 
+def _role(name: str, account: str) -> dict:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}],
+    }
+    return {"entity_type": "role", "name": name, "arn": f"arn:aws:iam::123456789012:role/{name}", "trust_policy": trust}
+
+
+def test_registered_party_passes_and_unregistered_one_fails_through_the_runner(tmp_path):
+    """Hand-built roles (the emulator's trust policies are the model's tests): one trusting the registered
+    vendor's account, one an account nobody registered."""
+    roles = [_role("VendorOps", "111122223333"), _role("Unknown", "999900001111")]
+    findings = {f.resource: f for f in _findings(tmp_path, ENTRIES[:1], iam_authorization_details=roles)}
+    assert {r: f.verdict for r, f in findings.items()} == {"111122223333": Verdict.PASS, "999900001111": Verdict.FAIL}
+    assert findings["999900001111"].severity == "high"
+    assert "arn:aws:iam::123456789012:role/Unknown" in findings["999900001111"].message_en
+    assert "「運用ベンダー」" in findings["111122223333"].message_ja
+
+
 def test_demo_register_omits_the_seeded_vendor(demo_cli_run: Path):
     """The demo's register lists GitHub and omits the system vendor its roles, bucket, key and share let in."""
     from assess_lib.demo.seed_identity import CONTRACTOR_ACCOUNT

@@ -4,8 +4,8 @@ Sheets: how to fill it in; the assessment sheet in the seed matrix's layout (one
 176, under their chapter and section headings) with the guideline text, the consultant's view, the AWS
 realisation, the points to confirm (``catalog/checklist.py``), the run's automated verdict and a findings
 summary, then the input columns (customer's status, documents, hearing notes, consultant's verdict and
-rationale, remediation owner and due date); the accepted risks (exceptions) to fill in; and, from a run, its
-failing findings for reference. The structure is protected (no password), the input cells are unlocked, the
+rationale, remediation owner and due date); the accepted risks (exceptions) and the customer's third-party
+register to fill in; and, from a run, its failing findings for reference. The structure is protected (no password), the input cells are unlocked, the
 choices are drop-downs and the dates validated. The layout is shared with the reader
 (:mod:`assess_lib.attestations.worksheet`); a run made with a working sheet prefills the input columns from its
 bundle, so filling, running and generating again shows the answers. Every text goes through the workbook's
