@@ -1,8 +1,8 @@
 """2.6 ⑤ third-party register: the external parties the estate grants access to, compared with the customer's own
 register (the working sheet's register sheet, dataset ``attestation.third_parties``).
 
-The evidence side is the external-access model (``_external_access.external_parties``): one row per access an
-outside party holds (a role it may assume, a resource policy, a RAM share, a SAML or OIDC provider, a delegated
+The evidence side is the external-access model (``_external_access.account_parties``, the rows of
+``external_parties`` for one account): one row per access an outside party holds (a role it may assume, a resource policy, a RAM share, a SAML or OIDC provider, a delegated
 administrator). Per AWS account, each party with access is one result: in the register (pass) or not (fail, naming
 what it reaches). A party is the register's when one of its AWS account IDs or identifiers (provider name, OIDC
 issuer, principal ARN) is the party's. Register entries with identifiers and no access seen in the account are one
@@ -20,7 +20,7 @@ from ..core.model import ErrorKind
 from ..core.text import Phrase
 from ..evidence import GLOBAL, EvidenceUnavailable
 from . import check, failed, manual, not_applicable, passed
-from ._external_access import KINDS, account_parties
+from ._external_access import KINDS, account_of, account_parties
 from .answers import ORG_ACCOUNT
 from .context import CheckContext
 from .result import Result
@@ -50,20 +50,17 @@ def identifier_keys(text: str, provider: bool = False) -> set[str]:
     named = _PROVIDER.search(text)
     if named:
         keys.add(_norm(named.group(1)))
-    elif text.lower().startswith("arn:") and not provider:
-        parts = text.split(":")
-        if len(parts) > 4 and _ACCOUNT.match(parts[4]):
-            keys.add(parts[4])
+    elif not provider and (account := account_of(text)):
+        keys.add(account)
     return keys
 
 
 def party_id(row: dict[str, Any]) -> str:
     """The party a row of external access names: its AWS account when the principal is in one, else as given."""
     party = str(row.get("party") or "").strip()
-    if row.get("kind") in PROVIDER_KINDS or _ACCOUNT.match(party):
+    if row.get("kind") in PROVIDER_KINDS:
         return party
-    account = sorted(k for k in identifier_keys(party) if _ACCOUNT.match(k))
-    return account[0] if account else party
+    return account_of(party) or party
 
 
 def register_keys(entry: dict[str, Any]) -> set[str]:
