@@ -187,8 +187,9 @@ def external_grants(document: Any, own_accounts: Iterable[str], org_id: str | No
         base = {"actions": actions, "conditions": keys, "external_id_required": external_id}
         if "NotPrincipal" in statement:
             principals: list[tuple[str, str]] = [("AWS", ANY)]
-        elif statement.get("Principal") == ANY:
-            principals = [("AWS", ANY)]
+        elif isinstance(statement.get("Principal"), str):  # "*", or a bare account, ARN or service (moto writes them so)
+            written = str(statement["Principal"])
+            principals = [("Service" if written.endswith(".amazonaws.com") else "AWS", written)]
         else:
             block = statement.get("Principal") or {}
             principals = [(str(t), str(p)) for t, v in block.items() for p in _listed(v)] if isinstance(block, Mapping) else []
@@ -342,11 +343,8 @@ def ram_rows(
             continue
         for principal in share.get("principals") or []:
             party = str(principal.get("principal") if isinstance(principal, Mapping) else principal)
-            acct = account_of(party)
-            if acct is not None and acct in own:
+            if not ram_principal_outside(party, own):
                 continue
-            if acct is None and ":organizations::" in party:
-                continue  # the organisation or one of its OUs: RAM shares with no other organisation
             for resource in share.get("resources") or [{"arn": share.get("share_arn"), "type": "resource-share"}]:
                 yield _row(
                     party,
@@ -357,6 +355,15 @@ def ram_rows(
                     str(resource.get("type") or "ram_resource"),
                     actions_summary=str(share.get("name") or share.get("share_arn") or ""),
                 )
+
+
+def ram_principal_outside(principal: str, own: set[str]) -> bool:
+    """A RAM principal outside the organisation: another account (or a principal of one). The organisation, its
+    OUs and service principals are not (RAM shares with no other organisation)."""
+    if ":organizations::" in principal or principal.endswith(".amazonaws.com"):
+        return False
+    account = account_of(principal)
+    return account is not None and account not in own
 
 
 def delegated_admin_rows(admins: list[dict[str, Any]], account: str, own: set[str]) -> Iterator[dict[str, Any]]:
@@ -436,9 +443,11 @@ def external_parties_with_gaps(bundle_or_tables: Any) -> tuple[list[dict[str, An
     rows: list[dict[str, Any]] = []
     gaps: list[EvidenceUnavailable] = []
     accounts = list(source.accounts)
+    # A multi-account run lists the organisation's accounts in the bundle's manifest.
+    known = [*accounts, *((getattr(source, "manifest", None) or {}).get("organization_accounts") or [])]
     for account in accounts:
         found, missing = account_parties(
-            lambda d, r, a=account: source.rows(d, a, r), account, list(source.regions(account)), accounts
+            lambda d, r, a=account: source.rows(d, a, r), account, list(source.regions(account)), known
         )
         rows.extend(found)
         gaps.extend(missing)

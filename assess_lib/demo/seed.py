@@ -23,6 +23,7 @@ from .seed_compute import seed_compute
 from .seed_logging import seed_logging
 from .seed_network import seed_network
 from .seed_storage import encrypt_every_bucket, seed_information_storage, seed_storage
+from .seed_thirdparty import seed_thirdparty
 from .seed_topology import seed_topology
 from .server import DEMO_ACCOUNT, age_user, install_aws_managed_policies
 
@@ -229,6 +230,7 @@ def seed_demo_bank(endpoint_url: str) -> None:
     seed_topology(clients)
     seed_crypto(clients)  # keys, certificates, TLS and WAF rules on seed_network's endpoints
     seed_hosts(clients)  # after the network: its instances sit in the network's VPCs
+    seed_thirdparty(clients)  # shares seed_storage's, seed_crypto's and seed_network's resources with the vendor
     # 勘定系 serves the bank's main domains; the card domain's queries are not logged.
     seed_hosted_zones(clients, DEMO_ACCOUNT, {"demo-bank.example.jp": True, "demo-bank-card.example.jp": False})
     seed_information_account(endpoint_url)
