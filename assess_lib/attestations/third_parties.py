@@ -69,7 +69,7 @@ def parse_register(reader: Any, sheet: str, rows: Iterable[tuple[int, dict[int, 
     """The rows of ``attestation.third_parties`` from the register sheet's body rows (``(row number, {column:
     value})``, the heading already checked). ``reader`` is the working sheet's reader: its messages, bounded texts
     and dates."""
-    from .worksheet import _where
+    from .worksheet import _where, normalise  # the reader's module, which imports this one
 
     register: list[dict[str, Any]] = []
     parties: dict[str, str] = {}
@@ -105,7 +105,7 @@ def parse_register(reader: Any, sheet: str, rows: Iterable[tuple[int, dict[int, 
                 f"the party's name is {len(party)} characters long (at most {MAX_PARTY_CHARS})",
                 "shorten it",
             )
-        key = _normalised(party)
+        key = normalise(party)
         if key in parties:
             raise reader.error(
                 cell(number, "party"),
@@ -144,10 +144,6 @@ def parse_register(reader: Any, sheet: str, rows: Iterable[tuple[int, dict[int, 
             }
         )
     return register
-
-
-def _normalised(text: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).casefold()
 
 
 def _accounts(reader: Any, where: str, value: Any) -> list[str]:
