@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from functools import partial
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -75,10 +76,10 @@ def _listed(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-def _statements(document: Any) -> list[dict[str, Any]]:
+def statements(document: Any) -> list[dict[str, Any]]:
     if not isinstance(document, Mapping):
         return []
-    return [s for s in _listed(document.get("Statement")) if isinstance(s, Mapping)]
+    return [dict(s) for s in _listed(document.get("Statement")) if isinstance(s, Mapping)]
 
 
 def _conditions(statement: Mapping[str, Any]) -> list[tuple[str, str, list[str]]]:
@@ -153,7 +154,7 @@ def _arn_account(arn: str) -> str | None:
 def _org_guards(document: Any, own: set[str], org_id: str | None) -> list[list[str]]:
     """Action patterns of Deny statements refusing everyone outside the organisation."""
     guards = []
-    for statement in _statements(document):
+    for statement in statements(document):
         if statement.get("Effect") != "Deny" or not _is_everyone(statement.get("Principal")):
             continue
         restricted, _ = _restriction(_conditions(statement), own, org_id, negated=True)
@@ -174,7 +175,7 @@ def external_grants(document: Any, own_accounts: Iterable[str], org_id: str | No
     own = set(own_accounts)
     guards = _org_guards(document, own, org_id)
     grants: list[dict[str, Any]] = []
-    for statement in _statements(document):
+    for statement in statements(document):
         if statement.get("Effect") != "Allow":
             continue
         actions = _actions(statement)
@@ -392,32 +393,24 @@ def account_parties(
     rows: list[dict[str, Any]] = []
     gaps: list[EvidenceUnavailable] = []
 
-    def take(produce: Callable[[], Iterable[dict[str, Any]]]) -> None:
+    def take(produce: Callable[..., Iterable[dict[str, Any]]], dataset: str, region: str, *args: Any) -> None:
+        """The rows ``produce`` makes of one dataset's rows; a dataset that is missing is noted, the others go on."""
         try:
-            rows.extend(produce())
+            rows.extend(produce(read(dataset, region), *args))
         except EvidenceUnavailable as missing:
             gaps.append(missing)
 
-    trusted: set[str] = set()
-
-    def roles() -> list[dict[str, Any]]:
-        found = list(role_trust_rows(read("iam.authorization_details", GLOBAL), account, own, org_id))
-        trusted.update(r["party"] for r in found if r["kind"] in ("saml", "oidc"))
-        return found
-
-    take(roles)
+    take(role_trust_rows, "iam.authorization_details", GLOBAL, account, own, org_id)
+    # Providers a role trusts are already named by that role's row.
+    trusted = {r["party"] for r in rows if r["kind"] in ("saml", "oidc")}
     for dataset, kind in (("iam.saml_providers", "saml"), ("iam.oidc_providers", "oidc")):
-        take(lambda d=dataset, k=kind: [r for r in provider_rows(read(d, GLOBAL), k, account) if r["party"] not in trusted])
-    take(lambda: policy_rows(read("s3.buckets", GLOBAL), "s3_bucket", "bucket", account, GLOBAL, own, org_id))
-    take(lambda: delegated_admin_rows(read("organizations.delegated_administrators", GLOBAL), account, own))
+        take(lambda found, k: [r for r in provider_rows(found, k, account) if r["party"] not in trusted], dataset, GLOBAL, kind)
+    take(policy_rows, "s3.buckets", GLOBAL, "s3_bucket", "bucket", account, GLOBAL, own, org_id)
+    take(delegated_admin_rows, "organizations.delegated_administrators", GLOBAL, account, own)
     for region in regions:
         for dataset, (resource_type, column) in REGIONAL_POLICIES.items():
-            take(
-                lambda d=dataset, t=resource_type, c=column, r=region: list(
-                    policy_rows(read(d, r), t, c, account, r, own, org_id)
-                )
-            )
-        take(lambda r=region: list(ram_rows(read("ram.resource_shares", r), account, r, own, org_id)))
+            take(policy_rows, dataset, region, resource_type, column, account, region, own, org_id)
+        take(ram_rows, "ram.resource_shares", region, account, region, own, org_id)
     return rows, gaps
 
 
@@ -437,6 +430,10 @@ class _Tables:
         return list(self.tables[(dataset, account, region)])
 
 
+def _read(source: Any, account: str, dataset: str, region: str) -> list[dict[str, Any]]:
+    return list(source.rows(dataset, account, region))
+
+
 def external_parties_with_gaps(bundle_or_tables: Any) -> tuple[list[dict[str, Any]], list[EvidenceUnavailable]]:
     """:func:`external_parties` and the evidence that was missing (each an :class:`EvidenceUnavailable`)."""
     source = _Tables(bundle_or_tables) if isinstance(bundle_or_tables, Mapping) else bundle_or_tables
@@ -446,9 +443,7 @@ def external_parties_with_gaps(bundle_or_tables: Any) -> tuple[list[dict[str, An
     # A multi-account run lists the organisation's accounts in the bundle's manifest.
     known = [*accounts, *((getattr(source, "manifest", None) or {}).get("organization_accounts") or [])]
     for account in accounts:
-        found, missing = account_parties(
-            lambda d, r, a=account: source.rows(d, a, r), account, list(source.regions(account)), known
-        )
+        found, missing = account_parties(partial(_read, source, account), account, list(source.regions(account)), known)
         rows.extend(found)
         gaps.extend(missing)
     rows.sort(key=lambda r: (r["party"], r["kind"], r["account"], r["region"], r["resource"]))

@@ -12,7 +12,15 @@ from typing import Any
 
 from ..evidence import GLOBAL, EvidenceUnavailable
 from . import check, failed, passed
-from ._external_access import ANY, REGIONAL_POLICIES, external_grants, organisation, ram_principal_outside
+from ._external_access import (
+    ANY,
+    REGIONAL_POLICIES,
+    account_of,
+    external_grants,
+    organisation,
+    ram_principal_outside,
+    statements,
+)
 from .context import CheckContext
 from .result import Result
 from .s2_3_1_identity import SERVICE_ROLE_PATH, own_accounts
@@ -109,6 +117,22 @@ def _policy_sources(ctx: CheckContext) -> Iterator[tuple[str, str, list[dict[str
             yield resource_type, region, rows
 
 
+def _grants_beyond(policy: Any, account: str) -> bool:
+    """Whether a policy allows anyone but the account itself and AWS services, conditions aside (everyone under an
+    organisation condition, another account of the organisation): only then is "nothing outside" worth saying."""
+    for statement in statements(policy):
+        if statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal")
+        if "NotPrincipal" in statement or principal == ANY:
+            return True
+        written = principal.get("AWS") if isinstance(principal, dict) else principal
+        for value in written if isinstance(written, list) else [written]:
+            if value is not None and (value == ANY or account_of(str(value)) not in (account, None)):
+                return True
+    return False
+
+
 def _resource_name(resource_type: str, row: dict[str, Any]) -> str:
     name = str(row.get(_NAME_COLUMNS[resource_type]) or row.get("arn") or "")
     if resource_type == "kms_key" and row.get("aliases"):
@@ -122,7 +146,8 @@ def resource_access(ctx: CheckContext) -> Iterator[Result]:
     outside the organisation: one finding per resource and party, severity by what the resource exposes; a
     policy open to everyone without a condition tying it to the organisation fails as high.
 
-    A bucket AWS itself reads as public (``policy_is_public``) is judged by the S3 public access check, not
+    A policy granting only the account itself (a KMS key's default policy) is not listed: it shares nothing. A bucket
+    AWS itself reads as public (``policy_is_public``) is judged by the S3 public access check, not
     repeated here. Resources without a policy of their own are not listed (nothing is granted to anyone).
     """
     own, org_id = _own(ctx)
@@ -159,7 +184,7 @@ def resource_access(ctx: CheckContext) -> Iterator[Result]:
                     party=party,
                     actions=_shown(actions, 3),
                 )
-            if not grants:
+            if not grants and _grants_beyond(policy, ctx.account_id):
                 yield passed(resource, "pass", region=where)
     for region, shares in ctx.regional_rows("ram.resource_shares"):
         for share in shares:

@@ -230,7 +230,6 @@ def seed_demo_bank(endpoint_url: str) -> None:
     seed_topology(clients)
     seed_crypto(clients)  # keys, certificates, TLS and WAF rules on seed_network's endpoints
     seed_hosts(clients)  # after the network: its instances sit in the network's VPCs
-    seed_thirdparty(clients)  # shares seed_storage's, seed_crypto's and seed_network's resources with the vendor
     # 勘定系 serves the bank's main domains; the card domain's queries are not logged.
     seed_hosted_zones(clients, DEMO_ACCOUNT, {"demo-bank.example.jp": True, "demo-bank-card.example.jp": False})
     seed_information_account(endpoint_url)
@@ -239,4 +238,5 @@ def seed_demo_bank(endpoint_url: str) -> None:
     age_iam()
     age_identity()
     seed_inventory(clients)  # after the others: moto draws random IDs for the organisation's accounts
+    seed_thirdparty(clients)  # after the organisation: shares the bank's resources with its vendor
     encrypt_every_bucket(clients, endpoint_url)  # last: S3's default encryption on every bucket, as AWS applies it

@@ -4,7 +4,8 @@ The vendor's roles are seed_identity's (VendorMaintenance with an external ID, u
 LegacyVendorAccess without one, unused for 400 days: fails). Here, existing resources are shared with the vendor's
 account: the loan archive bucket and the batch file key (the batch files it exchanges), and a subnet through RAM
 (each fails thirdparty_resource_access: outside the organisation). The other keys' default policies and the SNS
-topics' default policies grant only the account itself (passes).
+topics' default policies grant only the account itself (passes). 情報系 is the organisation's delegated
+administrator for GuardDuty (listed in the register as a member of the organisation, not a third party).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 from typing import Any
 
 from .seed_identity import CONTRACTOR_ACCOUNT
+from .seed_second import INFO_ACCOUNT
 from .server import DEMO_ACCOUNT
 
 TOKYO = "ap-northeast-1"
@@ -24,7 +26,7 @@ def _policy(*statements: dict[str, Any]) -> str:
 
 
 def seed_thirdparty(clients: Any) -> None:
-    """After seed_storage, seed_crypto and seed_network: it shares their resources."""
+    """After seed_storage, seed_crypto and seed_network (it shares their resources) and seed_inventory (the organisation)."""
     clients("s3", TOKYO).put_bucket_policy(
         Bucket="demo-bank-loan-archive",
         Policy=_policy(
@@ -65,4 +67,7 @@ def seed_thirdparty(clients: Any) -> None:
         principals=[CONTRACTOR_ACCOUNT],
         resourceArns=[f"arn:aws:ec2:{TOKYO}:{DEMO_ACCOUNT}:subnet/{subnet}"],
         allowExternalPrincipals=True,
+    )
+    clients("organizations", "us-east-1").register_delegated_administrator(
+        AccountId=INFO_ACCOUNT, ServicePrincipal="guardduty.amazonaws.com"
     )
