@@ -246,6 +246,14 @@ def test_compare_names_each_unregistered_party_once_with_what_it_reaches():
     # A SAML provider nobody registered may be the institution's own: stated as undetermined, not failed.
     [saml] = compare([access("CorporateADFS", "saml", "arn:aws:iam::123456789012:role/SSO")], ENTRIES[4:])
     assert saml.verdict == Verdict.MANUAL and saml.message == "saml_unregistered"
+    # A provider no role trusts reaches nothing yet: said so, registered or not.
+    idle = access(
+        "arn:aws:iam::123456789012:oidc-provider/idp.other.example",
+        "oidc",
+        "arn:aws:iam::123456789012:oidc-provider/idp.other.example",
+        resource_type="oidc_provider",
+    )
+    assert [(r.verdict, r.message) for r in compare([idle], ENTRIES[4:])] == [(Verdict.FAIL, "fail_provider_only")]
 
 
 def _findings(tmp_path: Path, register, **changed):
@@ -305,7 +313,7 @@ def test_demo_register_omits_the_seeded_vendor(demo_cli_run: Path):
     assert github["verdict"] == "pass" and "GitHub, Inc." in github["message_ja"]
     vendor = rows[("123456789012", CONTRACTOR_ACCOUNT)]
     assert vendor["verdict"] == "fail" and "委託先台帳に記載がありません" in vendor["message_ja"]
-    assert "arn:aws:s3:::demo-bank-loan-archive" in vendor["details"]["resources"]
+    assert "demo-bank-loan-archive" in vendor["details"]["resources"]  # the bucket shared with it (seed_thirdparty)
     unseen = rows[("123456789012", "third-party register")]
     assert unseen["verdict"] == "not_applicable" and "旧データ分析委託先株式会社" in unseen["message_ja"]
     assert "デモ印刷株式会社" not in unseen["message_ja"]  # no AWS identifier: nothing to see it by

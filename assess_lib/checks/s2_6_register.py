@@ -105,14 +105,16 @@ def compare(parties: Iterable[dict[str, Any]], register: list[dict[str, Any]], c
             "kinds": [Phrase(f"kind_{kind}") if kind in KINDS else Phrase("kind_other", kind=kind) for kind in kinds],
             "last_used": used[-1] if used else None,
         }
+        # An identity provider no role trusts is only registered in the account: it reaches nothing yet.
+        idle = "_provider_only" if all(str(row.get("resource_type") or "").endswith("_provider") for row in rows) else ""
         if entry is not None:
             seen.add(entry["party"])
-            yield passed(party, entry=entry["party"], entry_source=entry.get("source"), **facts)
+            yield passed(party, "pass" + idle, entry=entry["party"], entry_source=entry.get("source"), **facts)
         elif all(row.get("kind") == "saml" for row in rows):
             # A SAML provider is often the institution's own (its AD FS): evidence cannot tell who runs it.
-            yield manual(party, "saml_unregistered", **facts)
+            yield manual(party, "saml_unregistered" + idle, **facts)
         else:
-            yield failed(party, **facts)
+            yield failed(party, "fail" + idle, **facts)
     unseen = [entry["party"] for entry, known in keyed if known and entry["party"] not in seen]
     if unseen and complete:
         yield not_applicable(REGISTER_SUBJECT, "unseen", entries=", ".join(unseen), entry_count=len(unseen))
