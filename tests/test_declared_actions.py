@@ -134,6 +134,7 @@ def test_declarations_live_next_to_their_collectors_and_load_without_boto3():
         "assess_lib/aws/collectors_network.datasets.yaml",
         "assess_lib/aws/collectors_recovery.datasets.yaml",
         "assess_lib/aws/collectors_storage.datasets.yaml",
+        "assess_lib/aws/collectors_thirdparty.datasets.yaml",
         "assess_lib/aws/collectors_topology.datasets.yaml",
         "assess_lib/dns/datasets.yaml",
     }

@@ -30,6 +30,7 @@ from ..params import Params, ParamsError
 from ..safe_input import MAX_XLSX_BYTES, MAX_YAML_BYTES, decode_text, read_input_bytes, shown
 from .model import ANSWERS_DATASET, DATASETS, DOCUMENTS_DATASET, FILE_DATASET, JST, ORG_ACCOUNT, to_rows
 from .exceptions import EXCEPTIONS_DATASET, EXCEPTIONS_FOLDER, load_exceptions
+from .third_parties import THIRD_PARTIES_DATASET
 
 WORKSHEET_DATASET = "attestation.worksheet"  # the working sheet's rows (attestations/worksheet.py reads them)
 from .schema import load_yaml_text, parse_attestations
@@ -159,6 +160,7 @@ def _sheet_meta(path: Path, kept: dict[str, Any], data: dict[str, Any]) -> dict[
         "items": sorted(row["control_id"] for row in data["worksheet"]),
         "documents": len(data["documents"]),
         "exceptions": len(data["exceptions"]),
+        "third_parties": len(data["third_parties"]),
     }
 
 
@@ -211,6 +213,8 @@ def collect_attestations(params: Params, store: EvidenceStore) -> dict[str, Any]
         documents.extend(data["documents"])
         register = (register or []) + data["exceptions"]
         store.put(DatasetRecord(WORKSHEET_DATASET, ORG_ACCOUNT, GLOBAL, "ok", rows=data["worksheet"], action=ACTION))
+        if data["third_parties"]:  # an empty register sheet: no register was given (never "a register of nobody")
+            store.put(DatasetRecord(THIRD_PARTIES_DATASET, ORG_ACCOUNT, GLOBAL, "ok", rows=data["third_parties"], action=ACTION))
         meta["worksheet"] = _sheet_meta(path, kept, data)
     if files:
         store.put(DatasetRecord(FILE_DATASET, ORG_ACCOUNT, GLOBAL, "ok", rows=files, action=ACTION))
@@ -262,6 +266,11 @@ def attach_worksheet(copy: Bundle, path: Path) -> Bundle:
         EXCEPTIONS_DATASET: [r for r in rows(EXCEPTIONS_DATASET) if "!" not in str(r.get("source") or "")] + data["exceptions"],
     }
     entries = {(e["dataset"], e["account_id"], e["region"]): e for e in manifest["datasets"]}
+    earlier_register = entries.pop((THIRD_PARTIES_DATASET, ORG_ACCOUNT, GLOBAL), None)  # the register is the new sheet's
+    if earlier_register and earlier_register.get("file"):
+        (folder / earlier_register["file"]).unlink(missing_ok=True)
+    if data["third_parties"]:
+        replaced[THIRD_PARTIES_DATASET] = data["third_parties"]
     for dataset, dataset_rows in replaced.items():
         record = DatasetRecord(dataset, ORG_ACCOUNT, GLOBAL, "ok", rows=dataset_rows, action=ACTION)
         old = entries.get((dataset, ORG_ACCOUNT, GLOBAL))

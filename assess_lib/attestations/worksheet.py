@@ -4,7 +4,7 @@ accepted risks from its exceptions sheet.
 
 The layout (sheets, columns, the words of the drop-downs) is defined here and shared with the writer,
 ``report/worksheet.py``, so that what the kit generates is what it reads back, in Japanese or in English. The
-container is checked before openpyxl sees it (:func:`.xlsx._check_zip`), only the two known sheets are
+container is checked before openpyxl sees it (:func:`.xlsx._check_zip`), only the known sheets are
 streamed within their columns, and a formula comes back as its literal text, never evaluated. Every problem is
 a :class:`~assess_lib.params.ParamsError` naming the file, the sheet and cell, and the fix.
 """
@@ -31,6 +31,8 @@ from . import xlsx as questionnaire_xlsx
 from .exceptions import FIELDS as EXCEPTION_KEYS
 from .exceptions import parse_exceptions
 from .schema import MAX_DOCUMENTS, MAX_TEXT_CHARS
+from .third_parties import GROUP as REGISTER_GROUP
+from .third_parties import REGISTER_KEYS, find_register_sheet, parse_register
 
 WORKSHEET_DATASET = "attestation.worksheet"
 FORMAT = "worksheet"  # attestation.file's format of a working sheet
@@ -225,8 +227,9 @@ def load_worksheet(path: Path | str, today: dt.date) -> tuple[dict[str, Any], by
 
 
 def read_worksheet(path: Path, content: bytes, today: dt.date) -> dict[str, Any]:
-    """The working sheet's rows: ``worksheet`` (attestation.worksheet), ``documents`` (attestation.documents) and
-    ``exceptions`` (attestation.exceptions), and the sheet's ``language``."""
+    """The working sheet's rows: ``worksheet`` (attestation.worksheet), ``documents`` (attestation.documents),
+    ``exceptions`` (attestation.exceptions) and ``third_parties`` (attestation.third_parties), and the sheet's
+    ``language``."""
     reader = _Reader(path, today)
     wb = _open(path, content)
     try:
@@ -252,14 +255,18 @@ def read_worksheet(path: Path, content: bytes, today: dt.date) -> dict[str, Any]
             )
         rows, documents = _matrix_rows(reader, wb, matrix)
         entries, cells = _exception_entries(reader, wb, exceptions)
+        register = find_register_sheet(wb.sheetnames, lang)
+        third_parties = (
+            parse_register(reader, register, _body_rows(reader, wb, register, REGISTER_KEYS, REGISTER_GROUP)) if register else []
+        )
     except ParamsError:
         raise
     except Exception as err:  # noqa: BLE001 - malformed XML, bad references, odd values: one message
         raise ParamsError(f"{reader.name}: cannot be read ({shown(f'{type(err).__name__}: {err}', 120)}). Fix: {_FIX}") from None
     finally:
         wb.close()
-    register = parse_exceptions(entries, reader.name, today, lambda index: cells[index])
-    return {"language": lang, "worksheet": rows, "documents": documents, "exceptions": register}
+    accepted = parse_exceptions(entries, reader.name, today, lambda index: cells[index])
+    return {"language": lang, "worksheet": rows, "documents": documents, "exceptions": accepted, "third_parties": third_parties}
 
 
 def _body_rows(reader: _Reader, wb: Any, sheet: str, keys: tuple[str, ...], group: str) -> Iterator[tuple[int, dict[int, Any]]]:

@@ -390,3 +390,4 @@ from . import collectors_crypto  # noqa: F401  (registers the key, certificate, 
 from . import collectors_hosts  # noqa: F401  (registers the host and vulnerability collectors)
 from . import collectors_detection  # noqa: F401  (registers the detection collectors)
 from . import collectors_recovery  # noqa: F401  (registers the restore test collectors)
+from . import collectors_thirdparty  # noqa: F401  (registers the third-party access collectors)

@@ -18,6 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .collectors import (
+    _document,
     _PUBLIC_GRANTEES,
     AccountContext,
     Calls,
@@ -77,6 +78,9 @@ def _bucket_settings(calls: Calls, bucket: str, trail_bucket: bool) -> dict[str,
         return row  # exposure and tamper resistance: s3.trail_bucket_exposure / s3.trail_bucket_protection
     row["bucket_block"] = _bucket_public_access_block(calls, bucket)
     row["policy_is_public"] = _policy_is_public(calls, bucket)
+    # The document itself, for the third-party register (2.6): which principals outside the organisation it lets in.
+    policy = _optional(calls, bucket, "get_bucket_policy", ("NoSuchBucketPolicy",))
+    row["policy"] = _document(policy["Policy"]) if policy and policy.get("Policy") else None
     grants = calls.call("s3", "get_bucket_acl", Bucket=bucket).get("Grants", [])
     row["acl_public"] = any(g.get("Grantee", {}).get("URI") in _PUBLIC_GRANTEES for g in grants)
     versioning = calls.call("s3", "get_bucket_versioning", Bucket=bucket)
@@ -92,7 +96,7 @@ def collect_buckets(ctx: AccountContext, calls: Calls, region: str) -> list[dict
     checks read.
 
     S3 has no bulk call for bucket settings: one call per bucket and setting is unavoidable (4 for a CloudTrail
-    log bucket, whose exposure and protection the trail datasets hold, 9 for any other, and one more where the
+    log bucket, whose exposure and protection the trail datasets hold, 10 for any other, and one more where the
     listing does not name the bucket's region). A bucket whose settings
     could not be read has the error columns instead, so that one denial never hides the other buckets.
     """

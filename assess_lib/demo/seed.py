@@ -24,6 +24,7 @@ from .seed_logging import seed_logging
 from .seed_network import seed_network
 from .seed_recovery import seed_recovery
 from .seed_storage import encrypt_every_bucket, seed_information_storage, seed_storage
+from .seed_thirdparty import seed_thirdparty
 from .seed_topology import seed_topology
 from .server import DEMO_ACCOUNT, Emulator, demo_session_credentials
 
@@ -245,4 +246,5 @@ def seed_demo_bank(endpoint_url: str) -> None:
     seed_detection(endpoint_url, clients)  # after seed_logging: its topics, trail log groups and hubs
     seed_recovery(endpoint_url, clients)  # after seed_storage: its Tokyo vault
     seed_inventory(clients)  # after the others: moto draws random IDs for the organisation's accounts
+    seed_thirdparty(clients)  # after the organisation: shares the bank's resources with its vendor
     encrypt_every_bucket(clients, endpoint_url)  # last: S3's default encryption on every bucket, as AWS applies it

@@ -24,7 +24,7 @@ from . import unserved
 from .seed_second import INFO_ACCOUNT, AccountClients
 from .server import DEMO_ACCOUNT, Emulator
 
-DEV_ACCOUNT = "210987654321"  # 勘定系開発
+DEV_ACCOUNT = "567890123456"  # 勘定系開発 (not the vendor's account, seed_identity.CONTRACTOR_ACCOUNT: that one is outside the organisation)
 SANDBOX_ACCOUNT = "456789012345"  # 検証サンドボックス
 CONFIG_ROLE = "arn:aws:iam::{account}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 _DELIVERED = {"lastStatus": "SUCCESS", "lastAttemptTime": "2026-01-05T00:00:00Z", "lastSuccessfulTime": "2026-01-05T00:00:00Z"}

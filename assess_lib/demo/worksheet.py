@@ -14,6 +14,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from .._yaml import load_packaged_yaml
+from ..attestations.third_parties import REGISTER_COL, register_sheet
 from ..attestations.worksheet import (
     COL,
     EXCEPTION_COL,
@@ -34,7 +35,7 @@ DEMO_CUSTOMER = "デモ銀行"
 
 
 def demo_answers() -> dict[str, Any]:
-    """The demo customer's answers (``worksheet.yaml``): items and accepted risks."""
+    """The demo customer's answers (``worksheet.yaml``): items, accepted risks and the third-party register."""
     return load_packaged_yaml(ANSWERS.read_text(encoding="utf-8"))
 
 
@@ -82,6 +83,13 @@ def fill_worksheet(path: Path, answers: dict[str, Any]) -> Path:
         for key, column in EXCEPTION_COL.items():
             value = entry.get(key)
             exceptions.cell(row=index, column=column).value = _date(value) if key in ("approved_on", "expires") else value
+    register = wb[register_sheet(lang)]
+    for index, party in enumerate(answers.get("third_parties") or [], start=HEADER_ROW + 1):
+        for key, column in REGISTER_COL.items():
+            value = party.get(key)
+            if isinstance(value, list):
+                value = "\n".join(str(item) for item in value)  # one per line, as a consultant types them
+            register.cell(row=index, column=column).value = _date(value) if key == "reviewed_on" else value
     wb.save(path)
     return path
 

@@ -4,8 +4,8 @@ Sheets: how to fill it in; the assessment sheet in the seed matrix's layout (one
 176, under their chapter and section headings) with the guideline text, the consultant's view, the AWS
 realisation, the points to confirm (``catalog/checklist.py``), the run's automated verdict and a findings
 summary, then the input columns (customer's status, documents, hearing notes, consultant's verdict and
-rationale, remediation owner and due date); the accepted risks (exceptions) to fill in; and, from a run, its
-failing findings for reference. The structure is protected (no password), the input cells are unlocked, the
+rationale, remediation owner and due date); the accepted risks (exceptions) and the customer's third-party
+register to fill in; and, from a run, its failing findings for reference. The structure is protected (no password), the input cells are unlocked, the
 choices are drop-downs and the dates validated. The layout is shared with the reader
 (:mod:`assess_lib.attestations.worksheet`); a run made with a working sheet prefills the input columns from its
 bundle, so filling, running and generating again shows the answers. Every text goes through the workbook's
@@ -25,6 +25,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ..attestations.third_parties import GROUP as REGISTER_GROUP
+from ..attestations.third_parties import REGISTER_COL, REGISTER_KEYS, THIRD_PARTIES_DATASET, register_sheet
 from ..attestations.worksheet import (
     COL,
     DOCUMENT_COLUMNS,
@@ -83,6 +85,17 @@ EXCEPTION_WIDTHS = {
     "approved_on": 13,
     "expires": 13,
 }
+REGISTER_WIDTHS = {
+    "party": 28,
+    "accounts": 18,
+    "identifiers": 40,
+    "services": 36,
+    "contract": 18,
+    "data": 30,
+    "owner": 18,
+    "reviewed_on": 13,
+}
+REGISTER_ROWS = 50  # empty input rows of the third-party register, beyond those prefilled
 FINDING_FIELDS = (
     ("control_id", 11),
     ("check", 30),
@@ -343,6 +356,33 @@ def _exceptions(ws: Any, lang: str, rows: list[dict[str, Any]]) -> None:
     _protect(ws)
 
 
+def _third_parties(ws: Any, lang: str, rows: list[dict[str, Any]]) -> None:
+    """The customer's third-party register to fill in (prefilled from the run's sheet): one party per row."""
+    _header(ws, [heading(key, lang, REGISTER_GROUP) for key in REGISTER_KEYS], [REGISTER_WIDTHS[key] for key in REGISTER_KEYS])
+    ws.freeze_panes = "B2"
+    fields = {"accounts": "account_ids"}
+    total = len(rows) + REGISTER_ROWS
+    for index in range(total):
+        row = HEADER_ROW + 1 + index
+        data = rows[index] if index < len(rows) else {}
+        for key, column in REGISTER_COL.items():
+            value = data.get(fields.get(key, key))
+            if isinstance(value, list):
+                value = "\n".join(value) or None  # account IDs and identifiers: one per line
+            if key == "reviewed_on" and value:
+                value = dt.date.fromisoformat(str(value))
+            cell = _input(ws.cell(row=row, column=column), value)
+            if key == "reviewed_on":
+                cell.number_format = DATE_FORMAT
+            if key == "accounts":
+                cell.number_format = "@"  # an account ID is text: its leading zeros stay
+    validation = _date_validation(lang)
+    letter = get_column_letter(REGISTER_COL["reviewed_on"])
+    validation.add(f"{letter}{HEADER_ROW + 1}:{letter}{HEADER_ROW + total}")
+    ws.add_data_validation(validation)
+    _protect(ws)
+
+
 def _findings_reference(ws: Any, lang: str, assessment: Any) -> None:
     """The run's failing findings, to copy check IDs and resources into the accepted risks (read-only)."""
     _header(ws, [heading(key, lang, "findings_column") for key, _w in FINDING_FIELDS], [w for _k, w in FINDING_FIELDS])
@@ -379,6 +419,7 @@ def write_worksheet(target: Path | str, lang: str = "ja", assessment: Any = None
     _guide(guide, lang)
     _matrix(wb.create_sheet(sheet_name("matrix", lang)), lang, assessment, prefill)
     _exceptions(wb.create_sheet(sheet_name("exceptions", lang)), lang, prefill[2])
+    _third_parties(wb.create_sheet(register_sheet(lang)), lang, _org_rows(bundle, THIRD_PARTIES_DATASET))
     if assessment is not None:
         _findings_reference(wb.create_sheet(sheet_name("findings", lang)), lang, assessment)
     wb.active = 1
