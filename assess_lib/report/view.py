@@ -277,6 +277,15 @@ TAG_COLUMNS = frozenset({"tags"})
 # Columns shown per dataset in evidence tables (the full rows stay in the bundle); "{lang}" is the
 # language of the table (ja | en). Datasets not listed show their short scalar columns.
 EVIDENCE_COLUMNS: dict[str, list[str]] = {
+    # third parties (2.6): the policies themselves are in the bundle; the table names the resource
+    "kms.key_policies": ["key_id", "aliases", "arn"],
+    "sns.topic_policies": ["name", "topic_arn"],
+    "sqs.queue_policies": ["name", "queue_url", "arn"],
+    "lambda.function_policies": ["function_name", "arn"],
+    "secretsmanager.secret_policies": ["name", "arn"],
+    "ecr.repository_policies": ["repository_name", "arn"],
+    "ram.resource_shares": ["name", "status", "allow_external_principals", "principals", "resources"],
+    "organizations.delegated_administrators": ["account_id", "name", "status", "delegation_enabled", "services"],
     # detection (2.4) and recovery (2.5)
     "guardduty.high_findings": ["finding_id", "type", "severity", "resource_type", "created_at", "updated_at", "count"],
     "guardduty.publishing_destinations": ["detector_id", "destination_type", "status", "destination_arn"],
@@ -552,6 +561,7 @@ EVIDENCE_COLUMNS: dict[str, list[str]] = {
     "attestation.answers": ["question_{lang}", "answer"],
     # The working sheet's hearing notes stay in the consultant's sheet
     "attestation.worksheet": ["control_id", "status", "verdict", "rationale", "owner", "due_date"],
+    "attestation.third_parties": ["party", "account_ids", "identifiers", "services", "contract", "owner", "reviewed_on"],
     "attestation.exceptions": ["check_id", "resource", "account_id", "reason", "approver", "approved_on", "expires"],
 }
 
