@@ -67,10 +67,11 @@ def test_demo_collects_buckets_once_per_setting(demo):
     assert rows["demo-bank-customer-data"]["encryption"] == "aws:kms"
     assert rows["demo-bank-customer-data"]["tags"] == {"DataClassification": "confidential", "Criticality": "critical"}
     assert rows["demo-bank-backup-exports"]["object_lock"] and rows["demo-bank-backup-exports"]["retention_mode"] == "COMPLIANCE"
-    # One call per bucket and setting (S3 has no bulk call): 4 for a trail bucket, 9 for another, one more for the
-    # region (the emulator's listing does not name it), plus the listing.
+    # One call per bucket and setting (S3 has no bulk call): 4 for a trail bucket, 10 for another (its policy
+    # included, for the third-party register), one more for the region (the emulator's listing does not name it),
+    # plus the listing.
     entry = demo.entry("s3.buckets", ACCOUNT)
-    assert entry["calls"] == 1 + 5 * 2 + 10 * (len(rows) - 2)
+    assert entry["calls"] == 1 + 5 * 2 + 11 * (len(rows) - 2)
     assert demo.rows("s3.account_public_access_block", ACCOUNT) == [{"account_id": ACCOUNT, "account_block": None}]
     assert demo.rows("s3.account_public_access_block", INFO)[0]["account_block"] == BLOCK_ALL
 
