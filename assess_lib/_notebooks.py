@@ -120,12 +120,15 @@ class NotebookProcess:
         from ._child import child_env
 
         self._stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - kept open for the life of the object, closed by it
+        # IPython's folder for the child (finding the kernel, starting kernels): a private one, removed with it, so that
+        # nothing is written into the user's home (each kernel then gets a folder of its own: kernels.py).
+        self._ipython = tempfile.TemporaryDirectory(prefix="fsa-ipython-")
         self.process = subprocess.Popen(
             [sys.executable, "-m", PROGRAM, os.path.abspath(run_dir), language, *(["--wait"] if wait else [])],
             stdin=subprocess.PIPE if wait else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
-            env=child_env(),
+            env={**child_env(), "IPYTHONDIR": self._ipython.name},
             text=True,
             encoding="utf-8",
         )
@@ -178,6 +181,7 @@ class NotebookProcess:
         if self.process.stdout is not None:
             self.process.stdout.close()
         self._stderr.close()
+        self._ipython.cleanup()
 
 
 def start(run_dir: Path, language: str, progress: Callable[[str], None] | None = None, wait: bool = False) -> NotebookProcess:

@@ -136,7 +136,10 @@ class KernelPool:
             if self._closed:
                 raise RuntimeError("the kernel pool is closed")
             self._managers.append(manager)  # before it starts: kill() finds a kernel that is starting
-        manager.start_kernel(cwd=str(self.cwd))
+        # IPython's own folder in the kernel's private folder: the kit's kernels run no start-up file of the user's
+        # IPython profile and write nothing into the user's home (a run that fails early leaves nothing behind).
+        ipython_dir = os.path.join(manager._socket_dir, "ipython")
+        manager.start_kernel(cwd=str(self.cwd), env={**os.environ, "IPYTHONDIR": ipython_dir})
         with self._lock:
             closed = self._closed and manager not in self._managers
         if closed:  # closed while this kernel started: it is not left running

@@ -348,14 +348,14 @@ def test_organisation_accounts_are_not_third_parties(tmp_path):
 DENIED = CollectionError(ev.ACCESS_DENIED, "AccessDenied", "User is not authorized")
 TOKYO, OSAKA = "ap-northeast-1", "ap-northeast-3"
 IDENTITY_CHECKS = {
-    "iam_external_trust_without_external_id": ["2.3.1-1"],
+    "iam_external_trust_without_external_id": ["2.3.1-1", "2.6-9"],  # 2.6-9 since issue 15 (third parties)
     "iam_unused_roles": ["2.3.1-1"],
     "iam_shared_accounts": ["2.3.1-2"],
     "iam_identity_center_usage": ["2.3.1-2"],
     "secrets_rotation": ["2.3.1-3"],
     "cloudtrail_cloudwatch_logs": ["2.3.1-4"],
     "cloudtrail_kms_encryption": ["2.3.1-4"],
-    "cloudtrail_bucket_tamper_resistance": ["2.3.1-4"],
+    "cloudtrail_bucket_tamper_resistance": ["2.3.1-4", "2.5.2.2-1"],  # 2.5.2.2-1 since issue 15 (evidence preservation)
     "iam_saml_provider_certificates": ["2.3.1-7"],
     "iam_federated_role_conditions": ["2.3.1-7"],
 }

@@ -6,7 +6,7 @@ import json
 import os
 
 import pytest
-from conftest import ACCOUNT
+from conftest import ACCOUNT, answer_unserved_as_empty
 
 from assess_lib import evidence as ev
 from assess_lib.aws.collect import CredentialsError, EndpointUnreachable
@@ -24,6 +24,7 @@ def params(**aws):
 
 
 def seed_small(aws):
+    answer_unserved_as_empty(aws.url)  # detection and restore listings moto does not serve (hand-built, empty)
     iam = aws.client("iam", "us-east-1")
     iam.create_user(UserName="alice")
     iam.create_login_profile(UserName="alice", Password="x-Passw0rd!")

@@ -10,7 +10,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from conftest import ACCOUNT, make_bundle, verdicts
+from conftest import ACCOUNT, answer_unserved_as_empty, make_bundle, verdicts
 from conftest import run_one as run_single
 
 from assess_lib import evidence as ev
@@ -254,6 +254,7 @@ def test_network_collectors_and_checks_on_emulator(aws, tmp_path):
 
 def test_demo_network_seed_shows_every_check_passing_and_failing(aws, tmp_path):
     seed_network(DemoClients(aws.url))
+    answer_unserved_as_empty(aws.url)  # detection and restore listings moto does not serve (hand-built, empty)
     bundle = collect(
         _params(["ap-northeast-1", "ap-northeast-3", "us-east-1"]), tmp_path / "run", endpoint_url=aws.url, max_attempts=2
     )

@@ -21,7 +21,13 @@ RESTORE_JOB_WINDOW_DAYS = 400
 
 @collector("backup.restore_testing_plans")
 def collect_restore_testing_plans(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
-    """One row per restore testing plan of the region (one paginated listing)."""
+    """One row per restore testing plan of the region (one paginated listing).
+
+    Skipped (no rows, no call) where the region has no backup plan: the check reads restores only where backups
+    are planned. The same holds for the restore jobs below.
+    """
+    if not ctx.rows_or_raise("backup.plans", region):
+        return []
     return [
         {
             "name": plan["RestoreTestingPlanName"],
@@ -39,6 +45,8 @@ def collect_restore_testing_plans(ctx: AccountContext, calls: Calls, region: str
 def collect_restore_jobs(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
     """The restore jobs of the region that completed within the window, summarised per resource type: how many
     and the latest (a year of jobs can be thousands: one paginated listing, one row per resource type)."""
+    if not ctx.rows_or_raise("backup.plans", region):
+        return []
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=RESTORE_JOB_WINDOW_DAYS)
     latest: dict[str, dict[str, Any]] = {}
     for page in calls.paginate("backup", "list_restore_jobs", ByCreatedAfter=since, ByStatus="COMPLETED"):
