@@ -88,7 +88,11 @@ def start_server(accounts: list[str], regions: list[str], users: int, sgs: int, 
     if "ready" not in line:
         proc.kill()
         raise RuntimeError("moto server did not start")
-    return proc, f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}"
+    from assess_lib.demo import unserved
+
+    unserved.answer_as_empty(url)  # what moto does not serve, answered as "none" (hand-built), as in the tests
+    return proc, url
 
 
 def seed_load_balancers(url: str, accounts: list[str], region: str, count: int) -> None:

@@ -40,23 +40,12 @@ class Aws:
         return boto3.client(service, region_name=region, endpoint_url=self.url, config=Config(retries={"max_attempts": 1}))
 
 
-# Operations moto does not serve, answered as an account that has none of them (hand-built: see demo/unserved.py).
-# For estates seeded by the tests themselves, where these datasets are not the subject: nothing to report, no error.
-UNSERVED_AS_EMPTY = [
-    ("guardduty", "ListPublishingDestinations", {"destinations": []}),
-    ("guardduty", "ListFindings", {"findingIds": []}),
-    ("securityhub", "ListFindingAggregators", {"FindingAggregators": []}),
-    ("securitylake", "ListDataLakes", {"dataLakes": []}),
-    ("backup", "ListRestoreTestingPlans", {"RestoreTestingPlans": []}),
-    ("backup", "ListRestoreJobs", {"RestoreJobs": []}),
-]
-
-
 def answer_unserved_as_empty(url: str) -> None:
+    """The listings moto does not serve answered as empty (hand-built: demo/unserved.py EMPTY_ANSWERS), for estates
+    seeded by the tests themselves, where those datasets are not the subject: nothing to report, no error."""
     from assess_lib.demo import unserved
 
-    for service, operation, response in UNSERVED_AS_EMPTY:
-        unserved.register(url, service, operation, response)
+    unserved.answer_as_empty(url)
 
 
 @pytest.fixture

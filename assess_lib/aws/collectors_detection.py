@@ -118,7 +118,9 @@ def collect_high_findings(ctx: AccountContext, calls: Calls, region: str) -> lis
 @collector("securityhub.finding_aggregators")
 def collect_finding_aggregators(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
     """The Security Hub finding aggregator seen from the region; its detail is read in the aggregation region only
-    (one GetFindingAggregator per account). A region where Security Hub is off has none."""
+    (one GetFindingAggregator per account). A region where Security Hub is off has none: not asked there."""
+    if not any(row.get("enabled") for row in ctx.rows_or_raise("securityhub.hub", region)):
+        return []
     try:
         pages = calls.paginate("securityhub", "list_finding_aggregators")
     except ClientError as err:

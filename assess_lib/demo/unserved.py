@@ -59,6 +59,24 @@ def register(
     _post(endpoint_url, CONTROL_PATH, json.dumps(body, default=str).encode("utf-8"))
 
 
+# The operations moto does not serve that the kit reads in every estate, answered as for an account that has none
+# of them: for estates seeded for another purpose (tests, the benchmark), where they are not the subject.
+EMPTY_ANSWERS = [
+    ("guardduty", "ListPublishingDestinations", {"destinations": []}),
+    ("guardduty", "ListFindings", {"findingIds": []}),
+    ("securityhub", "ListFindingAggregators", {"FindingAggregators": []}),
+    ("securitylake", "ListDataLakes", {"dataLakes": []}),
+    ("backup", "ListRestoreTestingPlans", {"RestoreTestingPlans": []}),
+    ("backup", "ListRestoreJobs", {"RestoreJobs": []}),
+]
+
+
+def answer_as_empty(endpoint_url: str) -> None:
+    """Have the emulator answer every operation of :data:`EMPTY_ANSWERS` with nothing (hand-built answers)."""
+    for service, operation, response in EMPTY_ANSWERS:
+        register(endpoint_url, service, operation, response)
+
+
 def clear(endpoint_url: str) -> None:
     """Forget every registered answer of the emulator at ``endpoint_url``."""
     _post(endpoint_url, CONTROL_PATH + "/clear", b"")
