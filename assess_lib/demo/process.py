@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 
 from .._child import child_env
 from .server import DEMO_CREDENTIALS, MOTO_SETTINGS
@@ -84,6 +85,38 @@ def _emulator_env() -> dict[str, str]:
 DEMO_RANDOM_SEED = 20241004  # the guideline's date of issue
 
 
+# The emulator's services the demo seeds and the kit reads, in the order the seeding first asks for them
+# (moto's names for them; see _warm_up).
+DEMO_SERVICES = (
+    "iam", "s3", "logs", "cloudtrail", "kms", "ses", "secretsmanager", "ec2", "network-firewall", "wafv2", "elb",
+    "elbv2", "apigateway", "guardduty", "cloudfront", "lambda", "rds", "eks", "elasticache", "es", "opensearch",
+    "dynamodb", "efs", "backup", "acm", "shield", "inspector2", "ecr", "route53", "sts", "s3control", "sns",
+    "cloudwatch", "securityhub", "organizations", "account", "events", "config", "sqs", "ram", "sso-admin",
+    "resourcegroupstaggingapi",
+)  # fmt: skip
+
+
+def _warm_up(services: tuple[str, ...]) -> None:
+    """Do ahead, in a thread, what moto does on a service's first request and that draws no random ID: import its
+    code and parse its AWS service models (about half of what the seeding waited for). Its backends, which create
+    resources with random IDs (a default VPC), are left to the requests, so that IDs come in the seeding's order."""
+    import importlib
+
+    from moto.backends import get_backend
+    from moto.core.base_backend import AccountSpecificBackend
+    from moto.core.utils import get_service_model
+
+    regions = AccountSpecificBackend.get_session()
+    for service in services:
+        try:
+            backends = get_backend(service)  # type: ignore[call-overload]
+            importlib.import_module(f"moto.{backends.backend.__module__.split('.')[1]}.urls")
+            regions.get_available_regions(service)
+            get_service_model(service)
+        except Exception:  # noqa: BLE001 - a warm-up only: the service's first request does it again, and says why
+            continue
+
+
 def _serve() -> None:
     from .server import MotoServer
 
@@ -94,6 +127,7 @@ def _serve() -> None:
     # the comparison with the previous year holds.
     mock_random.seed(DEMO_RANDOM_SEED)
     with MotoServer() as server:
+        threading.Thread(target=_warm_up, args=(DEMO_SERVICES,), name="warm-up", daemon=True).start()
         print(f"{READY} {server.url}", flush=True)
         sys.stdin.read()  # until the parent closes it (or dies)
     sys.stdout.flush()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import os
 import socket
@@ -36,6 +37,7 @@ def free_port() -> int:
 
 def layered_server_class() -> type:
     """ThreadedMotoServer whose application answers the registered unserved APIs first (demo/unserved.py)."""
+    from moto.backends import list_of_moto_modules
     from moto.server import DomainDispatcherApplication, MotoRequestHandler, ThreadedMotoServer, create_backend_app
     from werkzeug.serving import make_server
 
@@ -46,9 +48,29 @@ def layered_server_class() -> type:
         # call opened (and the server threaded) a connection of its own: over a thousand per demo run.
         protocol_version = "HTTP/1.1"
 
+    class Dispatcher(DomainDispatcherApplication):
+        """moto's dispatcher, its answer per host name kept: moto lists its own package's folders and tries some
+        four hundred patterns on every request (about a millisecond of every call, a tenth of a demo's emulator)."""
+
+        modules = frozenset(list_of_moto_modules())
+
+        def __init__(self, create_app: Any) -> None:
+            super().__init__(create_app)
+            self._backends: dict[str, Any] = {}  # host -> backend name (read and written under self.lock)
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            if host is None:
+                return None
+            if host == "moto_api" or host in self.modules:
+                return host
+            if host not in self._backends:
+                url = f"http://{host}"
+                self._backends[host] = next((name for name, pattern in self.backend_url_patterns if pattern.match(url)), None)
+            return self._backends[host]
+
     class LayeredMotoServer(ThreadedMotoServer):
         def _server_entry(self) -> None:
-            app = EmulatorHooks(UnservedApis(DomainDispatcherApplication(create_backend_app)))
+            app = EmulatorHooks(UnservedApis(Dispatcher(create_backend_app)))
             self._server = make_server(self._ip_address, self._port, app, True, request_handler=KeepAliveHandler)
             self._server_ready_event.set()
             self._server.serve_forever()
@@ -157,6 +179,16 @@ def _iam_backend(account_id: str) -> Any:
     return get_backend("iam")[account_id]["global"]
 
 
+@functools.lru_cache(maxsize=1)
+def _aws_managed_policies() -> dict[str, Any]:
+    """moto's records of the AWS managed policies (a 5 MB document, read once), by name; read only."""
+    import json
+
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    return json.loads(aws_managed_policies_data)
+
+
 def install_aws_managed_policies(account_id: str, names: tuple[str, ...] = AWS_MANAGED_POLICIES) -> None:
     """Give an emulated account the named AWS managed policies, so that they can be attached.
 
@@ -164,12 +196,9 @@ def install_aws_managed_policies(account_id: str, names: tuple[str, ...] = AWS_M
     every partition of every account whenever it looks an access key up: about a second per account.
     The policies installed here are moto's own records of the real ones (same ARN, document, dates).
     """
-    import json
-
-    from moto.iam.aws_managed_policies import aws_managed_policies_data
     from moto.iam.models import AWSManagedPolicy
 
-    data = json.loads(aws_managed_policies_data)
+    data = _aws_managed_policies()
     backend = _iam_backend(account_id)
     for name in names:
         if any(policy.name == name for policy in backend.aws_managed_policies):

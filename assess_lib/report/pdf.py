@@ -18,7 +18,6 @@ import html
 import importlib.util
 import json
 import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +36,14 @@ _PARAGRAPH_KEYS = frozenset({"text", "consultant", "aws"})
 # Control and direction characters of a customer's string, shown escaped (never obeyed: an RTL override in a
 # resource name would print it reversed). Newlines stay line breaks.
 _UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-# Long runs without a break opportunity (ARNs, DKIM keys, hashes) may break anywhere, like the HTML's
-# overflow-wrap: anywhere. A zero-width space marks the opportunities; the template's s() prints each as an empty
-# box, so the line breaks there without a character that would be copied with the identifier.
+# Long runs without a break opportunity (ARNs, DKIM keys, hashes) may break after each separator and at least every
+# _HINT_EVERY characters, so they wrap in a table cell as the HTML's overflow-wrap does. A zero-width space marks the
+# opportunities; the template's s() prints each as an empty box, so the line breaks there without a character that
+# would be copied with the identifier. Every box is a text run of its own for the typesetter: one after every
+# character made the report's PDF about half again as slow to typeset.
 _LONG_RUN = re.compile(r"[\x21-\x7e]{24,}")
+_SEPARATORS = frozenset("/:.-_=,@|?&+;")
+_HINT_EVERY = 8
 _BLOCK_RE = re.compile(r"<p>(.*?)</p>|<ul>(.*?)</ul>", re.DOTALL)
 _ITEM_RE = re.compile(r"<li>(.*?)</li>", re.DOTALL)
 
@@ -61,10 +64,23 @@ def font_path() -> Path:
     raise FontMissing(f"{FONT_FILE} not found in matplotlib-fontja")
 
 
+def _break_hints(run: str) -> str:
+    """``run`` with a zero-width space after each separator and after every ``_HINT_EVERY`` other characters."""
+    out: list[str] = []
+    since = 0
+    for char in run:
+        out.append(char)
+        since += 1
+        if char in _SEPARATORS or since >= _HINT_EVERY:
+            out.append("\u200b")
+            since = 0
+    return "".join(out).rstrip("\u200b")
+
+
 def _text(value: str) -> str:
     """A string as the PDF prints it: access keys masked, control characters escaped, long runs breakable."""
     value = _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", mask_secrets(value))
-    return _LONG_RUN.sub(lambda m: "\u200b".join(m.group()), value)
+    return _LONG_RUN.sub(lambda m: _break_hints(m.group()), value)
 
 
 def _image(value: Any) -> str | None:
@@ -158,8 +174,9 @@ def typst_input(document: dict[str, Any]) -> str:
 
 
 class Typesetter:
-    """One Typst compiler for the report template, reused for every PDF of a publish (the second compile
-    reuses the first one's parsed template and loaded font)."""
+    """A Typst compiler for the report template. One compiler typesets one PDF at a time; a second PDF of the same
+    compiler reuses the first one's parsed template and loaded font. Compilers of several threads typeset at once
+    (Typst releases the GIL): :func:`~assess_lib.report.publish.publish` gives each language its own."""
 
     def __init__(self, font: Path | None = None) -> None:
         import typst
@@ -182,10 +199,4 @@ def render_pdf(document: dict[str, Any], target: Path, font: Path | None = None)
     return Typesetter(font).render(document, target)
 
 
-def render_pdfs(jobs: Iterable[tuple[dict[str, Any], Path]], font: Path | None = None) -> list[Path]:
-    """Several documents with one compiler; the targets, in job order."""
-    typesetter = Typesetter(font)
-    return [typesetter.render(document, target) for document, target in jobs]
-
-
-__all__ = ["FontMissing", "Typesetter", "font_path", "render_pdf", "render_pdfs", "typst_input"]
+__all__ = ["FontMissing", "Typesetter", "font_path", "render_pdf", "typst_input"]

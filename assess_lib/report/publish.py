@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from collections.abc import Iterable
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import nbformat
 
 from .document import build_document, other_language, render_html
-from .pdf import render_pdfs
+from .pdf import render_pdf
 from .view import ReportView
 from .xlsx import write_workbook
 
@@ -32,11 +33,47 @@ _EXTERNAL_SCRIPT_RE = re.compile(r"<script[^>]*\bsrc=[\"']https?://[^>]*>\s*</sc
 _MATHJAX_BLOCK_RE = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
 
 
-def notebook_exporter() -> Any:
-    """nbconvert's HTML exporter as the kit uses it: inputs and prompts hidden. Reuse one: it compiles its templates once."""
-    from nbconvert import HTMLExporter
+# What nbconvert's HTMLExporter adds in a last pass through BeautifulSoup (which parsed and wrote the whole page again:
+# about a third of a notebook's conversion): a text for images that have none, and outputs reachable by keyboard.
+_IMG_WITHOUT_ALT_RE = re.compile(r"<img(?![^>]*\balt=)", re.IGNORECASE)
+_FOCUSABLE_RE = re.compile(r'(<div class="(?:[^"]*\s)?(?:jp-OutputArea-output|jp-Cell-inputWrapper)(?:\s[^"]*)?")')
+NO_ALT_TEXT = "No description has been provided for this image"
 
-    return HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+
+def notebook_exporter() -> Any:
+    """nbconvert's HTML exporter as the kit uses it: inputs and prompts hidden, the notebook validated once (not after
+    each of its preprocessors). Reuse one: it compiles its templates once."""
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class NotebookHtml(HTMLExporter):  # type: ignore[misc]
+        def from_notebook_node(self, nb: Any, resources: Any = None, **kw: Any) -> tuple[str, Any]:
+            # HTMLExporter.from_notebook_node (nbconvert 7.17) without its BeautifulSoup pass, done by _accessible.
+            info = nb.metadata.get("language_info", {})
+            lexer = info.get("pygments_lexer", info.get("name", None))
+            highlight = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            resources = self._init_resources(resources)
+            widgets = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
+            self.register_filter("highlight_code", highlight)
+            self.register_filter("filter_data_type", widgets)
+            html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            return _accessible(html), resources
+
+    return NotebookHtml(
+        template_name="lab",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        optimistic_validation=True,
+    )
+
+
+def _accessible(html: str) -> str:
+    """Images given a text where they have none, outputs made reachable by keyboard (as nbconvert's HTMLExporter does)."""
+    html = _IMG_WITHOUT_ALT_RE.sub(f'<img alt="{NO_ALT_TEXT}"', html)
+    return _FOCUSABLE_RE.sub(r'\1 tabindex="0"', html)
 
 
 def notebooks_html(notebooks: list[Path], title: str, exporter: Any = None) -> str:
@@ -86,26 +123,32 @@ def publish(
     """Write the report (HTML, PDF), the workbook and the notebooks' HTML into ``run_dir``.
 
     ``formats`` and ``languages`` narrow the output (both languages and every format by default).
-    Returns the files written, the run language's HTML first. The view model of each language is built
-    once and read by the document and the workbook.
+    Returns the files written, the run language's HTML first and the PDFs last. The view model of each language is
+    built once and read by the document and the workbook.
     """
     run_dir = Path(run_dir)
     wanted = set(formats)
     names = output_names(language)
     chosen = list(names) if languages is None else [lang for lang in names if lang in set(languages)]
-    views = {lang: ReportView(assessment, lang) for lang in chosen} if wanted & {"html", "pdf", "xlsx"} else {}
-    documents = {lang: build_document(assessment, lang, view=views[lang]) for lang in chosen} if wanted & {"html", "pdf"} else {}
     written: list[Path] = []
-    for lang in chosen:
-        if "html" in wanted:
-            target = run_dir / names[lang]["html"]
-            target.write_text(render_html(documents[lang]), encoding="utf-8")
-            written.append(target)
-        if "xlsx" in wanted:
-            written.append(write_workbook(assessment, run_dir / names[lang]["xlsx"], lang, view=views[lang]))
-    if "pdf" in wanted:
-        # Typst typesets a language's PDF in well under a second: in-process, one compiler for both.
-        written.extend(render_pdfs((documents[lang], run_dir / names[lang]["pdf"]) for lang in chosen))
+    pdfs: list[Future[Path]] = []
+    # Each language's PDF is typeset in a thread of its own (Typst releases the GIL) while the next document, the
+    # HTML and the workbook are built.
+    with ThreadPoolExecutor(max_workers=max(1, len(chosen)), thread_name_prefix="typeset") as typesetting:
+        for lang in chosen:
+            if not wanted & {"html", "pdf", "xlsx"}:
+                break
+            view = ReportView(assessment, lang)
+            document = build_document(assessment, lang, view=view) if wanted & {"html", "pdf"} else {}
+            if "pdf" in wanted:
+                pdfs.append(typesetting.submit(render_pdf, document, run_dir / names[lang]["pdf"]))
+            if "html" in wanted:
+                target = run_dir / names[lang]["html"]
+                target.write_text(render_html(document), encoding="utf-8")
+                written.append(target)
+            if "xlsx" in wanted:
+                written.append(write_workbook(assessment, run_dir / names[lang]["xlsx"], lang, view=view))
+        written.extend(pdf.result() for pdf in pdfs)
     if "notebooks" in wanted:
         customer = str(assessment.bundle.manifest.get("customer") or "")
         written.extend(publish_notebooks(run_dir, customer))
