@@ -27,7 +27,7 @@ import json
 from typing import Any
 
 from . import unserved
-from .seed_logging import INFO_TRAIL_GROUP, NAMESPACE
+from .seed_logging import INFO_TRAIL_GROUP, metric_alarms
 from .seed_second import INFO_ACCOUNT, REGIONS, AccountClients
 from .server import DEMO_ACCOUNT
 
@@ -125,20 +125,4 @@ def seed_detection(endpoint_url: str, clients: Any) -> None:
     sink = logs.describe_log_groups(logGroupNamePrefix="info-sys-siem-ingest")["logGroups"][0]["arn"]
     logs.put_subscription_filter(logGroupName=INFO_TRAIL_GROUP, filterName="to-siem", filterPattern="", destinationArn=sink)
     # 情報系 watches roles assumed by other accounts (third-party access).
-    logs.put_metric_filter(
-        logGroupName=INFO_TRAIL_GROUP,
-        filterName="external-assume-role",
-        filterPattern=_ASSUME_ROLE,
-        metricTransformations=[{"metricName": "external-assume-role", "metricNamespace": NAMESPACE, "metricValue": "1"}],
-    )
-    info("cloudwatch", TOKYO).put_metric_alarm(
-        AlarmName="external-assume-role",
-        MetricName="external-assume-role",
-        Namespace=NAMESPACE,
-        Statistic="Sum",
-        Period=300,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-        AlarmActions=[topic],
-    )
+    metric_alarms(info, INFO_TRAIL_GROUP, (("external-assume-role", _ASSUME_ROLE, True),))

@@ -149,7 +149,8 @@ def _log_delivery(clients: Any, distribution_arn: str) -> None:
     logs.create_delivery(deliverySourceName="demo-bank-www", deliveryDestinationArn=destination)
 
 
-def _metric_alarms(clients: Any, log_group: str, filters: tuple[tuple[str, str, bool], ...]) -> None:
+def metric_alarms(clients: Any, log_group: str, filters: tuple[tuple[str, str, bool], ...]) -> None:
+    """Metric filters on ``log_group`` (name, pattern, whether its alarm notifies the security-alerts topic) with an alarm each."""
     topic = clients("sns", TOKYO).create_topic(Name="security-alerts")["TopicArn"]
     logs, cloudwatch = clients("logs", TOKYO), clients("cloudwatch", TOKYO)
     for name, pattern, notifies in filters:
@@ -193,7 +194,7 @@ def _cloud_services(endpoint_url: str, clients: Any) -> None:
         )
     clients("securityhub", TOKYO).enable_security_hub(EnableDefaultStandards=True)
     info = AccountClients(endpoint_url, INFO_ACCOUNT)
-    _metric_alarms(info, INFO_TRAIL_GROUP, _INFO_FILTERS)
+    metric_alarms(info, INFO_TRAIL_GROUP, _INFO_FILTERS)
     for region in REGIONS:
         info("securityhub", region).enable_security_hub(EnableDefaultStandards=True)
     info("account", VIRGINIA).put_alternate_contact(
@@ -209,5 +210,5 @@ def seed_logging(endpoint_url: str, clients: Any) -> None:
     """Create デモ銀行's log retention, access logging, metric alarms, Security Hub and security contacts."""
     _log_groups(clients)
     _access_logs(clients)
-    _metric_alarms(clients, TRAIL_GROUP, _MAIN_FILTERS)
+    metric_alarms(clients, TRAIL_GROUP, _MAIN_FILTERS)
     _cloud_services(endpoint_url, clients)

@@ -132,22 +132,23 @@ def publish(
     chosen = list(names) if languages is None else [lang for lang in names if lang in set(languages)]
     written: list[Path] = []
     pdfs: list[Future[Path]] = []
-    # Each language's PDF is typeset in a thread of its own (Typst releases the GIL) while the next document, the
-    # HTML and the workbook are built.
+    views = {lang: ReportView(assessment, lang) for lang in chosen} if wanted & {"html", "pdf", "xlsx"} else {}
+    # Each language's PDF is typeset in a thread of its own (Typst releases the GIL), started as soon as its document
+    # is built: the HTML and the workbooks are written meanwhile.
     with ThreadPoolExecutor(max_workers=max(1, len(chosen)), thread_name_prefix="typeset") as typesetting:
-        for lang in chosen:
-            if not wanted & {"html", "pdf", "xlsx"}:
-                break
-            view = ReportView(assessment, lang)
-            document = build_document(assessment, lang, view=view) if wanted & {"html", "pdf"} else {}
+        documents = {}
+        for lang in views:
+            if wanted & {"html", "pdf"}:
+                documents[lang] = build_document(assessment, lang, view=views[lang])
             if "pdf" in wanted:
-                pdfs.append(typesetting.submit(render_pdf, document, run_dir / names[lang]["pdf"]))
+                pdfs.append(typesetting.submit(render_pdf, documents[lang], run_dir / names[lang]["pdf"]))
+        for lang in views:
             if "html" in wanted:
                 target = run_dir / names[lang]["html"]
-                target.write_text(render_html(document), encoding="utf-8")
+                target.write_text(render_html(documents[lang]), encoding="utf-8")
                 written.append(target)
             if "xlsx" in wanted:
-                written.append(write_workbook(assessment, run_dir / names[lang]["xlsx"], lang, view=view))
+                written.append(write_workbook(assessment, run_dir / names[lang]["xlsx"], lang, view=views[lang]))
         written.extend(pdf.result() for pdf in pdfs)
     if "notebooks" in wanted:
         customer = str(assessment.bundle.manifest.get("customer") or "")

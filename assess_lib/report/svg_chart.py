@@ -66,6 +66,33 @@ def _legend(entries: Sequence[tuple[str, str]], left: float, right: float, top: 
     return "".join(parts), (top + font * 1.9 if entries else top)
 
 
+def _rows_layout(
+    rows: Sequence[tuple[str, Sequence[int]]],
+    series: Sequence[tuple[str, str]],
+    width: float,
+    font: float,
+    row: float,
+    label_width: float | None,
+) -> tuple[list[list[str]], float, list[int], float]:
+    """Shared by the bar charts: each row's label lines, the row height (tall enough for the longest label), the
+    series with a value somewhere (in the legend), and the labels' width."""
+    lines = [label.split("\n") for label, _values in rows]
+    row = max(row, font * 1.25 * max([len(parts) for parts in lines] + [1]) + 6)
+    present = [i for i in range(len(series)) if any(values[i] for _label, values in rows)]
+    label_width = label_width or min(width * 0.45, max([text_width(p, font) for parts in lines for p in parts] + [20]) + 10)
+    return lines, row, present, label_width
+
+
+def _row_label(label_lines: list[str], right: float, top: float, row: float, font: float) -> str:
+    """A row's label, right-aligned at ``right`` and centred on the row starting at ``top``."""
+    first = top + row / 2 - (len(label_lines) - 1) * font * 0.6 + font * 0.35
+    return "".join(_text(right, first + n * font * 1.2, part, font, anchor="end") for n, part in enumerate(label_lines))
+
+
+def _grid_line(x: float, top: float, bottom: float, colour: str = GRID) -> str:
+    return f'<line x1="{x:.1f}" y1="{top - 2:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" stroke="{colour}"/>'
+
+
 def bars(
     rows: Sequence[tuple[str, Sequence[int]]],
     series: Sequence[tuple[str, str]],
@@ -85,13 +112,10 @@ def bars(
     ``series`` are (name, colour) in stacking order; a series with no value anywhere is left out of the legend.
     Each segment carries its row, series and count as a tooltip. Returns the SVG body and its height.
     """
-    lines = [label.split("\n") for label, _values in rows]
-    row = max(row, font * 1.25 * max([len(parts) for parts in lines] + [1]) + 6)
-    present = [i for i in range(len(series)) if any(values[i] for _label, values in rows)]
+    lines, row, present, label_width = _rows_layout(rows, series, width, font, row, label_width)
     largest = max([sum(values) for _label, values in rows] + [1])
     step = tick_step(largest)
     top_tick = math.ceil(largest / step) * step
-    label_width = label_width or min(width * 0.45, max([text_width(p, font) for parts in lines for p in parts] + [20]) + 10)
     left, right = x + label_width, x + width - 12
     parts = [_text(x + width / 2, y + font * 1.35, title, font * 1.2, anchor="middle")]
     top = y + font * 2.2
@@ -101,13 +125,11 @@ def bars(
     scale = (right - left) / top_tick
     for tick in range(0, top_tick + 1, step):
         tx = left + tick * scale
-        parts.append(f'<line x1="{tx:.1f}" y1="{top - 2:.1f}" x2="{tx:.1f}" y2="{bottom:.1f}" stroke="{GRID}"/>')
+        parts.append(_grid_line(tx, top, bottom))
         parts.append(_text(tx, bottom + font * 1.2, str(tick), font * 0.85, anchor="middle", fill=MUTED))
     for index, ((label, values), label_lines) in enumerate(zip(rows, lines, strict=True)):
         ry = top + index * row
-        first = ry + row / 2 - (len(label_lines) - 1) * font * 0.6 + font * 0.35
-        for n, part in enumerate(label_lines):
-            parts.append(_text(left - 6, first + n * font * 1.2, part, font, anchor="end"))
+        parts.append(_row_label(label_lines, left - 6, ry, row, font))
         at = 0
         for i in present:
             value = values[i]
@@ -141,13 +163,10 @@ def diverging(
     label_width: float | None = None,
 ) -> tuple[str, float]:
     """Bars either side of zero: per row, each series' gain to the right and its loss to the left (paler)."""
-    lines = [label.split("\n") for label, _values in rows]
-    row = max(row, font * 1.25 * max([len(parts) for parts in lines] + [1]) + 6)
-    present = [i for i in range(len(series)) if any(values[i] for _label, values in rows)]
+    lines, row, present, label_width = _rows_layout(rows, series, width, font, row, label_width)
     widest = max([1] + [max(sum(v for v in values if v > 0), -sum(v for v in values if v < 0)) for _l, values in rows])
     step = tick_step(widest, 4)
     reach = math.ceil(widest / step) * step
-    label_width = label_width or min(width * 0.45, max([text_width(p, font) for parts in lines for p in parts] + [20]) + 10)
     left, right = label_width, width - 12
     zero = (left + right) / 2
     scale = (right - zero) / reach
@@ -158,13 +177,11 @@ def diverging(
     bottom = top + row * len(rows)
     for tick in range(-reach, reach + 1, step):
         tx = zero + tick * scale
-        parts.append(f'<line x1="{tx:.1f}" y1="{top - 2:.1f}" x2="{tx:.1f}" y2="{bottom:.1f}" stroke="{GRID}"/>')
+        parts.append(_grid_line(tx, top, bottom))
         parts.append(_text(tx, bottom + font * 1.2, f"{tick:+d}" if tick else "0", font * 0.85, anchor="middle", fill=MUTED))
     for index, ((label, values), label_lines) in enumerate(zip(rows, lines, strict=True)):
         ry = top + index * row
-        first = ry + row / 2 - (len(label_lines) - 1) * font * 0.6 + font * 0.35
-        for n, part in enumerate(label_lines):
-            parts.append(_text(left - 6, first + n * font * 1.2, part, font, anchor="end"))
+        parts.append(_row_label(label_lines, left - 6, ry, row, font))
         gained = lost = 0
         for i in present:
             value = values[i]
@@ -182,7 +199,7 @@ def diverging(
                 f'<rect x="{x0:.1f}" y="{ry + 4:.1f}" width="{abs(value) * scale:.1f}" height="{row - 8:.1f}" fill="{colour}"{extra}>'
                 f"<title>{tip}</title></rect>"
             )
-    parts.append(f'<line x1="{zero:.1f}" y1="{top - 2:.1f}" x2="{zero:.1f}" y2="{bottom:.1f}" stroke="{MUTED}"/>')
+    parts.append(_grid_line(zero, top, bottom, MUTED))
     height = bottom + font * 1.6
     if axis_label:
         parts.append(_text(zero, bottom + font * 2.6, axis_label, font * 0.9, anchor="middle", fill=MUTED))
