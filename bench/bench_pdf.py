@@ -61,7 +61,6 @@ def main() -> int:
     from assess_lib.pipeline import load_assessment
     from assess_lib.report.document import build_document, render_html
     from assess_lib.report.pdf import Typesetter
-    from assess_lib.report.publish import publish
     from assess_lib.report.view import ReportView
 
     def document_of(assessment, lang: str) -> dict:

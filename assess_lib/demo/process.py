@@ -96,6 +96,12 @@ DEMO_SERVICES = (
 )  # fmt: skip
 
 
+# moto modules that draw from moto's random source when imported (moto.eks: its fake OIDC issuer). Imported before the
+# emulator serves, at the same point of every run; the warm-up, which runs while the seeding is answered, then draws
+# nothing (tests/test_emulator.py).
+DRAW_ON_IMPORT = ("moto.eks.models",)
+
+
 def _warm_up(services: tuple[str, ...]) -> None:
     """Do ahead, in a thread, what moto does on a service's first request and that draws no random ID: import its
     code and parse its AWS service models (about half of what the seeding waited for). Its backends, which create
@@ -118,14 +124,18 @@ def _warm_up(services: tuple[str, ...]) -> None:
 
 
 def _serve() -> None:
-    from .server import MotoServer
+    import importlib
 
     from moto.moto_api._internal import mock_random
+
+    from .server import MotoServer
 
     # The emulator's IDs (sg-..., vpc-..., hosted zones) drawn from a fixed seed: the same resources, created in the
     # same order by one seeding thread, get the same IDs in every demo run, so that its findings keep their IDs and
     # the comparison with the previous year holds.
     mock_random.seed(DEMO_RANDOM_SEED)
+    for module in DRAW_ON_IMPORT:
+        importlib.import_module(module)
     with MotoServer() as server:
         threading.Thread(target=_warm_up, args=(DEMO_SERVICES,), name="warm-up", daemon=True).start()
         print(f"{READY} {server.url}", flush=True)

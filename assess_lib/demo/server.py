@@ -35,18 +35,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def layered_server_class() -> type:
-    """ThreadedMotoServer whose application answers the registered unserved APIs first (demo/unserved.py)."""
+@functools.cache
+def dispatcher_class() -> type:
+    """moto's dispatcher of requests to its services, its answer per host name kept (see the class)."""
     from moto.backends import list_of_moto_modules
-    from moto.server import DomainDispatcherApplication, MotoRequestHandler, ThreadedMotoServer, create_backend_app
-    from werkzeug.serving import make_server
-
-    from .unserved import UnservedApis
-
-    class KeepAliveHandler(MotoRequestHandler):
-        # HTTP/1.1: a client's connection serves its next requests too. Under werkzeug's default HTTP/1.0 every
-        # call opened (and the server threaded) a connection of its own: over a thousand per demo run.
-        protocol_version = "HTTP/1.1"
+    from moto.server import DomainDispatcherApplication
 
     class Dispatcher(DomainDispatcherApplication):
         """moto's dispatcher, its answer per host name kept: moto lists its own package's folders and tries some
@@ -68,9 +61,24 @@ def layered_server_class() -> type:
                 self._backends[host] = next((name for name, pattern in self.backend_url_patterns if pattern.match(url)), None)
             return self._backends[host]
 
+    return Dispatcher
+
+
+def layered_server_class() -> type:
+    """ThreadedMotoServer whose application answers the registered unserved APIs first (demo/unserved.py)."""
+    from moto.server import MotoRequestHandler, ThreadedMotoServer, create_backend_app
+    from werkzeug.serving import make_server
+
+    from .unserved import UnservedApis
+
+    class KeepAliveHandler(MotoRequestHandler):
+        # HTTP/1.1: a client's connection serves its next requests too. Under werkzeug's default HTTP/1.0 every
+        # call opened (and the server threaded) a connection of its own: over a thousand per demo run.
+        protocol_version = "HTTP/1.1"
+
     class LayeredMotoServer(ThreadedMotoServer):
         def _server_entry(self) -> None:
-            app = EmulatorHooks(UnservedApis(Dispatcher(create_backend_app)))
+            app = EmulatorHooks(UnservedApis(dispatcher_class()(create_backend_app)))
             self._server = make_server(self._ip_address, self._port, app, True, request_handler=KeepAliveHandler)
             self._server_ready_event.set()
             self._server.serve_forever()
