@@ -458,3 +458,42 @@ def test_a_notebooks_process_started_ahead_ends_without_running_anything_when_th
     _gone, alive = psutil.wait_procs(kernels, timeout=30)
     assert not alive, "no kernel left running"
     assert not list(run.rglob("*.ipynb")) and not lines, "no notebook ran"
+
+
+def test_notebook_html_is_nbconverts_without_its_beautifulsoup_pass(demo_cli_run):
+    """The kit's exporter skips nbconvert's last pass (BeautifulSoup parsing and writing the page again, most of the
+    conversion's time) and does its two edits itself: the same text, outputs reachable by keyboard, images named."""
+    import html as html_lib
+
+    from nbconvert import HTMLExporter
+
+    from assess_lib.report.publish import notebook_exporter, notebooks_html
+
+    notebook = demo_cli_run / "notebooks" / "2_3_defense.ipynb"
+    ours = notebooks_html([notebook], "t", notebook_exporter())
+    theirs = notebooks_html(
+        [notebook],
+        "t",
+        HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True),
+    )
+
+    def text(page: str) -> str:
+        return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+    assert text(ours) == text(theirs)
+    assert ours.count('tabindex="0"') == theirs.count('tabindex="0"') > 10
+    assert ours.count("<svg") == theirs.count("<svg") > 0
+
+
+def test_the_notebook_pages_images_get_a_text_and_outputs_a_tab_stop():
+    from assess_lib.report.publish import NO_ALT_TEXT, _accessible
+
+    page = (
+        '<img src="a.png"><img alt="chart" src="b.png"><IMG SRC="c.png">'
+        '<div class="jp-OutputArea-output jp-RenderedHTMLCommon">x</div><div class="jp-Cell-inputWrapper">y</div>'
+        '<div class="jp-OutputArea-child">z</div><div class="not-jp-OutputArea-output-x">w</div>'
+    )
+    done = _accessible(page)
+    assert done.count(f'alt="{NO_ALT_TEXT}"') == 2 and 'alt="chart"' in done
+    assert done.count('tabindex="0"') == 2
+    assert '<div class="jp-OutputArea-child">z</div>' in done and '<div class="not-jp-OutputArea-output-x">w</div>' in done

@@ -159,3 +159,26 @@ def test_bookmarks_and_cross_references(demo_cli_run, name):
         if annot.get_object().get("/Subtype") == "/Link"
     ]
     assert len(links) > 40 and all("/Dest" in a or "/GoTo" in str(a.get("/A", {}).get("/S")) for a in links)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0f" * 32,  # a SHA-256 of the evidence inventory
+        "arn:aws:iam::123456789012:role/AVeryLongRoleNameWithoutAnySeparatorsAtAllInIt",
+        "evidence/123456789012/ap-northeast-1/ec2.instances.json",
+    ],
+)
+def test_long_identifiers_may_break_every_eight_characters_and_at_separators(value):
+    """A long run gets a break mark after each separator and at least every 8 characters (an empty box in the PDF,
+    nothing in the copied text); a mark after every character made the report about half again as slow to typeset."""
+    pieces = pdf_mod._text(value).split("\u200b")
+    assert "".join(pieces) == value
+    assert all(1 <= len(piece) <= 8 for piece in pieces)
+    assert all(len(piece) == 8 or piece[-1] in pdf_mod._SEPARATORS for piece in pieces[:-1])
+    assert len(pieces) >= len(value) / 8
+
+
+def test_short_values_get_no_break_marks():
+    assert pdf_mod._text("sg-0123456789abcdef0") == "sg-0123456789abcdef0"
+    assert pdf_mod._text("勘定系のバケット demo-bank-core-logs") == "勘定系のバケット demo-bank-core-logs"
