@@ -679,6 +679,14 @@ def select_evidence(
     return tables
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """``frame.to_dict(orient="records")``, column by column (a quarter of its time: a report converts two hundred)."""
+    if frame.columns.empty or not frame.columns.is_unique:
+        return frame.to_dict(orient="records")
+    names = list(frame.columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*(frame[name].tolist() for name in names), strict=True)]
+
+
 def evidence_table(frame: pd.DataFrame, dataset: str, lang: str, limit: int | None = None) -> dict[str, Any]:
     """Evidence rows as a readable, bounded table: labelled headings, formatted values, chosen columns.
 
@@ -694,7 +702,7 @@ def evidence_table(frame: pd.DataFrame, dataset: str, lang: str, limit: int | No
         fixed.remove("account")
     if "region" in fixed and set(shown["region"]) <= {GLOBAL}:
         fixed.remove("region")
-    records = shown.to_dict(orient="records")
+    records = _records(shown)
     if dataset == "attestation.answers":
         records = [dict(r, answer=_answer_value(r, lang)) for r in records]
     if curated:
