@@ -29,6 +29,7 @@ TOKYO = "ap-northeast-1"
 VENDOR = "999988887777"
 SISTER = "345678901234"  # another assessed account of the institution
 OWN = {ACCOUNT, SISTER}
+VENDOR_ISSUER = "https://oidc.eks.ap-northeast-1.amazonaws.com/id/0123456789ABCDEFVENDOR"
 REGIONAL = [
     "kms.keys",
     "kms.key_policies",
@@ -41,6 +42,7 @@ REGIONAL = [
     "ecr.repositories",
     "ecr.repository_policies",
     "ram.resource_shares",
+    "eks.clusters",
 ]
 GLOBALS = [
     "organizations.accounts",
@@ -161,6 +163,15 @@ def _seed(url: str) -> None:
     iam.create_open_id_connect_provider(
         Url="https://token.actions.githubusercontent.com", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["a" * 40]
     )
+    # Pods of the institution's own EKS cluster assume a role through its OIDC issuer (not an outside party); a role
+    # trusting another EKS cluster's issuer (a vendor's) is named by the whole issuer, not its last segment.
+    eks = _client(url, "eks")
+    eks.create_cluster(name="tp-core", roleArn=lambda_role["Role"]["Arn"], resourcesVpcConfig={})
+    issuers = [eks.describe_cluster(name="tp-core")["cluster"]["identity"]["oidc"]["issuer"], VENDOR_ISSUER]
+    for role, issuer in zip(("tp-pods", "tp-vendor-pods"), issuers, strict=True):
+        provider = iam.create_open_id_connect_provider(Url=issuer, ClientIDList=["sts.amazonaws.com"], ThumbprintList=["b" * 40])
+        federated = {"Federated": provider["OpenIDConnectProviderArn"]}
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=_doc(_allow(federated, "sts:AssumeRoleWithWebIdentity")))
 
     s3 = _client(url, "s3")
     location = {"LocationConstraint": TOKYO}
@@ -278,7 +289,11 @@ def test_register_of_external_parties(estate):
     ) in by_kind
     stale = next(r for r in rows if r["resource"].endswith("role/vendor-stale"))
     assert stale["external_id_required"] is False and stale["last_used"] is not None and stale["account"] == ACCOUNT
-    assert {r["party"] for r in rows} == {VENDOR, "*", "token.actions.githubusercontent.com"}, "own accounts never listed"
+    vendor_cluster = VENDOR_ISSUER.removeprefix("https://")
+    assert {r["party"] for r in rows} == {VENDOR, "*", "token.actions.githubusercontent.com", vendor_cluster}, (
+        "own accounts and the institution's own EKS cluster are never listed"
+    )
+    assert {r["resource"] for r in rows if r["party"] == vendor_cluster} == {f"arn:aws:iam::{ACCOUNT}:role/tp-vendor-pods"}
     assert set(rows[0]) >= {
         "party",
         "kind",
@@ -343,3 +358,24 @@ def test_nothing_to_assess_and_missing_evidence(tmp_path):
     }
     table = third_party_table(partial, "en")
     assert any("not collected: kms.key_policies" in p for p in table["Party"])
+
+
+def test_an_eks_issuer_is_the_institutions_own_only_where_its_cluster_was_listed():
+    """Hand-built evidence (the issuer's cluster in the same account): with the cluster listed the role its pods assume
+    is no outside access; where the cluster listing is missing the provider is named, never assumed to be our own."""
+    issuer = "oidc.eks.ap-northeast-1.amazonaws.com/id/OWNCLUSTER"
+    provider = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{issuer}"
+    role = {
+        "entity_type": "role",
+        "name": "pods",
+        "arn": f"arn:aws:iam::{ACCOUNT}:role/pods",
+        "trust_policy": {"Statement": [_allow({"Federated": provider}, "sts:AssumeRoleWithWebIdentity")]},
+    }
+    tables = {
+        ("iam.authorization_details", ACCOUNT, GLOBAL): [role],
+        ("iam.oidc_providers", ACCOUNT, GLOBAL): [{"arn": provider, "url": issuer}],
+        ("ram.resource_shares", ACCOUNT, TOKYO): [],
+    }
+    assert [(r["party"], r["kind"]) for r in external_parties(tables)] == [(issuer, "oidc")]
+    listed = {**tables, ("eks.clusters", ACCOUNT, TOKYO): [{"name": "core", "oidc_issuer": f"https://{issuer}"}]}
+    assert external_parties(listed) == []

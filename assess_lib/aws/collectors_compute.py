@@ -166,6 +166,7 @@ def collect_eks_clusters(ctx: AccountContext, calls: Calls, region: str) -> list
                     "version": cluster.get("version"),
                     "platform_version": cluster.get("platformVersion"),
                     "status": cluster.get("status"),
+                    "oidc_issuer": ((cluster.get("identity") or {}).get("oidc") or {}).get("issuer"),
                 }
             )
     return rows

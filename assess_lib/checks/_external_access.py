@@ -276,6 +276,32 @@ def _row(party: str, kind: str, account: str, region: str, resource: str, resour
     }
 
 
+def provider_name(arn: str) -> str:
+    """An identity provider named as IAM names it: a SAML provider's name, an OIDC provider's URL without its scheme
+    (``oidc.eks.ap-northeast-1.amazonaws.com/id/EXAMPLE``, not its last segment ``EXAMPLE``)."""
+    for marker in (":saml-provider/", ":oidc-provider/"):
+        if marker in arn:
+            return arn.split(marker, 1)[1]
+    return arn
+
+
+def cluster_issuers(read: Reader, regions: Iterable[str]) -> set[str]:
+    """The OpenID Connect issuers of an account's EKS clusters, as IAM names their providers. Roles trusting one let
+    the cluster's own pods in, not an outside party. A region whose clusters were not listed adds none (the
+    providers are then listed as parties: the register errs towards naming them)."""
+    issuers: set[str] = set()
+    for region in regions:
+        try:
+            clusters = read("eks.clusters", region)
+        except EvidenceUnavailable:
+            continue
+        for cluster in clusters:
+            issuer = str(cluster.get("oidc_issuer") or "")
+            if issuer:
+                issuers.add(issuer.removeprefix("https://").rstrip("/"))
+    return issuers
+
+
 def _provider_kind(arn: str) -> str | None:
     if ":saml-provider/" in arn:
         return "saml"
@@ -284,8 +310,12 @@ def _provider_kind(arn: str) -> str | None:
     return None
 
 
-def role_trust_rows(roles: list[dict[str, Any]], account: str, own: set[str], org_id: str | None) -> Iterator[dict[str, Any]]:
-    """Roles whose trust policy lets in outside accounts, everyone, or a federated identity provider."""
+def role_trust_rows(
+    roles: list[dict[str, Any]], account: str, own: set[str], org_id: str | None, own_issuers: Iterable[str] = ()
+) -> Iterator[dict[str, Any]]:
+    """Roles whose trust policy lets in outside accounts, everyone, or a federated identity provider (not the
+    estate's own EKS clusters, ``own_issuers``: see :func:`cluster_issuers`)."""
+    own_issuers = set(own_issuers)
     for role in roles:
         if role.get("entity_type") != "role":
             continue
@@ -294,7 +324,9 @@ def role_trust_rows(roles: list[dict[str, Any]], account: str, own: set[str], or
             party = grant["party"]
             if grant["principal_type"] == "federated":
                 kind = _provider_kind(party) or "oidc"  # web identity (accounts.google.com, cognito...)
-                party = party.rsplit("/", 1)[-1] if ":" in party else party
+                party = provider_name(party)
+                if party in own_issuers:
+                    continue
             yield _row(
                 party,
                 kind,
@@ -309,12 +341,17 @@ def role_trust_rows(roles: list[dict[str, Any]], account: str, own: set[str], or
             )
 
 
-def provider_rows(providers: list[dict[str, Any]], kind: str, account: str) -> Iterator[dict[str, Any]]:
-    """Identity providers, one row each (the roles trusting one are listed by :func:`role_trust_rows`)."""
+def provider_rows(
+    providers: list[dict[str, Any]], kind: str, account: str, own_issuers: Iterable[str] = ()
+) -> Iterator[dict[str, Any]]:
+    """Identity providers, one row each (the roles trusting one are listed by :func:`role_trust_rows`), but those of
+    the estate's own EKS clusters."""
+    own_issuers = set(own_issuers)
     for provider in providers:
         arn = str(provider.get("arn") or "")
-        name = arn.rsplit("/", 1)[-1] if "/" in arn else str(provider.get("name") or provider.get("url") or arn)
-        yield _row(name, kind, account, GLOBAL, arn, f"{kind}_provider")
+        name = provider_name(arn) if "/" in arn else str(provider.get("name") or provider.get("url") or arn)
+        if name not in own_issuers:
+            yield _row(name, kind, account, GLOBAL, arn, f"{kind}_provider")
 
 
 def policy_rows(
@@ -400,11 +437,17 @@ def account_parties(
         except EvidenceUnavailable as missing:
             gaps.append(missing)
 
-    take(role_trust_rows, "iam.authorization_details", GLOBAL, account, own, org_id)
+    issuers = cluster_issuers(read, regions)
+    take(role_trust_rows, "iam.authorization_details", GLOBAL, account, own, org_id, issuers)
     # Providers a role trusts are already named by that role's row.
     trusted = {r["party"] for r in rows if r["kind"] in ("saml", "oidc")}
     for dataset, kind in (("iam.saml_providers", "saml"), ("iam.oidc_providers", "oidc")):
-        take(lambda found, k: [r for r in provider_rows(found, k, account) if r["party"] not in trusted], dataset, GLOBAL, kind)
+        take(
+            lambda found, k: [r for r in provider_rows(found, k, account, issuers) if r["party"] not in trusted],
+            dataset,
+            GLOBAL,
+            kind,
+        )
     take(policy_rows, "s3.buckets", GLOBAL, "s3_bucket", "bucket", account, GLOBAL, own, org_id)
     take(delegated_admin_rows, "organizations.delegated_administrators", GLOBAL, account, own)
     for region in regions:
