@@ -104,8 +104,9 @@ DRAW_ON_IMPORT = ("moto.eks.models",)
 
 def _warm_up(services: tuple[str, ...]) -> None:
     """Do ahead, in a thread, what moto does on a service's first request and that draws no random ID: import its
-    code and parse its AWS service models (about half of what the seeding waited for). Its backends, which create
-    resources with random IDs (a default VPC), are left to the requests, so that IDs come in the seeding's order."""
+    code and parse its AWS service models (most of what a service's first request cost the seeding). Its backends,
+    which create resources with random IDs (a default VPC), are left to the requests, so that IDs come in the
+    seeding's order."""
     import importlib
 
     from moto.backends import get_backend
