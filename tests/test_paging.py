@@ -52,12 +52,16 @@ class PagingService:
                     service.requests += 1
                     n = service.requests
                     marker = next(markers, None) if n < GIVE_UP else None
+                acl = f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/acl-{n}/{n}"
                 body: dict = {
                     "SecretList": [{"Name": f"secret-{n}", "ARN": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:s{n}"}],
                     "Accounts": [{"Id": f"{n:012d}", "Status": "ACTIVE"}],
+                    "LoggingConfigurations": [{"ResourceArn": acl, "LogDestinationConfigs": []}],
+                    "WebACLs": [{"Name": f"acl-{n}", "Id": str(n), "ARN": acl}],
                 }
                 if marker is not None:
                     body["NextToken"] = marker
+                    body["NextMarker"] = marker  # WAFv2's name for it
                 payload = json.dumps(body).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-amz-json-1.1")
@@ -88,12 +92,12 @@ def factory(url: str) -> ClientFactory:
     return ClientFactory(explicit_session(KEYS), endpoint_url=url, max_attempts=1, timeout=10.0)
 
 
-def secrets_dataset(url: str, tmp_path: Path):
-    """The secretsmanager.secrets dataset gathered as a run gathers it, and the saved bundle's entry."""
+def secrets_dataset(url: str, tmp_path: Path, dataset: str = "secretsmanager.secrets"):
+    """A dataset (the secrets by default) gathered as a run gathers it, and the saved bundle's entry."""
     store = EvidenceStore(run_id="paging", started_at="2026-01-01T00:00:00+00:00")
-    record = AccountContext(ACCOUNT, factory(url), store, [REGION]).dataset("secretsmanager.secrets", REGION)
+    record = AccountContext(ACCOUNT, factory(url), store, [REGION]).dataset(dataset, REGION)
     store.save(tmp_path / "run", "2026-01-01T00:01:00+00:00")
-    return record, Bundle.load(tmp_path / "run").entry("secretsmanager.secrets", ACCOUNT, REGION)
+    return record, Bundle.load(tmp_path / "run").entry(dataset, ACCOUNT, REGION)
 
 
 def test_endless_listing_stops_at_the_bound_and_is_an_error_of_the_dataset(tmp_path: Path):
@@ -118,6 +122,21 @@ def test_marker_seen_before_is_an_error_at_once(tmp_path: Path):
     assert entry["status"] == "error" and entry["error_code"] == "PageMarkerRepeated"
     assert "secretsmanager:ListSecrets" in entry["error_message"] and "incomplete" in entry["error_message"]
     assert service.requests == 4  # A, B, C, then A again: stopped there
+
+
+def test_waf_listings_without_a_paginator_are_bounded_the_same_way(tmp_path: Path):
+    """WAFv2 pages with NextMarker and botocore has no paginator for it: the kit's own loop has the same bounds."""
+    with PagingService(fresh_markers()) as service:
+        _record, entry = secrets_dataset(service.url, tmp_path / "endless", "wafv2.web_acl_logging")
+    assert entry["status"] == "error" and entry["error_code"] == "ListingTruncated"
+    assert "wafv2:ListLoggingConfigurations" in entry["error_message"] and service.requests == MAX_PAGES
+    with PagingService(itertools.cycle(["A", "B", "C"])) as service:
+        _record, entry = secrets_dataset(service.url, tmp_path / "circle", "wafv2.web_acls")
+    assert entry["status"] == "error" and entry["error_code"] == "PageMarkerRepeated" and service.requests == 4
+    assert "wafv2:ListWebACLs" in entry["error_message"]
+    with PagingService(iter(["p2", "p3"])) as service:  # three pages of one web ACL each, then GetWebACL for each
+        _record, entry = secrets_dataset(service.url, tmp_path / "ends", "wafv2.web_acls")
+    assert entry["status"] == "ok" and entry["row_count"] == 3 and service.requests == 6
 
 
 def test_a_listing_that_ends_is_gathered_whole(tmp_path: Path):

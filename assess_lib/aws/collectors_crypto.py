@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .collectors import HOME_REGION, AccountContext, Calls, _error_code, collector
+from .collectors import HOME_REGION, AccountContext, Calls, _error_code, collector, waf_pages
 
 _SAMPLE = 20  # resources listed per certificate (in_use stays exact)
 
@@ -215,20 +215,15 @@ def _statement_kinds(statement: dict[str, Any]) -> tuple[list[dict[str, Any]], b
 def _web_acls(calls: Calls, scope: str, region: str) -> list[dict[str, Any]]:
     """Every web ACL of ``scope`` with its rules summarised; GetWebACL per ACL (ListWebACLs gives no rules)."""
     rows = []
-    marker: str | None = None
-    while True:  # ListWebACLs has no botocore paginator
-        page = calls.call("wafv2", "list_web_acls", region=region, Scope=scope, **({"NextMarker": marker} if marker else {}))
-        for item in page.get("WebACLs", []):
-            try:
-                acl = calls.call("wafv2", "get_web_acl", region=region, Name=item["Name"], Scope=scope, Id=item["Id"])
-            except ClientError as err:
-                if _error_code(err) == "WAFNonexistentItemException":
-                    continue  # deleted between the two calls
-                raise
-            rows.append(_acl_row(acl.get("WebACL") or {}, scope))
-        marker = page.get("NextMarker")
-        if not marker or not page.get("WebACLs"):
-            return rows
+    for item in waf_pages(calls, "list_web_acls", "WebACLs", scope, region):
+        try:
+            acl = calls.call("wafv2", "get_web_acl", region=region, Name=item["Name"], Scope=scope, Id=item["Id"])
+        except ClientError as err:
+            if _error_code(err) == "WAFNonexistentItemException":
+                continue  # deleted between the two calls
+            raise
+        rows.append(_acl_row(acl.get("WebACL") or {}, scope))
+    return rows
 
 
 def _acl_row(acl: dict[str, Any], scope: str) -> dict[str, Any]:

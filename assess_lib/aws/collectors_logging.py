@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .collectors import HOME_REGION, AccountContext, Calls, collector
+from .collectors import HOME_REGION, AccountContext, Calls, collector, waf_pages
 from .errors import classify
 
 _NO_LIFECYCLE = ("NoSuchLifecycleConfiguration",)
@@ -120,7 +120,7 @@ def collect_load_balancer_logging(ctx: AccountContext, calls: Calls, region: str
 def _web_acl_logging(calls: Calls, scope: str, region: str | None) -> list[dict[str, Any]]:
     """Web ACLs of ``scope`` with their logging destinations: two listings, none per web ACL."""
     destinations: dict[str, list[str]] = {}
-    for config in _all_pages(calls, "list_logging_configurations", "LoggingConfigurations", scope, region):
+    for config in waf_pages(calls, "list_logging_configurations", "LoggingConfigurations", scope, region):
         destinations[config["ResourceArn"]] = list(config.get("LogDestinationConfigs", []) or [])
     return [
         {
@@ -129,25 +129,8 @@ def _web_acl_logging(calls: Calls, scope: str, region: str | None) -> list[dict[
             "scope": scope,
             "log_destinations": destinations.get(acl["ARN"], []),
         }
-        for acl in _all_pages(calls, "list_web_acls", "WebACLs", scope, region)
+        for acl in waf_pages(calls, "list_web_acls", "WebACLs", scope, region)
     ]
-
-
-def _all_pages(calls: Calls, operation: str, key: str, scope: str, region: str | None) -> list[dict[str, Any]]:
-    """WAFv2 listings page with NextMarker and have no botocore paginator: follow the marker, bounded."""
-    items: list[dict[str, Any]] = []
-    marker: str | None = None
-    for _ in range(calls.max_pages):
-        kwargs: dict[str, Any] = {"Scope": scope, "Limit": 100}
-        if marker:
-            kwargs["NextMarker"] = marker
-        page = calls.call("wafv2", operation, region=region, **kwargs)
-        items.extend(page.get(key, []) or [])
-        next_marker = page.get("NextMarker")
-        if not next_marker or next_marker == marker or not page.get(key):
-            return items
-        marker = next_marker
-    return items
 
 
 @collector("wafv2.web_acl_logging")
