@@ -352,3 +352,18 @@ def test_no_japanese_in_the_report_code():
     for path in files:
         found = japanese.search(path.read_text(encoding="utf-8"))
         assert not found, f"{path.name}: {found.group()!r}"
+
+
+def test_the_second_language_reuses_the_evidence_selection_and_shows_the_same(demo_run):
+    """The evidence rows an item rests on are the same in both languages: the second view takes the first one's
+    selection (publish does), and its document is the one it would have built alone."""
+    from assess_lib.report.view import ReportView
+
+    assessment = load_assessment(demo_run)
+    ja = ReportView(assessment, "ja")
+    alone = doc_mod.build_document(assessment, "en", view=ReportView(assessment, "en"))
+    shared_view = ReportView(assessment, "en", share=ja)
+    assert shared_view._evidence is ja._evidence
+    assert doc_mod.build_document(assessment, "en", view=shared_view) == alone
+    other = load_assessment(demo_run)  # another assessment's view shares nothing
+    assert ReportView(other, "en", share=ja)._evidence is not ja._evidence

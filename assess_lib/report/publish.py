@@ -132,7 +132,9 @@ def publish(
     chosen = list(names) if languages is None else [lang for lang in names if lang in set(languages)]
     written: list[Path] = []
     pdfs: list[Future[Path]] = []
-    views = {lang: ReportView(assessment, lang) for lang in chosen} if wanted & {"html", "pdf", "xlsx"} else {}
+    views: dict[str, ReportView] = {}
+    for lang in chosen if wanted & {"html", "pdf", "xlsx"} else []:
+        views[lang] = ReportView(assessment, lang, share=next(iter(views.values()), None))
     # Each language's PDF is typeset in a thread of its own (Typst releases the GIL), started as soon as its document
     # is built: the HTML and the workbooks are written meanwhile.
     with ThreadPoolExecutor(max_workers=max(1, len(chosen)), thread_name_prefix="typeset") as typesetting:

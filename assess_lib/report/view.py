@@ -946,7 +946,11 @@ class SectionRow:
 class ReportView:
     """Everything the outputs show of one assessment, in one language; built once, read by every output."""
 
-    def __init__(self, assessment: Any, lang: str, checks: dict[str, CheckText] | None = None) -> None:
+    def __init__(
+        self, assessment: Any, lang: str, checks: dict[str, CheckText] | None = None, share: ReportView | None = None
+    ) -> None:
+        """``share``: the view of the same assessment in the other language, whose evidence selection (the same
+        rows in both languages) this one reuses instead of reading it again."""
         self.lang = _lang(lang)
         self.assessment = assessment
         self.bundle = self.assessment.bundle
@@ -972,6 +976,8 @@ class ReportView:
         self.by_id = {item.id: item for item in self.items}
         self._evidence_rows: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
         self._evidence: dict[str, list[dict[str, Any]]] = {}
+        if share is not None and share.assessment is assessment:
+            self._evidence_rows, self._evidence = share._evidence_rows, share._evidence
 
     def _item(self, control: Any, result: ItemResult, own: list[FindingView]) -> ItemView:
         lang = self.lang
