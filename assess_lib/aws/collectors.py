@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from .. import evidence as ev
 from ..evidence import GLOBAL, CollectionError, EvidenceStore
 from .errors import classify
-from .session import MARKER_REPEATED, MAX_ITEMS, MAX_PAGES, TRUNCATED, ClientFactory, bounded_pages
+from .session import MAX_ITEMS, MAX_PAGES, ClientFactory, api_name, bounded_pages, listing_truncated, marker_repeated
 
 # Global services are called through this region (IAM, Organizations, S3 control...).
 HOME_REGION = "us-east-1"
@@ -92,6 +92,28 @@ class Calls:
             self.count += 1
             pages.append(page)
         return pages
+
+    def token_pages(
+        self, service: str, operation: str, token_key: str, region: str | None = None, **kwargs: Any
+    ) -> list[dict[str, Any]]:
+        """Every page of a listing botocore has no paginator for (its next page named by ``token_key`` of each
+        answer), bounded like :meth:`paginate`: a token handed back again, or a page past ``max_pages``, raises
+        :class:`CollectionError`, never a partial listing."""
+        pages: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        while True:
+            page = self.call(service, operation, region=region, **kwargs)
+            pages.append(page)
+            token = page.get(token_key)
+            if not token:
+                return pages
+            api = api_name(self.client(service, region), operation)
+            if token in seen:
+                raise marker_repeated(api, len(pages))
+            if len(pages) >= self.max_pages:
+                raise listing_truncated(api, f"{self.max_pages} pages", len(pages))
+            seen.add(token)
+            kwargs[token_key] = token
 
 
 Collector = Callable[[AccountContext, Calls, str], list[dict[str, Any]]]
@@ -380,39 +402,9 @@ def collect_ses_identities(ctx: AccountContext, calls: Calls, region: str) -> li
 
 
 def waf_pages(calls: Calls, operation: str, key: str, scope: str, region: str | None) -> list[dict[str, Any]]:
-    """The items of a WAFv2 listing (``key`` of each page), which pages with NextMarker and has no botocore paginator.
-
-    Bounded like :func:`~assess_lib.aws.session.bounded_pages`: a marker handed back again, or a page beyond
-    ``calls.max_pages``, is a :class:`CollectionError`, never a partial listing.
-    """
-    api = "wafv2:" + calls.client("wafv2", region).meta.method_to_api_mapping.get(operation, operation)
-    items: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    marker: str | None = None
-    for pages in range(1, calls.max_pages + 1):
-        kwargs: dict[str, Any] = {"Scope": scope, "Limit": 100}
-        if marker:
-            kwargs["NextMarker"] = marker
-        page = calls.call("wafv2", operation, region=region, **kwargs)
-        items.extend(page.get(key, []) or [])
-        marker = page.get("NextMarker")
-        if not marker or not page.get(key):
-            return items
-        if marker in seen:
-            raise CollectionError(
-                ev.OTHER,
-                MARKER_REPEATED,
-                f"{api}: the service returned a page marker again after {pages} pages; the listing is incomplete",
-                pages,
-            )
-        seen.add(marker)
-    raise CollectionError(
-        ev.OTHER,
-        TRUNCATED,
-        f"{api}: listing truncated at {calls.max_pages} pages, the bound per call; more pages were offered "
-        "and the listing is incomplete",
-        calls.max_pages,
-    )
+    """The items (``key`` of each page) of a WAFv2 listing, which pages with NextMarker (see :meth:`Calls.token_pages`)."""
+    pages = calls.token_pages("wafv2", operation, "NextMarker", region=region, Scope=scope, Limit=100)
+    return [item for page in pages for item in page.get(key) or []]
 
 
 from . import collectors_identity  # noqa: F401  (registers the identity and logging collectors)

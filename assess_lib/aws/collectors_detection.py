@@ -15,31 +15,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..evidence import OTHER, CollectionError
 from .collectors import AccountContext, Calls, _error_code, collector
 from .collectors_logging import _NOT_SUBSCRIBED
-from .session import TRUNCATED
 
 # GuardDuty's severity bands: 7.0-8.9 high, 9.0-10.0 critical.
 HIGH_SEVERITY = 7
 _GET_FINDINGS_BATCH = 50  # GetFindings accepts at most 50 finding IDs per call
-_MAX_TOKEN_PAGES = 100  # bound of the listings botocore has no paginator for
-
-
-def _token_pages(calls: Calls, service: str, operation: str, token_key: str, **kwargs: Any) -> list[dict[str, Any]]:
-    """Every page of a listing botocore has no paginator for, bounded like the paginated ones."""
-    pages: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    while True:
-        page = calls.call(service, operation, **kwargs)
-        pages.append(page)
-        token = page.get(token_key)
-        if not token:
-            return pages
-        if token in seen or len(pages) >= _MAX_TOKEN_PAGES:
-            raise CollectionError(OTHER, TRUNCATED, f"{service}:{operation}: listing incomplete after {len(pages)} pages", 0)
-        seen.add(token)
-        kwargs[token_key] = token
 
 
 def _enabled_detectors(ctx: AccountContext, region: str) -> list[str]:
@@ -59,7 +40,7 @@ def collect_publishing_destinations(ctx: AccountContext, calls: Calls, region: s
     rows = []
     for detector in ctx.rows_or_raise("guardduty.detectors", region):
         detector_id = detector["detector_id"]
-        for page in _token_pages(calls, "guardduty", "list_publishing_destinations", "NextToken", DetectorId=detector_id):
+        for page in calls.token_pages("guardduty", "list_publishing_destinations", "NextToken", DetectorId=detector_id):
             for dest in page.get("Destinations", []) or []:
                 detail = calls.call(
                     "guardduty", "describe_publishing_destination", DetectorId=detector_id, DestinationId=dest["DestinationId"]

@@ -180,7 +180,7 @@ def bounded_pages(
     before: a listing that never ends or goes round in a circle is an error, never a partial result.
     """
     iterator = client.get_paginator(operation).paginate(**kwargs)
-    api = f"{client.meta.service_model.service_name}:{client.meta.method_to_api_mapping.get(operation, operation)}"
+    api = api_name(client, operation)
     # botocore itself only notices a marker returned twice in a row; one seen anywhere before is caught here.
     next_token = getattr(iterator, "_get_next_token", None)
     seen: set[str] = set()
@@ -194,22 +194,36 @@ def bounded_pages(
             return  # the last page
         marker = json.dumps(token, sort_keys=True, default=str)
         if token and marker in seen:
-            raise CollectionError(
-                ev.OTHER,
-                MARKER_REPEATED,
-                f"{api}: the service returned a page marker again after {pages} pages; the listing is incomplete",
-                pages,
-            )
+            raise marker_repeated(api, pages)
         seen.add(marker)
         if pages >= max_pages or items >= max_items:
             bound = f"{max_pages} pages" if pages >= max_pages else f"{max_items} items"
-            raise CollectionError(
-                ev.OTHER,
-                TRUNCATED,
-                f"{api}: listing truncated at {bound} ({pages} pages, {items} items), the bound per call; "
-                "more pages were offered and the listing is incomplete",
-                pages,
-            )
+            raise listing_truncated(api, f"{bound} ({pages} pages, {items} items)", pages)
+
+
+def api_name(client: Any, operation: str) -> str:
+    """``service:ApiName`` of a client's method, as errors and the permission list name it."""
+    return f"{client.meta.service_model.service_name}:{client.meta.method_to_api_mapping.get(operation, operation)}"
+
+
+def marker_repeated(api: str, pages: int) -> CollectionError:
+    """The error of a listing whose service handed back a page marker it gave before (it would go round for ever)."""
+    return CollectionError(
+        ev.OTHER,
+        MARKER_REPEATED,
+        f"{api}: the service returned a page marker again after {pages} pages; the listing is incomplete",
+        pages,
+    )
+
+
+def listing_truncated(api: str, bound: str, pages: int) -> CollectionError:
+    """The error of a listing that offered more pages than its bound: never kept as a partial listing."""
+    return CollectionError(
+        ev.OTHER,
+        TRUNCATED,
+        f"{api}: listing truncated at {bound}, the bound per call; more pages were offered and the listing is incomplete",
+        pages,
+    )
 
 
 def organization_accounts(factory: ClientFactory, max_pages: int = MAX_PAGES, max_items: int = MAX_ITEMS) -> list[str]:
