@@ -77,6 +77,14 @@ def test_unused_roles(tmp_path):
     assert found == {"role/busy": "pass", "role/idle": "fail", "role/never": "fail", "role/fresh": "pass"}
 
 
+def test_a_role_made_while_the_collection_ran_is_zero_days_old(tmp_path):
+    """Created after the assessment's reference time (when collection started): 0 days old, never "-1 days"."""
+    rows = [role("made-during-the-run", {}, last_used=None, create_date=(NOW + dt.timedelta(minutes=3)).isoformat())]
+    [finding] = run_one("iam_unused_roles", authz(tmp_path, rows))
+    assert finding.verdict.value == "pass"
+    assert "created 0 days ago" in finding.message_en and "-1" not in finding.message_en
+
+
 def report_user(name, console=True):
     return {"user": name, "password_enabled": "true" if console else "false", "mfa_active": "true"}
 

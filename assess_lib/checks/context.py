@@ -237,8 +237,10 @@ class CheckContext:
         )
 
     def days_since(self, value: Any) -> int | None:
+        """Whole days from ``value`` to the assessment's reference time (when collection started); a date after it (a
+        resource made while the collection ran) is 0 days ago."""
         when = parse_time(value)
-        return None if when is None else (self.now - when).days
+        return None if when is None else max(0, (self.now - when).days)
 
     def _add(
         self,
