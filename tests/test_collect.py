@@ -184,3 +184,62 @@ def test_api_calls_per_account_do_not_grow_with_iam_users(aws, tmp_path):
 
     few, many = calls_with(5, "few"), calls_with(400, "many")
     assert few == many and few["iam.authorization_details"] == 1
+
+
+def test_accounts_share_clients_and_every_request_is_signed_as_its_own_account(aws):
+    """One client per service and region serves every account (creating clients cost more than most of their calls):
+    each request is signed as the account whose factory made the call, also with both accounts' threads on the same
+    client at once and through a paginator's later pages; a request made outside any account is refused, never sent
+    with some account's keys."""
+    import threading
+
+    import botocore.exceptions
+
+    from assess_lib.aws.session import ClientFactory, assume_role_factory, base_session
+
+    other = "210987654321"
+    # The other account is seeded through a role the emulator lets the test assume.
+    keys = aws.client("sts").assume_role(RoleArn=f"arn:aws:iam::{other}:role/Seed", RoleSessionName="seed")["Credentials"]
+    iam_of = {ACCOUNT: aws.client("iam", "us-east-1"), other: iam_client(aws.url, keys)}
+    for account, iam in iam_of.items():
+        for i in range(7):
+            iam.create_user(UserName=f"{account}-user{i}")
+    base = ClientFactory(base_session(params().aws), aws.url, max_attempts=1)
+    try:
+        member = assume_role_factory(base, other, "Audit", "test")
+        assert member.shared is base.shared
+        seen: dict[str, list[set[str]]] = {ACCOUNT: [], other: []}
+
+        def users_of(account: str, factory: ClientFactory) -> None:
+            for _ in range(5):
+                client = factory.client("iam", "us-east-1")
+                pages = client.get_paginator("list_users").paginate(PaginationConfig={"PageSize": 2})
+                seen[account].append({u["UserName"] for page in pages for u in page["Users"]})
+
+        threads = [threading.Thread(target=users_of, args=pair) for pair in [(ACCOUNT, base), (other, member)] * 3]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for account in (ACCOUNT, other):
+            assert seen[account] == [{f"{account}-user{i}" for i in range(7)}] * 15  # four pages each, all its own
+        assert base.client("iam", "us-east-1")._client is member.client("iam", "us-east-1")._client
+        with pytest.raises(botocore.exceptions.NoCredentialsError):
+            base.shared.client("iam", "us-east-1").list_users()  # no account: nothing is signed
+    finally:
+        base.close()
+
+
+def iam_client(url: str, keys: dict):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "iam",
+        region_name="us-east-1",
+        endpoint_url=url,
+        aws_access_key_id=keys["AccessKeyId"],
+        aws_secret_access_key=keys["SecretAccessKey"],
+        aws_session_token=keys["SessionToken"],
+        config=Config(retries={"max_attempts": 1}),
+    )

@@ -23,6 +23,7 @@ import pytest
 from conftest import Aws
 
 from assess_lib.aws import collect as aws_collect
+from assess_lib.aws import session as aws_session
 from assess_lib.aws.collectors import COLLECTORS
 from assess_lib.checks import registry
 from assess_lib.datasets import (
@@ -227,17 +228,16 @@ class CallRecorder:
 @pytest.fixture(scope="module")
 def recorded(demo_estate) -> CallRecorder:
     """The demo estate's AWS evidence collected once (as the emulator's root, enforcement off), every call recorded
-    through botocore's event system on the collection's own session."""
+    through botocore's event system on the session of the collection's clients (shared by its accounts)."""
     recorder = CallRecorder()
-    real_session = aws_collect.base_session
 
-    def recording_session(*args: Any, **kwargs: Any) -> Any:
-        session = real_session(*args, **kwargs)
-        session.events.register("before-call", recorder.before_call)  # its clients copy the session's handlers
-        return session
+    class RecordingClients(aws_session.SharedClients):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.session.events.register("before-call", recorder.before_call)  # its clients copy the session's handlers
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(aws_collect, "base_session", recording_session)
+        patch.setattr(aws_session, "SharedClients", RecordingClients)
         for name, collector in list(COLLECTORS.items()):
             patch.setitem(COLLECTORS, name, recorder.running(name, collector))
         store = EvidenceStore(run_id="declared-actions", started_at="2026-01-01T00:00:00+00:00")

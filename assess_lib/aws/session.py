@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import boto3
 from botocore.config import Config
+from botocore.credentials import Credentials
+from botocore.exceptions import NoCredentialsError
 
 from .. import evidence as ev
 from ..evidence import CollectionError
@@ -30,12 +33,164 @@ TRUNCATED = "ListingTruncated"
 MARKER_REPEATED = "PageMarkerRepeated"
 
 
+# The credentials a request is signed with: those of the account the request is made for, set by AccountClient around
+# each call, in the calling thread (a context variable: a thread of the collection's pool starts without one).
+_ACTING: contextvars.ContextVar[Any] = contextvars.ContextVar("fsa_acting_credentials", default=None)
+
+
+class ActingCredentials:
+    """botocore credentials that are those of the account the current request is made for.
+
+    botocore asks a client's credentials for their keys when it signs a request, in the thread that makes the request.
+    One client per service and region then serves every account of a collection (:class:`SharedClients`): creating a
+    client costs more than most of the calls it makes, and against AWS each client opens connections of its own. A
+    request made outside an account (no :class:`AccountClient` around it) is refused with botocore's
+    ``NoCredentialsError``, never signed with another account's keys.
+    """
+
+    method = "fsa-assessment-account"
+
+    @staticmethod
+    def _current() -> Any:
+        credentials = _ACTING.get()
+        if credentials is None:
+            raise NoCredentialsError()
+        return credentials
+
+    def get_frozen_credentials(self) -> Any:
+        return self._current().get_frozen_credentials()
+
+    def get_deferred_property(self, name: str) -> Any:
+        return lambda: getattr(self._current(), name, None)
+
+    @property
+    def access_key(self) -> str:
+        return str(self.get_frozen_credentials().access_key)
+
+    @property
+    def secret_key(self) -> str:
+        return str(self.get_frozen_credentials().secret_key)
+
+    @property
+    def token(self) -> str | None:
+        token = self.get_frozen_credentials().token
+        return None if token is None else str(token)
+
+
+class _ActingResolver:
+    """The credential provider of the shared clients' session: :class:`ActingCredentials`, whatever the profile says."""
+
+    def load_credentials(self) -> ActingCredentials:
+        return ActingCredentials()
+
+
+class SharedClients:
+    """One client per service and region for every account of a collection, signing as :class:`ActingCredentials`.
+
+    Its session has the caller's profile (its ``ca_bundle``, proxy and region settings) but never its keys. Clients
+    are made under one lock: boto3 sessions are not thread-safe. The accounts also share each client's connections and
+    its adaptive retry's rate limiter: throttling seen by one account slows the others' calls to that service and
+    region too, the cautious side.
+    """
+
+    def __init__(self, profile: str | None, endpoint_url: str | None, config: Config) -> None:
+        import botocore.session
+
+        session = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+        if profile:
+            session.set_config_variable("profile", profile)
+        session.register_component("credential_provider", _ActingResolver())
+        self.session = boto3.Session(botocore_session=session)
+        self.endpoint_url = endpoint_url
+        self._config = config
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service: str, region: str) -> Any:
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                kwargs: dict[str, Any] = {"region_name": region, "config": self._config}
+                if self.endpoint_url:
+                    kwargs["endpoint_url"] = self.endpoint_url
+                client = self.session.client(service, **kwargs)
+                if self.endpoint_url and service == "s3control":
+                    client.meta.events.register("before-sign.s3-control", _strip_account_host_prefix)
+                self._clients[key] = client
+            return self._clients[key]
+
+    def close(self) -> None:
+        """Close every client's connections (the clients are forgotten)."""
+        with self._lock:
+            clients, self._clients = self._clients, {}
+        for client in clients.values():
+            client.close()
+
+
+class AccountClient:
+    """A shared client as one account uses it: each call, and each page of a paginator, is signed with that account's
+    credentials. Everything else (``meta``, ``exceptions``, ``can_paginate``) is the shared client's."""
+
+    def __init__(self, client: Any, credentials: Callable[[], Any]) -> None:
+        self._client = client
+        self._credentials = credentials
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if name == "get_paginator":
+            return lambda operation: _AccountPaginator(attribute(operation), self._credentials)
+        if name in self._client.meta.method_to_api_mapping:
+            return lambda **kwargs: _acting(self._credentials, attribute, **kwargs)
+        return attribute
+
+
+def _acting(credentials: Callable[[], Any], call: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """``call(*args, **kwargs)`` signed with ``credentials()`` (resolved here: a failure to resolve them is the call's)."""
+    token = _ACTING.set(credentials())
+    try:
+        return call(*args, **kwargs)
+    finally:
+        _ACTING.reset(token)
+
+
+class _AccountPaginator:
+    """A botocore paginator whose page iterators sign as its account."""
+
+    def __init__(self, paginator: Any, credentials: Callable[[], Any]) -> None:
+        self._paginator = paginator
+        self._credentials = credentials
+
+    def paginate(self, **kwargs: Any) -> _AccountPages:
+        return _AccountPages(self._paginator.paginate(**kwargs), self._credentials)
+
+
+class _AccountPages:
+    """A botocore page iterator whose requests (made as it is iterated) are signed as its account."""
+
+    def __init__(self, pages: Any, credentials: Callable[[], Any]) -> None:
+        self._pages = pages
+        self._credentials = credentials
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pages, name)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        pages = iter(self._pages)
+        while True:
+            try:
+                page = _acting(self._credentials, next, pages)
+            except StopIteration:
+                return
+            yield page
+
+
 @dataclass
 class ClientFactory:
-    """Builds and caches boto3 clients for one account (thread-safe).
+    """Clients for one account (thread-safe): the collection's shared clients, signing as this account.
 
-    All clients share one retry policy (botocore ``adaptive`` mode: backs off
-    and rate-limits itself on throttling) and the emulator endpoint, if any.
+    ``session`` is the caller's (its credential chain, profile and region); ``credentials`` an assumed role's keys
+    (boto3 keywords), or None for the session's own. All clients share one retry policy (botocore ``adaptive``
+    mode: backs off and rate-limits itself on throttling) and the emulator endpoint, if any.
     """
 
     session: boto3.Session
@@ -43,21 +198,19 @@ class ClientFactory:
     max_attempts: int = 8
     timeout: float = 20.0
     credentials: dict[str, str] | None = None  # an assumed role's; None = the session's own
-    _clients: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
-    # One lock for every factory: boto3 sessions are not thread-safe, and all accounts share
-    # the base session so that service models are loaded once, not once per account.
-    _lock: threading.Lock = field(default=threading.Lock(), repr=False)
+    shared: SharedClients | None = field(default=None, repr=False)  # None: a new pool (the first account's)
+    _account_credentials: Any = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def release(self) -> None:
-        """Forget this factory's clients (their connection pools and models go with them)."""
-        with self._lock:
-            clients, self._clients = self._clients, {}
-        for client in clients.values():
-            client.close()
+    def __post_init__(self) -> None:
+        if self.shared is None:
+            # The session's profile where it has one in the config files (boto3 names "default" also when there is none).
+            profile = self.session.profile_name if self.session.profile_name in self.session.available_profiles else None
+            self.shared = SharedClients(profile, self.endpoint_url, self.config())
 
     def for_account(self, credentials: dict[str, str]) -> ClientFactory:
-        """A factory for another account's credentials, sharing this session's loaded models."""
-        return ClientFactory(self.session, self.endpoint_url, self.max_attempts, self.timeout, credentials)
+        """A factory for another account's credentials, sharing this factory's clients."""
+        return ClientFactory(self.session, self.endpoint_url, self.max_attempts, self.timeout, credentials, self.shared)
 
     def config(self) -> Config:
         return Config(
@@ -68,18 +221,31 @@ class ClientFactory:
             max_pool_connections=20,
         )
 
-    def client(self, service: str, region: str) -> Any:
-        key = (service, region)
+    def account_credentials(self) -> Any:
+        """This account's botocore credentials (the session's own are resolved once, on the first call made)."""
         with self._lock:
-            if key not in self._clients:
-                kwargs: dict[str, Any] = {"region_name": region, "config": self.config(), **(self.credentials or {})}
-                if self.endpoint_url:
-                    kwargs["endpoint_url"] = self.endpoint_url
-                client = self.session.client(service, **kwargs)
-                if self.endpoint_url and service == "s3control":
-                    client.meta.events.register("before-sign.s3-control", _strip_account_host_prefix)
-                self._clients[key] = client
-            return self._clients[key]
+            if self._account_credentials is None:
+                if self.credentials:
+                    self._account_credentials = Credentials(
+                        self.credentials["aws_access_key_id"],
+                        self.credentials["aws_secret_access_key"],
+                        self.credentials.get("aws_session_token"),
+                    )
+                else:
+                    found = self.session.get_credentials()
+                    if found is None:
+                        raise NoCredentialsError()
+                    self._account_credentials = found
+            return self._account_credentials
+
+    def client(self, service: str, region: str) -> AccountClient:
+        assert self.shared is not None
+        return AccountClient(self.shared.client(service, region), self.account_credentials)
+
+    def close(self) -> None:
+        """Close the clients this factory shares with the other accounts' (at the end of a collection)."""
+        assert self.shared is not None
+        self.shared.close()
 
 
 def _strip_account_host_prefix(request: Any, **_: Any) -> None:
