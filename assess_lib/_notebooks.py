@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import signal
 import subprocess
 import sys
@@ -193,6 +194,41 @@ def start(run_dir: Path, language: str, progress: Callable[[str], None] | None =
     return NotebookProcess(run_dir, language, progress, wait)
 
 
+class Exporters:
+    """HTML exporters for the executed notebooks, one per worker at a time (an exporter compiles its templates once)."""
+
+    def __init__(self) -> None:
+        self._free: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def prepare(self, count: int) -> None:
+        """Make ``count`` exporters ready, their templates compiled (on an empty notebook), and papermill imported
+        with nbformat's validator built: what the first notebooks would otherwise do."""
+        import nbformat
+        import papermill  # noqa: F401 - imported ahead
+
+        from .report.publish import notebook_exporter
+
+        empty = nbformat.v4.new_notebook()
+        nbformat.validate(empty)
+        for _ in range(count):
+            exporter = notebook_exporter()
+            exporter.from_notebook_node(empty)
+            self._free.put(exporter)
+
+    def publish(self, notebook: Path, customer: str) -> None:
+        """``notebook``'s HTML page beside it."""
+        from .report.publish import notebook_exporter, publish_notebook
+
+        try:
+            exporter = self._free.get_nowait()
+        except queue.Empty:
+            exporter = notebook_exporter()
+        try:
+            publish_notebook(notebook, customer, exporter)
+        finally:
+            self._free.put(exporter)
+
+
 def main(argv: list[str] | None = None) -> int:
     from ._child import program_startup
 
@@ -221,21 +257,19 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         from .evidence import Bundle
-        from .report.publish import notebook_exporter, publish_notebook
 
+        exporters = Exporters()
         if wait:
             kernels.prestart(notebook_workers(), WARM_UP)
+            exporters.prepare(notebook_workers())  # while the run collects: the notebooks' phase has no CPU to spare
             if sys.stdin.readline().strip() != GO:  # the run ended before its results were written
                 kernels.close()
                 return 0
 
         customer = str(Bundle.load(run_dir).manifest.get("customer") or "")
-        exporters = threading.local()  # one per worker thread: an exporter compiles its templates once
 
         def to_html(notebook: Path) -> None:
-            if not hasattr(exporters, "exporter"):
-                exporters.exporter = notebook_exporter()
-            publish_notebook(notebook, customer, exporters.exporter)
+            exporters.publish(notebook, customer)
 
         execute_notebooks(run_dir, args[1], say, kernels, then=to_html)
     except BaseException:  # noqa: BLE001 - reported below, and the process ends at once

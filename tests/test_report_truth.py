@@ -542,3 +542,56 @@ def test_notebook_blocks_read_the_view_model(assessment):
     assert t("basis.answer_only_note", "ja") in html
     table = display.items_table_html(view, view.items)
     assert table.count("<tr>") == len(view.items) + 1 and t("report.column.basis", "ja") in table
+
+
+def names_resource(row: dict, keys: list[str], resource: str) -> bool:
+    """The rule EvidenceRows indexes, stated plainly: a key field (a string of two characters or more) is the resource,
+    or the resource begins with it and a space, or ends with "/" and it, or the field ends with "/" or ":" and it."""
+    resource = resource.strip()
+    for key in keys:
+        value = row.get(key)
+        if isinstance(value, str) and len(value) >= 2:
+            if (
+                value == resource
+                or resource.startswith(value + " ")
+                or resource.endswith("/" + value)
+                or value.endswith("/" + resource)
+                or value.endswith(":" + resource)
+            ):
+                return True
+    return False
+
+
+def test_evidence_index_finds_exactly_the_rows_that_name_a_resource(tmp_path):
+    """The index of rows by name (hand-built rows: the emulator has no say in string matching) agrees with the plain
+    rule for every resource of a mix of names, ARNs, prefixes, short values and values that only look alike."""
+    from conftest import make_bundle
+
+    from assess_lib.report.view import EvidenceRows
+
+    rows = [
+        {"name": "sg-1", "arn": "arn:aws:ec2:ap-northeast-1:123456789012:security-group/sg-1"},
+        {"name": "sg-12", "arn": None},
+        {"name": "alice", "arn": "arn:aws:iam::123456789012:user/alice"},
+        {"name": "x", "arn": "arn:aws:iam::123456789012:root"},
+        {"name": "My Bucket", "arn": 42},
+        {"name": "path/to/thing", "arn": "arn:aws:s3:::bucket/path/to/thing"},
+        {"name": "user/alice", "arn": ""},
+        {"name": "a:b", "arn": "a:b:c"},
+    ]
+    bundle = make_bundle(tmp_path, {("ec2.security_groups", "ap-northeast-1"): rows})
+    evidence = EvidenceRows(type("Assessment", (), {"bundle": bundle, "findings": []})())
+    keys = ["name", "arn"]
+    resources = [
+        "sg-1", "sg-1 (web)", "sg-12", "sg-123", "sg", "alice", "user/alice", "root", "x", " root ", "My Bucket (x)",
+        "My", "thing", "to/thing", "path/to/thing", "bucket/path/to/thing", "c", "b:c", "a:b", "", "nothing",
+        "arn:aws:iam::123456789012:user/alice", "123456789012:root", "security-group/sg-1", "users/alice", "vpc/sg-12",
+    ]  # fmt: skip
+    read = evidence.rows("ec2.security_groups", "123456789012", "ap-northeast-1")
+    assert read == rows
+    for resource in resources:
+        expected = [i for i, row in enumerate(rows) if names_resource(row, keys, resource)]
+        assert evidence.naming("ec2.security_groups", "123456789012", "ap-northeast-1", keys, resource) == expected, resource
+    assert evidence.naming("ec2.security_groups", "123456789012", "ap-northeast-1", keys, "sg-1 (web)") == [0]
+    assert evidence.naming("ec2.security_groups", "123456789012", "ap-northeast-1", keys, "root") == [3]
+    assert evidence.naming("ec2.security_groups", "123456789012", "ap-northeast-1", keys, "vpc/sg-12") == [1]

@@ -22,6 +22,7 @@ from . import svg_chart
 from .view import (  # noqa: F401 - the notebooks' helpers, re-exported
     EVIDENCE_CELL_CHARS,
     EVIDENCE_COLUMNS,
+    EvidenceRows,
     ReportView,
     check_texts,
     dataset_description,
@@ -174,7 +175,7 @@ def item_evidence(
     assessment: Any,
     control_id: str,
     specs: dict[str, Any] | None = None,
-    cache: dict[tuple[str, str, str], list[dict[str, Any]]] | None = None,
+    cache: EvidenceRows | None = None,
 ) -> list[dict[str, Any]]:
     """The evidence an item's findings rest on (:func:`view.select_evidence`): ``[{"dataset", "frame"}]``.
 

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeAlias
 
 import pandas as pd
 
@@ -571,22 +571,77 @@ def dataset_description(dataset: str, lang: str) -> str:
     return info.description(lang) if info else dataset
 
 
-def _row_matches(row: dict[str, Any], keys_: Iterable[str], resource: str) -> bool:
-    """Whether a row is the resource a finding names ("sg-1 (web)", "user/alice", "root" for an ARN ending ":root")."""
-    resource = resource.strip()
-    for key in keys_:
-        value = row.get(key)
-        if not isinstance(value, str) or len(value) < 2:
-            continue
-        if (
-            value == resource
-            or resource.startswith(value + " ")
-            or resource.endswith("/" + value)
-            or value.endswith("/" + resource)
-            or value.endswith(":" + resource)
-        ):
-            return True
-    return False
+class EvidenceRows:
+    """A bundle's evidence rows, read once per (dataset, account, region), and the assessment's findings per item.
+
+    Each scope's rows are indexed by the names they go by, so that a finding finds the rows naming its resource
+    without every row being tried for every finding (50 accounts: 15,000 user findings against 300 rows each). A row
+    names a resource when one of its key fields (``DatasetInfo.key``), a string of two characters or more, is the
+    resource, or the resource begins with it and a space ("sg-1 (web)"), or ends with "/" and it ("user/alice"), or
+    the field ends with "/" or ":" and the resource (an ARN ending ":root" names "root").
+    """
+
+    def __init__(self, assessment: Assessment) -> None:
+        self.bundle = assessment.bundle
+        self._assessment = assessment
+        self._rows: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        self._names: dict[tuple[str, str, str], tuple[dict[str, list[int]], dict[str, list[int]]]] = {}
+        self._by_item: dict[str, list[Finding]] | None = None
+        self._scopes: tuple[dict[str, list[dict[str, Any]]], dict[tuple[str, str], list[dict[str, Any]]]] | None = None
+
+    def scopes(self) -> tuple[dict[str, list[dict[str, Any]]], dict[tuple[str, str], list[dict[str, Any]]]]:
+        """The bundle's collected datasets: their entries per dataset, and per dataset and account."""
+        if self._scopes is None:
+            entries: dict[str, list[dict[str, Any]]] = {}
+            of_account: dict[tuple[str, str], list[dict[str, Any]]] = {}
+            for entry in self.bundle.entries():
+                if entry.get("status") == "ok":
+                    entries.setdefault(entry["dataset"], []).append(entry)
+                    of_account.setdefault((entry["dataset"], entry["account_id"]), []).append(entry)
+            self._scopes = (entries, of_account)
+        return self._scopes
+
+    def rows(self, dataset: str, account: str, region: str) -> list[dict[str, Any]]:
+        key = (dataset, account, region)
+        if key not in self._rows:
+            self._rows[key] = self.bundle.rows(*key)
+        return self._rows[key]
+
+    def findings(self, control_id: str) -> list[Finding]:
+        """The item's findings, errors left out, most serious first."""
+        if self._by_item is None:
+            by_item: dict[str, list[Finding]] = {}
+            for finding in self._assessment.findings:
+                if finding.verdict.value != "error":
+                    by_item.setdefault(finding.control_id, []).append(finding)
+            self._by_item = {item: most_serious_first(found) for item, found in by_item.items()}
+        return self._by_item.get(control_id, [])
+
+    def naming(self, dataset: str, account: str, region: str, keys_: Sequence[str], resource: str) -> list[int]:
+        """Indices of the scope's rows that name ``resource`` (see the class), in row order."""
+        scope = (dataset, account, region)
+        if scope not in self._names:
+            whole: dict[str, list[int]] = {}
+            ends: dict[str, list[int]] = {}
+            for index, row in enumerate(self.rows(*scope)):
+                for key in keys_:
+                    value = row.get(key)
+                    if not isinstance(value, str) or len(value) < 2:
+                        continue
+                    whole.setdefault(value, []).append(index)
+                    for at, char in enumerate(value):
+                        if char in "/:":
+                            ends.setdefault(value[at + 1 :], []).append(index)
+            self._names[scope] = (whole, ends)
+        whole, ends = self._names[scope]
+        resource = resource.strip()
+        found = set(whole.get(resource, ())) | set(ends.get(resource, ()))
+        for at, char in enumerate(resource):
+            if char == " ":
+                found.update(whole.get(resource[:at], ()))
+            elif char == "/":
+                found.update(whole.get(resource[at + 1 :], ()))
+        return sorted(found)
 
 
 def item_datasets(check_ids: Iterable[str], checks: dict[str, CheckText]) -> list[str]:
@@ -600,76 +655,94 @@ def item_datasets(check_ids: Iterable[str], checks: dict[str, CheckText]) -> lis
     return seen
 
 
+# Rows chosen for an item: (account, region, index in its scope, row).
+_Picked: TypeAlias = list[tuple[str, str, int, dict[str, Any]]]
+
+
 def select_evidence(
     assessment: Assessment,
     control_id: str,
     checks: dict[str, CheckText],
-    cache: dict[tuple[str, str, str], list[dict[str, Any]]] | None = None,
+    cache: EvidenceRows | None = None,
 ) -> list[dict[str, Any]]:
     """The evidence an item's findings rest on: per dataset, the rows its findings refer to.
 
     A finding selects, in the dataset's (account, region) of the finding, the rows whose key field names
-    its resource (``DatasetInfo.key``); a finding about the whole scope ("password policy", "CloudTrail")
-    matches no row by name and selects every row of its scope. Attestation datasets give the rows of the
-    item itself (``DatasetInfo.item_key``). Rows of failing findings come first. Returns
+    its resource (``DatasetInfo.key``, see :class:`EvidenceRows`); a finding about the whole scope ("password
+    policy", "CloudTrail") matches no row by name and selects every row of its scope. Attestation datasets give the
+    rows of the item itself (``DatasetInfo.item_key``). Rows of failing findings come first. Returns
     ``[{"dataset", "frame"}]`` (raw values, "account" and "region" first), datasets without rows left out.
+    ``cache``: the rows read for the other items of the same assessment.
     """
-    cache = {} if cache is None else cache
-    bundle = assessment.bundle
+    evidence = EvidenceRows(assessment) if cache is None else cache
     control = assessment.catalog.get(control_id)
-    findings = most_serious_first(f for f in assessment.findings if f.control_id == control_id and f.verdict.value != "error")
-    entries: dict[str, list[dict[str, Any]]] = {}
-    for entry in bundle.entries():
-        if entry.get("status") == "ok":
-            entries.setdefault(entry["dataset"], []).append(entry)
+    entries, of_account = evidence.scopes()
+    naming_item: dict[str, _Picked] = {}
 
-    def rows_of(dataset: str, entry: dict[str, Any]) -> list[dict[str, Any]]:
-        key = (dataset, entry["account_id"], entry["region"])
-        if key not in cache:
-            cache[key] = bundle.rows(*key)
-        return cache[key]
+    def rows_naming_item(dataset: str, key: str) -> _Picked:
+        """An attestation dataset's rows of this item, whatever the finding's account."""
+        if dataset not in naming_item:
+            naming_item[dataset] = [
+                (entry["account_id"], entry["region"], i, row)
+                for entry in entries.get(dataset, [])
+                for i, row in enumerate(evidence.rows(dataset, entry["account_id"], entry["region"]))
+                if row.get(key) == control_id
+            ]
+        return naming_item[dataset]
 
     datasets = item_datasets(control.checks, checks)
     chosen: dict[str, dict[tuple[str, str, int], dict[str, Any]]] = {d: {} for d in datasets}
-    for finding in findings:
+    whole: set[tuple[str, str, str]] = set()  # scopes whose every row is chosen already
+
+    def choose(dataset: str, account: str, region: str, rows: list[dict[str, Any]], indices: list[int] | None) -> None:
+        """Choose the rows at ``indices`` of a scope (None: all of them, once)."""
+        target = chosen[dataset]
+        if indices is None:
+            if (dataset, account, region) in whole:
+                return
+            whole.add((dataset, account, region))
+            indices = list(range(len(rows)))
+        for index in indices:
+            target.setdefault((account, region, index), rows[index])
+
+    for finding in evidence.findings(control_id):
         info_check = checks.get(finding.check_id)
         if info_check is None:
             continue
-        # Per dataset of the check: the rows of the finding's scope, and those naming its resource.
-        scoped: dict[str, list[tuple[str, str, int, dict[str, Any]]]] = {}
-        named: dict[str, list[tuple[str, str, int, dict[str, Any]]]] = {}
+        # Per dataset of the check: the scopes of the finding, and its rows naming the finding's resource (a scope
+        # with one row per account or region: that row).
+        scoped: dict[str, list[tuple[str, str, list[dict[str, Any]]]]] = {}
+        named: dict[str, list[tuple[str, str, list[dict[str, Any]], list[int] | None]]] = {}
         anchored = False
         for dataset in info_check.datasets:
             if dataset not in chosen:
                 continue
             info = DATASETS.get(dataset)
-            for entry in entries.get(dataset, []):
-                rows = rows_of(dataset, entry)
-                where = (entry["account_id"], entry["region"])
-                if info is not None and info.item_key:
-                    named.setdefault(dataset, []).extend(
-                        (*where, i, row) for i, row in enumerate(rows) if row.get(info.item_key) == control_id
-                    )
+            if info is not None and info.item_key:
+                for account, region, index, row in rows_naming_item(dataset, info.item_key):
+                    chosen[dataset].setdefault((account, region, index), row)
+                continue
+            for entry in of_account.get((dataset, finding.account_id), []):
+                account, region = entry["account_id"], entry["region"]
+                if GLOBAL not in (finding.region, region) and finding.region != region:
                     continue
-                if entry["account_id"] != finding.account_id:
-                    continue
-                if GLOBAL not in (finding.region, entry["region"]) and finding.region != entry["region"]:
-                    continue
-                in_scope = [(*where, i, row) for i, row in enumerate(rows)]
+                rows = evidence.rows(dataset, account, region)
                 if info is None or not info.key:
                     # One row per scope (account summary, password policy): the finding is about that row.
-                    named.setdefault(dataset, []).extend(in_scope)
-                    anchored = anchored or bool(in_scope)
+                    named.setdefault(dataset, []).append((account, region, rows, None))
+                    anchored = anchored or bool(rows)
                     continue
-                scoped.setdefault(dataset, []).extend(in_scope)
-                hits = [r for r in in_scope if _row_matches(r[3], info.key, finding.resource)]
-                named.setdefault(dataset, []).extend(hits)
+                scoped.setdefault(dataset, []).append((account, region, rows))
+                hits = evidence.naming(dataset, account, region, info.key, finding.resource)
+                named.setdefault(dataset, []).append((account, region, rows, hits))
                 anchored = anchored or bool(hits)
         # A finding naming no row ("CloudTrail", "GuardDuty us-east-1", an account) is about its whole scope.
         for dataset in set(named) | set(scoped):
-            picked = named.get(dataset, []) + ([] if anchored else scoped.get(dataset, []))
-            for account, region, index, row in picked:
-                chosen[dataset].setdefault((account, region, index), row)
+            for account, region, rows, indices in named.get(dataset, []):
+                choose(dataset, account, region, rows, indices)
+            if not anchored:
+                for account, region, rows in scoped.get(dataset, []):
+                    choose(dataset, account, region, rows, None)
     tables = []
     for dataset in datasets:
         if not chosen[dataset]:
@@ -974,7 +1047,7 @@ class ReportView:
             result = results.get(control.control_id) or _undecided(control)
             self.items.append(self._item(control, result, by_item.get(control.control_id, [])))
         self.by_id = {item.id: item for item in self.items}
-        self._evidence_rows: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+        self._evidence_rows = EvidenceRows(assessment)
         self._evidence: dict[str, list[dict[str, Any]]] = {}
         if share is not None and share.assessment is assessment:
             self._evidence_rows, self._evidence = share._evidence_rows, share._evidence
@@ -1398,6 +1471,7 @@ def _undecided(control: Any) -> ItemResult:
 __all__ = [
     "EVIDENCE_CELL_CHARS",
     "CheckText",
+    "EvidenceRows",
     "FindingView",
     "ItemView",
     "ReportView",
