@@ -550,15 +550,16 @@ def names_resource(row: dict, keys: list[str], resource: str) -> bool:
     resource = resource.strip()
     for key in keys:
         value = row.get(key)
-        if isinstance(value, str) and len(value) >= 2:
-            if (
-                value == resource
-                or resource.startswith(value + " ")
-                or resource.endswith("/" + value)
-                or value.endswith("/" + resource)
-                or value.endswith(":" + resource)
-            ):
-                return True
+        if not isinstance(value, str) or len(value) < 2:
+            continue
+        if (
+            value == resource
+            or resource.startswith(value + " ")
+            or resource.endswith("/" + value)
+            or value.endswith("/" + resource)
+            or value.endswith(":" + resource)
+        ):
+            return True
     return False
 
 
