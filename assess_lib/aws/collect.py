@@ -85,109 +85,120 @@ def collect_aws(
     except CollectionError as err:
         raise _cannot_start(err, endpoint) from None
     try:
-        try:
-            caller = caller_identity(base)
-        except CollectionError as err:
-            raise _cannot_start(err, endpoint) from None
-
-        targets: list[tuple[str, ClientFactory | None, CollectionError | None]] = []
-        organization: list[str] | None = None  # the organisation's accounts, when listed: they are not third parties
-        accounts_param = params.aws.accounts
-        if accounts_param is None:
-            targets.append((caller["account_id"], base, None))
-        else:
-            if accounts_param == "organization":
-                try:
-                    account_ids = organization = organization_accounts(base)
-                except CollectionError as err:
-                    if is_unreachable(err):
-                        raise _cannot_start(err, endpoint) from None
-                    raise CredentialsError(
-                        f"Cannot list the organisation's accounts ({err.code}: {err.message}). Fix: run from the "
-                        "management or a delegated administrator account with organizations:ListAccounts, or list "
-                        "aws.accounts explicitly."
-                    ) from None
-            else:
-                account_ids = list(accounts_param)
-            for account_id in account_ids:
-                try:
-                    targets.append(
-                        (account_id, assume_role_factory(base, account_id, params.aws.role_name or "", store.run_id), None)
-                    )
-                except CollectionError as err:
-                    if account_id == caller["account_id"]:
-                        targets.append((account_id, base, None))  # the caller's own account needs no role
-                    else:
-                        targets.append((account_id, None, err))
-
-        regions_by_account: dict[str, list[str]] = {}
-        contexts: list[AccountContext] = []
-        account_errors: dict[str, dict[str, str]] = {}
-        # Accounts whose regions in scope are unknown (``regions: all`` and the region list could not be had):
-        # their regions are [] and every regional check of them is an error naming this cause (checks/context.py).
-        region_scope_errors: dict[str, dict[str, str]] = {}
-        for account_id, factory, failure in targets:
-            if factory is None:
-                assert failure is not None
-                account_errors[account_id] = {"kind": failure.kind, "code": failure.code, "message": failure.message}
-                regions = [] if params.aws.regions == "all" else list(params.aws.regions)
-                if params.aws.regions == "all":
-                    region_scope_errors[account_id] = _scope_error(
-                        _account_failure_kind(failure),
-                        failure.code,
-                        _account_failure_message(account_id, failure, params.aws.role_name or ""),
-                        ev.ASSUME_ROLE_ACTION,
-                    )
-                regions_by_account[account_id] = regions
-                _record_account_failure(store, account_id, regions, failure, params.aws.role_name or "")
-                continue
-            if params.aws.regions == "all":
-                try:
-                    regions = enabled_regions(factory)
-                except CollectionError as err:
-                    # Never guess (the session's one region would make every other region look clean).
-                    regions = []
-                    region_scope_errors[account_id] = _scope_error(err.kind, err.code, err.message, ev.REGIONS_ACTION)
-                else:
-                    if not regions:
-                        region_scope_errors[account_id] = _scope_error(
-                            ev.OTHER, ev.EMPTY_REGION_LIST, "ec2:DescribeRegions listed no enabled region", ev.REGIONS_ACTION
-                        )
-            else:
-                regions = list(params.aws.regions)
-            regions_by_account[account_id] = regions
-            contexts.append(AccountContext(account_id, factory, store, regions))
-
-        tasks = [
-            (ctx, name, region)
-            for ctx in contexts
-            for name, info in DATASETS.items()
-            if name in COLLECTORS
-            for region in ([GLOBAL] if info.scope == GLOBAL_SCOPE else ctx.regions if info.scope == REGIONAL_SCOPE else [])
-        ]
-        done = 0
-
-        def run(task: tuple[AccountContext, str, str]) -> DatasetRecord:
-            return task[0].dataset(task[1], task[2])
-
-        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="collect") as pool:
-            for record in pool.map(run, tasks):
-                done += 1
-                if progress:
-                    progress(f"[{done}/{len(tasks)}] {record.account_id} {record.region} {record.dataset}: {record.status}")
-
-        return {
-            "caller": caller,
-            "endpoint_url": endpoint,
-            "accounts": [t[0] for t in targets],
-            "regions": regions_by_account,
-            "account_errors": account_errors,
-            "region_scope_errors": region_scope_errors,
-            "organization_accounts": organization,
-        }
-
+        return _collect_accounts(base, params, store, endpoint, workers, progress)
     finally:
         base.close()  # every account's clients: they are shared (session.SharedClients)
+
+
+def _collect_accounts(
+    base: ClientFactory,
+    params: Params,
+    store: EvidenceStore,
+    endpoint: str | None,
+    workers: int,
+    progress: Callable[[str], None] | None,
+) -> dict[str, Any]:
+    """:func:`collect_aws` with the caller's clients made: the accounts in scope, their regions and datasets."""
+    try:
+        caller = caller_identity(base)
+    except CollectionError as err:
+        raise _cannot_start(err, endpoint) from None
+
+    targets: list[tuple[str, ClientFactory | None, CollectionError | None]] = []
+    organization: list[str] | None = None  # the organisation's accounts, when listed: they are not third parties
+    accounts_param = params.aws.accounts
+    if accounts_param is None:
+        targets.append((caller["account_id"], base, None))
+    else:
+        if accounts_param == "organization":
+            try:
+                account_ids = organization = organization_accounts(base)
+            except CollectionError as err:
+                if is_unreachable(err):
+                    raise _cannot_start(err, endpoint) from None
+                raise CredentialsError(
+                    f"Cannot list the organisation's accounts ({err.code}: {err.message}). Fix: run from the "
+                    "management or a delegated administrator account with organizations:ListAccounts, or list "
+                    "aws.accounts explicitly."
+                ) from None
+        else:
+            account_ids = list(accounts_param)
+        for account_id in account_ids:
+            try:
+                targets.append(
+                    (account_id, assume_role_factory(base, account_id, params.aws.role_name or "", store.run_id), None)
+                )
+            except CollectionError as err:
+                if account_id == caller["account_id"]:
+                    targets.append((account_id, base, None))  # the caller's own account needs no role
+                else:
+                    targets.append((account_id, None, err))
+
+    regions_by_account: dict[str, list[str]] = {}
+    contexts: list[AccountContext] = []
+    account_errors: dict[str, dict[str, str]] = {}
+    # Accounts whose regions in scope are unknown (``regions: all`` and the region list could not be had):
+    # their regions are [] and every regional check of them is an error naming this cause (checks/context.py).
+    region_scope_errors: dict[str, dict[str, str]] = {}
+    for account_id, factory, failure in targets:
+        if factory is None:
+            assert failure is not None
+            account_errors[account_id] = {"kind": failure.kind, "code": failure.code, "message": failure.message}
+            regions = [] if params.aws.regions == "all" else list(params.aws.regions)
+            if params.aws.regions == "all":
+                region_scope_errors[account_id] = _scope_error(
+                    _account_failure_kind(failure),
+                    failure.code,
+                    _account_failure_message(account_id, failure, params.aws.role_name or ""),
+                    ev.ASSUME_ROLE_ACTION,
+                )
+            regions_by_account[account_id] = regions
+            _record_account_failure(store, account_id, regions, failure, params.aws.role_name or "")
+            continue
+        if params.aws.regions == "all":
+            try:
+                regions = enabled_regions(factory)
+            except CollectionError as err:
+                # Never guess (the session's one region would make every other region look clean).
+                regions = []
+                region_scope_errors[account_id] = _scope_error(err.kind, err.code, err.message, ev.REGIONS_ACTION)
+            else:
+                if not regions:
+                    region_scope_errors[account_id] = _scope_error(
+                        ev.OTHER, ev.EMPTY_REGION_LIST, "ec2:DescribeRegions listed no enabled region", ev.REGIONS_ACTION
+                    )
+        else:
+            regions = list(params.aws.regions)
+        regions_by_account[account_id] = regions
+        contexts.append(AccountContext(account_id, factory, store, regions))
+
+    tasks = [
+        (ctx, name, region)
+        for ctx in contexts
+        for name, info in DATASETS.items()
+        if name in COLLECTORS
+        for region in ([GLOBAL] if info.scope == GLOBAL_SCOPE else ctx.regions if info.scope == REGIONAL_SCOPE else [])
+    ]
+    done = 0
+
+    def run(task: tuple[AccountContext, str, str]) -> DatasetRecord:
+        return task[0].dataset(task[1], task[2])
+
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="collect") as pool:
+        for record in pool.map(run, tasks):
+            done += 1
+            if progress:
+                progress(f"[{done}/{len(tasks)}] {record.account_id} {record.region} {record.dataset}: {record.status}")
+
+    return {
+        "caller": caller,
+        "endpoint_url": endpoint,
+        "accounts": [t[0] for t in targets],
+        "regions": regions_by_account,
+        "account_errors": account_errors,
+        "region_scope_errors": region_scope_errors,
+        "organization_accounts": organization,
+    }
 
 
 def _scope_error(kind: str, code: str, message: str, action: str) -> dict[str, str]:
