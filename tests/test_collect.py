@@ -243,3 +243,16 @@ def iam_client(url: str, keys: dict):
         aws_session_token=keys["SessionToken"],
         config=Config(retries={"max_attempts": 1}),
     )
+
+
+def test_a_service_is_offered_where_botocore_lists_it_and_everywhere_on_an_emulator():
+    """SES and Network Firewall are asked only in regions where AWS offers them (botocore's endpoint data, read from the
+    shared clients' session, no request made); an emulator serves every region."""
+    from assess_lib.aws.session import ClientFactory, explicit_session
+
+    keys = {"aws_access_key_id": "AKIAOFFEREDTEST00000", "aws_secret_access_key": "not-a-real-key"}
+    aws_side = ClientFactory(explicit_session(keys))
+    assert aws_side.offers("ses", "ap-northeast-1") and aws_side.offers("network-firewall", "ap-northeast-3")
+    assert not aws_side.offers("ses", "ap-east-1")  # no SES in Hong Kong
+    assert aws_side.offers("ses", "xx-nowhere-1")  # a region botocore does not know: asked, the call then says why
+    assert ClientFactory(explicit_session(keys), "http://127.0.0.1:9").offers("ses", "ap-east-1")

@@ -356,21 +356,9 @@ def _policy_is_public(calls: Calls, bucket: str) -> bool:
 _SES_BATCH = 100  # the Get*Attributes calls take at most 100 identities
 
 
-def _ses_offered(ctx: AccountContext, region: str) -> bool:
-    """SES is not offered in every region; asking there would only fail to connect."""
-    if ctx.factory.endpoint_url:
-        return True
-    session = ctx.factory.session
-    try:
-        partition = session.get_partition_for_region(region)
-        return region in session.get_available_regions("ses", partition)
-    except Exception:  # noqa: BLE001 - unknown to this botocore: ask, and let the call classify any failure
-        return True
-
-
 @collector("ses.identities")
 def collect_ses_identities(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
-    if not _ses_offered(ctx, region):
+    if not ctx.factory.offers("ses", region):
         return []  # no SES in this region: no identities, a fact
     identities = [i for page in calls.paginate("ses", "list_identities") for i in page.get("Identities", [])]
     rows = []

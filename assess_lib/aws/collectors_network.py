@@ -26,18 +26,6 @@ def _name_tag(resource: dict[str, Any]) -> str | None:
     return next((t["Value"] for t in resource.get("Tags") or [] if t.get("Key") == "Name"), None)
 
 
-def _offered(ctx: AccountContext, service: str, region: str) -> bool:
-    """Whether ``service`` exists in ``region`` (an emulator serves every region)."""
-    if ctx.factory.endpoint_url:
-        return True
-    session = ctx.factory.session
-    try:
-        partition = session.get_partition_for_region(region)
-        return region in session.get_available_regions(service, partition)
-    except Exception:  # noqa: BLE001  unknown to this botocore: ask, and let the call classify any failure
-        return True
-
-
 # --- EC2: security groups ----------------------------------------------------------------------
 
 
@@ -398,7 +386,7 @@ def collect_guardduty(ctx: AccountContext, calls: Calls, region: str) -> list[di
 
 @collector("network_firewall.firewalls")
 def collect_network_firewalls(ctx: AccountContext, calls: Calls, region: str) -> list[dict[str, Any]]:
-    if not _offered(ctx, "network-firewall", region):
+    if not ctx.factory.offers("network-firewall", region):
         return []  # the service does not exist in this region: no firewall, a fact
     rows = []
     for page in calls.paginate("network-firewall", "list_firewalls"):

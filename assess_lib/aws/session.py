@@ -242,6 +242,18 @@ class ClientFactory:
         assert self.shared is not None
         return AccountClient(self.shared.client(service, region), self.account_credentials)
 
+    def offers(self, service: str, region: str) -> bool:
+        """Whether ``service`` exists in ``region`` (an emulator serves every region). Read from the shared clients'
+        session, whose botocore data the clients load anyway."""
+        if self.endpoint_url:
+            return True
+        assert self.shared is not None
+        session = self.shared.session
+        try:
+            return region in session.get_available_regions(service, session.get_partition_for_region(region))
+        except Exception:  # noqa: BLE001 - unknown to this botocore: ask, and let the call classify any failure
+            return True
+
     def close(self) -> None:
         """Close the clients this factory shares with the other accounts' (at the end of a collection)."""
         assert self.shared is not None
