@@ -273,6 +273,9 @@ COLUMNS = [
 
 
 def main() -> None:
+    from assess_lib._child import program_startup
+
+    program_startup()  # as in the kit's own programs (python -m assess_lib)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--accounts", default="1,10,50")
     parser.add_argument("--regions", default="1,3")

@@ -40,6 +40,9 @@ def timed(function, *args):
 
 
 def main() -> int:
+    from assess_lib._child import program_startup
+
+    program_startup()  # as in the kit's own programs (python -m assess_lib)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", nargs="?", type=Path)
     parser.add_argument("--demo", action="store_true", help="make a demo run first and time its report")

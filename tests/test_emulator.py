@@ -1,5 +1,5 @@
 """The demo emulator's own parts that make it faster (assess_lib/demo/server.py, process.py): each must answer exactly
-as moto does, only sooner."""
+as moto does, only sooner. And the start-up every program of the kit shares (assess_lib/_child.py)."""
 
 from __future__ import annotations
 
@@ -88,3 +88,25 @@ def test_warming_up_draws_no_random_id_and_creates_no_backend():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("program", ["assess_lib/__main__.py", "assess_lib/_notebooks.py", "assess_lib/demo/process.py"])
+def test_every_program_of_the_kit_starts_with_the_kits_collector_thresholds(program):
+    """The kit's programs collect garbage cycles every GC_YOUNG_THRESHOLD new objects, not Python's 700 (full
+    collections rescanning the service models and the emulator's state cost seconds); the older generations' ratios
+    stay Python's. Checked in a fresh interpreter, and each program's entry point is checked to call the start-up."""
+    probe = textwrap.dedent(
+        """
+        import gc
+        default = gc.get_threshold()
+        from assess_lib._child import GC_YOUNG_THRESHOLD, program_startup
+        program_startup()
+        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *default[1:]), (gc.get_threshold(), default)
+        assert gc.isenabled()
+        print("ok")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ok"
+    assert "program_startup()" in (ROOT / program).read_text(encoding="utf-8")
