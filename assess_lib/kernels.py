@@ -34,6 +34,11 @@ RESET = "get_ipython().run_line_magic('reset', '-f')\nget_ipython().execution_co
 # unique in database", printed into a cell's output, i.e. into the customer's notebook).
 NO_HISTORY = ["--HistoryManager.enabled=False"]
 
+# ipykernel's launcher in the kernel's command is replaced by the kit's (python -m assess_lib._kernel), which is the
+# same after the start-up every program of the kit has.
+IPYKERNEL_LAUNCHER = "ipykernel_launcher"
+KERNEL_PROGRAM = "assess_lib._kernel"
+
 
 class PrivateKernelManager(KernelManager):
     """A kernel manager whose kernel listens on IPC sockets in its own 0700 temporary folder."""
@@ -47,7 +52,10 @@ class PrivateKernelManager(KernelManager):
         self._clients: list[Any] = []
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        return super().format_kernel_cmd(extra_arguments=[*NO_HISTORY, *(extra_arguments or [])])
+        command = super().format_kernel_cmd(extra_arguments=[*NO_HISTORY, *(extra_arguments or [])])
+        return [
+            KERNEL_PROGRAM if part == IPYKERNEL_LAUNCHER and command[n - 1] == "-m" else part for n, part in enumerate(command)
+        ]
 
     def client(self, **kwargs: Any) -> Any:
         # Remembered, because papermill leaves open the client of a kernel it did not start (and an

@@ -18,7 +18,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from assess_lib._child import GC_YOUNG_THRESHOLD
 from assess_lib._notebooks import NOTEBOOK_DIR
+from assess_lib.kernels import KERNEL_PROGRAM
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION_CALL = re.compile(r'^kit\.section\("([^"]+)"\)$', re.MULTILINE)
@@ -408,7 +410,7 @@ def test_stopping_the_notebooks_process_shuts_its_kernels_down(demo_cli_run, tmp
     deadline = time.monotonic() + 120
     kernels: list[psutil.Process] = []
     while not kernels and time.monotonic() < deadline and notebooks.process.poll() is None:
-        kernels = [p for p in child.children(recursive=True) if "ipykernel" in " ".join(cmdline(p))]
+        kernels = [p for p in child.children(recursive=True) if KERNEL_PROGRAM in cmdline(p)]
         time.sleep(0.1)
     assert kernels, "a kernel started"
     notebooks.stop()
@@ -425,7 +427,11 @@ def test_a_kernel_started_ahead_is_taken_by_the_first_notebook_without_what_its_
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell("import json, sys; print(json.dumps(['warm' in globals(), 'json' in sys.modules]))")]
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import gc, json, sys; print(json.dumps(['warm' in globals(), 'json' in sys.modules, gc.get_threshold()[0]]))"
+        )
+    ]
     nbformat.write(nb, tmp_path / "n.ipynb")
     with KernelPool(tmp_path) as pool:
         pool.prestart(1, "import json\nwarm = 1\n")
@@ -433,7 +439,9 @@ def test_a_kernel_started_ahead_is_taken_by_the_first_notebook_without_what_its_
         manager = pool.kernel()
         assert not pool._idle and pool.kernel() is manager, "the waiting kernel became this thread's"
         done = papermill.execute_notebook(str(tmp_path / "n.ipynb"), None, km=manager, progress_bar=False)
-    assert json.loads(done.cells[0].outputs[0]["text"]) == [False, True], "its start-up imports stay, its names go"
+    warm, imported, young = json.loads(done.cells[0].outputs[0]["text"])
+    assert (warm, imported) == (False, True), "its start-up imports stay, its names go"
+    assert young == GC_YOUNG_THRESHOLD, "the kernel started as the kit's programs start (assess_lib._kernel)"
     assert done.cells[0].execution_count == 1
 
 
@@ -451,7 +459,7 @@ def test_a_notebooks_process_started_ahead_ends_without_running_anything_when_th
     deadline = time.monotonic() + 120
     kernels: list[psutil.Process] = []
     while len(kernels) < 2 and time.monotonic() < deadline and notebooks.process.poll() is None:
-        kernels = [p for p in child.children(recursive=True) if "ipykernel" in " ".join(cmdline(p))]
+        kernels = [p for p in child.children(recursive=True) if KERNEL_PROGRAM in cmdline(p)]
         time.sleep(0.1)
     assert kernels, "its kernels start while it waits"
     notebooks.stop()
