@@ -8,6 +8,7 @@ import os
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from collections.abc import Callable, Iterator
 
@@ -94,9 +95,7 @@ class SharedClients:
     """
 
     def __init__(self, profile: str | None, endpoint_url: str | None, config: Config) -> None:
-        import botocore.session
-
-        session = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+        session = profile_free_session()
         if profile:
             session.set_config_variable("profile", profile)
         session.register_component("credential_provider", _ActingResolver())
@@ -305,14 +304,30 @@ def base_session(aws: AwsParams, credentials: dict[str, str] | None = None) -> b
 
 
 def profile_free_session() -> Any:
-    """A botocore session taking its profile from no environment variable.
+    """A botocore session taking its profile from no environment variable, reading the process's :func:`service_models`.
 
     An AWS_PROFILE of the caller's would otherwise be looked up (and may not exist) even where keys are
     given or only service models are read.
     """
     import botocore.session
 
-    return botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    session = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    session.register_component("data_loader", service_models())
+    return session
+
+
+@lru_cache(maxsize=1)
+def service_models() -> Any:
+    """The one botocore loader of the process's sessions (the kit's, the demo's seeding and emulator layer).
+
+    Each botocore session otherwise parses every service model and the endpoint data again: about 1 s of CPU for
+    the services the kit reads, paid again by each session. The loader only reads botocore's data files (and the
+    folders of AWS_DATA_PATH, as a session's own would) and keeps what it parsed, which no client changes; two threads
+    loading the same file at once both parse it, and either copy is kept.
+    """
+    import botocore.session
+
+    return botocore.session.Session(session_vars={"profile": (None, None, None, None)}).get_component("data_loader")
 
 
 def explicit_session(credentials: dict[str, str]) -> boto3.Session:

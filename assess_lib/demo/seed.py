@@ -18,7 +18,7 @@ from .seed_dns import seed_hosted_zones
 from .seed_hosts import seed_hosts
 from .seed_identity import age_identity, seed_identity
 from .seed_inventory import seed_inventory
-from .seed_second import seed_information_account, seeding_session
+from .seed_second import seed_information_account
 from .seed_compute import seed_compute
 from .seed_logging import seed_logging
 from .seed_network import seed_network
@@ -26,6 +26,7 @@ from .seed_recovery import seed_recovery
 from .seed_storage import encrypt_every_bucket, seed_information_storage, seed_storage
 from .seed_thirdparty import seed_thirdparty
 from .seed_topology import seed_topology
+from ..aws.session import explicit_session
 from .server import DEMO_ACCOUNT, Emulator, demo_session_credentials
 
 DEMO_REGIONS = ["ap-northeast-1", "ap-northeast-3", "us-east-1"]
@@ -42,7 +43,7 @@ class DemoClients:
     endpoint_url: str
     region: str = "ap-northeast-1"
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
-    session: Any = field(default_factory=lambda: seeding_session(demo_session_credentials()))
+    session: Any = field(default_factory=lambda: explicit_session(demo_session_credentials()))
 
     def __call__(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.region)

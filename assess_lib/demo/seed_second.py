@@ -9,14 +9,12 @@ every such check shows a passing and a failing account side by side.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 from .seed_dns import seed_hosted_zones
-from ..aws.session import DEFAULT_REGION, profile_free_session
+from ..aws.session import explicit_session
 from .server import DEMO_ACCOUNT, Emulator, demo_session_credentials
 
 INFO_ACCOUNT = "345678901234"
@@ -24,26 +22,13 @@ ROLE_NAME = "FsaAssessmentReadOnly"
 REGIONS = ["ap-northeast-1", "ap-northeast-3", "us-east-1"]
 
 
-@lru_cache(maxsize=1)
-def _service_models() -> Any:
-    """One botocore loader for every seeding session: a session of its own loads each service model again."""
-    return profile_free_session().get_component("data_loader")
-
-
-def seeding_session(credentials: dict[str, str]) -> boto3.Session:
-    """A session holding exactly ``credentials`` (boto3 keywords), blind to the caller's profile, sharing loaded models."""
-    core = profile_free_session()
-    core.register_component("data_loader", _service_models())
-    return boto3.Session(**{"region_name": DEFAULT_REGION, **credentials}, botocore_session=core)
-
-
 class AccountClients:
     """boto3 clients inside another emulated account, through sts:AssumeRole like the kit itself."""
 
     def __init__(self, endpoint_url: str, account_id: str) -> None:
-        sts = seeding_session(demo_session_credentials()).client("sts", endpoint_url=endpoint_url)
+        sts = explicit_session(demo_session_credentials()).client("sts", endpoint_url=endpoint_url)
         creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE_NAME}", RoleSessionName="demo-seed")["Credentials"]
-        self.session = seeding_session(
+        self.session = explicit_session(
             {
                 "aws_access_key_id": creds["AccessKeyId"],
                 "aws_secret_access_key": creds["SecretAccessKey"],
