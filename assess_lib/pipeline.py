@@ -188,9 +188,10 @@ def present(
 
 
 def preload() -> None:
-    """Import what a run needs, ahead of time (the CLI does it while the demo emulator seeds).
+    """Import what a run needs, and compile the report's HTML template, ahead of time (the CLI does it while the demo
+    emulator seeds).
 
-    Each of these imports would otherwise happen later, while the report's PDFs and the notebooks
+    Each of these would otherwise happen later, while the report's PDFs and the notebooks
     already keep both CPUs busy (the notebooks, papermill and nbconvert are imported in their own process).
     """
     import openpyxl  # noqa: F401
@@ -200,9 +201,11 @@ def preload() -> None:
     from .checks import registry
     from .dns import collect as _dns  # noqa: F401
     from .report import publish as _publish  # noqa: F401
+    from .report.document import prepare_html
 
     registry()
     load_catalog()
+    prepare_html()
 
 
 def run(
