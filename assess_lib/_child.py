@@ -35,7 +35,9 @@ def program_startup() -> None:
     4 s of CPU in the kit's process and 3.7 s in the emulator's, most of it in about twenty full collections.
     A young collection every :data:`GC_YOUNG_THRESHOLD` objects leaves about 1 s in each, and no full collection
     in the demo; garbage cycles are still collected, only in larger batches. Reference counting, which frees
-    everything else at once, is unchanged.
+    everything else at once, is unchanged. The price is memory: cyclic garbage (dead botocore clients above all)
+    waits longer to be freed; after collecting 50 accounts × 3 regions the kit's process holds about 690 MiB
+    instead of 350 MiB.
     """
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
