@@ -189,8 +189,8 @@ def test_api_calls_per_account_do_not_grow_with_iam_users(aws, tmp_path):
 def test_accounts_share_clients_and_every_request_is_signed_as_its_own_account(aws):
     """One client per service and region serves every account (creating clients cost more than most of their calls):
     each request is signed as the account whose factory made the call, also with both accounts' threads on the same
-    client at once and through a paginator's later pages; a request made outside any account is refused, never sent
-    with some account's keys."""
+    client at once and through a paginator's later pages (the same paginator for both); a request made outside any
+    account is refused, never sent with some account's keys."""
     import threading
 
     import botocore.exceptions
@@ -224,6 +224,9 @@ def test_accounts_share_clients_and_every_request_is_signed_as_its_own_account(a
         for account in (ACCOUNT, other):
             assert seen[account] == [{f"{account}-user{i}" for i in range(7)}] * 15  # four pages each, all its own
         assert base.client("iam", "us-east-1")._client is member.client("iam", "us-east-1")._client
+        # and one paginator per operation (botocore makes a class at each get_paginator), shared by the accounts too
+        paginators = [f.client("iam", "us-east-1").get_paginator("list_users")._paginator for f in (base, member, base)]
+        assert paginators[0] is paginators[1] is paginators[2]
         with pytest.raises(botocore.exceptions.NoCredentialsError):
             base.shared.client("iam", "us-east-1").list_users()  # no account: nothing is signed
     finally:

@@ -103,6 +103,7 @@ class SharedClients:
         self.endpoint_url = endpoint_url
         self._config = config
         self._clients: dict[tuple[str, str], Any] = {}
+        self._paginators: dict[tuple[str, str, str], Any] = {}
         self._lock = threading.Lock()
 
     def client(self, service: str, region: str) -> Any:
@@ -118,26 +119,41 @@ class SharedClients:
                 self._clients[key] = client
             return self._clients[key]
 
-    def close(self) -> None:
-        """Close every client's connections (the clients are forgotten)."""
+    def paginator(self, service: str, region: str, operation: str) -> Any:
+        """The shared client's paginator for ``operation``, made once for every account. botocore makes a new paginator
+        class at each ``get_paginator``: cyclic garbage, left behind for each account and listing otherwise. A
+        paginator keeps no state between two ``paginate`` calls."""
+        client = self.client(service, region)
+        key = (service, region, operation)
         with self._lock:
-            clients, self._clients = self._clients, {}
+            if key not in self._paginators:
+                self._paginators[key] = client.get_paginator(operation)
+            return self._paginators[key]
+
+    def close(self) -> None:
+        """Close every client's connections (the clients and their paginators are forgotten)."""
+        with self._lock:
+            clients, self._clients, self._paginators = self._clients, {}, {}
         for client in clients.values():
             client.close()
 
 
 class AccountClient:
     """A shared client as one account uses it: each call, and each page of a paginator, is signed with that account's
-    credentials. Everything else (``meta``, ``exceptions``, ``can_paginate``) is the shared client's."""
+    credentials. Everything else (``meta``, ``exceptions``, ``can_paginate``) is the shared client's. ``paginator``
+    gives the shared client's paginator for an operation (:meth:`SharedClients.paginator`); without it, the client's
+    ``get_paginator`` makes one."""
 
-    def __init__(self, client: Any, credentials: Callable[[], Any]) -> None:
+    def __init__(self, client: Any, credentials: Callable[[], Any], paginator: Callable[[str], Any] | None = None) -> None:
         self._client = client
         self._credentials = credentials
+        self._paginator = paginator
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._client, name)
         if name == "get_paginator":
-            return lambda operation: _AccountPaginator(attribute(operation), self._credentials)
+            make = self._paginator or attribute
+            return lambda operation: _AccountPaginator(make(operation), self._credentials)
         if name in self._client.meta.method_to_api_mapping:
             return lambda **kwargs: _acting(self._credentials, attribute, **kwargs)
         return attribute
@@ -238,8 +254,13 @@ class ClientFactory:
             return self._account_credentials
 
     def client(self, service: str, region: str) -> AccountClient:
-        assert self.shared is not None
-        return AccountClient(self.shared.client(service, region), self.account_credentials)
+        shared = self.shared
+        assert shared is not None
+        return AccountClient(
+            shared.client(service, region),
+            self.account_credentials,
+            lambda operation: shared.paginator(service, region, operation),
+        )
 
     def offers(self, service: str, region: str) -> bool:
         """Whether ``service`` exists in ``region`` (an emulator serves every region). Read from the shared clients'
