@@ -54,7 +54,8 @@ class PrivateKernelManager(KernelManager):
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         command = super().format_kernel_cmd(extra_arguments=[*NO_HISTORY, *(extra_arguments or [])])
         return [
-            KERNEL_PROGRAM if part == IPYKERNEL_LAUNCHER and command[n - 1] == "-m" else part for n, part in enumerate(command)
+            KERNEL_PROGRAM if n > 0 and command[n - 1] == "-m" and part == IPYKERNEL_LAUNCHER else part
+            for n, part in enumerate(command)
         ]
 
     def client(self, **kwargs: Any) -> Any:

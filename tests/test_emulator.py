@@ -90,7 +90,9 @@ def test_warming_up_draws_no_random_id_and_creates_no_backend():
     assert done.stdout.strip() == "ok"
 
 
-@pytest.mark.parametrize("program", ["assess_lib/__main__.py", "assess_lib/_notebooks.py", "assess_lib/demo/process.py"])
+@pytest.mark.parametrize(
+    "program", ["assess_lib/__main__.py", "assess_lib/_notebooks.py", "assess_lib/_kernel.py", "assess_lib/demo/process.py"]
+)
 def test_every_program_of_the_kit_starts_with_the_kits_collector_thresholds(program):
     """The kit's programs collect garbage cycles every GC_YOUNG_THRESHOLD new objects, not Python's 700 (full
     collections rescanning the service models and the emulator's state cost seconds); the older generations' ratios

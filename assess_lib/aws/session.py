@@ -141,19 +141,17 @@ class SharedClients:
 class AccountClient:
     """A shared client as one account uses it: each call, and each page of a paginator, is signed with that account's
     credentials. Everything else (``meta``, ``exceptions``, ``can_paginate``) is the shared client's. ``paginator``
-    gives the shared client's paginator for an operation (:meth:`SharedClients.paginator`); without it, the client's
-    ``get_paginator`` makes one."""
+    gives the shared client's paginator for an operation (:meth:`SharedClients.paginator`)."""
 
-    def __init__(self, client: Any, credentials: Callable[[], Any], paginator: Callable[[str], Any] | None = None) -> None:
+    def __init__(self, client: Any, credentials: Callable[[], Any], paginator: Callable[[str], Any]) -> None:
         self._client = client
         self._credentials = credentials
         self._paginator = paginator
 
     def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._client, name)
         if name == "get_paginator":
-            make = self._paginator or attribute
-            return lambda operation: _AccountPaginator(make(operation), self._credentials)
+            return lambda operation: _AccountPaginator(self._paginator(operation), self._credentials)
+        attribute = getattr(self._client, name)
         if name in self._client.meta.method_to_api_mapping:
             return lambda **kwargs: _acting(self._credentials, attribute, **kwargs)
         return attribute
@@ -330,11 +328,16 @@ def profile_free_session() -> Any:
     An AWS_PROFILE of the caller's would otherwise be looked up (and may not exist) even where keys are
     given or only service models are read.
     """
-    import botocore.session
-
-    session = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    session = _bare_session()
     session.register_component("data_loader", service_models())
     return session
+
+
+def _bare_session() -> Any:
+    """A botocore session whose profile no environment variable names (and with its own loader)."""
+    import botocore.session
+
+    return botocore.session.Session(session_vars={"profile": (None, None, None, None)})
 
 
 @lru_cache(maxsize=1)
@@ -346,9 +349,7 @@ def service_models() -> Any:
     folders of AWS_DATA_PATH, as a session's own would) and keeps what it parsed, which no client changes; two threads
     loading the same file at once both parse it, and either copy is kept.
     """
-    import botocore.session
-
-    return botocore.session.Session(session_vars={"profile": (None, None, None, None)}).get_component("data_loader")
+    return _bare_session().get_component("data_loader")
 
 
 def explicit_session(credentials: dict[str, str]) -> boto3.Session:

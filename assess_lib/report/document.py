@@ -624,16 +624,20 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def _template() -> jinja2.Template:
+    """The report's HTML template, compiled on its first use (Jinja keeps it)."""
+    return _environment().get_template("report.html.j2")
+
+
 def prepare_html() -> None:
     """Compile the report's HTML template now (about half a second of CPU), ahead of publishing: a run does it while
     its evidence is collected (pipeline.preload), when publishing would find both CPUs busy with the PDFs."""
-    _environment().get_template("report.html.j2")
+    _template()
 
 
 def render_html(document: dict[str, Any]) -> str:
     """The document as one HTML page (CSS inline, no script, no external URL)."""
-    template = _environment().get_template("report.html.j2")
-    return template.render(
+    return _template().render(
         doc=document,
         verdict_colours=VERDICT_COLOURS,
         verdict_order=VERDICT_ORDER,
