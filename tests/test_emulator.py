@@ -112,3 +112,113 @@ def test_every_program_of_the_kit_starts_with_the_kits_collector_thresholds(prog
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "ok"
     assert "program_startup()" in (ROOT / program).read_text(encoding="utf-8")
+
+
+def _sqs_call(action: str, **params: str) -> bytes:
+    from urllib.parse import urlencode
+
+    return urlencode({"Action": action, "Version": "2012-11-05", **params}).encode()
+
+
+_SQS_HEADERS = {
+    "Host": "sqs.ap-northeast-1.amazonaws.com",
+    "Content-Type": "application/x-www-form-urlencoded",
+    "Authorization": "AWS4-HMAC-SHA256 Credential=AKIADEMODEMODEMO0000/20261201/ap-northeast-1/sqs/aws4_request, "
+    "SignedHeaders=host, Signature=0",
+}
+
+
+def test_the_emulator_keeps_a_connection_open_and_reads_each_request_whole():
+    """One connection serves a client's next calls (werkzeug alone closes every one), each request's body read whole
+    whether its length is given or it comes in chunks, so that no byte of a body is taken for the next request; a
+    client asking to close is answered and closed; stopping the emulator closes the connections it kept open, even
+    an idle one, and does not wait for them."""
+    import http.client
+    import threading
+
+    from assess_lib.demo.server import MotoServer
+
+    server = MotoServer().start()
+    stopped = False
+    try:
+        host, port = server.url.removeprefix("http://").split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        conn.request("POST", "/", body=_sqs_call("CreateQueue", QueueName="kept-open"), headers=_SQS_HEADERS)
+        first = conn.getresponse()
+        assert first.status == 200 and b"kept-open" in first.read()
+        assert first.getheader("Connection") != "close"
+        sock = conn.sock
+        # The next body in chunks, on the same connection.
+        chunks = iter(
+            [_sqs_call("CreateQueue", QueueName="in-chunks")[:20], _sqs_call("CreateQueue", QueueName="in-chunks")[20:]]
+        )
+        conn.request("POST", "/", body=chunks, headers=_SQS_HEADERS, encode_chunked=True)
+        second = conn.getresponse()
+        assert second.status == 200 and b"in-chunks" in second.read()
+        assert conn.sock is sock, "the connection was closed and opened again"
+        conn.request("POST", "/", body=_sqs_call("ListQueues"), headers=_SQS_HEADERS)
+        listed = conn.getresponse().read()
+        assert b"kept-open" in listed and b"in-chunks" in listed
+        assert conn.sock is sock
+
+        closing = http.client.HTTPConnection(host, int(port), timeout=30)
+        closing.request("POST", "/", body=_sqs_call("ListQueues"), headers={**_SQS_HEADERS, "Connection": "close"})
+        answer = closing.getresponse()
+        assert answer.status == 200 and answer.getheader("Connection") == "close"
+        answer.read()
+        closing.close()
+
+        stopping = threading.Thread(target=server.stop)
+        stopping.start()
+        stopping.join(timeout=20)
+        assert not stopping.is_alive(), "stopping waited for an idle connection"
+        stopped = True
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+            conn.request("POST", "/", body=_sqs_call("ListQueues"), headers=_SQS_HEADERS)
+            conn.getresponse().read()
+        conn.close()
+    finally:
+        if not stopped:
+            server.stop()
+
+
+def test_the_tuned_emulator_answers_as_moto_does_and_parses_each_model_once():
+    """tune_moto (the emulator's programs only) changes where moto finds what it needs, never what it finds: the
+    regions of every service the demo uses, and the methods of a response class, are moto's own; the region lists
+    read moto's parse of each model instead of parsing it again. Checked in a fresh interpreter."""
+    probe = textwrap.dedent(
+        """
+        import json
+        from moto.core.base_backend import AccountSpecificBackend
+        from moto.core import responses, utils
+        from moto.ec2.responses import EC2Response
+        from moto.s3.responses import S3Response
+        from assess_lib.demo.process import DEMO_SERVICES
+        from assess_lib.demo.server import tune_moto
+
+        def regions(session):
+            return {s: sorted(session.get_available_regions(s, partition_name=p)) for s in DEMO_SERVICES
+                    for p in ("aws", "aws-cn")}
+
+        untuned = regions(AccountSpecificBackend.get_session())
+        names = {c: responses.method_names_from_class(c) for c in (EC2Response, S3Response)}
+        parsed = []
+        original = json.loads
+        json.loads = lambda *a, **k: parsed.append(1) or original(*a, **k)
+        tune_moto()
+        session = AccountSpecificBackend.get_session()
+        assert session._session.get_service_data("ec2") is utils.get_service_model("ec2")._service_description
+        for service in DEMO_SERVICES:
+            utils.get_service_model(service)  # moto's own parse, which it makes to serve the service
+        parsed.clear()
+        assert regions(session) == untuned
+        assert not parsed, f"{len(parsed)} files parsed again"
+        for c, expected in names.items():
+            assert responses.method_names_from_class(c) == expected
+        assert utils.create_loader() is utils.create_loader()
+        print("ok")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ok"

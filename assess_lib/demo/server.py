@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import io
 import logging
 import os
 import socket
@@ -72,18 +73,112 @@ def layered_server_class() -> type:
     from .unserved import UnservedApis
 
     class KeepAliveHandler(MotoRequestHandler):
-        # HTTP/1.1: a client's connection serves its next requests too. Under werkzeug's default HTTP/1.0 every
-        # call opened (and the server threaded) a connection of its own: over a thousand per demo run.
+        """HTTP/1.1 with keep-alive: a client's connection serves its next requests too.
+
+        werkzeug's server answers every request with ``Connection: close``, because it cannot tell whether the
+        application read the whole request body, and the rest would be taken for the next request. This handler
+        reads the body before the application runs (the application reads it from memory), so the connection is
+        at the next request's first byte whatever the application read, and it can stay open. Closed, each call
+        opened a connection of its own, and the emulator started a thread for it: 516 for seeding the demo.
+        """
+
         protocol_version = "HTTP/1.1"
+        # The headers and the body are written apart: on a connection kept open, Nagle's algorithm would hold the
+        # body until the client acknowledged the headers, which it delays (tens of milliseconds a call).
+        disable_nagle_algorithm = True
+
+        def make_environ(self) -> dict[str, Any]:
+            environ = super().make_environ()
+            stream = environ["wsgi.input"]
+            if environ.get("wsgi.input_terminated"):  # chunked: werkzeug's reader stops at the last chunk
+                body = stream.read()
+            else:
+                body = stream.read(int(environ.get("CONTENT_LENGTH") or 0) or 0)
+            environ["wsgi.input"] = io.BytesIO(body)
+            # After the response, werkzeug reads whatever else the client sent, to discard it: with the connection
+            # kept open, that would be the client's next request. It reads this empty stream instead.
+            self.rfile = io.BytesIO()
+            return environ
+
+        def run_wsgi(self) -> None:
+            connection_stream = self.rfile
+            try:
+                super().run_wsgi()
+            finally:
+                self.rfile = connection_stream
+
+        def send_header(self, keyword: str, value: str) -> None:
+            if keyword.lower() == "connection" and value.lower() == "close" and not self.close_connection:
+                return  # werkzeug's unconditional close (see the class); a client's own close is kept
+            super().send_header(keyword, value)
+
+        def setup(self) -> None:
+            super().setup()
+            self.server.connections.add(self.connection)
+
+        def finish(self) -> None:
+            self.server.connections.discard(self.connection)
+            super().finish()
 
     class LayeredMotoServer(ThreadedMotoServer):
         def _server_entry(self) -> None:
             app = EmulatorHooks(UnservedApis(dispatcher_class()(create_backend_app)))
-            self._server = make_server(self._ip_address, self._port, app, True, request_handler=KeepAliveHandler)
+            server = make_server(self._ip_address, self._port, app, True, request_handler=KeepAliveHandler)
+            server.connections = set()  # the open connections, each served by a thread of its own
+            server.block_on_close = False  # stop() closes them; none is waited for (an idle one never ends)
+            self._server = server
             self._server_ready_event.set()
             self._server.serve_forever()
 
+        def stop(self) -> None:
+            """Stop serving, and close the connections kept open: none is answered by a stopped emulator."""
+            server = self._server
+            super().stop()
+            for connection in list(getattr(server, "connections", ())):
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+
     return LayeredMotoServer
+
+
+class MotoModels:
+    """A botocore data loader giving moto's own parse of each service's model (``moto.core.utils.get_service_model``,
+    which moto keeps), and ``loader``'s answer for everything else."""
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+
+    def load_service_model(self, service_name: str, type_name: str, api_version: str | None = None) -> Any:
+        if type_name == "service-2" and api_version is None:
+            from moto.core.utils import get_service_model
+
+            return get_service_model(service_name)._service_description
+        return self._loader.load_service_model(service_name, type_name, api_version)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
+
+
+def tune_moto() -> None:
+    """Spare moto work it repeats without need (about 4 s of the demo emulator's CPU, a third of it). For the
+    emulator's own programs only (the demo's emulator process, the benchmark's): it edits moto's state for the whole
+    process. moto answers exactly as before (tests/test_emulator.py).
+
+    - moto lists a service's regions with a botocore session of its own, which parses the service's whole model
+      again (moto parsed it already, for its requests) only to read its endpoint prefix: the session reads moto's.
+    - moto makes a new botocore loader for each model it reads, which lists the files of every AWS service first
+      (some 400 folders, a few thousand file checks): one loader reads them all.
+    - moto lists the methods of a service's response class, by inspection, on every request: listed once per class.
+    """
+    import moto.core.loaders
+    import moto.core.responses
+    import moto.core.utils
+    from moto.core.base_backend import AccountSpecificBackend
+
+    session = AccountSpecificBackend.get_session()._session
+    session.register_component("data_loader", MotoModels(session.get_component("data_loader")))
+    moto.core.utils.create_loader = functools.cache(moto.core.loaders.create_loader)
+    moto.core.responses.method_names_from_class = functools.cache(moto.core.responses.method_names_from_class)
 
 
 class MotoServer:
