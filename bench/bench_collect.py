@@ -44,6 +44,10 @@ ROLE = "FsaAssessmentReadOnly"
 SERVER = textwrap.dedent(
     """
     import json, sys
+    from assess_lib._child import program_startup
+    program_startup()
+    from assess_lib.demo.server import tune_moto
+    tune_moto()  # as the demo's emulator process
     from moto.backends import get_backend
     import logging
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

@@ -129,12 +129,13 @@ def _serve() -> None:
 
     from moto.moto_api._internal import mock_random
 
-    from .server import MotoServer
+    from .server import MotoServer, tune_moto
 
     # The emulator's IDs (sg-..., vpc-..., hosted zones) drawn from a fixed seed: the same resources, created in the
     # same order by one seeding thread, get the same IDs in every demo run, so that its findings keep their IDs and
     # the comparison with the previous year holds.
     mock_random.seed(DEMO_RANDOM_SEED)
+    tune_moto()
     for module in DRAW_ON_IMPORT:
         importlib.import_module(module)
     with MotoServer() as server:

@@ -28,7 +28,6 @@ from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape
 
-import botocore.session
 
 CONTROL_PATH = "/_demo/unserved"
 _RESET_PATH = "/moto-api/reset"
@@ -53,7 +52,7 @@ def register(
     and ``region`` (``*`` for any). A response must not carry a pagination token (it is returned for every page)."""
     if (response is None) == (error is None):
         raise ValueError("register() takes a response or an error, not both")
-    _operation(service, operation)  # fail here, not at the first call, on a name botocore does not know
+    _client_model(service).operation_model(operation)  # fail here, not at the first call, on a name botocore does not know
     body = {"service": service, "operation": operation, "account": account, "region": region}
     body |= {"error": error} if error is not None else {"response": response}
     _post(endpoint_url, CONTROL_PATH, json.dumps(body, default=str).encode("utf-8"))
@@ -93,16 +92,20 @@ def _post(endpoint_url: str, path: str, data: bytes) -> None:
 # --- the service models ------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _session() -> botocore.session.Session:
+@lru_cache(maxsize=64)
+def _client_model(service: str) -> Any:
+    """The service's model as the registering process's clients read it (its boto3 clients' parse)."""
     from ..aws.session import profile_free_session
 
-    return profile_free_session()
+    return profile_free_session().get_service_model(service)
 
 
-@lru_cache(maxsize=64)
 def _model(service: str) -> Any:
-    return _session().get_service_model(service)
+    """The service's model as moto parsed it (cached by moto): this layer runs in moto's process, which parses each
+    model it serves anyway; a botocore session's parse of its own would be a second one."""
+    from moto.core.utils import get_service_model
+
+    return get_service_model(service)
 
 
 def _operation(service: str, operation: str) -> Any:
