@@ -188,16 +188,18 @@ def present(
 
 
 def preload() -> None:
-    """Import what a run needs, and compile the report's HTML template, ahead of time (the CLI does it while the demo
-    emulator seeds).
+    """Import what a run needs, compile the report's HTML template and parse the AWS service models the collection
+    reads, ahead of time (the CLI does it while the demo emulator seeds).
 
-    Each of these would otherwise happen later, while the report's PDFs and the notebooks
-    already keep both CPUs busy (the notebooks, papermill and nbconvert are imported in their own process).
+    Each of these would otherwise happen later, on the run's critical path: the models while the collection's threads
+    wait for the interpreter, the rest while the report's PDFs and the notebooks keep both CPUs busy (the notebooks,
+    papermill and nbconvert are imported in their own process).
     """
     import openpyxl  # noqa: F401
     import pandas  # noqa: F401
 
-    from .aws import collect as _aws  # noqa: F401
+    from .aws.collect import COLLECTED_SERVICES
+    from .aws.session import preload_models
     from .checks import registry
     from .dns import collect as _dns  # noqa: F401
     from .report import publish as _publish  # noqa: F401
@@ -206,6 +208,7 @@ def preload() -> None:
     registry()
     load_catalog()
     prepare_html()
+    preload_models(COLLECTED_SERVICES)
 
 
 def run(

@@ -259,3 +259,53 @@ def test_a_service_is_offered_where_botocore_lists_it_and_everywhere_on_an_emula
     assert not aws_side.offers("ses", "ap-east-1")  # no SES in Hong Kong
     assert aws_side.offers("ses", "xx-nowhere-1")  # a region botocore does not know: asked, the call then says why
     assert ClientFactory(explicit_session(keys), "http://127.0.0.1:9").offers("ses", "ap-east-1")
+
+
+def test_the_collected_services_are_the_ones_the_collectors_call():
+    """COLLECTED_SERVICES (parsed ahead by preload) names every service the collectors call and no other: read from
+    the collectors' source, where each call names its service and operation as string literals."""
+    import re
+    from pathlib import Path
+
+    from assess_lib.aws.collect import COLLECTED_SERVICES
+    from assess_lib.aws.session import service_models
+
+    botocore_services = set(service_models().list_available_services("service-2"))
+    named = re.compile(r'"([a-z0-9-]+)",\s*"[a-z]+_[a-z0-9_]+"|\bclient\(\s*"([a-z0-9-]+)"')
+    called: set[str] = set()
+    for source in (Path(__file__).resolve().parents[1] / "assess_lib" / "aws").glob("*.py"):
+        called |= {a or b for a, b in named.findall(source.read_text(encoding="utf-8"))}
+    assert len(COLLECTED_SERVICES) == len(set(COLLECTED_SERVICES))
+    assert set(COLLECTED_SERVICES) == called & botocore_services
+
+
+def test_clients_of_the_preloaded_services_are_made_without_parsing_a_file():
+    """preload_models asks botocore's loader for each file as a client asks for it: afterwards, a client of every
+    collected service is made, and its paginators looked up, without a file parsed. Checked in a fresh interpreter."""
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    probe = textwrap.dedent(
+        """
+        import json
+        from assess_lib.aws.collect import COLLECTED_SERVICES
+        from assess_lib.aws.session import explicit_session, preload_models
+        session = explicit_session({"aws_access_key_id": "AKIAPROBEPROBEPROBE0", "aws_secret_access_key": "x"})
+        preload_models(COLLECTED_SERVICES)
+        session.client("sts", region_name="ap-northeast-1")  # the files every client reads (partitions, retries)
+        parsed = []
+        original = json.loads
+        json.loads = lambda *a, **k: parsed.append(1) or original(*a, **k)
+        for service in COLLECTED_SERVICES:
+            client = session.client(service, region_name="ap-northeast-1")
+            client.can_paginate(next(iter(client.meta.method_to_api_mapping)))  # reads its paginators
+        assert not parsed, f"{len(parsed)} files parsed"
+        print("ok")
+        """
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, cwd=root)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ok"

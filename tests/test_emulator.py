@@ -9,10 +9,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from moto.backends import get_backend
 from moto.server import DomainDispatcherApplication, create_backend_app
 
-from assess_lib.demo.process import DEMO_SERVICES
 from assess_lib.demo.server import dispatcher_class
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,42 +50,6 @@ def test_the_dispatcher_keeps_an_answer_per_host_and_nothing_for_moto_names():
     for host in HOSTS:
         ours.get_backend_for_host(host)
     assert set(ours._backends) == {h for h in HOSTS if h is not None and h != "moto_api" and h not in ours.modules}
-
-
-def test_every_service_warmed_for_the_demo_is_one_of_motos():
-    """The warm-up passes over what fails (it is only a head start): a misspelt or removed name would be skipped
-    silently there, so it is caught here."""
-    assert len(DEMO_SERVICES) == len(set(DEMO_SERVICES))
-    for service in DEMO_SERVICES:
-        assert get_backend(service) is not None, service
-
-
-def test_warming_up_draws_no_random_id_and_creates_no_backend():
-    """The warm-up runs while the seeding's requests are answered: it must not draw from moto's random source (the
-    demo's IDs come from a fixed seed, in the order the seeding creates its resources) nor create a backend (which
-    draws them: a default VPC), once the modules that draw on import are imported. Checked in a fresh interpreter,
-    where nothing else has touched moto."""
-    probe = textwrap.dedent(
-        """
-        from moto.core.base_backend import BackendDict
-        from moto.moto_api._internal import mock_random
-        from assess_lib.demo.process import DEMO_SERVICES, DRAW_ON_IMPORT, _warm_up
-        import importlib
-        mock_random.seed(7)
-        for module in DRAW_ON_IMPORT:  # as the emulator does before it serves
-            importlib.import_module(module)
-        before = mock_random.getstate()
-        _warm_up(DEMO_SERVICES)
-        assert mock_random.getstate() == before, "the warm-up drew random numbers"
-        assert not BackendDict._instances, [b.service_name for b in BackendDict._instances]
-        import sys
-        assert "moto.ec2.models" in sys.modules and "moto.networkfirewall.urls" in sys.modules
-        print("ok")
-        """
-    )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "ok"
 
 
 @pytest.mark.parametrize(
@@ -184,7 +146,7 @@ def test_the_emulator_keeps_a_connection_open_and_reads_each_request_whole():
 
 def test_the_tuned_emulator_answers_as_moto_does_and_parses_each_model_once():
     """tune_moto (the emulator's programs only) changes where moto finds what it needs, never what it finds: the
-    regions of every service the demo uses, and the methods of a response class, are moto's own; the region lists
+    regions of every service the kit reads, and the methods of a response class, are moto's own; the region lists
     read moto's parse of each model instead of parsing it again. Checked in a fresh interpreter."""
     probe = textwrap.dedent(
         """
@@ -193,11 +155,11 @@ def test_the_tuned_emulator_answers_as_moto_does_and_parses_each_model_once():
         from moto.core import responses, utils
         from moto.ec2.responses import EC2Response
         from moto.s3.responses import S3Response
-        from assess_lib.demo.process import DEMO_SERVICES
+        from assess_lib.aws.collect import COLLECTED_SERVICES as SERVICES
         from assess_lib.demo.server import tune_moto
 
         def regions(session):
-            return {s: sorted(session.get_available_regions(s, partition_name=p)) for s in DEMO_SERVICES
+            return {s: sorted(session.get_available_regions(s, partition_name=p)) for s in SERVICES
                     for p in ("aws", "aws-cn")}
 
         untuned = regions(AccountSpecificBackend.get_session())
@@ -208,7 +170,7 @@ def test_the_tuned_emulator_answers_as_moto_does_and_parses_each_model_once():
         tune_moto()
         session = AccountSpecificBackend.get_session()
         assert session._session.get_service_data("ec2") is utils.get_service_model("ec2")._service_description
-        for service in DEMO_SERVICES:
+        for service in SERVICES:
             utils.get_service_model(service)  # moto's own parse, which it makes to serve the service
         parsed.clear()
         assert regions(session) == untuned
@@ -222,3 +184,99 @@ def test_the_tuned_emulator_answers_as_moto_does_and_parses_each_model_once():
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "ok"
+
+
+def test_clients_through_the_in_process_transport_get_what_clients_over_http_get(aws, moto_server):
+    """The demo's emulator process seeds itself through InProcessTransport: what those clients create, HTTP clients
+    read, and the other way round, for each protocol (query, EC2, JSON, REST-XML with an empty and a binary body and a
+    non-ASCII key, REST-JSON), errors included; the emulator's registered answers too. Sessions made outside
+    seeding_through speak HTTP."""
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    from assess_lib.demo import unserved
+    from assess_lib.demo.server import InProcessTransport, demo_session_credentials, seeding_session, seeding_through
+
+    carried: list[str] = []
+
+    class Counting(InProcessTransport):
+        def __call__(self, request, **kwargs):
+            carried.append(request.url)
+            return super().__call__(request, **kwargs)
+
+    with seeding_through(Counting(moto_server._server.app)):
+        session = seeding_session(demo_session_credentials())
+    outside = seeding_session(demo_session_credentials())
+
+    def direct(service, region="ap-northeast-1"):
+        return session.client(service, region_name=region, endpoint_url=aws.url, config=Config(retries={"max_attempts": 1}))
+
+    http = aws.client
+    direct("iam").create_user(UserName="in-process", Tags=[{"Key": "部署", "Value": "システム部"}])
+    assert http("iam").list_user_tags(UserName="in-process")["Tags"] == [{"Key": "部署", "Value": "システム部"}]
+    http("iam").create_user(UserName="over-http")
+    assert {u["UserName"] for u in direct("iam").list_users()["Users"]} == {"in-process", "over-http"}
+    with pytest.raises(ClientError) as missing:
+        direct("iam").get_user(UserName="nobody")
+    assert missing.value.response["Error"]["Code"] == "NoSuchEntity"
+    assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+    vpc = direct("ec2").create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    assert http("ec2").describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["CidrBlock"] == "10.9.0.0/16"
+
+    s3 = direct("s3")
+    s3.create_bucket(Bucket="in-process", CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"})
+    s3.put_bucket_acl(Bucket="in-process", ACL="public-read")  # a PUT without a body
+    body = bytes(range(256)) * 4
+    s3.put_object(Bucket="in-process", Key="報告/a b+c.bin", Body=body)
+    assert http("s3").get_object(Bucket="in-process", Key="報告/a b+c.bin")["Body"].read() == body
+    assert s3.get_object(Bucket="in-process", Key="報告/a b+c.bin")["Body"].read() == body
+    grants = http("s3").get_bucket_acl(Bucket="in-process")["Grants"]
+    assert any(g["Grantee"].get("URI", "").endswith("/global/AllUsers") for g in grants)
+
+    direct("logs").create_log_group(logGroupName="/in/process")
+    assert [g["logGroupName"] for g in http("logs").describe_log_groups()["logGroups"]] == ["/in/process"]
+    api = direct("apigateway").create_rest_api(name="in-process")["id"]
+    assert http("apigateway").get_rest_api(restApiId=api)["name"] == "in-process"
+
+    unserved.register(aws.url, "ssm", "DescribeInstanceInformation", {"InstanceInformationList": [{"InstanceId": "i-1"}]})
+    assert direct("ssm").describe_instance_information()["InstanceInformationList"] == [{"InstanceId": "i-1"}]
+
+    served = len(carried)
+    assert served == 11 and all(url.startswith(aws.url) for url in carried)
+    outside.client("iam", region_name="us-east-1", endpoint_url=aws.url).list_users()
+    assert len(carried) == served, "a session made outside seeding_through used the transport"
+
+
+class _Child:
+    """EmulatorProcess subclasses running a stand-in child program (hand-built: the real child seeds the demo)."""
+
+    @staticmethod
+    def running(code: str):
+        from assess_lib.demo.process import EmulatorProcess
+
+        class StandIn(EmulatorProcess):
+            PROGRAM = ("-c", code)
+
+        return StandIn().start()
+
+
+def test_the_emulator_process_gives_its_url_after_any_other_output_and_says_why_it_failed():
+    """The URL is the line the child prints once seeded, whatever it printed before; a child that ends without one
+    is reported with the end of its error output; a child still seeding when the run stops is not waited for."""
+    import time
+
+    ready = _Child.running("print('a warning of some library'); print('ready http://127.0.0.1:1', flush=True); input()")
+    try:
+        assert ready.wait_ready() == "http://127.0.0.1:1"
+    finally:
+        ready.stop()
+
+    failed = _Child.running("import sys; sys.stderr.write('Traceback ...\\nValueError: seeding went wrong'); sys.exit(3)")
+    with pytest.raises(RuntimeError, match=r"(?s)the demo emulator did not start: Traceback .*seeding went wrong"):
+        failed.wait_ready()
+
+    seeding = _Child.running("import time; time.sleep(120)")
+    started = time.monotonic()
+    seeding.stop()
+    assert time.monotonic() - started < 10

@@ -26,6 +26,15 @@ from .session import (
 
 log = logging.getLogger(__name__)
 
+# The AWS services the collectors call (botocore's names; tests/test_collect.py checks them against the collectors).
+COLLECTED_SERVICES = (
+    "account", "acm", "apigateway", "backup", "cloudfront", "cloudtrail", "cloudwatch", "config", "dynamodb", "ec2",
+    "ecr", "efs", "eks", "elasticache", "elbv2", "events", "guardduty", "iam", "inspector2", "kms", "lambda", "logs",
+    "network-firewall", "opensearch", "organizations", "ram", "rds", "resourcegroupstaggingapi", "route53", "s3",
+    "s3control", "secretsmanager", "securityhub", "securitylake", "ses", "shield", "sns", "sqs", "ssm", "sso-admin",
+    "sts", "wafv2",
+)  # fmt: skip
+
 
 class CredentialsError(Exception):
     """AWS cannot be used at all (no usable credentials, endpoint unreachable): raised before any work starts.

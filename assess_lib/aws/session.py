@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import os
@@ -10,12 +11,12 @@ import urllib.parse
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import boto3
 from botocore.config import Config
 from botocore.credentials import Credentials
-from botocore.exceptions import NoCredentialsError
+from botocore.exceptions import DataNotFoundError, NoCredentialsError
 
 from .. import evidence as ev
 from ..evidence import CollectionError
@@ -350,6 +351,19 @@ def service_models() -> Any:
     loading the same file at once both parse it, and either copy is kept.
     """
     return _bare_session().get_component("data_loader")
+
+
+def preload_models(services: Iterable[str]) -> None:
+    """Parse ahead, into the process's loader (:func:`service_models`), what a client of each service reads: its model
+    and endpoint rules when it is made, its paginators at its first listing (each asked for as botocore asks, so
+    that botocore finds it kept). The demo does it while its emulator seeds: the collection then makes its clients
+    without parsing."""
+    loader = service_models()
+    for service in services:
+        model = loader.load_service_model(service, "service-2", api_version=None)
+        loader.load_service_model(service, "endpoint-rule-set-1", api_version=None)
+        with contextlib.suppress(DataNotFoundError):  # a service without paginators
+            loader.load_service_model(service, "paginators-1", model["metadata"]["apiVersion"])
 
 
 def explicit_session(credentials: dict[str, str]) -> boto3.Session:

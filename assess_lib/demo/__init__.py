@@ -3,73 +3,52 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 from pathlib import Path
 from collections.abc import Callable, Iterator
 
 from .dns_zone import DEMO_DOMAINS, ZoneServer, demo_zone
 from .process import EmulatorProcess
-from .seed import DEMO_REGIONS, seed_demo_bank
+from .seed import DEMO_REGIONS
 from .server import DEMO_ACCOUNT, MotoServer, demo_credentials, demo_session_credentials
 
 DEMO_PARAMS = Path(__file__).resolve().parent / "params.yaml"  # shipped in the package, with its attestation file
 
 
-class Seeding(threading.Thread):
-    """デモ銀行 seeded into the emulator child from a thread of this process (its requests made here, answered there)."""
-
-    def __init__(self, emulator: EmulatorProcess) -> None:
-        super().__init__(name="demo-seeding", daemon=True)
-        self._emulator = emulator
-        self.url = ""
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            url = self._emulator.wait_ready()
-            seed_demo_bank(url)
-            self.url = url
-        except BaseException as err:  # noqa: BLE001 - raised in the thread that asks for the URL
-            self.error = err
-
-
 class DemoEndpoints:
     """Where the demo's emulated services listen (127.0.0.1 only)."""
 
-    def __init__(self, seeding: Seeding, dns_nameservers: list[str], credentials: dict[str, str]) -> None:
-        self._seeding = seeding
+    def __init__(self, emulator: EmulatorProcess, dns_nameservers: list[str], credentials: dict[str, str]) -> None:
+        self._emulator = emulator
         self.dns_nameservers = dns_nameservers
         # The emulator's fake keys, for the collection's session (boto3 keywords): given, never put in the environment.
         self.credentials = credentials
 
     def aws_url(self) -> str:
         """The emulator's URL, once it is seeded: blocks until then (a run calls it when its collection starts)."""
-        self._seeding.join()
-        if self._seeding.error is not None:
-            raise RuntimeError(f"seeding the demo emulator failed: {self._seeding.error}") from self._seeding.error
-        return self._seeding.url
+        try:
+            return self._emulator.wait_ready()
+        except RuntimeError as err:
+            raise RuntimeError(f"seeding the demo emulator failed: {err}") from err
 
 
 @contextlib.contextmanager
 def demo_environment(while_seeding: Callable[[], None] | None = None) -> Iterator[DemoEndpoints]:
     """Start the emulator and the DNS server on 127.0.0.1 and yield their endpoints; stop everything afterwards.
 
-    The emulator runs in a child process (:mod:`.process`), on the other CPU, and a thread here seeds it:
+    The emulator runs in a child process (:mod:`.process`), on the other CPU, and seeds itself there:
     ``while_seeding`` runs meanwhile, and so does whatever the caller does before it asks for
     :meth:`DemoEndpoints.aws_url`.
     """
     emulator = EmulatorProcess().start()
-    seeding = Seeding(emulator)
-    seeding.start()
     try:
         # No credentials in this process's environment: the seeding's and the collection's clients are given the
         # demo's fake keys (DemoEndpoints.credentials), the emulator has them in its own.
         with ZoneServer(demo_zone()) as dns:
             if while_seeding is not None:
                 while_seeding()
-            yield DemoEndpoints(seeding, [dns.nameserver], demo_session_credentials())
+            yield DemoEndpoints(emulator, [dns.nameserver], demo_session_credentials())
     finally:
-        emulator.stop()  # a seeding still running fails at once (its connection refused), and is not waited for
+        emulator.stop()  # a seeding still running is not waited for: the child stops at the end of its input
 
 
 __all__ = [

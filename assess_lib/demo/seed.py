@@ -26,8 +26,7 @@ from .seed_recovery import seed_recovery
 from .seed_storage import encrypt_every_bucket, seed_information_storage, seed_storage
 from .seed_thirdparty import seed_thirdparty
 from .seed_topology import seed_topology
-from ..aws.session import explicit_session
-from .server import DEMO_ACCOUNT, Emulator, demo_session_credentials
+from .server import DEMO_ACCOUNT, Emulator, demo_session_credentials, seeding_session
 
 DEMO_REGIONS = ["ap-northeast-1", "ap-northeast-3", "us-east-1"]
 
@@ -43,7 +42,7 @@ class DemoClients:
     endpoint_url: str
     region: str = "ap-northeast-1"
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
-    session: Any = field(default_factory=lambda: explicit_session(demo_session_credentials()))
+    session: Any = field(default_factory=lambda: seeding_session(demo_session_credentials()))
 
     def __call__(self, service: str, region: str | None = None) -> Any:
         key = (service, region or self.region)

@@ -14,8 +14,7 @@ from typing import Any
 from botocore.config import Config
 
 from .seed_dns import seed_hosted_zones
-from ..aws.session import explicit_session
-from .server import DEMO_ACCOUNT, Emulator, demo_session_credentials
+from .server import DEMO_ACCOUNT, Emulator, demo_session_credentials, seeding_session
 
 INFO_ACCOUNT = "345678901234"
 ROLE_NAME = "FsaAssessmentReadOnly"
@@ -26,9 +25,9 @@ class AccountClients:
     """boto3 clients inside another emulated account, through sts:AssumeRole like the kit itself."""
 
     def __init__(self, endpoint_url: str, account_id: str) -> None:
-        sts = explicit_session(demo_session_credentials()).client("sts", endpoint_url=endpoint_url)
+        sts = seeding_session(demo_session_credentials()).client("sts", endpoint_url=endpoint_url)
         creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/{ROLE_NAME}", RoleSessionName="demo-seed")["Credentials"]
-        self.session = explicit_session(
+        self.session = seeding_session(
             {
                 "aws_access_key_id": creds["AccessKeyId"],
                 "aws_secret_access_key": creds["SecretAccessKey"],

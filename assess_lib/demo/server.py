@@ -7,6 +7,7 @@ itself, which only sees an endpoint URL.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import functools
 import io
@@ -121,9 +122,12 @@ def layered_server_class() -> type:
             super().finish()
 
     class LayeredMotoServer(ThreadedMotoServer):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.app = EmulatorHooks(UnservedApis(dispatcher_class()(create_backend_app)))
+
         def _server_entry(self) -> None:
-            app = EmulatorHooks(UnservedApis(dispatcher_class()(create_backend_app)))
-            server = make_server(self._ip_address, self._port, app, True, request_handler=KeepAliveHandler)
+            server = make_server(self._ip_address, self._port, self.app, True, request_handler=KeepAliveHandler)
             server.connections = set()  # the open connections, each served by a thread of its own
             server.block_on_close = False  # stop() closes them; none is waited for (an idle one never ends)
             self._server = server
@@ -169,7 +173,10 @@ def tune_moto() -> None:
     - moto makes a new botocore loader for each model it reads, which lists the files of every AWS service first
       (some 400 folders, a few thousand file checks): one loader reads them all.
     - moto lists the methods of a service's response class, by inspection, on every request: listed once per class.
+    - moto's modules make fresh botocore sessions for region lists (EC2's, the largest model, when it is imported),
+      each with a loader of its own: the process's botocore sessions share one loader per data path.
     """
+    import botocore.session
     import moto.core.loaders
     import moto.core.responses
     import moto.core.utils
@@ -178,7 +185,81 @@ def tune_moto() -> None:
     session = AccountSpecificBackend.get_session()._session
     session.register_component("data_loader", MotoModels(session.get_component("data_loader")))
     moto.core.utils.create_loader = functools.cache(moto.core.loaders.create_loader)
+    botocore.session.create_loader = functools.cache(botocore.session.create_loader)
     moto.core.responses.method_names_from_class = functools.cache(moto.core.responses.method_names_from_class)
+
+
+class InProcessTransport:
+    """A botocore ``before-send`` handler that hands each request to the emulator's application in this process
+    instead of sending it over a socket: the application answers exactly what it answers over HTTP (the same layers
+    and moto's same handlers), without the HTTP round trip, the server's thread and the socket on either side.
+
+    Registered on a session's events, it carries every request of that session's clients; it is what the demo's
+    emulator process seeds itself with (:mod:`.process`). The request's URL is the emulator's own.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+
+    def __call__(self, request: Any, **_: Any) -> Any:
+        import sys
+        import urllib.parse
+
+        from botocore.awsrequest import AWSResponse
+        from botocore.compat import HTTPHeaders
+        from werkzeug.test import run_wsgi_app
+
+        url = urllib.parse.urlsplit(request.url)
+        body = request.body
+        if hasattr(body, "read"):
+            body = body.read()
+        body = (body.encode("utf-8") if isinstance(body, str) else body) or b""
+        # As werkzeug's server builds it (serving.WSGIRequestHandler.make_environ).
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": request.method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": urllib.parse.unquote(url.path).encode("utf-8").decode("latin-1"),
+            "QUERY_STRING": url.query,
+            "SERVER_NAME": url.hostname or "127.0.0.1",
+            "SERVER_PORT": str(url.port or 80),
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_HOST": url.netloc,
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": url.scheme,
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
+        for name, value in request.headers.items():
+            key = name.upper().replace("-", "_")
+            environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = (
+                value.decode("latin-1") if isinstance(value, bytes) else value
+            )
+        if body or request.method in ("PUT", "POST", "PATCH"):
+            environ["CONTENT_LENGTH"] = str(len(body))  # as urllib3 sends it, an empty body's too
+        answer, status, headers = run_wsgi_app(self._app, environ, buffered=True)
+        try:
+            content = b"".join(answer)
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+        response_headers = HTTPHeaders()
+        for name, value in headers.items():
+            response_headers[name] = value
+        return AWSResponse(request.url, int(status.split(" ", 1)[0]), response_headers, _Body(content))
+
+
+class _Body(io.BytesIO):
+    """A response body as botocore reads one from urllib3 (``stream``)."""
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        chunk = self.read()
+        while chunk:
+            yield chunk
+            chunk = self.read()
 
 
 class MotoServer:
@@ -209,6 +290,10 @@ class MotoServer:
         self._server.start()
         self.reset()
         return self
+
+    def transport(self) -> InProcessTransport:
+        """The emulator's application as a transport for clients of this process (see the class)."""
+        return InProcessTransport(self._server.app)
 
     def reset(self) -> None:
         """Forget every resource (moto's state is per process)."""
@@ -250,6 +335,33 @@ def demo_session_credentials() -> dict[str, str]:
         "aws_secret_access_key": DEMO_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         "region_name": DEMO_CREDENTIALS["AWS_DEFAULT_REGION"],
     }
+
+
+# The transport of the seeding's clients while the emulator's process seeds itself (seeding_through); none elsewhere.
+_SEEDING_TRANSPORT: contextvars.ContextVar[InProcessTransport | None] = contextvars.ContextVar("seeding", default=None)
+
+
+@contextlib.contextmanager
+def seeding_through(transport: InProcessTransport) -> Iterator[None]:
+    """Within the block, in this thread, the sessions the seeding makes (:func:`seeding_session`) send through
+    ``transport``."""
+    token = _SEEDING_TRANSPORT.set(transport)
+    try:
+        yield
+    finally:
+        _SEEDING_TRANSPORT.reset(token)
+
+
+def seeding_session(credentials: dict[str, str]) -> Any:
+    """A boto3 session holding exactly ``credentials`` for the demo's seeding: its clients send through the
+    transport of :func:`seeding_through` when there is one, over HTTP otherwise."""
+    from ..aws.session import explicit_session
+
+    session = explicit_session(credentials)
+    transport = _SEEDING_TRANSPORT.get()
+    if transport is not None:
+        session.events.register("before-send", transport)
+    return session
 
 
 @contextlib.contextmanager
