@@ -178,6 +178,20 @@ def test_the_tuned_emulator_answers_as_moto_does_and_parses_each_model_once():
         for c, expected in names.items():
             assert responses.method_names_from_class(c) == expected
         assert utils.create_loader() is utils.create_loader()
+        import botocore.session
+        fresh = botocore.session.Session
+        assert fresh().get_component("data_loader") is fresh().get_component("data_loader")
+        # KMS keys get their key pair when first used, and sign and verify as before.
+        from moto.backends import get_backend
+        from assess_lib.demo.server import LazyPrivateKey
+        kms = get_backend("kms")["123456789012"]["us-east-1"]
+        key = kms.create_key(None, "SIGN_VERIFY", "RSA_2048", "", None)
+        assert isinstance(key.private_key, LazyPrivateKey) and key.private_key._key is None
+        _, signature, _ = kms.sign(key.id, b"message", "RSASSA_PSS_SHA_256")
+        assert kms.verify(key.id, b"message", signature, "RSASSA_PSS_SHA_256")[1]
+        assert not kms.verify(key.id, b"other", signature, "RSASSA_PSS_SHA_256")[1]
+        from cryptography.hazmat.primitives.serialization import load_der_public_key
+        assert load_der_public_key(kms.get_public_key(key.id)[1]).key_size == 2048
         print("ok")
         """
     )

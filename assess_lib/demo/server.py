@@ -14,9 +14,10 @@ import io
 import logging
 import os
 import socket
+import threading
 import urllib.request
 from typing import Any
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 DEMO_ACCOUNT = "123456789012"  # moto's default account
 # The AWS managed policies the demo's accounts attach (see install_aws_managed_policies).
@@ -163,6 +164,22 @@ class MotoModels:
         return getattr(self._loader, name)
 
 
+class LazyPrivateKey:
+    """A KMS key's private key as moto makes it (``make(key_spec)``), made when it is first used."""
+
+    def __init__(self, make: Callable[[str], Any], key_spec: str) -> None:
+        self._make = make
+        self._key_spec = key_spec
+        self._key: Any = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        with self._lock:
+            if self._key is None:
+                self._key = self._make(self._key_spec)
+        return getattr(self._key, name)
+
+
 def tune_moto() -> None:
     """Spare moto work it repeats without need (about 4 s of the demo emulator's CPU, a third of it). For the
     emulator's own programs only (the demo's emulator process, the benchmark's): it edits moto's state for the whole
@@ -175,6 +192,8 @@ def tune_moto() -> None:
     - moto lists the methods of a service's response class, by inspection, on every request: listed once per class.
     - moto's modules make fresh botocore sessions for region lists (EC2's, the largest model, when it is imported),
       each with a loader of its own: the process's botocore sessions share one loader per data path.
+    - moto makes an RSA key pair for every KMS key, symmetric ones too, for signing: made when first used
+      (:class:`LazyPrivateKey`). About 70 ms each; the demo signs nothing.
     """
     import botocore.session
     import moto.core.loaders
@@ -186,6 +205,10 @@ def tune_moto() -> None:
     session.register_component("data_loader", MotoModels(session.get_component("data_loader")))
     moto.core.utils.create_loader = functools.cache(moto.core.loaders.create_loader)
     botocore.session.create_loader = functools.cache(botocore.session.create_loader)
+    import moto.kms.models
+
+    make_key = moto.kms.models.generate_private_key
+    moto.kms.models.generate_private_key = lambda key_spec: LazyPrivateKey(make_key, key_spec)
     moto.core.responses.method_names_from_class = functools.cache(moto.core.responses.method_names_from_class)
 
 
