@@ -163,6 +163,11 @@ def test_the_tuned_emulator_answers_as_moto_does_and_parses_each_model_once():
                     for p in ("aws", "aws-cn")}
 
         untuned = regions(AccountSpecificBackend.get_session())
+        from werkzeug.routing import Map, Rule
+        def url(values):
+            urls = Map([Rule("/2015-03-31/functions/<path:name>/policy", endpoint="policy")]).bind("lambda.amazonaws.com")
+            return urls.build("policy", values), urls.match("/2015-03-31/functions/f%201/policy")
+        built = url({"name": "f 1", "Qualifier": "$LATEST"})
         names = {c: responses.method_names_from_class(c) for c in (EC2Response, S3Response)}
         parsed = []
         original = json.loads
@@ -178,6 +183,7 @@ def test_the_tuned_emulator_answers_as_moto_does_and_parses_each_model_once():
         for c, expected in names.items():
             assert responses.method_names_from_class(c) == expected
         assert utils.create_loader() is utils.create_loader()
+        assert url({"name": "f 1", "Qualifier": "$LATEST"}) == built  # werkzeug's URL builders, compiled when used
         import botocore.session
         fresh = botocore.session.Session
         assert fresh().get_component("data_loader") is fresh().get_component("data_loader")

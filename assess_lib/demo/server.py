@@ -194,6 +194,8 @@ def tune_moto() -> None:
       each with a loader of its own: the process's botocore sessions share one loader per data path.
     - moto makes an RSA key pair for every KMS key, symmetric ones too, for signing: made when first used
       (:class:`LazyPrivateKey`). About 70 ms each; the demo signs nothing.
+    - werkzeug compiles two URL builders (Python code, through its syntax tree) for each route of each moto service's
+      application and router; moto only matches URLs, never builds one: compiled when first used.
     """
     import botocore.session
     import moto.core.loaders
@@ -205,6 +207,21 @@ def tune_moto() -> None:
     session.register_component("data_loader", MotoModels(session.get_component("data_loader")))
     moto.core.utils.create_loader = functools.cache(moto.core.loaders.create_loader)
     botocore.session.create_loader = functools.cache(botocore.session.create_loader)
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+
+    def builder_when_used(rule: Rule, append_unknown: bool = True) -> Callable[..., Any]:
+        compiled: list[Callable[..., Any]] = []
+
+        def build(self: Rule, *args: Any, **kwargs: Any) -> Any:
+            if not compiled:
+                compiled.append(compile_builder(self, append_unknown))
+            return compiled[0](self, *args, **kwargs)
+
+        return build
+
+    Rule._compile_builder = builder_when_used  # type: ignore[method-assign]
     import moto.kms.models
 
     make_key = moto.kms.models.generate_private_key
