@@ -193,6 +193,8 @@ def test_the_tuned_emulator_answers_as_moto_does_and_parses_each_model_once():
         kms = get_backend("kms")["123456789012"]["us-east-1"]
         key = kms.create_key(None, "SIGN_VERIFY", "RSA_2048", "", None)
         assert isinstance(key.private_key, LazyPrivateKey) and key.private_key._key is None
+        import copy
+        assert copy.copy(key).private_key._key_spec == "RSA_2048"  # moto copies keys (ReplicateKey)
         _, signature, _ = kms.sign(key.id, b"message", "RSASSA_PSS_SHA_256")
         assert kms.verify(key.id, b"message", signature, "RSASSA_PSS_SHA_256")[1]
         assert not kms.verify(key.id, b"other", signature, "RSASSA_PSS_SHA_256")[1]

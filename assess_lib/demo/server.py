@@ -92,10 +92,9 @@ def layered_server_class() -> type:
         def make_environ(self) -> dict[str, Any]:
             environ = super().make_environ()
             stream = environ["wsgi.input"]
-            if environ.get("wsgi.input_terminated"):  # chunked: werkzeug's reader stops at the last chunk
-                body = stream.read()
-            else:
-                body = stream.read(int(environ.get("CONTENT_LENGTH") or 0) or 0)
+            # In chunks, werkzeug's reader stops at the last chunk; else the body is its given length.
+            chunked = environ.get("wsgi.input_terminated")
+            body = stream.read() if chunked else stream.read(int(environ.get("CONTENT_LENGTH") or 0))
             environ["wsgi.input"] = io.BytesIO(body)
             # After the response, werkzeug reads whatever else the client sent, to discard it: with the connection
             # kept open, that would be the client's next request. It reads this empty stream instead.
@@ -174,6 +173,8 @@ class LazyPrivateKey:
         self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # its own attributes, and what copy looks up on an object not yet filled in
+            raise AttributeError(name)
         with self._lock:
             if self._key is None:
                 self._key = self._make(self._key_spec)
@@ -181,17 +182,17 @@ class LazyPrivateKey:
 
 
 def tune_moto() -> None:
-    """Spare moto work it repeats without need (about 4 s of the demo emulator's CPU, a third of it). For the
-    emulator's own programs only (the demo's emulator process, the benchmark's): it edits moto's state for the whole
-    process. moto answers exactly as before (tests/test_emulator.py).
+    """Spare moto work it repeats without need: together about a quarter of the demo emulator's time to be seeded
+    (README). For the emulator's own programs only (the demo's emulator process, the benchmark's): it edits moto's
+    and werkzeug's state for the whole process. moto answers exactly as before (tests/test_emulator.py).
 
     - moto lists a service's regions with a botocore session of its own, which parses the service's whole model
       again (moto parsed it already, for its requests) only to read its endpoint prefix: the session reads moto's.
     - moto makes a new botocore loader for each model it reads, which lists the files of every AWS service first
       (some 400 folders, a few thousand file checks): one loader reads them all.
-    - moto lists the methods of a service's response class, by inspection, on every request: listed once per class.
     - moto's modules make fresh botocore sessions for region lists (EC2's, the largest model, when it is imported),
       each with a loader of its own: the process's botocore sessions share one loader per data path.
+    - moto lists the methods of a service's response class, by inspection, on every request: listed once per class.
     - moto makes an RSA key pair for every KMS key, symmetric ones too, for signing: made when first used
       (:class:`LazyPrivateKey`). About 70 ms each; the demo signs nothing.
     - werkzeug compiles two URL builders (Python code, through its syntax tree) for each route of each moto service's
@@ -201,32 +202,34 @@ def tune_moto() -> None:
     import moto.core.loaders
     import moto.core.responses
     import moto.core.utils
+    import moto.kms.models
     from moto.core.base_backend import AccountSpecificBackend
+    from werkzeug.routing.rules import Rule
 
     session = AccountSpecificBackend.get_session()._session
     session.register_component("data_loader", MotoModels(session.get_component("data_loader")))
     moto.core.utils.create_loader = functools.cache(moto.core.loaders.create_loader)
     botocore.session.create_loader = functools.cache(botocore.session.create_loader)
-    from werkzeug.routing.rules import Rule
+    moto.core.responses.method_names_from_class = functools.cache(moto.core.responses.method_names_from_class)
+    make_key = moto.kms.models.generate_private_key
+    moto.kms.models.generate_private_key = lambda key_spec: LazyPrivateKey(make_key, key_spec)
+    Rule._compile_builder = _builder_when_used(Rule._compile_builder)  # type: ignore[method-assign]
 
-    compile_builder = Rule._compile_builder
 
-    def builder_when_used(rule: Rule, append_unknown: bool = True) -> Callable[..., Any]:
+def _builder_when_used(compile_builder: Callable[..., Any]) -> Callable[..., Any]:
+    """werkzeug's ``Rule._compile_builder``, deferred: the builder it returns is compiled at its first call."""
+
+    def deferred(rule: Any, append_unknown: bool = True) -> Callable[..., Any]:
         compiled: list[Callable[..., Any]] = []
 
-        def build(self: Rule, *args: Any, **kwargs: Any) -> Any:
+        def build(self: Any, *args: Any, **kwargs: Any) -> Any:
             if not compiled:
                 compiled.append(compile_builder(self, append_unknown))
             return compiled[0](self, *args, **kwargs)
 
         return build
 
-    Rule._compile_builder = builder_when_used  # type: ignore[method-assign]
-    import moto.kms.models
-
-    make_key = moto.kms.models.generate_private_key
-    moto.kms.models.generate_private_key = lambda key_spec: LazyPrivateKey(make_key, key_spec)
-    moto.core.responses.method_names_from_class = functools.cache(moto.core.responses.method_names_from_class)
+    return deferred
 
 
 class InProcessTransport:
