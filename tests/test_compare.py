@@ -231,6 +231,20 @@ def test_the_demo_run_keeps_its_previous_assessment_and_dates_its_open_findings(
     assert new_key["first_seen"] == collected.isoformat()
 
 
+def test_the_demo_emulator_draws_the_resource_ids_its_previous_assessment_was_made_with(demo_cli_run):
+    """The demo's emulator draws resource IDs from a fixed seed, in the seeding's order: every finding of the previous
+    year that names such an ID (a VPC, a security group, an instance...) is found again by its finding ID. A change in
+    how the emulator starts or seeds that moves the draws would show every one of them as resolved and new."""
+    import re
+
+    drawn = re.compile(r"\b(?:vpc|sg|subnet|i|vol|snap|igw|nat|rtb|tgw|eni|acl)-[0-9a-f]{8,}\b")
+    previous = json.loads((DEMO_PREVIOUS / "findings.json").read_text(encoding="utf-8"))
+    naming = [f for f in previous if drawn.search(json.dumps(f, ensure_ascii=False))]
+    current = {f["finding_id"] for f in json.loads((demo_cli_run / "findings.json").read_text(encoding="utf-8"))}
+    assert len(naming) >= 40
+    assert [f["resource"] for f in naming if f["finding_id"] not in current] == []
+
+
 def test_offline_re_evaluation_gives_the_same_ids_and_comparison(demo_cli_run):
     """Stable IDs across two evaluations of the same evidence, and the comparison made from the bundle alone equals
     the one made from the two folders (what `diff` reads)."""

@@ -48,7 +48,7 @@ def demo_environment(while_seeding: Callable[[], None] | None = None) -> Iterato
                 while_seeding()
             yield DemoEndpoints(emulator, [dns.nameserver], demo_session_credentials())
     finally:
-        emulator.stop()  # a seeding still running is not waited for: the child stops at the end of its input
+        emulator.stop()  # a child still seeding (the run failed or was interrupted meanwhile) is killed, not waited for
 
 
 __all__ = [
