@@ -270,17 +270,14 @@ def test_clients_through_the_in_process_transport_get_what_clients_over_http_get
     assert len(carried) == served, "a session made outside seeding_through used the transport"
 
 
-class _Child:
-    """EmulatorProcess subclasses running a stand-in child program (hand-built: the real child seeds the demo)."""
+def _stand_in(code: str):
+    """An EmulatorProcess running a stand-in child program (hand-built: the real child seeds the demo), started."""
+    from assess_lib.demo.process import EmulatorProcess
 
-    @staticmethod
-    def running(code: str):
-        from assess_lib.demo.process import EmulatorProcess
+    class StandIn(EmulatorProcess):
+        PROGRAM = ("-c", code)
 
-        class StandIn(EmulatorProcess):
-            PROGRAM = ("-c", code)
-
-        return StandIn().start()
+    return StandIn().start()
 
 
 def test_the_emulator_process_gives_its_url_after_any_other_output_and_says_why_it_failed():
@@ -288,17 +285,17 @@ def test_the_emulator_process_gives_its_url_after_any_other_output_and_says_why_
     is reported with the end of its error output; a child still seeding when the run stops is not waited for."""
     import time
 
-    ready = _Child.running("print('a warning of some library'); print('ready http://127.0.0.1:1', flush=True); input()")
+    ready = _stand_in("print('a warning of some library'); print('ready http://127.0.0.1:1', flush=True); input()")
     try:
         assert ready.wait_ready() == "http://127.0.0.1:1"
     finally:
         ready.stop()
 
-    failed = _Child.running("import sys; sys.stderr.write('Traceback ...\\nValueError: seeding went wrong'); sys.exit(3)")
-    with pytest.raises(RuntimeError, match=r"(?s)the demo emulator did not start: Traceback .*seeding went wrong"):
+    failed = _stand_in("import sys; sys.stderr.write('Traceback ...\\nValueError: seeding went wrong'); sys.exit(3)")
+    with pytest.raises(RuntimeError, match=r"(?s)the demo emulator stopped before it was seeded: Traceback .*seeding went wrong"):
         failed.wait_ready()
 
-    seeding = _Child.running("import time; time.sleep(120)")
+    seeding = _stand_in("import time; time.sleep(120)")
     started = time.monotonic()
     seeding.stop()
     assert time.monotonic() - started < 10

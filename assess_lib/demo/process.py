@@ -57,7 +57,7 @@ class EmulatorProcess:
         self._stderr.seek(0)
         detail = self._stderr.read()[-2000:]
         self.stop()
-        raise RuntimeError(f"the demo emulator did not start: {detail or 'no output'}")
+        raise RuntimeError(f"the demo emulator stopped before it was seeded: {detail or 'no output'}")
 
     def stop(self) -> None:
         process, self._process = self._process, None
