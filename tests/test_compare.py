@@ -182,6 +182,25 @@ def _diff(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+def _collected_jst(run: Path) -> dt.date:
+    """The day (Japan time) a run's evidence was collected, as its manifest records it."""
+    manifest = json.loads((run / "evidence" / "manifest.json").read_text(encoding="utf-8"))
+    return dt.datetime.fromisoformat(manifest["started_at"]).astimezone(dt.timezone(dt.timedelta(hours=9))).date()
+
+
+def _root_mfa_open_since(run: Path) -> tuple[dt.date, int]:
+    """When the demo's previous assessment says 情報系's root user without MFA was first reported (the year before
+    that assessment: tools/make_demo_previous.py), and for how many days the finding is open in ``run``. Read from the
+    files, so that the demo's tests hold on any day, not only the day its previous assessment was made."""
+    previous = json.loads((DEMO_PREVIOUS / "findings.json").read_text(encoding="utf-8"))
+    made = json.loads((DEMO_PREVIOUS / "run.json").read_text(encoding="utf-8"))["started_at"]
+    first = next(f["first_seen"] for f in previous if f["check_id"] == "iam_root_mfa" and f.get("first_seen"))
+    since = dt.date.fromisoformat(first)
+    made_on = dt.datetime.fromisoformat(made).astimezone(dt.timezone(dt.timedelta(hours=9))).date()
+    assert since == made_on.replace(year=made_on.year - 1)
+    return since, (_collected_jst(run) - since).days
+
+
 def test_diff_command_from_another_folder_with_relative_paths_twice(demo_cli_run, tmp_path, monkeypatch, capsys):
     """As a consultant types it: relative paths from their own folder; the same text twice; English on request; bad
     folders are one paragraph (those in this process, the command's own function, to keep the suite fast)."""
@@ -196,7 +215,9 @@ def test_diff_command_from_another_folder_with_relative_paths_twice(demo_cli_run
     assert first.stdout == second.stdout and not first.stderr
     for heading in ("前回評価との比較: デモ銀行", "新規の指摘", "解消した指摘", "継続している指摘", "評価結果が変わった項目"):
         assert heading in first.stdout
-    assert "2.3.1-7" in first.stdout and "730 日間" in first.stdout  # the verdict change; root MFA since two years
+    since, days = _root_mfa_open_since(demo_cli_run)
+    assert "2.3.1-7" in first.stdout  # the verdict change
+    assert f"{since.year}年{since.month}月{since.day}日から {days} 日間" in first.stdout  # root MFA, the oldest
 
     monkeypatch.chdir(tmp_path)
     assert main(["diff", "--previous", old, "--run", run, "--language", "en"]) == 0
@@ -222,11 +243,11 @@ def test_the_demo_run_keeps_its_previous_assessment_and_dates_its_open_findings(
     assert {"previous/findings.json", "previous/controls.json", "previous/run.json"} <= kept
     assert (bundle.path / "previous" / "findings.json").read_bytes() == (DEMO_PREVIOUS / "findings.json").read_bytes()
     findings = json.loads((demo_cli_run / "findings.json").read_text(encoding="utf-8"))
-    collected = dt.datetime.fromisoformat(bundle.manifest["started_at"]).astimezone(dt.timezone(dt.timedelta(hours=9))).date()
+    collected = _collected_jst(demo_cli_run)
     for record in findings:
         assert ("first_seen" in record) == (record["verdict"] in ("fail", "error")), record["check_id"]
     root_mfa = next(r for r in findings if r["check_id"] == "iam_root_mfa" and r["account_id"] == "345678901234")
-    assert root_mfa["first_seen"] == collected.replace(year=collected.year - 2).isoformat()
+    assert root_mfa["first_seen"] == _root_mfa_open_since(demo_cli_run)[0].isoformat()  # the age chains across years
     new_key = next(r for r in findings if r["check_id"] == "iam_access_key_age" and r["verdict"] == "fail")
     assert new_key["first_seen"] == collected.isoformat()
 
