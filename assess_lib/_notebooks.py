@@ -113,8 +113,10 @@ def execute_notebooks(
 
 
 def notebook_workers() -> int:
-    """How many notebooks run at once (one kernel each)."""
-    return max(1, min(len(section_notebooks()), os.cpu_count() or 2))
+    """How many notebooks run at once (one kernel each): one CPU is left to the run's publishing, which typesets the
+    PDFs meanwhile. On two CPUs a second kernel made the demo slower, not faster (its start-up and imports cost about
+    two seconds of CPU the PDFs were waiting for)."""
+    return max(1, min(len(section_notebooks()), (os.cpu_count() or 2) - 1))
 
 
 class NotebookProcess:
@@ -209,7 +211,7 @@ class Exporters:
         import nbformat
         import papermill  # noqa: F401 - imported ahead
 
-        from .report.publish import notebook_exporter
+        from .report.notebook_html import notebook_exporter
 
         empty = nbformat.v4.new_notebook()
         nbformat.validate(empty)
@@ -220,7 +222,7 @@ class Exporters:
 
     def publish(self, notebook: Path, customer: str) -> None:
         """``notebook``'s HTML page beside it."""
-        from .report.publish import notebook_exporter, publish_notebook
+        from .report.notebook_html import notebook_exporter, publish_notebook
 
         try:
             exporter = self._free.get_nowait()

@@ -14,11 +14,15 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from collections.abc import Callable
 
 from . import __version__
 from .core.text import both, t
 from .redact import mask_secrets
+
+if TYPE_CHECKING:
+    from .params import Params
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 3
@@ -84,6 +88,14 @@ def _summary(out: Path) -> str:
     return f"report: {out / 'report.html'}\ncontrols: {shown}"
 
 
+def _read_inputs(params: Params) -> None:
+    """Fail fast: a bad attestation file, working sheet or exceptions file is found before the collection starts."""
+    if params.attestations is not None or params.worksheet is not None or params.exceptions is not None:
+        from .attestations import read_inputs
+
+        read_inputs(params)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import dataclasses
 
@@ -96,37 +108,32 @@ def cmd_run(args: argparse.Namespace) -> int:
     params = load_params(absolute(args.params))
     if getattr(args, "worksheet", None):
         params = dataclasses.replace(params, worksheet=absolute(args.worksheet))
-    if params.attestations is not None or params.worksheet is not None or params.exceptions is not None:
-        from .attestations import read_inputs
-
-        read_inputs(params)  # fail fast: a bad attestation file or working sheet is found before collection starts
     if params.aws.endpoint_url == DEMO:
         import tempfile
 
         from .demo import demo_environment
-        from .demo.worksheet import DEMO_SHEET_NAME, write_demo_worksheet
 
-        with tempfile.TemporaryDirectory(prefix="fsa-demo-sheet-") as folder:
-            sheet = Path(folder) / DEMO_SHEET_NAME if getattr(args, "demo_worksheet", False) else None
+        # The demo's emulator starts first: it seeds itself in its own process while this one checks the inputs,
+        # imports and prepares what the run needs, and writes the demo customer's working sheet.
+        with demo_environment() as demo, tempfile.TemporaryDirectory(prefix="fsa-demo-sheet-") as folder:
+            _read_inputs(params)
+            preload()
+            if getattr(args, "demo_worksheet", False):  # the demo customer's answers, typed into the kit's own sheet
+                from .demo.worksheet import DEMO_SHEET_NAME, write_demo_worksheet
 
-            def while_seeding() -> None:
-                preload()
-                if sheet is not None:  # the demo customer's answers, typed into the kit's own sheet
-                    write_demo_worksheet(sheet, params.language)
-
-            with demo_environment(while_seeding=while_seeding) as demo:
-                if sheet is not None:
-                    params = dataclasses.replace(params, worksheet=sheet)
-                out = run(
-                    params,
-                    out_dir,
-                    endpoint_url=demo.aws_url,  # called when the collection starts: the notebooks get ready meanwhile
-                    dns_nameservers=demo.dns_nameservers,
-                    progress=_progress(args.quiet),
-                    credentials=demo.credentials,
-                    pdf=not getattr(args, "no_pdf", False),
-                )
+                sheet = write_demo_worksheet(Path(folder) / DEMO_SHEET_NAME, params.language)
+                params = dataclasses.replace(params, worksheet=sheet)
+            out = run(
+                params,
+                out_dir,
+                endpoint_url=demo.aws_url,  # called when the collection starts: the notebooks get ready meanwhile
+                dns_nameservers=demo.dns_nameservers,
+                progress=_progress(args.quiet),
+                credentials=demo.credentials,
+                pdf=not getattr(args, "no_pdf", False),
+            )
     else:
+        _read_inputs(params)
         out = run(params, out_dir, progress=_progress(args.quiet), pdf=not getattr(args, "no_pdf", False))
     print(_summary(out))
     return 0

@@ -475,7 +475,7 @@ def test_notebook_html_is_nbconverts_without_its_beautifulsoup_pass(demo_cli_run
 
     from nbconvert import HTMLExporter
 
-    from assess_lib.report.publish import notebook_exporter, notebooks_html
+    from assess_lib.report.notebook_html import notebook_exporter, notebooks_html
 
     notebook = demo_cli_run / "notebooks" / "2_3_defense.ipynb"
     ours = notebooks_html([notebook], "t", notebook_exporter())
@@ -494,7 +494,7 @@ def test_notebook_html_is_nbconverts_without_its_beautifulsoup_pass(demo_cli_run
 
 
 def test_the_notebook_pages_images_get_a_text_and_outputs_a_tab_stop():
-    from assess_lib.report.publish import NO_ALT_TEXT, _accessible
+    from assess_lib.report.notebook_html import NO_ALT_TEXT, _accessible
 
     page = (
         '<img src="a.png"><img alt="chart" src="b.png"><IMG SRC="c.png">'
@@ -505,3 +505,30 @@ def test_the_notebook_pages_images_get_a_text_and_outputs_a_tab_stop():
     assert done.count(f'alt="{NO_ALT_TEXT}"') == 2 and 'alt="chart"' in done
     assert done.count('tabindex="0"') == 2
     assert '<div class="jp-OutputArea-child">z</div>' in done and '<div class="not-jp-OutputArea-output-x">w</div>' in done
+
+
+@pytest.mark.parametrize(("cpus", "workers"), [(1, 1), (None, 1), (2, 1), (4, 3), (64, 7)])
+def test_the_notebooks_leave_one_cpu_to_the_publishing(monkeypatch, cpus, workers):
+    """One kernel per CPU but one (the run typesets its PDFs meanwhile), at least one, at most one per notebook."""
+    from assess_lib import _notebooks
+
+    monkeypatch.setattr(_notebooks.os, "cpu_count", lambda: cpus)
+    assert len(_notebooks.section_notebooks()) == 7
+    assert _notebooks.notebook_workers() == workers
+
+
+def test_the_notebooks_process_and_the_demo_start_without_the_report_or_the_seeding():
+    """What the notebooks' process imports to run and convert notebooks, and what a demo run imports to start its
+    emulator, leave out pandas, the report's view model, boto3 and the demo's seeding: each would cost CPU the
+    collection and the seeding need (a fresh interpreter, as the programs start)."""
+    code = (
+        "import sys\n"
+        "import assess_lib._notebooks, assess_lib.kernels, assess_lib.report.notebook_html\n"
+        "from assess_lib.demo import DEMO_PARAMS, demo_environment\n"
+        "heavy = ('pandas', 'assess_lib.report.view', 'assess_lib.report.pdf', 'boto3', 'assess_lib.demo.seed', 'dnslib')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+        "from assess_lib.demo import DEMO_REGIONS, MotoServer\n"
+        "print(DEMO_REGIONS[0], MotoServer.__name__, 'assess_lib.demo.seed' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.splitlines() == ["[]", "ap-northeast-1 MotoServer True"]

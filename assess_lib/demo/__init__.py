@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
-from .dns_zone import DEMO_DOMAINS, ZoneServer, demo_zone
+from typing import Any
+
+# Light on purpose: a demo run starts the emulator's process (.process) first thing, and this package's heavier
+# modules (the seeding, boto3, dnslib) are imported afterwards, while the child seeds.
 from .process import EmulatorProcess
-from .seed import DEMO_REGIONS
-from .server import DEMO_ACCOUNT, MotoServer, demo_credentials, demo_session_credentials
 
 DEMO_PARAMS = Path(__file__).resolve().parent / "params.yaml"  # shipped in the package, with its attestation file
 
@@ -29,23 +30,41 @@ class DemoEndpoints:
 
 
 @contextlib.contextmanager
-def demo_environment(while_seeding: Callable[[], None] | None = None) -> Iterator[DemoEndpoints]:
+def demo_environment() -> Iterator[DemoEndpoints]:
     """Start the emulator and the DNS server on 127.0.0.1 and yield their endpoints; stop everything afterwards.
 
-    The emulator runs in a child process (:mod:`.process`), on the other CPU, and seeds itself there:
-    ``while_seeding`` runs meanwhile, and so does whatever the caller does before it asks for
-    :meth:`DemoEndpoints.aws_url`.
+    The emulator runs in a child process (:mod:`.process`), on the other CPU, and seeds itself there: whatever the
+    caller does in the block before it asks for :meth:`DemoEndpoints.aws_url` runs meanwhile.
     """
     emulator = EmulatorProcess().start()
     try:
+        from .dns_zone import ZoneServer, demo_zone
+        from .server import demo_session_credentials
+
         # No credentials in this process's environment: the seeding's and the collection's clients are given the
         # demo's fake keys (DemoEndpoints.credentials), the emulator has them in its own.
         with ZoneServer(demo_zone()) as dns:
-            if while_seeding is not None:
-                while_seeding()
             yield DemoEndpoints(emulator, [dns.nameserver], demo_session_credentials())
     finally:
         emulator.stop()  # a child still seeding (the run failed or was interrupted meanwhile) is killed, not waited for
+
+
+_LAZY = {
+    "DEMO_ACCOUNT": "server",
+    "DEMO_DOMAINS": "dns_zone",
+    "DEMO_REGIONS": "seed",
+    "MotoServer": "server",
+    "demo_credentials": "server",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The package's other names, imported from their modules when first asked for."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
