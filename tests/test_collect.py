@@ -279,6 +279,40 @@ def test_the_collected_services_are_the_ones_the_collectors_call():
     assert set(COLLECTED_SERVICES) == called & botocore_services
 
 
+def test_the_kits_loader_parses_botocores_files_as_botocore_does_into_plain_dicts():
+    """The process's loader (service_models) reads botocore's files with PlainJsonFiles: for every collected service,
+    its model, endpoint rules and paginators come out equal to botocore's own parse, keys in the same order, only as
+    dicts rather than OrderedDicts; a file botocore does not have is None for both."""
+    import json
+    import os
+    from collections import OrderedDict
+
+    import botocore
+    from botocore.loaders import JSONFileLoader
+
+    from assess_lib.aws.collect import COLLECTED_SERVICES
+    from assess_lib.aws.session import PlainJsonFiles, service_models
+
+    loader = service_models()
+    assert isinstance(loader.file_loader, PlainJsonFiles)
+    ours, botocores = PlainJsonFiles(), JSONFileLoader()
+    compared = 0
+    for service in COLLECTED_SERVICES:
+        version = loader.determine_latest_version(service, "service-2")
+        folder = os.path.join(os.path.dirname(botocore.__file__), "data", service, version)
+        for name in ("service-2", "endpoint-rule-set-1", "paginators-1"):
+            theirs = botocores.load_file(os.path.join(folder, name))
+            if theirs is None:
+                assert ours.load_file(os.path.join(folder, name)) is None
+                continue
+            mine = ours.load_file(os.path.join(folder, name))
+            assert type(theirs) is OrderedDict and type(mine) is dict
+            assert mine == theirs and json.dumps(mine) == json.dumps(theirs), (service, name)
+            compared += 1
+    assert compared >= 2 * len(COLLECTED_SERVICES)
+    assert ours.load_file(os.path.join(folder, "no-such-file")) is None
+
+
 def test_clients_of_the_preloaded_services_are_made_without_parsing_a_file():
     """preload_models asks botocore's loader for each file as a client asks for it: afterwards, a client of every
     collected service is made, and its paginators looked up, without a file parsed. Checked in a fresh interpreter."""

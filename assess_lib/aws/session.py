@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import gzip
 import json
 import os
 import threading
@@ -17,6 +18,7 @@ import boto3
 from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import DataNotFoundError, NoCredentialsError
+from botocore.loaders import JSONFileLoader
 
 from .. import evidence as ev
 from ..evidence import CollectionError
@@ -341,6 +343,28 @@ def _bare_session() -> Any:
     return botocore.session.Session(session_vars={"profile": (None, None, None, None)})
 
 
+class PlainJsonFiles(JSONFileLoader):  # type: ignore[misc]
+    """botocore's reader of its data files (``<path>.json``, else ``<path>.json.gz``), parsing objects into dicts.
+
+    botocore asks the JSON decoder for an OrderedDict per object, built by a Python call each: parsing a service model
+    takes about twice as long as into dicts, which keep their keys' order too (nothing in botocore or moto needs
+    more of an OrderedDict; a test compares both parses of the collected services' models)."""
+
+    def load_file(self, file_path: str) -> Any:
+        for suffix, opener in ((".json", open), (".json.gz", gzip.open)):
+            path = file_path + suffix
+            if os.path.isfile(path):
+                with opener(path, "rb") as handle:
+                    return json.loads(handle.read())
+        return None
+
+
+def plain_json(loader: Any) -> Any:
+    """``loader`` (a botocore data loader) reading its files with :class:`PlainJsonFiles`."""
+    loader.file_loader = PlainJsonFiles()
+    return loader
+
+
 @lru_cache(maxsize=1)
 def service_models() -> Any:
     """The one botocore loader of the process's sessions (the kit's, the demo's seeding and emulator layer).
@@ -350,7 +374,7 @@ def service_models() -> Any:
     folders of AWS_DATA_PATH, as a session's own would) and keeps what it parsed, which no client changes; two threads
     loading the same file at once both parse it, and either copy is kept.
     """
-    return _bare_session().get_component("data_loader")
+    return plain_json(_bare_session().get_component("data_loader"))
 
 
 def preload_models(services: Iterable[str]) -> None:
@@ -479,6 +503,7 @@ __all__ = [
     "MAX_PAGES",
     "ClientFactory",
     "CollectionError",
+    "PlainJsonFiles",
     "assume_role_factory",
     "base_session",
     "bounded_pages",

@@ -192,6 +192,7 @@ def tune_moto() -> None:
       (some 400 folders, a few thousand file checks): one loader reads them all.
     - moto's modules make fresh botocore sessions for region lists (EC2's, the largest model, when it is imported),
       each with a loader of its own: the process's botocore sessions share one loader per data path.
+    - Every loader of the process parses botocore's files into dicts, not OrderedDicts (:class:`PlainJsonFiles`).
     - moto lists the methods of a service's response class, by inspection, on every request: listed once per class.
     - moto makes an RSA key pair for every KMS key, symmetric ones too, for signing: made when first used
       (:class:`LazyPrivateKey`). About 70 ms each; the demo signs nothing.
@@ -206,10 +207,13 @@ def tune_moto() -> None:
     from moto.core.base_backend import AccountSpecificBackend
     from werkzeug.routing.rules import Rule
 
+    from ..aws.session import plain_json
+
     session = AccountSpecificBackend.get_session()._session
-    session.register_component("data_loader", MotoModels(session.get_component("data_loader")))
-    moto.core.utils.create_loader = functools.cache(moto.core.loaders.create_loader)
-    botocore.session.create_loader = functools.cache(botocore.session.create_loader)
+    session.register_component("data_loader", MotoModels(plain_json(session.get_component("data_loader"))))
+    moto.core.utils.create_loader = functools.cache(lambda: plain_json(moto.core.loaders.create_loader()))
+    create_loader = botocore.session.create_loader
+    botocore.session.create_loader = functools.cache(lambda path=None: plain_json(create_loader(path)))
     moto.core.responses.method_names_from_class = functools.cache(moto.core.responses.method_names_from_class)
     make_key = moto.kms.models.generate_private_key
     moto.kms.models.generate_private_key = lambda key_spec: LazyPrivateKey(make_key, key_spec)
