@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from collections.abc import Iterator
-
 from typing import Any
+from collections.abc import Iterator
 
 # Light on purpose: a demo run starts the emulator's process (.process) first thing, and this package's heavier
 # modules (the seeding, boto3, dnslib) are imported afterwards, while the child seeds.
