@@ -126,11 +126,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             out = run(
                 params,
                 out_dir,
-                endpoint_url=demo.aws_url,  # called when the collection starts: the notebooks get ready meanwhile
+                endpoint_url=demo.serving_url,  # where it listens, while it is being seeded
                 dns_nameservers=demo.dns_nameservers,
                 progress=_progress(args.quiet),
                 credentials=demo.credentials,
                 pdf=not getattr(args, "no_pdf", False),
+                ready=demo.wait_seeded,  # the collection's clients are made and the notebooks get ready meanwhile
             )
     else:
         _read_inputs(params)

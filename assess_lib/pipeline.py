@@ -64,11 +64,13 @@ def collect(
     dns_nameservers: list[str] | None = None,
     aws_timeout: float = 20.0,
     credentials: dict[str, str] | None = None,
+    ready: Callable[[], None] | None = None,
 ) -> Bundle:
     """Gather all evidence into ``run_dir/evidence`` and return the loaded bundle.
 
     ``endpoint_url`` and ``dns_nameservers`` override the params (an emulator, a test server);
-    ``credentials`` (boto3 keywords: the demo emulator's keys) replace the credential chain.
+    ``credentials`` (boto3 keywords: the demo emulator's keys) replace the credential chain; ``ready`` blocks until
+    the endpoint can be called (:func:`~assess_lib.aws.collect.collect_aws`).
     """
     # Imported here: the collectors pull in boto3 and checkdmarc, which evaluating a saved bundle
     # (each notebook kernel, the report command) does not need.
@@ -87,6 +89,7 @@ def collect(
         progress=progress,
         timeout=aws_timeout,
         credentials=credentials,
+        ready=ready,
     )
     meta.update(collect_dns(params, store, nameservers=dns_nameservers, progress=progress))
     meta.update(collect_attestations(params, store))
@@ -220,6 +223,7 @@ def run(
     dns_nameservers: list[str] | None = None,
     credentials: dict[str, str] | None = None,
     pdf: bool = True,
+    ready: Callable[[], None] | None = None,
 ) -> Path:
     """Collect, evaluate, execute the notebooks and publish into ``out_dir`` (without the PDFs when ``pdf`` is False).
 
@@ -227,8 +231,9 @@ def run(
     (:func:`outputs.staged_output`), so a run that dies leaves earlier results untouched, and a
     folder the kit did not write is refused. ``out_dir`` is made absolute here, once (the command
     line passes it absolute already). The notebooks' process starts first and readies its kernels while the
-    evidence is collected. ``endpoint_url`` may be a function giving it, called then: the demo's emulator is
-    still being seeded meanwhile.
+    evidence is collected. ``endpoint_url`` may be a function giving it, called then; ``ready`` blocks until the
+    endpoint can be called, and is called once the collection's clients are made: the demo's emulator is still being
+    seeded meanwhile.
     """
     out_dir = Path(os.path.abspath(out_dir))
     say = progress or (lambda message: None)
@@ -245,6 +250,7 @@ def run(
                 progress=progress,
                 dns_nameservers=dns_nameservers,
                 credentials=credentials,
+                ready=ready,
             )
             say(_both("cli.progress.evaluating"))
             assessment = evaluate(bundle, params.thresholds)

@@ -62,6 +62,35 @@ def test_collect_writes_bundle_with_manifest(aws, tmp_path):
     assert bundle.rows("s3.trail_bucket_exposure", ACCOUNT)[0]["bucket"] == "trail-logs"
 
 
+def test_a_collection_told_to_wait_makes_its_clients_then_waits_then_collects(aws, tmp_path, monkeypatch):
+    """With ``ready`` (the demo: its emulator is still being seeded), the collection makes the clients of every
+    collected service in the params' regions and the home region, then waits, then calls: the estate made while it
+    waited is what it collects, and no client is made twice."""
+    from assess_lib.aws.collect import COLLECTED_SERVICES
+    from assess_lib.aws.session import SharedClients
+
+    made: list[tuple[str, str]] = []
+    make = SharedClients.client
+
+    def client(self, service, region):  # a spy: botocore's client is still made and used
+        if (service, region) not in self._clients:
+            made.append((service, region))
+        return make(self, service, region)
+
+    monkeypatch.setattr(SharedClients, "client", client)
+    at_ready: list[set[tuple[str, str]]] = []
+
+    def ready():
+        at_ready.append(set(made))
+        seed_small(aws)  # the estate exists only from now on
+
+    bundle = collect(params(), tmp_path / "run", endpoint_url=aws.url, max_attempts=2, ready=ready)
+    assert at_ready == [{(service, region) for service in COLLECTED_SERVICES for region in REGIONS}]
+    assert len(made) == len(set(made))
+    assert {r["user"] for r in bundle.rows("iam.credential_report", ACCOUNT)} == {"alice", "bot"}
+    assert [t["name"] for t in bundle.rows("cloudtrail.trails", ACCOUNT, "ap-northeast-1")] == ["org-trail"]
+
+
 def test_evaluation_runs_offline_from_saved_bundle(aws, tmp_path):
     seed_small(aws)
     collect(params(), tmp_path / "run", endpoint_url=aws.url, max_attempts=2)

@@ -281,15 +281,31 @@ def _stand_in(code: str):
 
 
 def test_the_emulator_process_gives_its_url_after_any_other_output_and_says_why_it_failed():
-    """The URL is the line the child prints once seeded, whatever it printed before; a child that ends without one
-    is reported with the end of its error output; a child still seeding when the run stops is not waited for."""
+    """The URL is the line the child prints once seeded, whatever it printed before (and where it listens, the line it
+    prints before seeding); a child that ends without one is reported with the end of its error output; a child still
+    seeding when the run stops is not waited for."""
     import time
 
     ready = _stand_in("print('a warning of some library'); print('ready http://127.0.0.1:1', flush=True); input()")
     try:
         assert ready.wait_ready() == "http://127.0.0.1:1"
+        assert ready.wait_serving() == "http://127.0.0.1:1"  # seeded: it listens, of course
     finally:
         ready.stop()
+
+    # Where it listens is known as soon as it says so, before it is seeded; the URL once seeded comes later.
+    seeding = _stand_in(
+        "import sys; print('serving http://127.0.0.1:2', flush=True); sys.stdin.readline();"
+        "print('ready http://127.0.0.1:2', flush=True); input()"
+    )
+    try:
+        assert seeding.wait_serving() == "http://127.0.0.1:2" and seeding.url == ""
+        assert seeding._process is not None and seeding._process.stdin is not None
+        seeding._process.stdin.write("seeded\n")  # the stand-in's seeding ends when told
+        seeding._process.stdin.flush()
+        assert seeding.wait_ready() == "http://127.0.0.1:2" and seeding.wait_serving() == "http://127.0.0.1:2"
+    finally:
+        seeding.stop()
 
     failed = _stand_in("import sys; sys.stderr.write('Traceback ...\\nValueError: seeding went wrong'); sys.exit(3)")
     with pytest.raises(RuntimeError, match=r"(?s)the demo emulator stopped before it was seeded: Traceback .*seeding went wrong"):

@@ -12,7 +12,7 @@ from ..redact import mask_secrets
 from ..datasets import DATASETS, GLOBAL_SCOPE, REGIONAL_SCOPE
 from ..evidence import GLOBAL, CollectionError, DatasetRecord, EvidenceStore
 from ..params import Params
-from .collectors import COLLECTORS, AccountContext
+from .collectors import COLLECTORS, HOME_REGION, AccountContext
 from .errors import endpoint_url_in, is_unreachable
 from .session import (
     ClientFactory,
@@ -81,12 +81,15 @@ def collect_aws(
     timeout: float = 20.0,
     progress: Callable[[str], None] | None = None,
     credentials: dict[str, str] | None = None,
+    ready: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Gather every AWS dataset into ``store``; return the manifest metadata.
 
     Raises :class:`CredentialsError` when the caller cannot even be identified.
     A failing account (role missing, access denied) is recorded as errors for
-    that account and does not stop the others.
+    that account and does not stop the others. ``ready``, when given, blocks until the endpoint can be called (the
+    demo's emulator, still being seeded): the clients of every collected service in the params' regions are made
+    meanwhile.
     """
     endpoint = endpoint_from(params.aws, endpoint_url)
     try:
@@ -94,6 +97,11 @@ def collect_aws(
     except CollectionError as err:
         raise _cannot_start(err, endpoint) from None
     try:
+        if ready is not None:
+            listed = () if isinstance(params.aws.regions, str) else params.aws.regions
+            assert base.shared is not None
+            base.shared.prepare(COLLECTED_SERVICES, sorted({HOME_REGION, *listed}))
+            ready()
         return _collect_accounts(base, params, store, endpoint, workers, progress)
     finally:
         base.close()  # every account's clients: they are shared (session.SharedClients)

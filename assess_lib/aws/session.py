@@ -122,6 +122,13 @@ class SharedClients:
                 self._clients[key] = client
             return self._clients[key]
 
+    def prepare(self, services: Iterable[str], regions: Iterable[str]) -> None:
+        """Make the clients of ``services`` in ``regions`` now, ahead of their first call (a demo run does, while its
+        emulator is being seeded and this process has nothing else to do)."""
+        for region in regions:
+            for service in services:
+                self.client(service, region)
+
     def paginator(self, service: str, region: str, operation: str) -> Any:
         """The shared client's paginator for ``operation``, made once for every account. botocore makes a new paginator
         class at each ``get_paginator``: cyclic garbage, left behind for each account and listing otherwise. A

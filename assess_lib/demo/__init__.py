@@ -24,8 +24,16 @@ class DemoEndpoints:
         self.credentials = credentials
 
     def aws_url(self) -> str:
-        """The emulator's URL, once it is seeded: blocks until then (a run calls it when its collection starts)."""
+        """The emulator's URL, once it is seeded: blocks until then."""
         return self._emulator.wait_ready()
+
+    def serving_url(self) -> str:
+        """The emulator's URL as soon as it listens, while it is still being seeded (:meth:`wait_seeded`)."""
+        return self._emulator.wait_serving()
+
+    def wait_seeded(self) -> None:
+        """Block until the emulator is seeded (a run calls it when its collection is about to send its first call)."""
+        self._emulator.wait_ready()
 
 
 @contextlib.contextmanager
@@ -33,7 +41,8 @@ def demo_environment() -> Iterator[DemoEndpoints]:
     """Start the emulator and the DNS server on 127.0.0.1 and yield their endpoints; stop everything afterwards.
 
     The emulator runs in a child process (:mod:`.process`), on the other CPU, and seeds itself there: whatever the
-    caller does in the block before it asks for :meth:`DemoEndpoints.aws_url` runs meanwhile.
+    caller does in the block before it asks for :meth:`DemoEndpoints.aws_url` (or waits with
+    :meth:`DemoEndpoints.wait_seeded`) runs meanwhile.
     """
     emulator = EmulatorProcess().start()
     try:

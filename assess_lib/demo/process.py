@@ -20,7 +20,8 @@ import tempfile
 from .._child import child_env
 from .server import DEMO_CREDENTIALS, MOTO_SETTINGS
 
-READY = "ready"
+SERVING = "serving"  # the child's first line: where it listens, before it is seeded
+READY = "ready"  # then: seeded
 
 
 class EmulatorProcess:
@@ -31,7 +32,8 @@ class EmulatorProcess:
     def __init__(self) -> None:
         self._process: subprocess.Popen[str] | None = None
         self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")  # noqa: SIM115 - kept open for the life of the object, closed by it
-        self.url = ""
+        self.url = ""  # once seeded
+        self.serving_url = ""  # once it listens
 
     def start(self) -> EmulatorProcess:
         self._process = subprocess.Popen(
@@ -44,15 +46,28 @@ class EmulatorProcess:
         )
         return self
 
+    def wait_serving(self) -> str:
+        """Block until the child's emulator listens (it is seeded later); its URL. Raises with the child's error."""
+        if not self.serving_url:
+            self._read_until(SERVING)
+        return self.serving_url
+
     def wait_ready(self) -> str:
         """Block until the child's emulator is seeded and serves; its URL. Raises with the child's error."""
-        if self.url:
-            return self.url
+        if not self.url:
+            self._read_until(READY)
+        return self.url
+
+    def _read_until(self, word: str) -> None:
         assert self._process is not None and self._process.stdout is not None
         for line in self._process.stdout:
-            if line.startswith(f"{READY} "):
-                self.url = line.strip().split(" ", 1)[1]
-                return self.url
+            said, _, url = line.strip().partition(" ")
+            if said == SERVING:
+                self.serving_url = url
+            elif said == READY:
+                self.url = self.serving_url = url
+            if said in (word, READY):
+                return
         self._process.wait()  # the end of its output without a URL: it ended, its error written in full
         self._stderr.seek(0)
         detail = self._stderr.read()[-2000:]
@@ -106,6 +121,7 @@ def _serve() -> None:
     import moto.eks.models  # noqa: F401
 
     with MotoServer() as server:
+        print(f"{SERVING} {server.url}", flush=True)
         with seeding_through(server.transport()):
             seed_demo_bank(server.url)
         print(f"{READY} {server.url}", flush=True)
