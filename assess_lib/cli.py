@@ -126,7 +126,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             out = run(
                 params,
                 out_dir,
-                endpoint_url=demo.serving_url,  # where it listens, while it is being seeded
+                endpoint_url=demo.serving_url(),  # where it listens, while it is being seeded
                 dns_nameservers=demo.dns_nameservers,
                 progress=_progress(args.quiet),
                 credentials=demo.credentials,

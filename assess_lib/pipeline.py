@@ -217,7 +217,7 @@ def preload() -> None:
 def run(
     params: Params,
     out_dir: Path,
-    endpoint_url: str | Callable[[], str] | None = None,
+    endpoint_url: str | None = None,
     progress: Callable[[str], None] | None = None,
     max_attempts: int = 8,
     dns_nameservers: list[str] | None = None,
@@ -231,21 +231,19 @@ def run(
     (:func:`outputs.staged_output`), so a run that dies leaves earlier results untouched, and a
     folder the kit did not write is refused. ``out_dir`` is made absolute here, once (the command
     line passes it absolute already). The notebooks' process starts first and readies its kernels while the
-    evidence is collected. ``endpoint_url`` may be a function giving it, called then; ``ready`` blocks until the
-    endpoint can be called, and is called once the collection's clients are made: the demo's emulator is still being
-    seeded meanwhile.
+    evidence is collected. ``ready`` blocks until ``endpoint_url`` can be called, and is called once the collection's
+    clients are made: the demo's emulator is still being seeded meanwhile.
     """
     out_dir = Path(os.path.abspath(out_dir))
     say = progress or (lambda message: None)
     with staged_output(out_dir) as work:
         notebooks = start_notebooks(work, params.language, progress, wait=True)
         try:
-            url = endpoint_url() if callable(endpoint_url) else endpoint_url
             say(_both("cli.progress.collecting"))
             bundle = collect(
                 params,
                 work,
-                endpoint_url=url,
+                endpoint_url=endpoint_url,
                 max_attempts=max_attempts,
                 progress=progress,
                 dns_nameservers=dns_nameservers,
