@@ -20,6 +20,7 @@ from assess_lib.evidence import Bundle
 from assess_lib.pipeline import load_assessment
 from assess_lib.report import pdf as pdf_mod
 from assess_lib.report.document import build_document
+from assess_lib.report.measure import SEPARATORS
 from assess_lib.report.pdf import render_pdf
 
 # Typst's own language (code, markup, math, labels, references, escapes), HTML, spreadsheet formulas.
@@ -175,10 +176,12 @@ def test_long_identifiers_may_break_every_eight_characters_and_at_separators(val
     pieces = pdf_mod._text(value).split("\u200b")
     assert "".join(pieces) == value
     assert all(1 <= len(piece) <= 8 for piece in pieces)
-    assert all(len(piece) == 8 or piece[-1] in pdf_mod._SEPARATORS for piece in pieces[:-1])
+    assert all(len(piece) == 8 or piece[-1] in SEPARATORS for piece in pieces[:-1])
     assert len(pieces) >= len(value) / 8
 
 
-def test_short_values_get_no_break_marks():
+def test_short_values_get_no_break_marks_and_middling_ones_only_at_separators():
+    assert pdf_mod._text("ap-northeast-1") == "ap-northeast-1"
+    assert pdf_mod._text("勘定系のバケット demo-bank-logs") == "勘定系のバケット demo-bank-logs"
     assert pdf_mod._text("sg-0123456789abcdef0") == "sg-0123456789abcdef0"
-    assert pdf_mod._text("勘定系のバケット demo-bank-core-logs") == "勘定系のバケット demo-bank-core-logs"
+    assert pdf_mod._text("demo-bank-core-logs") == "demo-\u200bbank-\u200bcore-\u200blogs"

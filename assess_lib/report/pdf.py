@@ -24,6 +24,7 @@ from typing import Any
 from markupsafe import Markup
 
 from ..redact import mask_secrets
+from .measure import BREAKABLE_RUN, break_hints
 
 FONT_FILE = "ipaexg.ttf"
 TEMPLATE_DIR = Path(__file__).with_name("typst")
@@ -36,14 +37,6 @@ _PARAGRAPH_KEYS = frozenset({"text", "consultant", "aws"})
 # Control and direction characters of a customer's string, shown escaped (never obeyed: an RTL override in a
 # resource name would print it reversed). Newlines stay line breaks.
 _UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-# Long runs without a break opportunity (ARNs, DKIM keys, hashes) may break after each separator and at least every
-# _HINT_EVERY characters, so they wrap in a table cell as the HTML's overflow-wrap does. A zero-width space marks the
-# opportunities; the template's s() prints each as an empty box, so the line breaks there without a character that
-# would be copied with the identifier. Every box is a text run of its own for the typesetter: one after every
-# character made the report's PDF about half again as slow to typeset.
-_LONG_RUN = re.compile(r"[\x21-\x7e]{24,}")
-_SEPARATORS = frozenset("/:.-_=,@|?&+;")
-_HINT_EVERY = 8
 _BLOCK_RE = re.compile(r"<p>(.*?)</p>|<ul>(.*?)</ul>", re.DOTALL)
 _ITEM_RE = re.compile(r"<li>(.*?)</li>", re.DOTALL)
 
@@ -64,23 +57,12 @@ def font_path() -> Path:
     raise FontMissing(f"{FONT_FILE} not found in matplotlib-fontja")
 
 
-def _break_hints(run: str) -> str:
-    """``run`` with a zero-width space after each separator and after every ``_HINT_EVERY`` other characters."""
-    out: list[str] = []
-    since = 0
-    for char in run:
-        out.append(char)
-        since += 1
-        if char in _SEPARATORS or since >= _HINT_EVERY:
-            out.append("\u200b")
-            since = 0
-    return "".join(out).rstrip("\u200b")
-
-
 def _text(value: str) -> str:
-    """A string as the PDF prints it: access keys masked, control characters escaped, long runs breakable."""
+    """A string as the PDF prints it: access keys masked, control characters escaped, long runs breakable (a zero-width
+    space where :func:`.measure.break_hints` allows a break, which the template's s() prints as an empty box: the line
+    breaks there without a character that would be copied with the identifier)."""
     value = _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", mask_secrets(value))
-    return _LONG_RUN.sub(lambda m: _break_hints(m.group()), value)
+    return BREAKABLE_RUN.sub(lambda m: break_hints(m.group()), value)
 
 
 def _image(value: Any) -> str | None:

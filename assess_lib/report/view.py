@@ -43,6 +43,7 @@ from ..core.text import has, keys
 from ..datasets import DATASETS
 from ..evidence import GLOBAL
 from ..redact import mask_secrets
+from .measure import column_widths
 
 # Namespaces whose leaves are the report's labels, read by leaf name (the template's ``T.verdict``).
 LABEL_NAMESPACES = ("report.column", "report.heading", "report.item", "report.doc")
@@ -188,6 +189,10 @@ def check_texts(lang: str, parameters: dict[str, Any] | None = None) -> dict[str
 EVIDENCE_CELL_CHARS = 240  # a policy document or a DKIM key can run to pages; the bundle keeps the full value
 EVIDENCE_MAX_COLUMNS = 9  # for datasets without a curated column list
 EVIDENCE_SHORT_CELL = 64
+# An evidence table's line and a cell's left and right inset together, in em of its text: the PDF's A4 line of 180 mm
+# at 0.72 of 8.8 pt (report.typ) with an inset of 0.45 em a side.
+EVIDENCE_LINE_EM = 180 / 25.4 * 72 / (8.8 * 0.72)
+EVIDENCE_CELL_PADDING_EM = 0.9
 
 _AWS_PLACEHOLDERS = frozenset({"N/A", "not_supported", "no_information"})
 _JST = dt.timezone(dt.timedelta(hours=9), "JST")
@@ -779,7 +784,8 @@ def evidence_table(frame: pd.DataFrame, dataset: str, lang: str, limit: int | No
     if dataset == "attestation.answers":
         records = [dict(r, answer=_answer_value(r, lang)) for r in records]
     if curated:
-        keep = fixed + [c for c in curated if c in names]
+        # A row's error column says why a value is missing; where no row has one it would be an empty column.
+        keep = fixed + [c for c in curated if c in names and (c != "error_kind" or any(r.get(c) for r in records))]
     else:
         others = [c for c in names if c not in ("account", "region")]
         cells = {c: [format_value(r.get(c), lang, raw_keys=c in TAG_COLUMNS) for r in records] for c in others}
@@ -794,15 +800,14 @@ def evidence_table(frame: pd.DataFrame, dataset: str, lang: str, limit: int | No
         ]
         keep = fixed + (short or others)[: EVIDENCE_MAX_COLUMNS - len(fixed)]
     narrowed = len(keep) < len(names)
-    # Identifying columns keep a fixed width (an account ID on one line); the others share the rest.
-    fixed_widths = {"account": 13.0, "region": 11.0}
-    rest = [c for c in keep if c not in fixed_widths]
-    share = (100.0 - sum(fixed_widths[c] for c in keep if c in fixed_widths)) / max(1, len(rest))
+    columns = [field_label(c, lang) for c in keep]
+    rows = [[format_value(r.get(c), lang, raw_keys=c in TAG_COLUMNS) for c in keep] for r in records]
     return {
-        "columns": [field_label(c, lang) for c in keep],
+        "columns": columns,
         "fields": keep,
-        "widths": [fixed_widths.get(c, share) for c in keep],
-        "rows": [[format_value(r.get(c), lang, raw_keys=c in TAG_COLUMNS) for c in keep] for r in records],
+        # Shared out by content, as a browser would: no word wider than its column, more room where text is long.
+        "widths": column_widths(columns, rows, line=EVIDENCE_LINE_EM, padding=EVIDENCE_CELL_PADDING_EM),
+        "rows": rows,
         "total": total,
         "shown": len(shown),
         "narrowed": narrowed,
