@@ -18,6 +18,7 @@ from assess_lib.report.measure import (
     column_widths,
     min_width,
     text_width,
+    whole_width,
 )
 from assess_lib.report.pdf import font_path
 
@@ -40,7 +41,10 @@ def test_japanese_is_one_em_a_character_and_a_word_is_what_cannot_break():
     # Japanese text breaks between its characters; an ASCII word does not.
     assert min_width("バケットのパブリックアクセスブロック") == 1.0
     assert min_width("勘定系 (123456789012)") == text_width("(123456789012)")
-    assert min_width("DataClassification: confidential") == text_width("DataClassification:")
+    # A word of 16 characters or more may break every 8 characters; a table keeps it whole where it has room.
+    tags = "DataClassification: public"
+    assert min_width(tags) == max(text_width(piece) for piece in ("DataClas", "sificati", "on:"))
+    assert whole_width(tags) == text_width("DataClassification:")
     assert min_width("") == 0.0
 
 
@@ -48,16 +52,46 @@ def test_japanese_is_one_em_a_character_and_a_word_is_what_cannot_break():
     ("run", "pieces"),
     [
         ("ap-northeast-1", ["ap-northeast-1"]),  # under 16 characters: kept whole
-        ("demo-bank-campaign-site", ["demo-", "bank-", "campaign-", "site"]),  # 16 to 23: at its separators
-        ("sg-0123456789abcdef0", ["sg-0123456789abcdef0"]),  # a short prefix stays with the ID
-        ("vpc-62788b57d09c8d93a", ["vpc-62788b57d09c8d93a"]),
-        ("0f" * 16, ["0f0f0f0f"] * 4),  # 24 and more: also every 8 characters
-        ("standards/cis/v1.4.0/x", ["standards/", "cis/v1.4.0/", "x"]),  # a number's points stay
+        ("demo-bank-campaign-site", ["demo-", "bank-", "campaign-", "site"]),  # after separators, every 8 at least
+        ("sg-0123456789abcdef0", ["sg-01234", "56789abc", "def0"]),  # a short prefix makes no break of its own
+        ("version-10.11.12-abcdef", ["version-", "10.11.12-", "abcdef"]),  # nor a number's points
+        ("arn:aws:iam::123456789012:role/X", ["arn:aws:", "iam::", "12345678", "9012:", "role/", "X"]),
+        ("x" + "/" * 30, ["x" + "/" * 11, "/" * 12, "/" * 7]),  # separators alone break too
+        ("0f" * 16, ["0f0f0f0f"] * 4),
     ],
 )
-def test_break_hints_by_the_length_of_the_run(run, pieces):
+def test_break_hints_after_separators_and_every_eight_characters(run, pieces):
     assert break_hints(run).split(BREAK_HINT) == pieces
     assert min_width(run) == max(text_width(piece) for piece in pieces)
+
+
+def test_a_table_keeps_identifiers_whole_where_it_has_room():
+    assert whole_width("勘定系 i-0123456789abcdef0") == text_width("i-0123456789abcdef0")
+    assert whole_width("arn:aws:iam::123456789012:role/AdminRole") == min_width("arn:aws:iam::123456789012:role/AdminRole")
+    rows = [["i-0123456789abcdef0", "sg-0123456789abcdef0", "短い"]]
+    roomy = column_widths(["ID", "SG", "X"], rows, line=LINE, padding=PADDING)
+    assert all(w * LINE / 100 - PADDING >= text_width(cell) for w, cell in zip(roomy, rows[0], strict=True))
+    # On a line too narrow for the whole IDs, each still gets its widest piece: nothing runs over into the next cell.
+    tight = column_widths(["ID", "SG", "X"], rows, line=22.0, padding=PADDING)
+    assert all(w * 22.0 / 100 - PADDING >= min_width(cell) for w, cell in zip(tight, rows[0], strict=True))
+    assert tight[0] * 22.0 / 100 - PADDING < text_width(rows[0][0])
+
+
+def test_names_break_only_where_that_makes_tall_rows_much_shorter():
+    names = ["demo-bank-campaign-site", "demo-bank-access-logs", "demo-bank-loan-archive"]
+    long = "パブリックACLをブロック: はい、パブリックACLを無視: はい、パブリックポリシーをブロック: はい"
+    header = ["バケット", "ログ", "保管", "設定"]
+
+    def widths(text: str) -> list[float]:
+        return [w * 48.0 / 100 - PADDING for w in column_widths(header, [[*names, text]] * 3, line=48.0, padding=PADDING)]
+
+    # Beside a long text, the names would leave it a narrow column and rows of many lines: they break instead.
+    tall = widths(long)
+    assert any(room < text_width(name) for room, name in zip(tall, names, strict=False))
+    assert all(room >= min_width(name) for room, name in zip(tall, names, strict=False))
+    # Beside a short one the rows are short either way: the names stay whole.
+    short = widths("はい")
+    assert all(room >= text_width(name) for room, name in zip(short, names, strict=False))
 
 
 def test_columns_share_the_line_by_their_content():
@@ -82,7 +116,7 @@ def test_a_long_heading_wraps_rather_than_widen_its_column():
 
 
 def test_words_too_wide_for_the_line_share_it_by_their_widths():
-    word = "W" * 15  # no separator, under 24 characters: cannot break
+    word = "W" * 15  # under 16 characters: cannot break
     widths = column_widths(["A", "B", "C", "D", "E", "F"], [[word] * 6], line=LINE, padding=PADDING)
     assert widths == pytest.approx([100 / 6] * 6)
 

@@ -5,14 +5,16 @@ both the PDF and the HTML name first; a test compares them with the font file); 
 characters take one em. The measure is for sharing out a table's width, not for typesetting: the PDF and the
 browser still break the lines themselves.
 
-Runs without a break opportunity (resource names, ARNs, DKIM keys, hashes) may break after their separators from 16
-characters on, and also every ``HINT_EVERY`` characters from 24 on: :func:`break_hints` marks those places, which the
-PDF makes into line-break opportunities and :func:`min_width` counts as such. :func:`column_widths` then gives each
-column of a table at least its widest unbreakable piece, so that no word runs over into the next cell.
+Runs of 16 characters or more without a break opportunity (resource names, ARNs, DKIM keys, hashes) may break after
+their separators and at least every ``HINT_EVERY`` characters: :func:`break_hints` marks those places, which the PDF
+makes into line-break opportunities and :func:`min_width` counts as such, so that no word is wider than about eight
+letters. :func:`column_widths` gives each column of a table at least that, and where the table has room, each
+identifier its whole width, so that IDs and names stay on one line.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -33,15 +35,14 @@ ASCII_ADVANCE: dict[str, float] = {chr(0x20 + i): units / UNITS_PER_EM for i, un
 # Other characters that are neither wide nor full-width (accented Latin, Greek): about a lower-case letter.
 _NARROW_OTHER = 0.6
 
-# Runs of printable ASCII characters that get break hints (see break_hints): after their separators from
-# SEPARATED_RUN characters on, also every HINT_EVERY characters from LONG_RUN characters on.
-SEPARATED_RUN = 16
-LONG_RUN = 24
-BREAKABLE_RUN = re.compile(rf"[\x21-\x7e]{{{SEPARATED_RUN},}}")
+# Runs of printable ASCII characters that get break hints (see break_hints), and the longest run a table tries to
+# keep on one line (column_widths).
+BREAKABLE_RUN = re.compile(r"[\x21-\x7e]{16,}")
+WHOLE_RUN = 24
 SEPARATORS = frozenset("/:.-_=,@|?&+;")
 HINT_EVERY = 8  # a hint after every character made the report's PDF about half again as slow to typeset
 BREAK_HINT = "\u200b"  # zero-width space
-_PREFIX = 4  # a separator this many characters or fewer after the last break opportunity makes no new one
+_PREFIX = 4  # a separator among a run's first four characters ends a prefix ("i-", "sg-", "vpc-"): no break there
 # Where a line may break between words: spaces, and around each character of Japanese (or other wide) text.
 _ASCII_RUN = re.compile(r"[\x21-\x7e]+")
 
@@ -62,19 +63,21 @@ def text_width(text: str) -> float:
 
 
 def break_hints(run: str) -> str:
-    """``run`` with a zero-width space after each separator (a run of ``SEPARATED_RUN`` characters or more) and, in a
-    run of ``LONG_RUN`` characters or more, also after every ``HINT_EVERY`` characters without one. A short prefix
-    stays with what follows ("i-", "sg-", "vpc-" of an ID), and a number keeps its points and commas ("1.0.0")."""
-    if len(run) < SEPARATED_RUN:
+    """``run`` (a :data:`BREAKABLE_RUN`; a shorter one is returned as it is) with a zero-width space after each
+    separator and after every ``HINT_EVERY`` characters without one, never before a separator. A short prefix stays
+    with what follows ("i-", "sg-", "vpc-" of an ID), and a number keeps its points and commas ("1.0.0")."""
+    if not BREAKABLE_RUN.fullmatch(run):
         return run
-    every = HINT_EVERY if len(run) >= LONG_RUN else len(run) + 1
     out: list[str] = []
     since = 0
     for at, char in enumerate(run):
         out.append(char)
         since += 1
-        in_number = char in ".," and run[at - 1 : at].isdigit() and run[at + 1 : at + 2].isdigit()
-        if (char in SEPARATORS and since > _PREFIX and not in_number) or since >= every:
+        following = run[at + 1 : at + 2]
+        if following and following in SEPARATORS and since < HINT_EVERY + _PREFIX:
+            continue  # a group of separators ("::") and the separator after a letter stay with what is before them
+        in_number = char in ".," and run[at - 1 : at].isdigit() and following.isdigit()
+        if (char in SEPARATORS and at >= _PREFIX and not in_number) or since >= HINT_EVERY:
             out.append(BREAK_HINT)
             since = 0
     return "".join(out).rstrip(BREAK_HINT)
@@ -89,6 +92,13 @@ def min_width(text: str) -> float:
     return widest
 
 
+def whole_width(text: str) -> float:
+    """Width of the widest word of ``text`` a table keeps on one line if it can: an ASCII run of fewer than
+    ``WHOLE_RUN`` characters (an ID, a name), else :func:`min_width`."""
+    runs = [run for run in _ASCII_RUN.findall(text) if len(run) < WHOLE_RUN]
+    return max([min_width(text), *(text_width(run) for run in runs)])
+
+
 def column_widths(
     header: Sequence[str],
     rows: Sequence[Sequence[str]],
@@ -98,9 +108,12 @@ def column_widths(
     narrowest: float = 2.5,
     header_room: float = 8.0,
 ) -> list[float]:
-    """Percentages of the line for a table's columns, by their content, as a browser's automatic table layout shares
-    them: each column gets at least its widest unbreakable piece, and what is left goes to the columns whose text
-    would otherwise wrap most.
+    """Percentages of the line for a table's columns, by their content, much as a browser's automatic table layout
+    shares them: each column gets at least its widest unbreakable piece (:func:`min_width`) and, where the line has
+    room, its widest whole word (:func:`whole_width`: IDs and names on one line); what is left goes to the columns
+    whose text would otherwise wrap most. Keeping the words whole is given up where that leaves the rows tall and
+    breaking them makes the table at least a third shorter (``TALL_ROW``, ``SHORTER_BY``: a narrow column of long text
+    beside columns of long names).
 
     ``line``: the line's width in em of the table's text; ``padding``: a cell's left and right inset together, in
     the same em. A heading counts in full for its widest word but with at most ``header_room`` em of its length (a
@@ -109,23 +122,53 @@ def column_widths(
     if not header:
         return []
     lows: list[float] = []
+    wholes: list[float] = []
     highs: list[float] = []
+    columns: list[list[str]] = []
     for index, title in enumerate(header):
         cells = [str(row[index]) for row in rows if index < len(row)]
         low = max([narrowest, min_width(title), *(min_width(cell) for cell in cells)])
-        high = max([low, min(text_width(title), header_room), *(text_width(cell) for cell in cells)])
+        whole = max([low, whole_width(title), *(whole_width(cell) for cell in cells)])
+        high = max([whole, min(text_width(title), header_room), *(text_width(cell) for cell in cells)])
         lows.append(low + padding)
+        wholes.append(whole + padding)
         highs.append(high + padding)
-    if sum(highs) <= line:
-        shares = highs
-    elif sum(lows) >= line:
-        shares = lows
+        columns.append(cells)
+    if sum(lows) >= line:
+        shares = lows  # too narrow even for that: shared in proportion
     else:
-        spare = line - sum(lows)
-        spans = [high - low for low, high in zip(lows, highs, strict=True)]
-        shares = [low + spare * span / sum(spans) for low, span in zip(lows, spans, strict=True)]
+        shares = _fill(lows, highs, line)
+        if sum(wholes) <= line:
+            keeping = _fill(wholes, highs, line)
+            kept = _height(columns, keeping, padding)
+            if kept < TALL_ROW * len(rows) or _height(columns, shares, padding) > SHORTER_BY * kept:
+                shares = keeping
     total = sum(shares)
     return [100.0 * share / total for share in shares]
+
+
+# Breaking IDs and names is worth it when their rows are TALL_ROW lines or more on average and the table becomes at
+# most two thirds as tall.
+SHORTER_BY = 2 / 3
+TALL_ROW = 5
+
+
+def _fill(floor: list[float], ceiling: list[float], line: float) -> list[float]:
+    """Widths from ``floor`` (which fits the line) towards ``ceiling``, the line shared in proportion to the gaps."""
+    if sum(ceiling) <= line:
+        return ceiling
+    spare = line - sum(floor)
+    gaps = [top - bottom for bottom, top in zip(floor, ceiling, strict=True)]
+    return [bottom + spare * gap / sum(gaps) for bottom, gap in zip(floor, gaps, strict=True)]
+
+
+def _height(columns: list[list[str]], widths: list[float], padding: float) -> int:
+    """Estimated lines of a table's rows at ``widths``: per row, its cell of most lines."""
+    lines = [
+        [sum(max(1, math.ceil(text_width(part) / (width - padding))) for part in cell.split("\n")) for cell in cells]
+        for cells, width in zip(columns, widths, strict=True)
+    ]
+    return sum(max(row) for row in zip(*lines, strict=True)) if lines and lines[0] else 0
 
 
 __all__ = [
@@ -134,13 +177,15 @@ __all__ = [
     "BREAKABLE_RUN",
     "BREAK_HINT",
     "HINT_EVERY",
-    "LONG_RUN",
-    "SEPARATED_RUN",
     "SEPARATORS",
+    "SHORTER_BY",
+    "TALL_ROW",
     "UNITS_PER_EM",
+    "WHOLE_RUN",
     "break_hints",
     "char_width",
     "column_widths",
     "min_width",
     "text_width",
+    "whole_width",
 ]
