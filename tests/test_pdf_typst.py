@@ -42,6 +42,15 @@ HOSTILE = [
     "@SUM(1+1)",
 ]
 RTL = "invoice\u202eexe.pdf"
+# Characters the embedded font has no glyph for would print as nothing: "Admin" and "Admin" + a zero-width joiner
+# would look the same. The PDF shows each as its code point.
+GLYPHLESS = {
+    "bomb 💣 tag": "bomb \\U0001f4a3 tag",
+    "관리자": "\\uad00\\ub9ac\\uc790",
+    "مدير": "\\u0645\\u062f\\u064a\\u0631",
+    "Admin\u200d": "Admin\\u200d",
+    "Admin\u200b": "Admin\\u200b",
+}
 SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="60" viewBox="0 0 200 60">'
     '<rect x="5" y="5" width="80" height="40" fill="#eef1f5" stroke="#1a2b4c"/>'
@@ -70,7 +79,7 @@ def hostile_pdf(demo_cli_run, tmp_path_factory) -> PdfReader:
     manifest = dict(base.bundle.manifest, customer='#sys.exit() *株式会社* <b>悪意</b> "Co"')
     extra = [
         Finding("iam_root_mfa", "2.3.1-5", Verdict.FAIL, "123456789012", "global", text, text, text, severity="critical")
-        for text in [*HOSTILE, RTL]
+        for text in [*HOSTILE, RTL, *GLYPHLESS]
     ]
     findings = extra + list(base.findings)
     datasets = {check_id: spec.datasets for check_id, spec in registry().items()}
@@ -101,6 +110,8 @@ def test_hostile_strings_print_literally(hostile_pdf):
     assert "root:x:0" not in text  # nothing read /etc/passwd
     # A direction override is shown, not obeyed (it would print the name reversed).
     assert "invoice\\u202eexe.pdf" in text and "\u202e" not in text
+    for shown in GLYPHLESS.values():  # a character the font lacks is shown as its code point
+        assert squeeze(shown) in text, shown
     box = hostile_pdf.pages[-1].mediabox  # "#set page(paper: "a5")" changed nothing: still A4
     assert abs(float(box.width) - 595.3) < 1 and abs(float(box.height) - 841.9) < 1
 
@@ -115,6 +126,23 @@ def test_network_diagrams_are_drawn_under_their_item(hostile_pdf):
     assert squeeze("ネットワーク構成図 #sys.exit() — 勘定系 (123456789012) / ap-northeast-1") in page
     assert "VPC-ALPHA" in page  # the SVG's own text, typeset as vector text
     assert squeeze("VPC 1 件 *要約*") in page
+
+
+def test_every_character_of_the_hostile_pdf_has_a_glyph_in_the_embedded_font(hostile_pdf):
+    """Nothing printed as an empty box or as nothing: every character of the text is one IPAexGothic draws."""
+    from fontTools.ttLib import TTFont
+
+    covered = set(TTFont(str(pdf_mod.font_path()), lazy=True).getBestCmap())
+    text = "".join(page.extract_text() for page in hostile_pdf.pages)
+    assert not {char for char in text if ord(char) not in covered and not char.isspace()}
+
+
+def test_the_fonts_characters_are_read_from_its_cmap():
+    from fontTools.ttLib import TTFont
+
+    cmap = TTFont(str(pdf_mod.font_path()), lazy=True).getBestCmap()
+    covered = {code for first, last in pdf_mod.font_ranges(pdf_mod.font_path()) for code in range(first, last + 1)}
+    assert covered == set(cmap) and len(covered) > 10_000
 
 
 def test_only_ipaexgothic_is_embedded_in_the_hostile_pdf(hostile_pdf):

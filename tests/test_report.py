@@ -31,6 +31,11 @@ from assess_lib.report.xlsx import HEADERS
 HOSTILE_SCRIPT = "<script>alert(1)</script>"
 HOSTILE_FORMULA = '=HYPERLINK("http://x","y")'
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
+HOSTILE_HIDDEN = {
+    "invoice\u202eexe.pdf": "invoice\\u202eexe.pdf",
+    "Admin\u200d": "Admin\\u200d",
+    "tag\U000e0041": "tag\\U000e0041",
+}
 
 
 @pytest.fixture(scope="module")
@@ -242,6 +247,11 @@ def hostile_assessment(run_dir: Path) -> Assessment:
             HOSTILE_FORMULA,
             severity="critical",
         ),
+        # Names that would read as others: reversed by a direction override, "Admin" with a zero-width joiner.
+        *(
+            Finding("iam_root_mfa", "2.3.1-5", Verdict.FAIL, "123456789012", "global", name, name, name, severity="critical")
+            for name in HOSTILE_HIDDEN
+        ),
     ]
     findings = extra + list(base.findings)
     datasets = {check_id: spec.datasets for check_id, spec in registry().items()}
@@ -259,6 +269,9 @@ def test_hostile_names_are_escaped_and_neutralised(demo_run, tmp_path):
     assert "&lt;b&gt;悪意&lt;/b&gt; &amp; &#34;Co&#34;" in html or "&lt;b&gt;悪意&lt;/b&gt; &amp; &quot;Co&quot;" in html
     assert ACCESS_KEY not in html and "AKIA…MPLE" in html
     assert not external_references(html)
+    for name, shown in HOSTILE_HIDDEN.items():  # shown escaped, neither obeyed nor unseen
+        assert shown in html and name not in html, shown
+    assert not re.search("[\u200b-\u200f\u202a-\u202e\u2066-\u2069]", html)
 
     # The PDF's cover and running header show the name as text, the item shows the hostile resource. (Only that
     # item is rendered: the whole document's PDF is exercised by the demo run above, this is about the strings.)

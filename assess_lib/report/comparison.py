@@ -10,7 +10,6 @@ autoescaping.
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -20,9 +19,8 @@ from ..compare import Comparison, FindingChange, ItemChange, compare, previous_s
 from ..core import VERDICT_COLOURS, VERDICT_ORDER, severity_label, t
 from ..redact import mask_secrets
 from .view import verdict_label
+from .visible import reveal
 
-# Control and direction characters of a customer's string, shown escaped on the terminal (never obeyed by it).
-_TERMINAL_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 MAX_ROWS = 100  # rows per table of the report (the diff command prints every row)
 TABLES = ("items", "new", "resolved", "still_open", "expired")
 
@@ -291,7 +289,7 @@ def comparison_text(comparison: Comparison, catalog: Any, lang: str) -> str:
 
 def _terminal(line: str) -> str:
     """A line for the terminal: access keys masked, control characters escaped."""
-    return _TERMINAL_UNSAFE.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), mask_secrets(line))
+    return reveal(mask_secrets(line), newlines=False)  # shown escaped on the terminal, never obeyed by it
 
 
 __all__ = ["MAX_ROWS", "chart_svg", "comparison_document", "comparison_of", "comparison_text", "finding_row", "item_row"]

@@ -19,6 +19,7 @@ from ..core import t as _text
 from ..core.rollup import answer_only, basis_label
 from ..redact import mask_secrets
 from . import svg_chart
+from .visible import reveal
 from .view import (  # noqa: F401 - the notebooks' helpers, re-exported
     EVIDENCE_CELL_CHARS,
     EVIDENCE_COLUMNS,
@@ -50,8 +51,9 @@ def t(key: str, lang: str) -> str:
 
 
 def esc(value: Any) -> str:
-    """HTML-escape any value (customer-controlled strings included), masking access key IDs."""
-    return html.escape(mask_secrets("" if value is None else str(value)), quote=True)
+    """HTML-escape any value (customer-controlled strings included), masking access key IDs and showing the characters
+    that would hide or reorder text as their escapes (:func:`.visible.reveal`)."""
+    return html.escape(reveal(mask_secrets("" if value is None else str(value))), quote=True)
 
 
 def verdict_badge(verdict: str, lang: str) -> str:

@@ -50,6 +50,7 @@ from .view import (
     new_headings,
     verdict_label,
 )
+from .visible import reveal
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -607,10 +608,11 @@ def build_document(assessment: Any, lang: str, workbook: str | None = None, view
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     def finalize(value: Any) -> Any:
-        # Mask access key IDs in everything printed; pre-built Markup is already masked by display.esc.
+        # Mask access key IDs and reveal hidden characters in everything printed; pre-built Markup has been through
+        # display.esc already.
         if isinstance(value, Markup) or not isinstance(value, str):
             return "" if value is None else value
-        return mask_secrets(value)
+        return reveal(mask_secrets(value))
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),

@@ -16,7 +16,6 @@ along its own lane.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,7 @@ from ..core.text import t
 from ..evidence import EvidenceUnavailable
 from . import display
 from .view import account_label, account_names, dataset_description
+from .visible import reveal
 
 ANY_V4, ANY_V6 = "0.0.0.0/0", "::/0"
 ITEM = "2.2.1.4-1"  # the guideline item the diagrams answer (data-flow and network diagrams)
@@ -77,13 +77,11 @@ COLOURS = {
     "muted": "#616161",
 }
 
-# Control characters (XML 1.0 forbids most of them) and direction overrides (they would reorder the text shown).
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
 
 def _clean(value: Any) -> str:
     text = "" if value is None else str(value)
-    return _UNSAFE.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+    # Control characters (XML 1.0 forbids most of them), direction overrides (they would reorder the text shown).
+    return reveal(text, newlines=False)
 
 
 def _units(char: str) -> float:

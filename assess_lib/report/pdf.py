@@ -18,6 +18,8 @@ import html
 import importlib.util
 import json
 import re
+import struct
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from markupsafe import Markup
 
 from ..redact import mask_secrets
 from .measure import BREAKABLE_RUN, break_hints
+from .visible import HIDDEN, escape
 
 FONT_FILE = "ipaexg.ttf"
 TEMPLATE_DIR = Path(__file__).with_name("typst")
@@ -34,9 +37,6 @@ TEMPLATE = TEMPLATE_DIR / "report.typ"
 _IMAGE_KEYS = frozenset({"chart", "account_chart", "svg"})
 # Values of these keys are HTML built by display.paragraphs (<p> and <ul><li>), turned back into blocks.
 _PARAGRAPH_KEYS = frozenset({"text", "consultant", "aws"})
-# Control and direction characters of a customer's string, shown escaped (never obeyed: an RTL override in a
-# resource name would print it reversed). Newlines stay line breaks.
-_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _BLOCK_RE = re.compile(r"<p>(.*?)</p>|<ul>(.*?)</ul>", re.DOTALL)
 _ITEM_RE = re.compile(r"<li>(.*?)</li>", re.DOTALL)
 
@@ -57,11 +57,47 @@ def font_path() -> Path:
     raise FontMissing(f"{FONT_FILE} not found in matplotlib-fontja")
 
 
+def font_ranges(font: Path) -> list[tuple[int, int]]:
+    """The characters ``font`` (a TrueType file) has glyphs for, as sorted ranges of code points (first, last), read
+    from its Unicode cmap (platform 3, encoding 10, format 12, or else encoding 1, format 4)."""
+    data = font.read_bytes()
+    (tables,) = struct.unpack_from(">H", data, 4)
+    offsets = {data[12 + 16 * i : 16 + 16 * i]: struct.unpack_from(">I", data, 20 + 16 * i)[0] for i in range(tables)}
+    cmap = offsets[b"cmap"]
+    (encodings,) = struct.unpack_from(">H", data, cmap + 2)
+    subtables = {}
+    for i in range(encodings):
+        platform, encoding, offset = struct.unpack_from(">HHI", data, cmap + 4 + 8 * i)
+        subtables[platform, encoding] = cmap + offset
+    if (3, 10) in subtables and struct.unpack_from(">H", data, subtables[3, 10])[0] == 12:
+        at = subtables[3, 10]
+        (groups,) = struct.unpack_from(">I", data, at + 12)
+        return sorted((first, last) for first, last, _glyph in struct.iter_unpack(">III", data[at + 16 : at + 16 + 12 * groups]))
+    at = subtables[3, 1]  # format 4: segments of the Basic Multilingual Plane
+    (doubled,) = struct.unpack_from(">H", data, at + 6)
+    ends = struct.unpack_from(f">{doubled // 2}H", data, at + 14)
+    starts = struct.unpack_from(f">{doubled // 2}H", data, at + 16 + doubled)
+    return sorted((first, last) for first, last in zip(starts, ends, strict=True) if first != 0xFFFF)
+
+
+@lru_cache(maxsize=1)
+def _shown() -> frozenset[str]:
+    """The characters of a customer's string the PDF prints as they are: those its font has a glyph for, but for
+    the hidden ones (:mod:`.visible`); and newlines (line breaks)."""
+    shown = {chr(code) for first, last in font_ranges(font_path()) for code in range(first, last + 1)}
+    return frozenset({char for char in shown if not HIDDEN.match(char)} | {"\n"})
+
+
 def _text(value: str) -> str:
-    """A string as the PDF prints it: access keys masked, control characters escaped, long runs breakable (a zero-width
-    space where :func:`.measure.break_hints` allows a break, which the template's s() prints as an empty box: the line
-    breaks there without a character that would be copied with the identifier)."""
-    value = _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", mask_secrets(value))
+    """A string as the PDF prints it: access keys masked, escaped (``\\u202e``) where a character would not show as it
+    is (a hidden one, :mod:`.visible`, would be obeyed or unseen; one the font lacks, an emoji or Hangul, would print
+    as nothing and make two names look the same), long runs breakable (a zero-width space where
+    :func:`.measure.break_hints` allows a break, which the template's s() prints as an empty box: the line breaks
+    there without a character that would be copied with the identifier)."""
+    value = mask_secrets(value)
+    hidden = set(value).difference(_shown())
+    if hidden:
+        value = value.translate({ord(char): escape(char) for char in hidden})
     return BREAKABLE_RUN.sub(lambda m: break_hints(m.group()), value)
 
 
@@ -160,10 +196,10 @@ class Typesetter:
     compiler reuses the first one's parsed template and loaded font. Compilers of several threads typeset at once
     (Typst releases the GIL): :func:`~assess_lib.report.publish.publish` gives each language its own."""
 
-    def __init__(self, font: Path | None = None) -> None:
+    def __init__(self) -> None:
         import typst
 
-        font = font or font_path()
+        font = font_path()
         fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(font.parent)])
         self._compiler = typst.Compiler(str(TEMPLATE), root=str(TEMPLATE_DIR), font_paths=fonts, ignore_system_fonts=True)
 
@@ -176,9 +212,9 @@ class Typesetter:
         return target
 
 
-def render_pdf(document: dict[str, Any], target: Path, font: Path | None = None) -> Path:
+def render_pdf(document: dict[str, Any], target: Path) -> Path:
     """Write ``document`` as an A4 PDF to ``target``."""
-    return Typesetter(font).render(document, target)
+    return Typesetter().render(document, target)
 
 
 __all__ = ["FontMissing", "Typesetter", "font_path", "render_pdf", "typst_input"]
