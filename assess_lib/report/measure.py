@@ -18,6 +18,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 # IPAexGothic's advance widths of the printable ASCII characters, " " to "~", in its font units (2048 per em).
 UNITS_PER_EM = 2048
@@ -47,6 +48,7 @@ _PREFIX = 4  # a separator among a run's first four characters ends a prefix ("i
 _ASCII_RUN = re.compile(r"[\x21-\x7e]+")
 
 
+@lru_cache(maxsize=8192)
 def char_width(char: str) -> float:
     """Width of one character in em."""
     advance = ASCII_ADVANCE.get(char)
@@ -59,7 +61,13 @@ def char_width(char: str) -> float:
 
 def text_width(text: str) -> float:
     """Width of ``text`` on one line, in em (its widest line if it has several)."""
-    return max((sum(char_width(c) for c in line) for line in text.split("\n")), default=0.0)
+    return max(_line_widths(text))
+
+
+@lru_cache(maxsize=16384)
+def _line_widths(text: str) -> tuple[float, ...]:
+    """Widths of the lines of ``text`` (a table's cells repeat: an account, a region, "yes")."""
+    return tuple(sum(map(char_width, line)) for line in text.split("\n"))
 
 
 def break_hints(run: str) -> str:
@@ -86,17 +94,29 @@ def break_hints(run: str) -> str:
 def min_width(text: str) -> float:
     """Width of the widest piece of ``text`` that cannot break, in em: an ASCII word (a long run split where
     :func:`break_hints` marks it), or one wide character."""
-    widest = max((char_width(c) for c in text if not c.isspace() and c not in ASCII_ADVANCE), default=0.0)
-    for run in _ASCII_RUN.findall(text):
-        widest = max(widest, *(text_width(piece) for piece in break_hints(run).split(BREAK_HINT)))
-    return widest
+    return _words(text)[0]
 
 
 def whole_width(text: str) -> float:
     """Width of the widest word of ``text`` a table keeps on one line if it can: an ASCII run of fewer than
     ``WHOLE_RUN`` characters (an ID, a name), else :func:`min_width`."""
-    runs = [run for run in _ASCII_RUN.findall(text) if len(run) < WHOLE_RUN]
-    return max([min_width(text), *(text_width(run) for run in runs)])
+    return _words(text)[1]
+
+
+@lru_cache(maxsize=16384)
+def _words(text: str) -> tuple[float, float]:
+    """(:func:`min_width`, :func:`whole_width`) of ``text``."""
+    others = {char for char in text if char not in ASCII_ADVANCE and not char.isspace()}
+    widest = max(map(char_width, others), default=0.0)
+    whole = widest
+    for run in _ASCII_RUN.findall(text):
+        width = text_width(run)
+        if len(run) < WHOLE_RUN:
+            whole = max(whole, width)
+        if BREAKABLE_RUN.fullmatch(run):
+            width = max(map(text_width, break_hints(run).split(BREAK_HINT)))
+        widest = max(widest, width)
+    return widest, max(whole, widest)
 
 
 def column_widths(
@@ -165,7 +185,7 @@ def _fill(floor: list[float], ceiling: list[float], line: float) -> list[float]:
 def _height(columns: list[list[str]], widths: list[float], padding: float) -> int:
     """Estimated lines of a table's rows at ``widths``: per row, its cell of most lines."""
     lines = [
-        [sum(max(1, math.ceil(text_width(part) / (width - padding))) for part in cell.split("\n")) for cell in cells]
+        [sum(max(1, math.ceil(part / (width - padding))) for part in _line_widths(cell)) for cell in cells]
         for cells, width in zip(columns, widths, strict=True)
     ]
     return sum(max(row) for row in zip(*lines, strict=True)) if lines and lines[0] else 0
