@@ -41,9 +41,9 @@ def test_japanese_is_one_em_a_character_and_a_word_is_what_cannot_break():
     # Japanese text breaks between its characters; an ASCII word does not.
     assert min_width("バケットのパブリックアクセスブロック") == 1.0
     assert min_width("勘定系 (123456789012)") == text_width("(123456789012)")
-    # A word of 16 characters or more may break every 8 characters; a table keeps it whole where it has room.
+    # A word of 16 to 23 characters may break once, at its middle; a table keeps it whole where it has room.
     tags = "DataClassification: public"
-    assert min_width(tags) == max(text_width(piece) for piece in ("DataClas", "sificati", "on:"))
+    assert min_width(tags) == max(text_width(piece) for piece in ("DataClass", "ification:"))
     assert whole_width(tags) == text_width("DataClassification:")
     assert min_width("") == 0.0
 
@@ -52,15 +52,15 @@ def test_japanese_is_one_em_a_character_and_a_word_is_what_cannot_break():
     ("run", "pieces"),
     [
         ("ap-northeast-1", ["ap-northeast-1"]),  # under 16 characters: kept whole
-        ("demo-bank-campaign-site", ["demo-", "bank-", "campaign-", "site"]),  # after separators, every 8 at least
-        ("sg-0123456789abcdef0", ["sg-01234", "56789abc", "def0"]),  # a short prefix makes no break of its own
-        ("version-10.11.12-abcdef", ["version-", "10.11.12-", "abcdef"]),  # nor a number's points
+        ("demo-bank-campaign-site", ["demo-bank-", "campaign-site"]),  # under 24: once, at the middle separator
+        ("sg-0123456789abcdef0", ["sg-0123456", "789abcdef0"]),  # not after a short prefix: at the middle
+        ("version-10.11.12-abcdef", ["version-", "10.11.12-abcdef"]),  # nor inside a number
+        ("0f" * 16, ["0f0f0f0f"] * 4),  # 24 and more: after separators, every 8 at least
         ("arn:aws:iam::123456789012:role/X", ["arn:aws:", "iam::", "12345678", "9012:", "role/", "X"]),
         ("x" + "/" * 30, ["x" + "/" * 11, "/" * 12, "/" * 7]),  # separators alone break too
-        ("0f" * 16, ["0f0f0f0f"] * 4),
     ],
 )
-def test_break_hints_after_separators_and_every_eight_characters(run, pieces):
+def test_break_hints_by_the_length_of_the_run(run, pieces):
     assert break_hints(run).split(BREAK_HINT) == pieces
     assert min_width(run) == max(text_width(piece) for piece in pieces)
 

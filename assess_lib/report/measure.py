@@ -71,11 +71,17 @@ def _line_widths(text: str) -> tuple[float, ...]:
 
 
 def break_hints(run: str) -> str:
-    """``run`` (a :data:`BREAKABLE_RUN`; a shorter one is returned as it is) with a zero-width space after each
-    separator and after every ``HINT_EVERY`` characters without one, never before a separator. A short prefix stays
-    with what follows ("i-", "sg-", "vpc-" of an ID), and a number keeps its points and commas ("1.0.0")."""
+    """``run`` (a :data:`BREAKABLE_RUN`; a shorter one is returned as it is) with zero-width spaces where it may
+    break. A run of ``WHOLE_RUN`` characters or more (an ARN, a key) gets one after each separator and after every
+    ``HINT_EVERY`` characters without one; a shorter one (an ID, a name) only one, at the separator nearest its
+    middle, else at its middle: each mark costs the typesetter a box. Never before a separator, after a short prefix
+    ("i-", "sg-", "vpc-" of an ID) or inside a number ("1.0.0")."""
     if not BREAKABLE_RUN.fullmatch(run):
         return run
+    if len(run) < WHOLE_RUN:
+        splits = [at + 1 for at in range(len(run) - 1) if _separates(run, at)] or [len(run) // 2]
+        middle = min(splits, key=lambda split: abs(split - len(run) / 2))
+        return run[:middle] + BREAK_HINT + run[middle:]
     out: list[str] = []
     since = 0
     for at, char in enumerate(run):
@@ -84,11 +90,17 @@ def break_hints(run: str) -> str:
         following = run[at + 1 : at + 2]
         if following and following in SEPARATORS and since < HINT_EVERY + _PREFIX:
             continue  # a group of separators ("::") and the separator after a letter stay with what is before them
-        in_number = char in ".," and run[at - 1 : at].isdigit() and following.isdigit()
-        if (char in SEPARATORS and at >= _PREFIX and not in_number) or since >= HINT_EVERY:
+        if _separates(run, at) or since >= HINT_EVERY:
             out.append(BREAK_HINT)
             since = 0
     return "".join(out).rstrip(BREAK_HINT)
+
+
+def _separates(run: str, at: int) -> bool:
+    """Whether ``run`` may break after its separator at ``at``: not in a prefix, a number or a group of separators."""
+    char, following = run[at], run[at + 1 : at + 2]
+    in_number = char in ".," and run[at - 1 : at].isdigit() and following.isdigit()
+    return char in SEPARATORS and at >= _PREFIX and not in_number and following not in SEPARATORS
 
 
 def min_width(text: str) -> float:
