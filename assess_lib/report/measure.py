@@ -144,7 +144,7 @@ def column_widths(
     shares them: each column gets at least its widest unbreakable piece (:func:`min_width`) and, where the line has
     room, its widest whole word (:func:`whole_width`: IDs and names on one line); what is left goes to the columns
     whose text would otherwise wrap most. Keeping the words whole is given up where that leaves the rows tall and
-    breaking them makes the table at least a third shorter (``TALL_ROW``, ``SHORTER_BY``: a narrow column of long text
+    breaking them makes the table at least a quarter shorter (``TALL_ROW``, ``SHORTER_BY``: a narrow column of long text
     beside columns of long names).
 
     ``line``: the line's width in em of the table's text; ``padding``: a cell's left and right inset together, in
@@ -180,8 +180,8 @@ def column_widths(
 
 
 # Breaking IDs and names is worth it when their rows are TALL_ROW lines or more on average and the table becomes at
-# most two thirds as tall.
-SHORTER_BY = 2 / 3
+# most three quarters as tall.
+SHORTER_BY = 3 / 4
 TALL_ROW = 5
 
 
