@@ -5,11 +5,11 @@ both the PDF and the HTML name first; a test compares them with the font file); 
 characters take one em. The measure is for sharing out a table's width, not for typesetting: the PDF and the
 browser still break the lines themselves.
 
-Runs of 16 characters or more without a break opportunity (resource names, ARNs, DKIM keys, hashes) may break after
-their separators and at least every ``HINT_EVERY`` characters: :func:`break_hints` marks those places, which the PDF
-makes into line-break opportunities and :func:`min_width` counts as such, so that no word is wider than about eight
-letters. :func:`column_widths` gives each column of a table at least that, and where the table has room, each
-identifier its whole width, so that IDs and names stay on one line.
+Runs of 16 characters or more without a break opportunity may break: an ID or a name of up to 23 characters once,
+near its middle; a longer run (an ARN, a DKIM key, a hash) after its separators and at least every ``HINT_EVERY``
+characters. :func:`break_hints` marks those places, which the PDF makes into line-break opportunities and
+:func:`min_width` counts as such, so that no word is wider than about a dozen letters. :func:`column_widths` gives
+each column of a table at least that and, where the table has room, each ID and name its whole width.
 """
 
 from __future__ import annotations
