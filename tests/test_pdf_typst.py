@@ -128,15 +128,6 @@ def test_network_diagrams_are_drawn_under_their_item(hostile_pdf):
     assert squeeze("VPC 1 件 *要約*") in page
 
 
-def test_every_character_of_the_hostile_pdf_has_a_glyph_in_the_embedded_font(hostile_pdf):
-    """Nothing printed as an empty box or as nothing: every character of the text is one IPAexGothic draws."""
-    from fontTools.ttLib import TTFont
-
-    covered = set(TTFont(str(pdf_mod.font_path()), lazy=True).getBestCmap())
-    text = "".join(page.extract_text() for page in hostile_pdf.pages)
-    assert not {char for char in text if ord(char) not in covered and not char.isspace()}
-
-
 def test_the_fonts_characters_are_read_from_its_cmap():
     from fontTools.ttLib import TTFont
 

@@ -54,8 +54,6 @@ def char_width(char: str) -> float:
     advance = ASCII_ADVANCE.get(char)
     if advance is not None:
         return advance
-    if char == BREAK_HINT:
-        return 0.0
     return 1.0 if unicodedata.east_asian_width(char) in ("W", "F", "A") else _NARROW_OTHER
 
 
